@@ -1,0 +1,149 @@
+# ssiuml: SSI clusters of User-Mode Linux machines on one host.
+#
+#   make                 build the tools, the helpers and the default images
+#   make check           run every test (needs the packages .ci/run installs)
+#   make install         install under PREFIX (default /usr/local), DESTDIR honoured
+#
+# One set of variables feeds the code (build/ssi_paths.h) and the manual
+# pages (man/*.in), so that the two never disagree.
+
+VERSION = 0.1.0
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+PKGLIBDIR ?= $(PREFIX)/lib/ssiuml
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/ssiuml
+# The UML kernel the installed linux-ssi link points to.
+UML_KERNEL ?= /usr/bin/linux.uml
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS ?= -O2 -g
+WARNFLAGS = -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+	    -Wformat=2 -Wno-format-nonliteral
+GLIB_CFLAGS := $(shell $(PKG_CONFIG) --cflags glib-2.0)
+GLIB_LIBS := $(shell $(PKG_CONFIG) --libs glib-2.0)
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+ifdef SANITIZE
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
+endif
+
+B = build
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSSI_VERSION='"$(VERSION)"' -Iinclude -I$(B) \
+	     $(GLIB_CFLAGS) $(WARNFLAGS) $(SANFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+LIB_SRCS = $(wildcard src/lib/*.c)
+LIB_OBJS = $(LIB_SRCS:src/lib/%.c=$(B)/lib-obj/%.o)
+TOOLS = ssi-start ssi-add ssi-rm ssi-stop
+TOOL_BINS = $(TOOLS:%=$(B)/bin/%)
+HELPERS = $(B)/lib/ssiuml-run $(B)/lib/ssiuml-xstate.so
+IMAGES = root.img cidev.img initrd-ssi.img initrd-memexp.img
+IMAGE_FILES = $(IMAGES:%=$(B)/images/%)
+MAN1 = $(TOOLS:%=$(B)/man/%.1)
+MAN5 = $(B)/man/ssiuml.conf.5
+MAN7 = $(B)/man/ssiuml.7
+MANS = $(MAN1) $(MAN5) $(MAN7)
+TEST_SRCS = $(wildcard tests/*.c)
+TEST_BIN = $(B)/tests/check_ssiuml
+
+.PHONY: all images man check install uninstall clean valgrind
+.DELETE_ON_ERROR:
+
+all: $(B)/libssiuml.a $(TOOL_BINS) $(HELPERS) images man
+
+# Rewritten only when a path changes, so that objects rebuild exactly then.
+$(B)/ssi_paths.h: FORCE
+	@mkdir -p $(B)
+	@printf '#define SSI_BINDIR "%s"\n#define SSI_PKGLIBDIR "%s"\n' \
+		'$(BINDIR)' '$(PKGLIBDIR)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+
+$(B)/lib-obj/%.o: src/lib/%.c $(wildcard include/*.h) $(B)/ssi_paths.h
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libssiuml.a: $(LIB_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/bin/%: src/%.c src/tool.c src/tool.h $(B)/libssiuml.a
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< src/tool.c $(B)/libssiuml.a $(ALL_LDFLAGS) $(GLIB_LIBS)
+
+$(B)/lib/ssiuml-run: src/ssiuml-run.c
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+
+# Loaded into the UML kernel: never sanitized, no GLib.
+$(B)/lib/ssiuml-xstate.so: src/ssiuml-xstate.c
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARNFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+
+images: $(IMAGE_FILES)
+$(IMAGE_FILES) &: scripts/mkimages $(shell find scripts/image -type f)
+	@echo "  IMAGES  $(B)/images"
+	$(Q)scripts/mkimages $(B)/images
+
+man: $(MANS)
+$(B)/man/%: man/%.in Makefile
+	@mkdir -p $(@D)
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@PKGLIBDIR@|$(PKGLIBDIR)|g' \
+		-e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		-e 's|@UML_KERNEL@|$(UML_KERNEL)|g' $< > $@
+
+$(TEST_BIN): $(TEST_SRCS) tests/testlib.h $(B)/libssiuml.a
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -o $@ $(TEST_SRCS) \
+		$(B)/libssiuml.a $(ALL_LDFLAGS) $(CHECK_LIBS) $(GLIB_LIBS)
+
+# The tests run the tools from the build tree against the built images.
+check: all $(TEST_BIN)
+	$(Q)for m in $(MANS); do \
+		LC_ALL=C MANWIDTH=80 man --warnings -E UTF-8 -l $$m 2>&1 >/dev/null | \
+		grep . && { echo "man page warnings in $$m"; exit 1; }; done; true
+	SSIUML_BUILD=$(CURDIR)/$(B) $(TEST_BIN)
+
+valgrind: all $(TEST_BIN)
+	SSIUML_BUILD=$(CURDIR)/$(B) CK_FORK=no CK_RUN_SUITE=unit \
+		valgrind --leak-check=full --error-exitcode=1 $(TEST_BIN)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DOCDIR)
+	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)
+	ln -sf $(UML_KERNEL) $(DESTDIR)$(BINDIR)/linux-ssi
+	install -m 755 $(HELPERS) $(DESTDIR)$(PKGLIBDIR)
+	install -m 644 $(IMAGE_FILES) $(DESTDIR)$(PKGLIBDIR)
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
+	install -m 644 conf/ssiuml.conf README $(DESTDIR)$(DOCDIR)
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(BINDIR)/linux-ssi
+	rm -f $(HELPERS:$(B)/lib/%=$(DESTDIR)$(PKGLIBDIR)/%) $(IMAGES:%=$(DESTDIR)$(PKGLIBDIR)/%)
+	rm -f $(MAN1:$(B)/man/%=$(DESTDIR)$(MANDIR)/man1/%) \
+	      $(MAN5:$(B)/man/%=$(DESTDIR)$(MANDIR)/man5/%) \
+	      $(MAN7:$(B)/man/%=$(DESTDIR)$(MANDIR)/man7/%)
+	rm -f $(DESTDIR)$(DOCDIR)/ssiuml.conf $(DESTDIR)$(DOCDIR)/README
+	-rmdir $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(DOCDIR)
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,78 @@
+/* The four operations: start, add, rm, stop. */
+#ifndef SSI_CLUSTER_H
+#define SSI_CLUSTER_H
+
+#include <glib.h>
+
+#include "ssi_config.h"
+#include "ssi_nodes.h"
+#include "ssi_state.h"
+
+#define SSI_LOCKSERVER_HOST 101
+
+typedef struct {
+	SsiConfig *cfg;		/* borrowed */
+	SsiState *state;	/* owned: holds the lock until closed */
+	gboolean cleared;	/* opening found and cleared a dead cluster */
+} SsiCluster;
+
+/*
+ * Lock this user's state directory (DIR, or the default when NULL) and
+ * bring the record in line with what runs: machines that died are
+ * forgotten with their leftovers, and when no kernel runs at all, the
+ * remains of the cluster (switch, consoles, sockets) are cleared.
+ */
+SsiCluster *ssi_cluster_open(SsiConfig *cfg, const char *dir, GError **error);
+void ssi_cluster_close(SsiCluster *cluster);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsiCluster, ssi_cluster_close)
+
+/* Nodes whose kernels run. */
+void ssi_cluster_nodes_up(const SsiCluster *cluster, SsiNodeSet *up);
+
+/* Whether any kernel (node or lock server) runs. */
+gboolean ssi_cluster_running(const SsiCluster *cluster);
+
+/* The kernel command line for node N (N = 0: the lock server), argv[0]
+ * being the linux-ssi link in the state directory. */
+GPtrArray *ssi_cluster_kernel_argv(const SsiCluster *cluster, guint node);
+
+/*
+ * Start the switch, then the lock server, then nodes 1..N together, and
+ * wait until every kernel answers on its management console.  Fails with
+ * SSI_ERROR_RUNNING when a cluster runs, SSI_ERROR_MISSING (nothing
+ * started) when a file is missing.  Machines that did start are left
+ * running when others fail.
+ */
+gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error);
+
+/*
+ * Boot NODES into the running cluster.  Nodes already up are skipped and
+ * put in SKIPPED.  All the others are tried; the error names those that
+ * failed.
+ */
+gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
+			 SsiNodeSet *skipped, GError **error);
+
+/*
+ * Crash NODES: SIGKILL every process of each kernel at once; nothing is
+ * told to any guest.  Nodes not up go into NOT_UP.
+ */
+gboolean ssi_cluster_rm(SsiCluster *cluster, const SsiNodeSet *nodes,
+			SsiNodeSet *not_up, GError **error);
+
+typedef struct {
+	gboolean was_running;	/* a kernel ran when the stop began */
+	guint halted;		/* kernels that halted when asked */
+	guint killed;		/* processes that had to be SIGKILLed */
+} SsiStopReport;
+
+/*
+ * Halt every kernel through its management console (each reply waited
+ * for at most a second), wait up to STOP_TIMEOUT seconds, SIGKILL what
+ * is left, stop the switch and the consoles, and clear the state.  The
+ * worst case is STOP_TIMEOUT + 3 seconds.
+ */
+gboolean ssi_cluster_stop(SsiCluster *cluster, SsiStopReport *report,
+			  GError **error);
+
+#endif

@@ -1,0 +1,92 @@
+/* ~/.ssiuml/ssiuml.conf: KEY=value lines, parsed, never executed. */
+#ifndef SSI_CONFIG_H
+#define SSI_CONFIG_H
+
+#include <glib.h>
+
+typedef enum {
+	SSI_CONSOLE_AUTO,	/* xterm when DISPLAY is set, else tmux */
+	SSI_CONSOLE_XTERM,	/* one xterm per machine, over tmux */
+	SSI_CONSOLE_TMUX,	/* headless: attach with tmux */
+} SsiConsoleKind;
+
+typedef enum {
+	SSI_XSTATE_FIX_AUTO,
+	SSI_XSTATE_FIX_YES,
+	SSI_XSTATE_FIX_NO,
+} SsiXstateFix;
+
+typedef struct {
+	char *path;		/* the file read, or NULL for built-in defaults */
+	char *kernel;
+	char *root;
+	char *cidev;
+	char *initrd;		/* NULL: nodes boot ROOT directly */
+	char *initrd_memexp;	/* NULL: no lock server is started */
+	char *mem;
+	char *lockserver_mem;
+	SsiConsoleKind console;
+	char *switch_prog;
+	char *xterm;
+	char *tmux;
+	SsiXstateFix xstate_fix;
+	guint boot_timeout;	/* seconds */
+	guint stop_timeout;	/* seconds */
+	GPtrArray *warnings;	/* "file:line: ..." strings */
+} SsiConfig;
+
+/* A configuration holding the built-in defaults (from the install prefix). */
+SsiConfig *ssi_config_new(void);
+void ssi_config_free(SsiConfig *cfg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsiConfig, ssi_config_free)
+
+/*
+ * The file to read: OPTION (from -c) if not NULL, else $SSIUML_CONF if set,
+ * else ~/.ssiuml/ssiuml.conf.  *EXPLICIT is set when the user named the file,
+ * in which case it must exist.
+ */
+char *ssi_config_file(const char *option, gboolean *explicit_file);
+
+/*
+ * Parse LEN bytes of DATA, named FILENAME in messages, over the values
+ * already in CFG.  Unknown keys add a warning; a malformed line or a bad
+ * value fails with SSI_ERROR_SYNTAX "FILENAME:LINE: ...", leaving CFG
+ * partly updated (callers discard it).  Relative paths are taken relative
+ * to BASEDIR.
+ */
+gboolean ssi_config_parse(SsiConfig *cfg, const char *data, gsize len,
+			  const char *filename, const char *basedir,
+			  GError **error);
+
+/* Read PATH into CFG; a missing file is an error only when MUST_EXIST. */
+gboolean ssi_config_load(SsiConfig *cfg, const char *path, gboolean must_exist,
+			 GError **error);
+
+/* ssi_config_file() then ssi_config_load(): what every tool does first. */
+SsiConfig *ssi_config_read(const char *option, GError **error);
+
+/* The console backend CFG asks for, with AUTO resolved from DISPLAY. */
+SsiConsoleKind ssi_config_console(const SsiConfig *cfg);
+
+/* Whether the kernel must run with the XSAVE-size shim on this host. */
+gboolean ssi_config_use_xstate_fix(const SsiConfig *cfg);
+
+/*
+ * Check that every file a start or an add needs is there and usable:
+ * KERNEL runnable, ROOT and CIDEV readable, the initrds when set, the
+ * switch program, tmux, and xterm when CONSOLE (the consoles to be
+ * opened) is SSI_CONSOLE_XTERM.  The error (SSI_ERROR_MISSING) names the
+ * key and the path.
+ */
+gboolean ssi_config_check_files(const SsiConfig *cfg, SsiConsoleKind console,
+				GError **error);
+
+/* Program NAME resolved through PATH unless it holds a slash; NULL if
+ * there is no such executable. */
+char *ssi_find_program(const char *name);
+
+/* Directory holding the helpers (ssiuml-run, the xstate shim):
+ * $SSIUML_LIBEXECDIR or the install's. */
+const char *ssi_libexec_dir(void);
+
+#endif

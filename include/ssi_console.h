@@ -1,0 +1,52 @@
+/*
+ * Consoles.  Every machine runs in its own session of one tmux server per
+ * cluster (socket DIR/tmux.sock), so a console outlives any window shown
+ * on it.  With CONSOLE=xterm each session is also shown in an xterm that
+ * attaches to it: closing that window leaves the machine running.  Each
+ * kernel is started through ssiuml-run, which copies its console's output
+ * to DIR/NAME.log.
+ */
+#ifndef SSI_CONSOLE_H
+#define SSI_CONSOLE_H
+
+#include <glib.h>
+
+#include "ssi_config.h"
+#include "ssi_state.h"
+
+/* Write the tmux configuration for a new cluster showing its consoles
+ * the way STATE->console says. */
+gboolean ssi_console_prepare(SsiState *state, GError **error);
+
+/*
+ * Start ARGV (NULL terminated) as machine M in a new console titled TITLE,
+ * through ssiuml-run when LOGGED (then with LD_PRELOAD=PRELOAD for it
+ * alone when PRELOAD is not NULL), and in an
+ * xterm when the cluster shows xterms.  Fills M->proc (the program, which
+ * leads its own process group) and M->xterm.  On failure nothing of M is
+ * left running.
+ */
+gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg,
+			   SsiMachine *m, const char *title,
+			   char *const *argv, gboolean logged, const char *preload,
+			   GError **error);
+
+/* The command that attaches a terminal to M's console. */
+char *ssi_console_attach_command(const SsiState *state, const SsiConfig *cfg,
+				 const char *name);
+
+/* The last line the console of NAME printed (for error messages), or NULL. */
+char *ssi_console_last_line(const SsiState *state, const char *name);
+
+/* Close M's xterm, if it has one. */
+void ssi_console_close_window(SsiMachine *m);
+
+/*
+ * End the tmux server and every process it still holds (found by asking
+ * the server, so machines the record lost are ended too), bounded by
+ * TIMEOUT_MS.  Returns how many processes had to be killed.
+ */
+guint ssi_console_stop_server(SsiState *state, const SsiConfig *cfg,
+			      gint timeout_ms);
+
+#endif

@@ -1,0 +1,41 @@
+/* Node numbers and sets of them. */
+#ifndef SSI_NODES_H
+#define SSI_NODES_H
+
+#include <glib.h>
+
+/* The original's limit: 15 lock-table lines, 15 journals. */
+#define SSI_DEFAULT_MAX_NODES 15
+/* 192.168.50.N leaves room for nodes 1..254 (101 is the lock server's). */
+#define SSI_NODE_LIMIT 254
+
+typedef struct {
+	guint32 bits[(SSI_NODE_LIMIT + 32) / 32];
+} SsiNodeSet;
+
+/*
+ * Parse ARG as a node number between 1 and MAX: plain decimal digits only,
+ * no sign, no spaces, no leading zero, at most three digits.  On failure
+ * sets a SSI_ERROR_USAGE error naming ARG and leaves *NODE untouched.
+ */
+gboolean ssi_node_parse(const char *arg, guint max, guint *node, GError **error);
+
+/* Parse every element of ARGV (ARGC of them) with ssi_node_parse() into
+ * SET; a node named twice counts once.  On failure SET is unspecified. */
+gboolean ssi_nodeset_parse(int argc, char *const *argv, guint max,
+			   SsiNodeSet *set, GError **error);
+
+void ssi_nodeset_clear(SsiNodeSet *set);
+void ssi_nodeset_add(SsiNodeSet *set, guint node);
+void ssi_nodeset_remove(SsiNodeSet *set, guint node);
+gboolean ssi_nodeset_has(const SsiNodeSet *set, guint node);
+guint ssi_nodeset_count(const SsiNodeSet *set);
+
+/* The smallest node in SET greater than AFTER, or 0 when there is none:
+ * for (n = 0; (n = ssi_nodeset_next(set, n)) != 0; ) ... */
+guint ssi_nodeset_next(const SsiNodeSet *set, guint after);
+
+/* "1 2 5" (space separated, ascending); "" for an empty set. */
+char *ssi_nodeset_format(const SsiNodeSet *set);
+
+#endif

@@ -1,0 +1,591 @@
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ssi_cluster.h"
+#include "ssi_console.h"
+#include "ssi_error.h"
+#include "ssi_mconsole.h"
+
+#define MCONSOLE_TIMEOUT_MS 1000
+#define SWITCH_TIMEOUT_MS 5000
+
+static gboolean is_kernel(const SsiMachine *m)
+{
+	return strcmp(m->name, "switch") != 0;
+}
+
+static char *machine_file(const SsiState *state, const char *name, const char *suffix)
+{
+	g_autofree char *base = g_strconcat(name, suffix, NULL);
+
+	return ssi_state_path(state, base);
+}
+
+/* Remove UML's per-machine directory (pid file, mconsole socket). */
+static void remove_umid_dir(const SsiState *state, const char *name)
+{
+	g_autofree char *dir = ssi_state_path(state, name);
+	g_autofree char *pid = g_build_filename(dir, "pid", NULL);
+	g_autofree char *mc = g_build_filename(dir, "mconsole", NULL);
+
+	unlink(pid);
+	unlink(mc);
+	rmdir(dir);
+}
+
+/* Everything a machine that is gone may have left, but its disk. */
+static void forget_machine(SsiState *state, SsiMachine *m)
+{
+	ssi_proc_kill_group(&m->proc);
+	ssi_console_close_window(m);
+	if (is_kernel(m))
+		remove_umid_dir(state, m->name);
+	ssi_state_remove(state, m->name);
+}
+
+static gboolean any_kernel_alive(const SsiState *state)
+{
+	for (guint i = 0; i < state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(state->machines, i);
+
+		if (is_kernel(m) && ssi_proc_alive(&m->proc))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean is_our_file(const char *name)
+{
+	static const char *const fixed[] = {
+		"state", "tmux.sock", "tmux.conf", "switch.ctl", "linux-ssi",
+		"notify.sock", "switch.log", "lockserver.log", NULL,
+	};
+
+	if (g_strv_contains(fixed, name))
+		return TRUE;
+	if (g_str_has_prefix(name, "state."))	/* a torn atomic write */
+		return TRUE;
+	if (g_str_has_prefix(name, "node") &&
+	    (g_str_has_suffix(name, ".log") || g_str_has_suffix(name, ".cow"))) {
+		g_autofree char *base = g_strndup(name, strlen(name) - 4);
+
+		return ssi_node_number(base) != 0;
+	}
+	return FALSE;
+}
+
+/* Clear every file of a cluster from the state directory; only names
+ * ssiuml makes are touched, and the lock stays. */
+static void clear_files(SsiState *state)
+{
+	g_autoptr(GDir) dir = g_dir_open(state->dir, 0, NULL);
+	const char *name;
+
+	if (dir == NULL)
+		return;
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *path = ssi_state_path(state, name);
+
+		if (strcmp(name, "lockserver") == 0 || ssi_node_number(name) != 0)
+			remove_umid_dir(state, name);
+		else if (is_our_file(name))
+			unlink(path);
+	}
+}
+
+/* Stop what remains of a cluster whose kernels are all gone. */
+static guint clear_remains(SsiCluster *cluster)
+{
+	SsiState *state = cluster->state;
+	SsiMachine *sw = ssi_state_find(state, "switch");
+	guint killed = 0;
+
+	/* uml_switch removes its socket on SIGINT, so stop it with that. */
+	if (sw != NULL && ssi_proc_signal(&sw->proc, SIGINT) &&
+	    !ssi_proc_wait_gone(&sw->proc, 1, 1000))
+		killed += ssi_proc_kill_group(&sw->proc);
+	for (guint i = 0; i < state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(state->machines, i);
+
+		killed += ssi_proc_kill_group(&m->proc);
+		ssi_console_close_window(m);
+	}
+	killed += ssi_console_stop_server(state, cluster->cfg, 1000);
+	g_ptr_array_set_size(state->machines, 0);
+	clear_files(state);
+	return killed;
+}
+
+SsiCluster *ssi_cluster_open(SsiConfig *cfg, const char *dir, GError **error)
+{
+	g_autoptr(SsiCluster) cluster = g_new0(SsiCluster, 1);
+	g_autofree char *def = NULL;
+	SsiState *state;
+
+	cluster->cfg = cfg;
+	if (dir == NULL)
+		dir = def = ssi_state_default_dir();
+	cluster->state = ssi_state_open(dir, error);
+	if (cluster->state == NULL)
+		return NULL;
+	state = cluster->state;
+	for (guint i = state->machines->len; i-- > 0;) {
+		SsiMachine *m = g_ptr_array_index(state->machines, i);
+
+		if (!ssi_proc_alive(&m->proc) && is_kernel(m))
+			forget_machine(state, m);
+	}
+	if (!any_kernel_alive(state)) {
+		g_autofree char *record = ssi_state_path(state, "state");
+		g_autofree char *sock = ssi_state_path(state, "tmux.sock");
+
+		if (state->machines->len > 0 || g_file_test(record, G_FILE_TEST_EXISTS) ||
+		    g_file_test(sock, G_FILE_TEST_EXISTS))
+			cluster->cleared = TRUE;
+		clear_remains(cluster);
+	} else if (!ssi_state_save(state, error)) {
+		return NULL;
+	}
+	return g_steal_pointer(&cluster);
+}
+
+void ssi_cluster_close(SsiCluster *cluster)
+{
+	if (cluster == NULL)
+		return;
+	ssi_state_close(cluster->state);
+	g_free(cluster);
+}
+
+void ssi_cluster_nodes_up(const SsiCluster *cluster, SsiNodeSet *up)
+{
+	ssi_nodeset_clear(up);
+	for (guint i = 0; i < cluster->state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(cluster->state->machines, i);
+		guint n = ssi_node_number(m->name);
+
+		if (n != 0 && ssi_proc_alive(&m->proc))
+			ssi_nodeset_add(up, n);
+	}
+}
+
+gboolean ssi_cluster_running(const SsiCluster *cluster)
+{
+	return any_kernel_alive(cluster->state);
+}
+
+GPtrArray *ssi_cluster_kernel_argv(const SsiCluster *cluster, guint node)
+{
+	const SsiConfig *cfg = cluster->cfg;
+	const SsiState *state = cluster->state;
+	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *name = node ? ssi_node_name(node) : g_strdup("lockserver");
+	g_autofree char *ctl = ssi_state_path(state, "switch.ctl");
+	g_autofree char *notify = ssi_state_path(state, "notify.sock");
+	guint host = node ? node : SSI_LOCKSERVER_HOST;
+
+	g_ptr_array_add(argv, ssi_state_path(state, "linux-ssi"));
+	g_ptr_array_add(argv, g_strdup_printf("umid=%s", name));
+	g_ptr_array_add(argv, g_strdup_printf("uml_dir=%s", state->dir));
+	g_ptr_array_add(argv, g_strdup_printf("mem=%s", node ? cfg->mem : cfg->lockserver_mem));
+	/* Every other console and serial line to nothing, or UML opens
+	 * an xterm for each of them. */
+	g_ptr_array_add(argv, g_strdup("con=null"));
+	g_ptr_array_add(argv, g_strdup("ssl=null"));
+	g_ptr_array_add(argv, g_strdup("con0=fd:0,fd:1"));
+	if (node) {
+		g_autofree char *cow = machine_file(state, name, ".cow");
+
+		g_ptr_array_add(argv, g_strdup_printf("ubd0=%s,%s", cow, cfg->root));
+		g_ptr_array_add(argv, g_strdup("root=/dev/ubda"));
+		if (cfg->initrd != NULL)
+			g_ptr_array_add(argv, g_strdup_printf("initrd=%s", cfg->initrd));
+	} else {
+		g_ptr_array_add(argv, g_strdup_printf("initrd=%s", cfg->initrd_memexp));
+	}
+	g_ptr_array_add(argv, g_strdup_printf("ubd1r=%s", cfg->cidev));
+	g_ptr_array_add(argv, g_strdup_printf("eth0=daemon,fe:fd:c0:a8:32:%02x,unix,%s",
+					      host, ctl));
+	g_ptr_array_add(argv, g_strdup_printf("mconsole=notify:%s", notify));
+	g_ptr_array_add(argv, g_strdup_printf("ssiuml.role=%s", node ? "node" : "lockserver"));
+	if (node)
+		g_ptr_array_add(argv, g_strdup_printf("ssiuml.node=%u", node));
+	g_ptr_array_add(argv, NULL);
+	return argv;
+}
+
+/* The notify socket the kernels report to once their mconsole is up. */
+static int open_notify(SsiState *state, GError **error)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	g_autofree char *path = ssi_state_path(state, "notify.sock");
+	int fd;
+
+	unlink(path);
+	g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_STATE, "%s: %s", path,
+			    g_strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void close_notify(SsiState *state, int fd)
+{
+	g_autofree char *path = ssi_state_path(state, "notify.sock");
+
+	close(fd);
+	unlink(path);
+}
+
+/*
+ * Wait until every machine in BOOTING (SsiMachine *) has said on the
+ * notify socket that its management console is up, or died, or the boot
+ * timeout passed.  Those that did not make it are left in FAILED.
+ */
+static void wait_booted(SsiCluster *cluster, int fd, GPtrArray *booting,
+			GPtrArray *failed)
+{
+	gint64 deadline = g_get_monotonic_time() +
+			  (gint64)cluster->cfg->boot_timeout * G_USEC_PER_SEC;
+	g_autoptr(GHashTable) pending = g_hash_table_new(g_str_hash, g_str_equal);
+
+	for (guint i = 0; i < booting->len; i++) {
+		SsiMachine *m = g_ptr_array_index(booting, i);
+
+		g_hash_table_insert(pending, m->name, m);
+	}
+	while (g_hash_table_size(pending) > 0 && g_get_monotonic_time() < deadline) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		GHashTableIter iter;
+		gpointer key, value;
+
+		/* Wake for a notification, or every 50 ms to see who died. */
+		if (poll(&pfd, 1, 50) > 0) {
+			/* struct mconsole_notify: magic, version, type, len, data */
+			char buf[16 + 512 + 1];
+			ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+
+			if (n > 16) {
+				g_autofree char *sock = g_strndup(buf + 16, (gsize)(n - 16));
+				g_autofree char *dir = g_path_get_dirname(sock);
+				g_autofree char *name = g_path_get_basename(dir);
+
+				g_hash_table_remove(pending, name);
+			}
+		}
+		g_hash_table_iter_init(&iter, pending);
+		while (g_hash_table_iter_next(&iter, &key, &value))
+			if (!ssi_proc_alive(&((SsiMachine *)value)->proc)) {
+				g_ptr_array_add(failed, value);
+				g_hash_table_iter_remove(&iter);
+			}
+	}
+	{
+		GHashTableIter iter;
+		gpointer key, value;
+
+		g_hash_table_iter_init(&iter, pending);
+		while (g_hash_table_iter_next(&iter, &key, &value))
+			g_ptr_array_add(failed, value);
+	}
+}
+
+static gboolean spawn_kernel(SsiCluster *cluster, guint node, const char *preload,
+			     SsiMachine **out, GError **error)
+{
+	g_autoptr(GPtrArray) argv = ssi_cluster_kernel_argv(cluster, node);
+	g_autofree char *name = node ? ssi_node_name(node) : g_strdup("lockserver");
+	g_autofree char *title = node ? g_strdup_printf("ssiuml: node %u", node)
+				      : g_strdup("ssiuml: lock server");
+	SsiMachine *m;
+
+	/* UML refuses a umid whose directory a killed kernel left behind. */
+	remove_umid_dir(cluster->state, name);
+	m = ssi_state_add(cluster->state, name);
+	if (!ssi_console_spawn(cluster->state, cluster->cfg, m, title,
+			       (char *const *)argv->pdata, TRUE, preload, error)) {
+		ssi_state_remove(cluster->state, name);
+		return FALSE;
+	}
+	*out = m;
+	return ssi_state_save(cluster->state, error);
+}
+
+static char *preload_path(const SsiConfig *cfg)
+{
+	if (!ssi_config_use_xstate_fix(cfg))
+		return NULL;
+	return g_build_filename(ssi_libexec_dir(), "ssiuml-xstate.so", NULL);
+}
+
+/* Boot the lock server (when WITH_LOCKSERVER) and NODES, all at once,
+ * then wait for them.  Errors are gathered into one message. */
+static gboolean boot_machines(SsiCluster *cluster, gboolean with_lockserver,
+			      const SsiNodeSet *nodes, GError **error)
+{
+	g_autoptr(GPtrArray) booting = g_ptr_array_new();
+	g_autoptr(GPtrArray) failed = g_ptr_array_new();
+	g_autoptr(GString) why = g_string_new(NULL);
+	g_autofree char *preload = preload_path(cluster->cfg);
+	g_autoptr(GArray) which = g_array_new(FALSE, FALSE, sizeof(guint));
+	const guint lockserver = 0;
+	int fd = open_notify(cluster->state, error);
+
+	if (fd < 0)
+		return FALSE;
+	if (with_lockserver)
+		g_array_append_val(which, lockserver);
+	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
+		g_array_append_val(which, n);
+	for (guint i = 0; i < which->len; i++) {
+		g_autoptr(GError) local = NULL;
+		SsiMachine *m;
+
+		if (spawn_kernel(cluster, g_array_index(which, guint, i), preload, &m, &local))
+			g_ptr_array_add(booting, m);
+		else
+			g_string_append_printf(why, "%s%s", why->len ? "; " : "", local->message);
+	}
+	wait_booted(cluster, fd, booting, failed);
+	close_notify(cluster->state, fd);
+	for (guint i = 0; i < failed->len; i++) {
+		SsiMachine *m = g_ptr_array_index(failed, i);
+		g_autofree char *last = ssi_console_last_line(cluster->state, m->name);
+		gboolean alive = ssi_proc_alive(&m->proc);
+
+		g_string_append_printf(why, "%s%s: %s%s%s", why->len ? "; " : "", m->name,
+				       alive ? "no answer from its management console"
+					     : "kernel exited during boot",
+				       last ? ": " : "", last ? last : "");
+		if (!alive)
+			forget_machine(cluster->state, m);
+	}
+	if (!ssi_state_save(cluster->state, error))
+		return FALSE;
+	if (why->len > 0) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "%s", why->str);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean start_switch(SsiCluster *cluster, GError **error)
+{
+	SsiState *state = cluster->state;
+	g_autofree char *ctl = ssi_state_path(state, "switch.ctl");
+	g_autofree char *prog = ssi_find_program(cluster->cfg->switch_prog);
+	const char *argv[] = { prog, "-unix", ctl, NULL };
+	gint64 deadline = g_get_monotonic_time() + SWITCH_TIMEOUT_MS * 1000;
+	struct timespec pause = { 0, 5 * 1000 * 1000 };
+	SsiMachine *m = ssi_state_add(state, "switch");
+
+	unlink(ctl);
+	if (!ssi_console_spawn(state, cluster->cfg, m, "ssiuml: switch",
+			       (char *const *)argv, FALSE, NULL, error)) {
+		ssi_state_remove(state, "switch");
+		return FALSE;
+	}
+	if (!ssi_state_save(state, error))
+		return FALSE;
+	/* The kernels connect at boot: the socket must be there first. */
+	while (!g_file_test(ctl, G_FILE_TEST_EXISTS)) {
+		if (!ssi_proc_alive(&m->proc) || g_get_monotonic_time() > deadline) {
+			g_autofree char *last = ssi_console_last_line(state, "switch");
+
+			g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+				    "switch: %s%s%s", ssi_proc_alive(&m->proc)
+				    ? "no control socket after 5 s" : "exited at once",
+				    last ? ": " : "", last ? last : "");
+			return FALSE;
+		}
+		nanosleep(&pause, NULL);
+	}
+	return TRUE;
+}
+
+static gboolean prepare_dir(SsiCluster *cluster, GError **error)
+{
+	SsiState *state = cluster->state;
+	g_autofree char *link = ssi_state_path(state, "linux-ssi");
+	g_autofree char *target = NULL;
+
+	/* A process is named after the path it was run through: whatever
+	 * KERNEL is, the kernels show as linux-ssi. */
+	if (g_path_is_absolute(cluster->cfg->kernel)) {
+		target = g_strdup(cluster->cfg->kernel);
+	} else {
+		g_autofree char *cwd = g_get_current_dir();
+
+		target = g_build_filename(cwd, cluster->cfg->kernel, NULL);
+	}
+	unlink(link);
+	if (symlink(target, link) != 0) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_STATE, "%s: %s", link,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	state->console = ssi_config_console(cluster->cfg);
+	return ssi_console_prepare(state, error) && ssi_state_save(state, error);
+}
+
+gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
+{
+	SsiNodeSet nodes;
+
+	if (ssi_cluster_running(cluster)) {
+		SsiNodeSet up;
+		g_autofree char *list = NULL;
+
+		ssi_cluster_nodes_up(cluster, &up);
+		list = ssi_nodeset_format(&up);
+		g_set_error(error, SSI_ERROR, SSI_ERROR_RUNNING,
+			    "a cluster is already running (%s%s); stop it with ssi-stop",
+			    *list ? "nodes up: " : "only the lock server is up", list);
+		return FALSE;
+	}
+	if (!ssi_config_check_files(cluster->cfg, ssi_config_console(cluster->cfg), error))
+		return FALSE;
+	/* A new cluster starts from clean disks. */
+	clear_files(cluster->state);
+	if (!prepare_dir(cluster, error) || !start_switch(cluster, error))
+		return FALSE;
+	ssi_nodeset_clear(&nodes);
+	for (guint i = 1; i <= n; i++)
+		ssi_nodeset_add(&nodes, i);
+	return boot_machines(cluster, cluster->cfg->initrd_memexp != NULL, &nodes, error);
+}
+
+gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
+			 SsiNodeSet *skipped, GError **error)
+{
+	SsiNodeSet up, todo = *nodes;
+	SsiMachine *sw = ssi_state_find(cluster->state, "switch");
+
+	ssi_nodeset_clear(skipped);
+	if (!ssi_cluster_running(cluster)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_NOT_RUNNING,
+			    "no cluster is running; start one with ssi-start");
+		return FALSE;
+	}
+	if (sw == NULL || !ssi_proc_alive(&sw->proc)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+			    "the cluster's switch is not running; restart the cluster "
+			    "with ssi-stop and ssi-start");
+		return FALSE;
+	}
+	ssi_cluster_nodes_up(cluster, &up);
+	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
+		if (ssi_nodeset_has(&up, n)) {
+			ssi_nodeset_add(skipped, n);
+			ssi_nodeset_remove(&todo, n);
+		}
+	if (ssi_nodeset_count(&todo) == 0)
+		return TRUE;
+	/* New consoles are shown the way the cluster's others are. */
+	if (!ssi_config_check_files(cluster->cfg, cluster->state->console, error))
+		return FALSE;
+	return boot_machines(cluster, FALSE, &todo, error);
+}
+
+gboolean ssi_cluster_rm(SsiCluster *cluster, const SsiNodeSet *nodes,
+			SsiNodeSet *not_up, GError **error)
+{
+	g_autoptr(GArray) dying = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+
+	ssi_nodeset_clear(not_up);
+	if (!ssi_cluster_running(cluster)) {
+		*not_up = *nodes;	/* and no record to write */
+		return TRUE;
+	}
+	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;) {
+		g_autofree char *name = ssi_node_name(n);
+		SsiMachine *m = ssi_state_find(cluster->state, name);
+
+		if (m == NULL || !ssi_proc_alive(&m->proc)) {
+			ssi_nodeset_add(not_up, n);
+			continue;
+		}
+		ssi_proc_kill_group(&m->proc);
+		g_array_append_val(dying, m->proc);
+	}
+	/* SIGKILL cannot be refused; the wait only makes "gone" true when
+	 * we return, so that a following ssi-add finds the node down. */
+	ssi_proc_wait_gone((SsiProc *)dying->data, dying->len, 2000);
+	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;) {
+		g_autofree char *name = ssi_node_name(n);
+		SsiMachine *m = ssi_state_find(cluster->state, name);
+
+		if (m != NULL && !ssi_nodeset_has(not_up, n))
+			forget_machine(cluster->state, m);
+	}
+	return ssi_state_save(cluster->state, error);
+}
+
+typedef struct {
+	char *socket;
+	gboolean ok;
+} HaltJob;
+
+static gpointer halt_thread(gpointer data)
+{
+	HaltJob *job = data;
+
+	job->ok = ssi_mconsole_command(job->socket, "halt", MCONSOLE_TIMEOUT_MS,
+				       NULL, NULL);
+	return NULL;
+}
+
+gboolean ssi_cluster_stop(SsiCluster *cluster, SsiStopReport *report, GError **error)
+{
+	SsiState *state = cluster->state;
+	g_autoptr(GArray) kernels = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+	g_autoptr(GPtrArray) threads = g_ptr_array_new();
+	guint njobs = 0;
+	HaltJob *jobs;
+
+	memset(report, 0, sizeof(*report));
+	report->was_running = ssi_cluster_running(cluster);
+	jobs = g_new0(HaltJob, state->machines->len);
+	for (guint i = 0; i < state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(state->machines, i);
+		g_autofree char *dir = NULL;
+
+		if (!is_kernel(m) || !ssi_proc_alive(&m->proc))
+			continue;
+		g_array_append_val(kernels, m->proc);
+		dir = ssi_state_path(state, m->name);
+		jobs[njobs].socket = g_build_filename(dir, "mconsole", NULL);
+		/* One thread each: a machine that does not answer costs its
+		 * own timeout, not everybody's. */
+		g_ptr_array_add(threads, g_thread_new("halt", halt_thread, &jobs[njobs]));
+		njobs++;
+	}
+	for (guint i = 0; i < threads->len; i++)
+		g_thread_join(g_ptr_array_index(threads, i));
+	for (guint i = 0; i < njobs; i++) {
+		report->halted += jobs[i].ok;
+		g_free(jobs[i].socket);
+	}
+	g_free(jobs);
+	if (!ssi_proc_wait_gone((SsiProc *)kernels->data, kernels->len,
+				(gint)cluster->cfg->stop_timeout * 1000)) {
+		for (guint i = 0; i < kernels->len; i++)
+			report->killed += ssi_proc_kill_group(&g_array_index(kernels, SsiProc, i));
+		ssi_proc_wait_gone((SsiProc *)kernels->data, kernels->len, 1000);
+	}
+	report->killed += clear_remains(cluster);
+	(void)error;
+	return TRUE;
+}

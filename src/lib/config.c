@@ -1,0 +1,570 @@
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cpuid.h>
+
+#include "ssi_config.h"
+#include "ssi_error.h"
+
+#include "ssi_paths.h"	/* SSI_BINDIR, SSI_PKGLIBDIR: from the Makefile */
+
+#define MAX_CONFIG_SIZE (1024 * 1024)
+#define MAX_VALUE_LEN 4096
+
+typedef enum {
+	KEY_PATH,		/* a file; must not be empty */
+	KEY_OPTIONAL_PATH,	/* a file, or empty for none */
+	KEY_PROGRAM,		/* a program name or path */
+	KEY_SIZE,		/* UML memory size: 64M, 1G, 65536K */
+	KEY_CONSOLE,
+	KEY_XSTATE_FIX,
+	KEY_SECONDS,
+} KeyType;
+
+typedef struct {
+	const char *name;
+	KeyType type;
+	size_t offset;
+} KeyInfo;
+
+#define F(field) G_STRUCT_OFFSET(SsiConfig, field)
+static const KeyInfo keys[] = {
+	{ "KERNEL", KEY_PATH, F(kernel) },
+	{ "ROOT", KEY_PATH, F(root) },
+	{ "CIDEV", KEY_PATH, F(cidev) },
+	{ "INITRD", KEY_OPTIONAL_PATH, F(initrd) },
+	{ "INITRD_MEMEXP", KEY_OPTIONAL_PATH, F(initrd_memexp) },
+	{ "MEM", KEY_SIZE, F(mem) },
+	{ "LOCKSERVER_MEM", KEY_SIZE, F(lockserver_mem) },
+	{ "CONSOLE", KEY_CONSOLE, F(console) },
+	{ "SWITCH", KEY_PROGRAM, F(switch_prog) },
+	{ "XTERM", KEY_PROGRAM, F(xterm) },
+	{ "TMUX", KEY_PROGRAM, F(tmux) },
+	{ "XSTATE_FIX", KEY_XSTATE_FIX, F(xstate_fix) },
+	{ "BOOT_TIMEOUT", KEY_SECONDS, F(boot_timeout) },
+	{ "STOP_TIMEOUT", KEY_SECONDS, F(stop_timeout) },
+};
+#undef F
+
+SsiConfig *ssi_config_new(void)
+{
+	SsiConfig *cfg = g_new0(SsiConfig, 1);
+
+	cfg->kernel = g_strdup(SSI_BINDIR "/linux-ssi");
+	cfg->root = g_strdup(SSI_PKGLIBDIR "/root.img");
+	cfg->cidev = g_strdup(SSI_PKGLIBDIR "/cidev.img");
+	cfg->initrd = g_strdup(SSI_PKGLIBDIR "/initrd-ssi.img");
+	cfg->initrd_memexp = g_strdup(SSI_PKGLIBDIR "/initrd-memexp.img");
+	cfg->mem = g_strdup("64M");
+	cfg->lockserver_mem = g_strdup("64M");
+	cfg->console = SSI_CONSOLE_AUTO;
+	cfg->switch_prog = g_strdup("uml_switch");
+	cfg->xterm = g_strdup("xterm");
+	cfg->tmux = g_strdup("tmux");
+	cfg->xstate_fix = SSI_XSTATE_FIX_AUTO;
+	cfg->boot_timeout = 30;
+	cfg->stop_timeout = 3;
+	cfg->warnings = g_ptr_array_new_with_free_func(g_free);
+	return cfg;
+}
+
+void ssi_config_free(SsiConfig *cfg)
+{
+	if (cfg == NULL)
+		return;
+	g_free(cfg->path);
+	g_free(cfg->kernel);
+	g_free(cfg->root);
+	g_free(cfg->cidev);
+	g_free(cfg->initrd);
+	g_free(cfg->initrd_memexp);
+	g_free(cfg->mem);
+	g_free(cfg->lockserver_mem);
+	g_free(cfg->switch_prog);
+	g_free(cfg->xterm);
+	g_free(cfg->tmux);
+	g_ptr_array_unref(cfg->warnings);
+	g_free(cfg);
+}
+
+char *ssi_config_file(const char *option, gboolean *explicit_file)
+{
+	const char *env = g_getenv("SSIUML_CONF");
+
+	*explicit_file = TRUE;
+	if (option != NULL)
+		return g_strdup(option);
+	if (env != NULL && *env != '\0')
+		return g_strdup(env);
+	*explicit_file = FALSE;
+	return g_build_filename(g_get_home_dir(), ".ssiuml", "ssiuml.conf", NULL);
+}
+
+static const KeyInfo *find_key(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static gboolean is_key_start(char c)
+{
+	return g_ascii_isalpha(c) || c == '_';
+}
+
+static gboolean is_key_char(char c)
+{
+	return g_ascii_isalnum(c) || c == '_';
+}
+
+/* Expand $HOME or ${HOME} at *P into OUT; other '$' stay text. */
+static const char *expand_dollar(const char *p, const char *end, GString *out)
+{
+	static const char plain[] = "$HOME", braced[] = "${HOME}";
+
+	if ((size_t)(end - p) >= strlen(braced) &&
+	    strncmp(p, braced, strlen(braced)) == 0) {
+		g_string_append(out, g_get_home_dir());
+		return p + strlen(braced);
+	}
+	if ((size_t)(end - p) >= strlen(plain) &&
+	    strncmp(p, plain, strlen(plain)) == 0 &&
+	    (p + strlen(plain) == end || !is_key_char(p[strlen(plain)]))) {
+		g_string_append(out, g_get_home_dir());
+		return p + strlen(plain);
+	}
+	g_string_append_c(out, '$');
+	return p + 1;
+}
+
+/*
+ * Parse the value part of a line, shell style but without executing
+ * anything: unquoted text, '...' (literal) and "..." (with $HOME and
+ * backslash escapes) may be concatenated; unquoted whitespace ends the
+ * value and only a comment may follow.  Returns NULL and sets *WHY on
+ * a malformed value.
+ */
+static char *parse_value(const char *p, const char *end, const char **why)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	if (p < end && *p == '~' && (p + 1 == end || p[1] == '/' ||
+				     p[1] == ' ' || p[1] == '\t')) {
+		g_string_append(out, g_get_home_dir());
+		p++;
+	}
+	while (p < end && *p != ' ' && *p != '\t') {
+		if (*p == '\'') {
+			const char *close = memchr(p + 1, '\'', (size_t)(end - p - 1));
+
+			if (close == NULL) {
+				*why = "unterminated single quote";
+				return NULL;
+			}
+			g_string_append_len(out, p + 1, close - p - 1);
+			p = close + 1;
+		} else if (*p == '"') {
+			p++;
+			while (p < end && *p != '"') {
+				if (*p == '\\' && p + 1 < end &&
+				    strchr("$`\"\\", p[1]) != NULL) {
+					g_string_append_c(out, p[1]);
+					p += 2;
+				} else if (*p == '$') {
+					p = expand_dollar(p, end, out);
+				} else {
+					g_string_append_c(out, *p++);
+				}
+			}
+			if (p == end) {
+				*why = "unterminated double quote";
+				return NULL;
+			}
+			p++;
+		} else if (*p == '\\') {
+			if (p + 1 == end) {
+				*why = "backslash at end of line";
+				return NULL;
+			}
+			g_string_append_c(out, p[1]);
+			p += 2;
+		} else if (*p == '$') {
+			p = expand_dollar(p, end, out);
+		} else {
+			g_string_append_c(out, *p++);
+		}
+		if (out->len > MAX_VALUE_LEN) {
+			*why = "value too long";
+			return NULL;
+		}
+	}
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p < end && *p != '#') {
+		*why = "unexpected text after the value (quote values with spaces)";
+		return NULL;
+	}
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+static gboolean parse_size(const char *value)
+{
+	const char *p = value;
+
+	if (!g_ascii_isdigit(*p) || *p == '0')
+		return FALSE;
+	while (g_ascii_isdigit(*p))
+		p++;
+	if (p - value > 7)
+		return FALSE;
+	if (*p == 'K' || *p == 'k' || *p == 'M' || *p == 'm' || *p == 'G' || *p == 'g')
+		p++;
+	return *p == '\0';
+}
+
+static gboolean parse_seconds(const char *value, guint *out)
+{
+	guint v = 0;
+
+	if (*value == '\0' || strlen(value) > 4)
+		return FALSE;
+	for (const char *p = value; *p; p++) {
+		if (!g_ascii_isdigit(*p))
+			return FALSE;
+		v = v * 10 + (guint)(*p - '0');
+	}
+	if (v == 0)
+		return FALSE;
+	*out = v;
+	return TRUE;
+}
+
+static gboolean set_key(SsiConfig *cfg, const KeyInfo *key, char *value,
+			const char *basedir, const char **why)
+{
+	void *field = G_STRUCT_MEMBER_P(cfg, key->offset);
+	char **str = field;
+
+	switch (key->type) {
+	case KEY_PATH:
+	case KEY_OPTIONAL_PATH:
+		if (*value == '\0') {
+			if (key->type == KEY_PATH) {
+				*why = "empty value (a file is required)";
+				return FALSE;
+			}
+			g_clear_pointer(str, g_free);
+			g_free(value);
+			return TRUE;
+		}
+		g_free(*str);
+		if (g_path_is_absolute(value) || basedir == NULL) {
+			*str = value;
+		} else {
+			*str = g_build_filename(basedir, value, NULL);
+			g_free(value);
+		}
+		return TRUE;
+	case KEY_PROGRAM:
+		if (*value == '\0') {
+			*why = "empty value (a program is required)";
+			return FALSE;
+		}
+		g_free(*str);
+		*str = value;
+		return TRUE;
+	case KEY_SIZE:
+		if (!parse_size(value)) {
+			*why = "not a memory size (e.g. 64M, 1G)";
+			return FALSE;
+		}
+		g_free(*str);
+		*str = value;
+		return TRUE;
+	case KEY_CONSOLE: {
+		SsiConsoleKind *kind = field;
+
+		if (strcmp(value, "auto") == 0)
+			*kind = SSI_CONSOLE_AUTO;
+		else if (strcmp(value, "xterm") == 0)
+			*kind = SSI_CONSOLE_XTERM;
+		else if (strcmp(value, "tmux") == 0)
+			*kind = SSI_CONSOLE_TMUX;
+		else {
+			*why = "not one of auto, xterm, tmux";
+			return FALSE;
+		}
+		g_free(value);
+		return TRUE;
+	}
+	case KEY_XSTATE_FIX: {
+		SsiXstateFix *fix = field;
+
+		if (strcmp(value, "auto") == 0)
+			*fix = SSI_XSTATE_FIX_AUTO;
+		else if (strcmp(value, "yes") == 0)
+			*fix = SSI_XSTATE_FIX_YES;
+		else if (strcmp(value, "no") == 0)
+			*fix = SSI_XSTATE_FIX_NO;
+		else {
+			*why = "not one of auto, yes, no";
+			return FALSE;
+		}
+		g_free(value);
+		return TRUE;
+	}
+	case KEY_SECONDS:
+		if (!parse_seconds(value, field)) {
+			*why = "not a number of seconds (1-9999)";
+			return FALSE;
+		}
+		g_free(value);
+		return TRUE;
+	}
+	g_assert_not_reached();
+}
+
+gboolean ssi_config_parse(SsiConfig *cfg, const char *data, gsize len,
+			  const char *filename, const char *basedir,
+			  GError **error)
+{
+	const char *p = data, *end = data + len;
+	guint lineno = 0;
+
+	if (memchr(data, '\0', len) != NULL) {
+		const char *nul = memchr(data, '\0', len);
+		guint line = 1;
+
+		for (const char *q = data; q < nul; q++)
+			line += *q == '\n';
+		g_set_error(error, SSI_ERROR, SSI_ERROR_SYNTAX,
+			    "%s:%u: NUL byte in configuration", filename, line);
+		return FALSE;
+	}
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *line_end = eol != NULL ? eol : end;
+		const char *q = p, *key_start, *why = NULL;
+		g_autofree char *key = NULL;
+		char *value;
+		const KeyInfo *info;
+
+		lineno++;
+		p = eol != NULL ? eol + 1 : end;
+		if (line_end > q && line_end[-1] == '\r')
+			line_end--;
+		while (q < line_end && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q == line_end || *q == '#')
+			continue;
+		if ((size_t)(line_end - q) > 7 && strncmp(q, "export", 6) == 0 &&
+		    (q[6] == ' ' || q[6] == '\t')) {
+			q += 6;
+			while (q < line_end && (*q == ' ' || *q == '\t'))
+				q++;
+		}
+		key_start = q;
+		if (q < line_end && is_key_start(*q))
+			while (q < line_end && is_key_char(*q))
+				q++;
+		if (q == key_start || q == line_end || *q != '=') {
+			g_set_error(error, SSI_ERROR, SSI_ERROR_SYNTAX,
+				    "%s:%u: malformed line: expected KEY=value",
+				    filename, lineno);
+			return FALSE;
+		}
+		key = g_strndup(key_start, (gsize)(q - key_start));
+		value = parse_value(q + 1, line_end, &why);
+		if (value == NULL) {
+			g_set_error(error, SSI_ERROR, SSI_ERROR_SYNTAX,
+				    "%s:%u: malformed line: %s", filename, lineno, why);
+			return FALSE;
+		}
+		info = find_key(key);
+		if (info == NULL) {
+			g_ptr_array_add(cfg->warnings,
+					g_strdup_printf("%s:%u: unknown key '%s' (ignored)",
+							filename, lineno, key));
+			g_free(value);
+			continue;
+		}
+		if (!set_key(cfg, info, value, basedir, &why)) {
+			g_set_error(error, SSI_ERROR, SSI_ERROR_SYNTAX,
+				    "%s:%u: %s: %s", filename, lineno, key, why);
+			g_free(value);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+gboolean ssi_config_load(SsiConfig *cfg, const char *path, gboolean must_exist,
+			 GError **error)
+{
+	g_autofree char *data = NULL;
+	g_autofree char *dir = NULL;
+	g_autoptr(GError) local = NULL;
+	struct stat st;
+	gsize len;
+
+	if (stat(path, &st) != 0) {
+		if (errno == ENOENT && !must_exist)
+			return TRUE;
+		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
+			    "config %s: %s", path, g_strerror(errno));
+		return FALSE;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
+			    "config %s: not a regular file", path);
+		return FALSE;
+	}
+	if (st.st_size > MAX_CONFIG_SIZE) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_SYNTAX,
+			    "config %s: larger than %d bytes", path, MAX_CONFIG_SIZE);
+		return FALSE;
+	}
+	if (!g_file_get_contents(path, &data, &len, &local)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
+			    "config %s: %s", path, local->message);
+		return FALSE;
+	}
+	dir = g_path_get_dirname(path);
+	if (!g_path_is_absolute(dir)) {
+		g_autofree char *cwd = g_get_current_dir();
+		char *abs = g_build_filename(cwd, dir, NULL);
+
+		g_free(dir);
+		dir = abs;
+	}
+	if (!ssi_config_parse(cfg, data, len, path, dir, error))
+		return FALSE;
+	g_free(cfg->path);
+	cfg->path = g_strdup(path);
+	return TRUE;
+}
+
+SsiConfig *ssi_config_read(const char *option, GError **error)
+{
+	g_autoptr(SsiConfig) cfg = ssi_config_new();
+	g_autofree char *path = NULL;
+	gboolean explicit_file;
+
+	path = ssi_config_file(option, &explicit_file);
+	if (!ssi_config_load(cfg, path, explicit_file, error))
+		return NULL;
+	return g_steal_pointer(&cfg);
+}
+
+SsiConsoleKind ssi_config_console(const SsiConfig *cfg)
+{
+	const char *display;
+
+	if (cfg->console != SSI_CONSOLE_AUTO)
+		return cfg->console;
+	display = g_getenv("DISPLAY");
+	return display != NULL && *display != '\0' ? SSI_CONSOLE_XTERM : SSI_CONSOLE_TMUX;
+}
+
+/*
+ * Debian 12's UML kernel saves the guest's vector registers in an 832-byte
+ * XSAVE buffer (x87, SSE, AVX).  A host with AVX-512 or AMX has a larger
+ * XSAVE area and its ptrace(PTRACE_SETREGSET) refuses anything smaller, so
+ * every guest process dies.  CPUID leaf 0xD tells the host's size.
+ */
+gboolean ssi_config_use_xstate_fix(const SsiConfig *cfg)
+{
+	unsigned int a, b, c, d;
+
+	switch (cfg->xstate_fix) {
+	case SSI_XSTATE_FIX_YES:
+		return TRUE;
+	case SSI_XSTATE_FIX_NO:
+		return FALSE;
+	case SSI_XSTATE_FIX_AUTO:
+		break;
+	}
+	if (!__get_cpuid_count(0xd, 0, &a, &b, &c, &d))
+		return FALSE;
+	return c > 832;
+}
+
+char *ssi_find_program(const char *name)
+{
+	if (strchr(name, '/') != NULL)
+		return g_file_test(name, G_FILE_TEST_IS_EXECUTABLE) &&
+		       !g_file_test(name, G_FILE_TEST_IS_DIR) ? g_strdup(name) : NULL;
+	return g_find_program_in_path(name);
+}
+
+const char *ssi_libexec_dir(void)
+{
+	const char *env = g_getenv("SSIUML_LIBEXECDIR");
+
+	return env != NULL && *env != '\0' ? env : SSI_PKGLIBDIR;
+}
+
+static gboolean check_file(const char *key, const char *path, gboolean exec,
+			   GError **error)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING, "%s: %s: %s",
+			    key, path, g_strerror(errno));
+		return FALSE;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
+			    "%s: %s: not a regular file", key, path);
+		return FALSE;
+	}
+	if (access(path, exec ? X_OK : R_OK) != 0) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING, "%s: %s: %s",
+			    key, path, exec ? "not executable" : g_strerror(errno));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean check_program(const char *key, const char *name, GError **error)
+{
+	g_autofree char *found = ssi_find_program(name);
+
+	if (found == NULL) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
+			    "%s: %s: no such program%s", key, name,
+			    strchr(name, '/') ? "" : " in PATH");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean ssi_config_check_files(const SsiConfig *cfg, SsiConsoleKind console,
+				GError **error)
+{
+	g_autofree char *run = g_build_filename(ssi_libexec_dir(), "ssiuml-run", NULL);
+
+	if (!check_file("KERNEL", cfg->kernel, TRUE, error) ||
+	    !check_file("ROOT", cfg->root, FALSE, error) ||
+	    !check_file("CIDEV", cfg->cidev, FALSE, error) ||
+	    (cfg->initrd != NULL && !check_file("INITRD", cfg->initrd, FALSE, error)) ||
+	    (cfg->initrd_memexp != NULL &&
+	     !check_file("INITRD_MEMEXP", cfg->initrd_memexp, FALSE, error)) ||
+	    !check_program("SWITCH", cfg->switch_prog, error) ||
+	    !check_program("TMUX", cfg->tmux, error) ||
+	    (console == SSI_CONSOLE_XTERM &&
+	     !check_program("XTERM", cfg->xterm, error)) ||
+	    !check_file("helper", run, TRUE, error))
+		return FALSE;
+	if (ssi_config_use_xstate_fix(cfg)) {
+		g_autofree char *fix = g_build_filename(ssi_libexec_dir(),
+							"ssiuml-xstate.so", NULL);
+
+		if (!check_file("XSTATE_FIX", fix, FALSE, error))
+			return FALSE;
+	}
+	return TRUE;
+}

@@ -1,0 +1,270 @@
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ssi_console.h"
+#include "ssi_error.h"
+
+#define TMUX_TIMEOUT_MS 5000
+
+/* The environment for programs we start: ours without the variables that
+ * would tie them to a tmux the user may be running us from. */
+static char **child_env(void)
+{
+	char **env = g_get_environ();
+
+	env = g_environ_unsetenv(env, "TMUX");
+	env = g_environ_unsetenv(env, "TMUX_PANE");
+	env = g_environ_unsetenv(env, "LD_PRELOAD");
+	return env;
+}
+
+static GPtrArray *tmux_argv(const SsiState *state, const SsiConfig *cfg)
+{
+	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+	char *found = ssi_find_program(cfg->tmux);
+
+	g_ptr_array_add(argv, found != NULL ? found : g_strdup(cfg->tmux));
+	g_ptr_array_add(argv, g_strdup("-S"));
+	g_ptr_array_add(argv, ssi_state_path(state, "tmux.sock"));
+	g_ptr_array_add(argv, g_strdup("-f"));
+	g_ptr_array_add(argv, ssi_state_path(state, "tmux.conf"));
+	return argv;
+}
+
+/* Run a tmux client command; it returns at once, the server daemonises. */
+static gboolean run_tmux(GPtrArray *argv, char **out, GError **error)
+{
+	g_auto(GStrv) env = child_env();
+	g_autofree char *err = NULL;
+	g_autoptr(GError) local = NULL;
+	int status;
+
+	g_ptr_array_add(argv, NULL);
+	if (!g_spawn_sync(NULL, (char **)argv->pdata, env, G_SPAWN_STDIN_FROM_DEV_NULL,
+			  NULL, NULL, out, &err, &status, &local)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "tmux: %s", local->message);
+		return FALSE;
+	}
+	if (!g_spawn_check_wait_status(status, NULL)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "tmux: %s",
+			    err != NULL && *err ? g_strstrip(err) : "failed");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean ssi_console_prepare(SsiState *state, GError **error)
+{
+	g_autofree char *path = ssi_state_path(state, "tmux.conf");
+	g_autoptr(GError) local = NULL;
+	const char *conf =
+		"# Written by ssi-start for this cluster's consoles.\n"
+		"set-option -g history-limit 20000\n"
+		"set-option -g remain-on-exit off\n"
+		"set-option -g exit-empty on\n"
+		"set-option -g destroy-unattached off\n"
+		"set-option -g detach-on-destroy on\n"
+		"set-option -g status-left '[#S] '\n"
+		"set-option -g status-right 'ssiuml: detach with C-b d'\n";
+	g_autofree char *text = g_strconcat(conf,
+		state->console == SSI_CONSOLE_XTERM ? "set-option -g status off\n" : "",
+		NULL);
+
+	if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT,
+				      0600, &local)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_STATE, "%s", local->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void child_setsid(gpointer data)
+{
+	(void)data;
+	setsid();
+}
+
+static gboolean open_window(SsiState *state, const SsiConfig *cfg,
+			    SsiMachine *m, const char *title, GError **error)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) attach = tmux_argv(state, cfg);
+	g_auto(GStrv) env = child_env();
+	g_autoptr(GError) local = NULL;
+	char *xterm = ssi_find_program(cfg->xterm);
+	GPid pid;
+
+	g_ptr_array_add(argv, xterm != NULL ? xterm : g_strdup(cfg->xterm));
+	g_ptr_array_add(argv, g_strdup("-T"));
+	g_ptr_array_add(argv, g_strdup(title));
+	g_ptr_array_add(argv, g_strdup("-n"));
+	g_ptr_array_add(argv, g_strdup(title));
+	g_ptr_array_add(argv, g_strdup("-geometry"));
+	g_ptr_array_add(argv, g_strdup("80x25"));
+	g_ptr_array_add(argv, g_strdup("-e"));
+	for (guint i = 0; i < attach->len; i++)
+		g_ptr_array_add(argv, g_strdup(g_ptr_array_index(attach, i)));
+	g_ptr_array_add(argv, g_strdup("attach-session"));
+	g_ptr_array_add(argv, g_strdup("-t"));
+	g_ptr_array_add(argv, g_strconcat("=", m->name, NULL));
+	g_ptr_array_add(argv, NULL);
+	if (!g_spawn_async(NULL, (char **)argv->pdata, env,
+			   G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL |
+			   G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+			   child_setsid, NULL, &pid, &local)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "%s: xterm: %s",
+			    m->name, local->message);
+		return FALSE;
+	}
+	if (!ssi_proc_lookup(pid, &m->xterm))
+		m->xterm.pid = 0;	/* it already quit: no display */
+	return TRUE;
+}
+
+gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg,
+			   SsiMachine *m, const char *title,
+			   char *const *argv, gboolean logged, const char *preload,
+			   GError **error)
+{
+	g_autoptr(GPtrArray) cmd = tmux_argv(state, cfg);
+	g_autofree char *out = NULL;
+	g_autofree char *log = NULL;
+	g_autofree char *logname = g_strconcat(m->name, ".log", NULL);
+	char *end;
+	long pane, server;
+
+	log = ssi_state_path(state, logname);
+	g_ptr_array_add(cmd, g_strdup("new-session"));
+	g_ptr_array_add(cmd, g_strdup("-d"));
+	g_ptr_array_add(cmd, g_strdup("-s"));
+	g_ptr_array_add(cmd, g_strdup(m->name));
+	g_ptr_array_add(cmd, g_strdup("-x"));
+	g_ptr_array_add(cmd, g_strdup("80"));
+	g_ptr_array_add(cmd, g_strdup("-y"));
+	g_ptr_array_add(cmd, g_strdup("25"));
+	g_ptr_array_add(cmd, g_strdup("-P"));
+	g_ptr_array_add(cmd, g_strdup("-F"));
+	g_ptr_array_add(cmd, g_strdup("#{pane_pid} #{pid}"));
+	/* Several arguments after "--": tmux runs them without a shell. */
+	g_ptr_array_add(cmd, g_strdup("--"));
+	if (logged) {
+		g_ptr_array_add(cmd, g_build_filename(ssi_libexec_dir(), "ssiuml-run", NULL));
+		g_ptr_array_add(cmd, g_strdup("--log"));
+		g_ptr_array_add(cmd, g_strdup(log));
+		if (preload != NULL) {
+			g_ptr_array_add(cmd, g_strdup("--preload"));
+			g_ptr_array_add(cmd, g_strdup(preload));
+		}
+		g_ptr_array_add(cmd, g_strdup("--"));
+	}
+	for (guint i = 0; argv[i] != NULL; i++)
+		g_ptr_array_add(cmd, g_strdup(argv[i]));
+
+	/* A fresh log per boot: what it says is about this machine's run. */
+	unlink(log);
+	if (!run_tmux(cmd, &out, error)) {
+		g_prefix_error(error, "%s: ", m->name);
+		return FALSE;
+	}
+	pane = strtol(out, &end, 10);
+	server = strtol(end, NULL, 10);
+	if (state->tmux.pid == 0 || !ssi_proc_alive(&state->tmux))
+		ssi_proc_lookup((pid_t)server, &state->tmux);
+	if (pane <= 0 || !ssi_proc_lookup((pid_t)pane, &m->proc)) {
+		g_autofree char *last = ssi_console_last_line(state, m->name);
+
+		m->proc.pid = 0;
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+			    "%s: exited at once%s%s", m->name,
+			    last ? ": " : "", last ? last : "");
+		return FALSE;
+	}
+	if (state->console == SSI_CONSOLE_XTERM && !open_window(state, cfg, m, title, error)) {
+		ssi_proc_kill_group(&m->proc);
+		m->proc.pid = 0;
+		return FALSE;
+	}
+	return TRUE;
+}
+
+char *ssi_console_attach_command(const SsiState *state, const SsiConfig *cfg,
+				 const char *name)
+{
+	g_autofree char *sock = ssi_state_path(state, "tmux.sock");
+	g_autofree char *q = g_shell_quote(sock);
+
+	return g_strdup_printf("%s -S %s attach -t %s", cfg->tmux, q, name);
+}
+
+char *ssi_console_last_line(const SsiState *state, const char *name)
+{
+	g_autofree char *logname = g_strconcat(name, ".log", NULL);
+	g_autofree char *path = ssi_state_path(state, logname);
+	g_autofree char *data = NULL;
+	g_auto(GStrv) lines = NULL;
+	gsize len;
+
+	if (!g_file_get_contents(path, &data, &len, NULL))
+		return NULL;
+	lines = g_strsplit(data, "\n", -1);
+	for (gint i = (gint)g_strv_length(lines) - 1; i >= 0; i--) {
+		char *line = g_strstrip(lines[i]);
+
+		if (*line != '\0')
+			return g_utf8_make_valid(line, -1);
+	}
+	return NULL;
+}
+
+void ssi_console_close_window(SsiMachine *m)
+{
+	if (m->xterm.pid > 0)
+		ssi_proc_signal(&m->xterm, SIGTERM);
+	m->xterm.pid = 0;
+}
+
+guint ssi_console_stop_server(SsiState *state, const SsiConfig *cfg,
+			      gint timeout_ms)
+{
+	g_autoptr(GPtrArray) cmd = tmux_argv(state, cfg);
+	g_autofree char *out = NULL;
+	g_autofree char *sock = ssi_state_path(state, "tmux.sock");
+	g_autoptr(GArray) procs = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+	guint killed = 0;
+
+	/* Ask the server for every pane, recorded or not. */
+	if (g_file_test(sock, G_FILE_TEST_EXISTS)) {
+		g_ptr_array_add(cmd, g_strdup("list-panes"));
+		g_ptr_array_add(cmd, g_strdup("-a"));
+		g_ptr_array_add(cmd, g_strdup("-F"));
+		g_ptr_array_add(cmd, g_strdup("#{pane_pid}"));
+		if (run_tmux(cmd, &out, NULL)) {
+			g_auto(GStrv) pids = g_strsplit(out, "\n", -1);
+
+			for (guint i = 0; pids[i] != NULL; i++) {
+				SsiProc p;
+
+				if (*pids[i] && ssi_proc_lookup((pid_t)atoi(pids[i]), &p)) {
+					killed += ssi_proc_kill_group(&p);
+					g_array_append_val(procs, p);
+				}
+			}
+		}
+	}
+	if (ssi_proc_alive(&state->tmux)) {
+		kill(state->tmux.pid, SIGTERM);
+		g_array_append_val(procs, state->tmux);
+	}
+	if (!ssi_proc_wait_gone((SsiProc *)procs->data, procs->len, timeout_ms)) {
+		if (ssi_proc_signal(&state->tmux, SIGKILL))
+			killed++;
+		ssi_proc_wait_gone(&state->tmux, 1, 1000);
+	}
+	state->tmux.pid = 0;
+	unlink(sock);
+	return killed;
+}

@@ -1,0 +1,76 @@
+/* ssi-add: boot more nodes into the running cluster. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ssi_console.h"
+#include "tool.h"
+
+const char *tool_name = "ssi-add";
+
+G_NORETURN static void usage(void)
+{
+	printf("Usage: %s [-c FILE] NODE...\n"
+	       "\n"
+	       "Boot each NODE (1-%u) into the running cluster.  A node that is\n"
+	       "already up is skipped with a note.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -c, --config FILE  read FILE instead of ~/.ssiuml/ssiuml.conf\n"
+	       "  -h, --help         show this help and exit\n"
+	       "      --version      show the version and exit\n"
+	       "\n"
+	       "Exit status: 0 every node is up, 1 failed, 2 usage error.\n"
+	       "See ssi-add(1).\n", tool_name, SSI_DEFAULT_MAX_NODES);
+	exit(SSI_EXIT_OK);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = { TOOL_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
+	g_autoptr(SsiConfig) cfg = NULL;
+	g_autoptr(SsiCluster) cluster = NULL;
+	g_autoptr(GError) error = NULL;
+	SsiNodeSet nodes, skipped;
+	const char *config = NULL;
+	gboolean ok;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			usage();
+		case 'V':
+			tool_version();
+		default:
+			tool_bad_option(argv);
+		}
+	}
+	if (optind == argc)
+		tool_usage_error("no node given");
+	if (!ssi_nodeset_parse(argc - optind, argv + optind, SSI_DEFAULT_MAX_NODES,
+			       &nodes, &error))
+		tool_usage_error("%s", error->message);
+	cfg = tool_config(config);
+	cluster = tool_cluster(cfg);
+	ok = ssi_cluster_add(cluster, &nodes, &skipped, &error);
+	for (guint n = 0; (n = ssi_nodeset_next(&skipped, n)) != 0;)
+		tool_warn("node %u is already up", n);
+	if (!ok)
+		return tool_fail(error);
+	if (cluster->state->console == SSI_CONSOLE_TMUX) {
+		for (guint n = 0; (n = ssi_nodeset_next(&nodes, n)) != 0;) {
+			g_autofree char *name = ssi_node_name(n);
+			g_autofree char *cmd = NULL;
+
+			if (ssi_nodeset_has(&skipped, n))
+				continue;
+			cmd = ssi_console_attach_command(cluster->state, cfg, name);
+			printf("  %-11s %s\n", name, cmd);
+		}
+	}
+	return SSI_EXIT_OK;
+}

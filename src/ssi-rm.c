@@ -1,0 +1,65 @@
+/* ssi-rm: crash nodes, as a power cut would. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tool.h"
+
+const char *tool_name = "ssi-rm";
+
+G_NORETURN static void usage(void)
+{
+	printf("Usage: %s [-c FILE] NODE...\n"
+	       "\n"
+	       "Crash each NODE: every process of its kernel is killed at once and\n"
+	       "nothing is told to it or to the other nodes, which must notice by\n"
+	       "themselves.  A node that is not up is noted and skipped.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -c, --config FILE  read FILE instead of ~/.ssiuml/ssiuml.conf\n"
+	       "  -h, --help         show this help and exit\n"
+	       "      --version      show the version and exit\n"
+	       "\n"
+	       "Exit status: 0 none of the nodes is up any more, 1 failed, 2 usage error.\n"
+	       "See ssi-rm(1).\n", tool_name);
+	exit(SSI_EXIT_OK);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = { TOOL_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
+	g_autoptr(SsiConfig) cfg = NULL;
+	g_autoptr(SsiCluster) cluster = NULL;
+	g_autoptr(GError) error = NULL;
+	SsiNodeSet nodes, not_up;
+	const char *config = NULL;
+	gboolean ok;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			usage();
+		case 'V':
+			tool_version();
+		default:
+			tool_bad_option(argv);
+		}
+	}
+	if (optind == argc)
+		tool_usage_error("no node given");
+	if (!ssi_nodeset_parse(argc - optind, argv + optind, SSI_DEFAULT_MAX_NODES,
+			       &nodes, &error))
+		tool_usage_error("%s", error->message);
+	cfg = tool_config(config);
+	cluster = tool_cluster(cfg);
+	ok = ssi_cluster_rm(cluster, &nodes, &not_up, &error);
+	for (guint n = 0; (n = ssi_nodeset_next(&not_up, n)) != 0;)
+		tool_warn("node %u is not up", n);
+	if (!ok)
+		return tool_fail(error);
+	return SSI_EXIT_OK;
+}

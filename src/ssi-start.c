@@ -1,0 +1,81 @@
+/* ssi-start: boot a cluster of N nodes with its lock server and switch. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ssi_console.h"
+#include "tool.h"
+
+const char *tool_name = "ssi-start";
+
+G_NORETURN static void usage(void)
+{
+	printf("Usage: %s [-c FILE] [N]\n"
+	       "\n"
+	       "Boot a cluster of N User-Mode Linux nodes (1-%u, default 3), with\n"
+	       "its virtual switch and lock server, each on its own console.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -c, --config FILE  read FILE instead of ~/.ssiuml/ssiuml.conf\n"
+	       "  -h, --help         show this help and exit\n"
+	       "      --version      show the version and exit\n"
+	       "\n"
+	       "Exit status: 0 started, 1 failed (or a cluster already runs), 2 usage error.\n"
+	       "See ssi-start(1).\n", tool_name, SSI_DEFAULT_MAX_NODES);
+	exit(SSI_EXIT_OK);
+}
+
+static void print_attach(SsiCluster *cluster, guint n)
+{
+	printf("Consoles are headless (%s); attach with:\n",
+	       cluster->cfg->console == SSI_CONSOLE_TMUX ? "CONSOLE=tmux" : "no DISPLAY");
+	for (guint i = 0; i < cluster->state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(cluster->state->machines, i);
+		g_autofree char *cmd = ssi_console_attach_command(cluster->state,
+								  cluster->cfg, m->name);
+
+		printf("  %-11s %s\n", m->name, cmd);
+	}
+	printf("Detach with C-b d; the machine keeps running.\n");
+	(void)n;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = { TOOL_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
+	g_autoptr(SsiConfig) cfg = NULL;
+	g_autoptr(SsiCluster) cluster = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *config = NULL;
+	guint n = 3;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			usage();
+		case 'V':
+			tool_version();
+		default:
+			tool_bad_option(argv);
+		}
+	}
+	if (argc - optind > 1)
+		tool_usage_error("too many arguments: one node count at most");
+	if (argc - optind == 1) {
+		g_autoptr(GError) bad = NULL;
+
+		if (!ssi_node_parse(argv[optind], SSI_DEFAULT_MAX_NODES, &n, &bad))
+			tool_usage_error("%s", bad->message);
+	}
+	cfg = tool_config(config);
+	cluster = tool_cluster(cfg);
+	if (!ssi_cluster_start(cluster, n, &error))
+		return tool_fail(error);
+	if (cluster->state->console == SSI_CONSOLE_TMUX)
+		print_attach(cluster, n);
+	return SSI_EXIT_OK;
+}

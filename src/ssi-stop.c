@@ -1,0 +1,65 @@
+/* ssi-stop: take the whole cluster down, without ever hanging. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tool.h"
+
+const char *tool_name = "ssi-stop";
+
+G_NORETURN static void usage(void)
+{
+	printf("Usage: %s [-c FILE]\n"
+	       "\n"
+	       "Halt every node and the lock server, stop the switch, close every\n"
+	       "console and clear the state.  Machines that do not halt within\n"
+	       "STOP_TIMEOUT seconds (default 3) are killed; it never hangs.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -c, --config FILE  read FILE instead of ~/.ssiuml/ssiuml.conf\n"
+	       "  -h, --help         show this help and exit\n"
+	       "      --version      show the version and exit\n"
+	       "\n"
+	       "Exit status: 0 nothing is left running, 1 failed, 2 usage error.\n"
+	       "See ssi-stop(1).\n", tool_name);
+	exit(SSI_EXIT_OK);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = { TOOL_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
+	g_autoptr(SsiConfig) cfg = NULL;
+	g_autoptr(SsiCluster) cluster = NULL;
+	g_autoptr(GError) error = NULL;
+	SsiStopReport report;
+	const char *config = NULL;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			usage();
+		case 'V':
+			tool_version();
+		default:
+			tool_bad_option(argv);
+		}
+	}
+	if (optind < argc)
+		tool_usage_error("unexpected argument '%s'", argv[optind]);
+	cfg = tool_config(config);
+	cluster = tool_cluster(cfg);
+	if (!cluster->cleared && !ssi_cluster_running(cluster)) {
+		printf("No cluster is running.\n");
+		return SSI_EXIT_OK;
+	}
+	if (!ssi_cluster_stop(cluster, &report, &error))
+		return tool_fail(error);
+	if (report.killed > 0 && report.was_running)
+		tool_warn("%u process%s did not halt in time and were killed",
+			  report.killed, report.killed == 1 ? "" : "es");
+	return SSI_EXIT_OK;
+}

@@ -1,0 +1,79 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+void tool_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", tool_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int tool_fail(const GError *error)
+{
+	fprintf(stderr, "%s: %s\n", tool_name, error->message);
+	return ssi_error_exit_code(error);
+}
+
+void tool_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", tool_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", tool_name);
+	exit(SSI_EXIT_USAGE);
+}
+
+void tool_version(void)
+{
+	printf("%s (ssiuml) %s\n", tool_name, SSI_VERSION);
+	exit(SSI_EXIT_OK);
+}
+
+SsiConfig *tool_config(const char *option)
+{
+	g_autoptr(GError) error = NULL;
+	SsiConfig *cfg = ssi_config_read(option, &error);
+
+	if (cfg == NULL)
+		exit(tool_fail(error));
+	for (guint i = 0; i < cfg->warnings->len; i++)
+		tool_warn("warning: %s", (const char *)g_ptr_array_index(cfg->warnings, i));
+	return cfg;
+}
+
+SsiCluster *tool_cluster(SsiConfig *cfg)
+{
+	g_autoptr(GError) error = NULL;
+	SsiCluster *cluster = ssi_cluster_open(cfg, NULL, &error);
+
+	if (cluster == NULL)
+		exit(tool_fail(error));
+	if (cluster->cleared)
+		tool_warn("cleared the remains of a cluster whose kernels had died");
+	return cluster;
+}
+
+void tool_bad_option(char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	/* "-1" reaches getopt as an option; it is a bad node number. */
+	if (arg != NULL && arg[0] == '-' && g_ascii_isdigit(arg[1]))
+		tool_usage_error("node '%s': not a node number", arg);
+	if (optopt != 0 && strchr("c", optopt) != NULL)
+		tool_usage_error("option requires an argument -- '%c'", optopt);
+	if (optopt != 0)
+		tool_usage_error("invalid option -- '%c'", optopt);
+	tool_usage_error("unrecognized option '%s'", arg);
+}

@@ -1,0 +1,42 @@
+/* What the four tools share: messages, usage errors, the config. */
+#ifndef SSI_TOOL_H
+#define SSI_TOOL_H
+
+#include <getopt.h>
+#include <glib.h>
+
+#include "ssi_cluster.h"
+#include "ssi_config.h"
+#include "ssi_error.h"
+
+extern const char *tool_name;
+
+/* "ssi-add: MESSAGE" on stderr. */
+void tool_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+/* Print ERROR once and return the exit status it calls for. */
+int tool_fail(const GError *error);
+
+/* A misuse: one line, the hint to --help, exit 2. */
+G_NORETURN void tool_usage_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+G_NORETURN void tool_version(void);
+
+/* getopt_long() returned '?': say what was wrong (opterr is 0). */
+G_NORETURN void tool_bad_option(char **argv);
+
+/* Read the configuration (-c FILE or the default) and print its warnings;
+ * exits on error. */
+SsiConfig *tool_config(const char *option);
+
+/* Lock the state and reconcile it; exits on error.  Says so when the
+ * remains of a dead cluster were cleared. */
+SsiCluster *tool_cluster(SsiConfig *cfg);
+
+/* The options every tool takes. */
+#define TOOL_LONG_OPTIONS \
+	{ "config", required_argument, NULL, 'c' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, 'V' }
+
+#endif
