@@ -1,0 +1,188 @@
+/* The tools as a user runs them, where no kernel needs to boot. */
+#include <string.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+static const char *const bad_args[] = {
+	"0", "16", "-1", "+3", "3x", "3.0", "", " 3", "0x3", "03", "1234567890123",
+};
+
+static void assert_untouched(void)
+{
+	g_autofree char *dot = g_build_filename(T.home, ".ssiuml", NULL);
+
+	ck_assert_msg(access(dot, F_OK) != 0, "a usage error created %s", dot);
+	ck_assert_uint_eq(t_procs_mentioning(T.dir)->len, 0);
+}
+
+START_TEST(test_bad_node_usage)
+{
+	static const char *const tools[] = { "ssi-add", "ssi-rm", "ssi-start" };
+
+	for (guint t = 0; t < G_N_ELEMENTS(tools); t++) {
+		g_autofree char *out = NULL, *err = NULL;
+		int rc = t_run(&out, &err, tools[t], "2", bad_args[_i], NULL);
+
+		if (strcmp(tools[t], "ssi-start") == 0) {
+			g_free(out);
+			g_free(err);
+			rc = t_run(&out, &err, tools[t], bad_args[_i], NULL);
+		}
+		ck_assert_msg(rc == 2, "%s '%s': exit %d, want 2", tools[t], bad_args[_i], rc);
+		ck_assert_msg(strstr(err, bad_args[_i]) != NULL || strstr(err, "''") != NULL,
+			      "%s: message does not name '%s': %s", tools[t], bad_args[_i], err);
+		ck_assert(strstr(err, "Try '") != NULL);
+		ck_assert_str_eq(out, "");
+	}
+	assert_untouched();
+}
+END_TEST
+
+START_TEST(test_no_nodes)
+{
+	g_autofree char *err = NULL, *err2 = NULL;
+
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", NULL), 2);
+	ck_assert_str_eq(err, "ssi-add: no node given\nTry 'ssi-add --help' for more information.\n");
+	ck_assert_int_eq(t_run(NULL, &err2, "ssi-rm", NULL), 2);
+	assert_untouched();
+}
+END_TEST
+
+START_TEST(test_extra_args)
+{
+	g_autofree char *err = NULL, *err2 = NULL, *err3 = NULL;
+
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", "now", NULL), 2);
+	ck_assert(strstr(err, "'now'"));
+	ck_assert_int_eq(t_run(NULL, &err2, "ssi-start", "2", "3", NULL), 2);
+	ck_assert_int_eq(t_run(NULL, &err3, "ssi-add", "--frobnicate", "2", NULL), 2);
+	assert_untouched();
+}
+END_TEST
+
+START_TEST(test_help_and_version)
+{
+	static const char *const tools[] = { "ssi-start", "ssi-add", "ssi-rm", "ssi-stop" };
+
+	for (guint t = 0; t < G_N_ELEMENTS(tools); t++) {
+		g_autofree char *out = NULL, *out2 = NULL, *out3 = NULL, *err = NULL;
+		g_autofree char *synopsis = g_strdup_printf("Usage: %s ", tools[t]);
+
+		ck_assert_int_eq(t_run(&out, &err, tools[t], "--help", NULL), 0);
+		ck_assert(g_str_has_prefix(out, synopsis));
+		ck_assert_str_eq(err, "");
+		ck_assert_int_eq(t_run(&out2, NULL, tools[t], "-h", NULL), 0);
+		ck_assert_str_eq(out, out2);
+		ck_assert_int_eq(t_run(&out3, NULL, tools[t], "--version", NULL), 0);
+		ck_assert(g_str_has_prefix(out3, tools[t]));
+		ck_assert(strstr(out3, "(ssiuml) "));
+	}
+	assert_untouched();
+}
+END_TEST
+
+START_TEST(test_stop_with_nothing)
+{
+	g_autofree char *out = NULL, *err = NULL;
+
+	ck_assert_int_eq(t_run(&out, &err, "ssi-stop", NULL), 0);
+	ck_assert_str_eq(out, "No cluster is running.\n");
+	ck_assert_str_eq(err, "");
+}
+END_TEST
+
+START_TEST(test_add_rm_without_cluster)
+{
+	g_autofree char *err = NULL, *err2 = NULL;
+
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "1", NULL), 1);
+	ck_assert_str_eq(err, "ssi-add: no cluster is running; start one with ssi-start\n");
+	ck_assert_int_eq(t_run(NULL, &err2, "ssi-rm", "1", NULL), 0);
+	ck_assert_str_eq(err2, "ssi-rm: node 1 is not up\n");
+}
+END_TEST
+
+START_TEST(test_malformed_config)
+{
+	g_autofree char *err = NULL;
+	g_autofree char *want = g_strdup_printf("ssi-start: %s:8: malformed line", T.conf);
+
+	t_write_conf("# fine\nKERNEL /x\n");
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "2", NULL), 2);
+	ck_assert_msg(g_str_has_prefix(err, want), "%s", err);
+	assert_untouched();
+}
+END_TEST
+
+START_TEST(test_unknown_key_warning)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	g_autofree char *want = g_strdup_printf("ssi-stop: warning: %s:7: unknown key 'COLOUR' (ignored)\n",
+						T.conf);
+
+	t_write_conf("COLOUR=blue\n");
+	ck_assert_int_eq(t_run(&out, &err, "ssi-stop", NULL), 0);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
+START_TEST(test_missing_file_starts_nothing)
+{
+	g_autofree char *err = NULL, *out = NULL;
+
+	t_write_conf("ROOT=/nonexistent/root.img\n");
+	ck_assert_int_eq(t_run(&out, &err, "ssi-start", "2", NULL), 1);
+	ck_assert_str_eq(err, "ssi-start: ROOT: /nonexistent/root.img: No such file or directory\n");
+	ck_assert_uint_eq(t_procs_mentioning(T.dir)->len, 0);
+	g_free(out);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-stop", NULL), 0);
+	ck_assert_str_eq(out, "No cluster is running.\n");
+}
+END_TEST
+
+START_TEST(test_config_not_executed)
+{
+	g_autofree char *err = NULL;
+	g_autofree char *marker = g_build_filename(T.dir, "pwned", NULL);
+	g_autofree char *line = g_strdup_printf("KERNEL=\"$(touch %s)\"\n", marker);
+
+	t_write_conf(line);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 1);
+	ck_assert_msg(strstr(err, "KERNEL: ") && strstr(err, "$(touch"), "%s", err);
+	ck_assert(access(marker, F_OK) != 0);
+	ck_assert_uint_eq(t_procs_mentioning(T.dir)->len, 0);
+}
+END_TEST
+
+START_TEST(test_explicit_config_must_exist)
+{
+	g_autofree char *err = NULL;
+
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", "-c", "/nonexistent.conf", NULL), 1);
+	ck_assert(strstr(err, "/nonexistent.conf"));
+}
+END_TEST
+
+Suite *cli_suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("usage");
+
+	tcase_add_checked_fixture(tc, t_setup, t_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_bad_node_usage, 0, G_N_ELEMENTS(bad_args));
+	tcase_add_test(tc, test_no_nodes);
+	tcase_add_test(tc, test_extra_args);
+	tcase_add_test(tc, test_help_and_version);
+	tcase_add_test(tc, test_stop_with_nothing);
+	tcase_add_test(tc, test_add_rm_without_cluster);
+	tcase_add_test(tc, test_malformed_config);
+	tcase_add_test(tc, test_unknown_key_warning);
+	tcase_add_test(tc, test_missing_file_starts_nothing);
+	tcase_add_test(tc, test_config_not_executed);
+	tcase_add_test(tc, test_explicit_config_must_exist);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,386 @@
+/*
+ * Real clusters: Debian's UML kernel, uml_switch, tmux, xterm under Xvfb,
+ * the images the build made.  Nothing here is simulated; when a part is
+ * missing on the machine, the tests fail and say which.
+ */
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ssi_mconsole.h"
+#include "testlib.h"
+
+#define BOOT_MS 30000
+
+static void start(const char *n)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	int rc = t_run(&out, &err, "ssi-start", n, NULL);
+
+	ck_assert_msg(rc == 0, "ssi-start %s: exit %d: %s", n, rc, err);
+}
+
+static void stop(void)
+{
+	g_autofree char *err = NULL;
+
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", NULL), 0);
+}
+
+/* Nothing of the cluster is left: no process, socket or record. */
+static void assert_nothing_left(void)
+{
+	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
+	g_autoptr(GDir) dir = g_dir_open(T.state, 0, NULL);
+	const char *name;
+
+	ck_assert_msg(pids->len == 0, "%u processes left, first %d", pids->len,
+		      pids->len ? g_array_index(pids, int, 0) : 0);
+	while (dir && (name = g_dir_read_name(dir)) != NULL)
+		ck_assert_msg(strcmp(name, "lock") == 0, "left in the state dir: %s", name);
+}
+
+static gboolean alive(int pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+	g_autofree char *data = NULL;
+	const char *p;
+
+	if (pid <= 0 || !g_file_get_contents(path, &data, NULL, NULL))
+		return FALSE;
+	p = strrchr(data, ')');
+	return p && p[2] != 'Z' && p[2] != 'X';
+}
+
+static void login(const char *node)
+{
+	g_autofree char *prompt = g_strdup_printf("%s login:", node);
+
+	ck_assert_msg(t_wait_log(node, prompt, BOOT_MS), "%s: no login prompt", node);
+	t_keys(node, "root\n");
+	ck_assert_msg(t_wait_log(node, "# ", 10000), "%s: no shell prompt", node);
+}
+
+START_TEST(test_start_boots_to_login)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	g_autofree char *log = NULL;
+	g_autofree char *lslog = g_build_filename(T.state, "lockserver.log", NULL);
+	g_autofree char *comm = NULL;
+	g_autofree char *path = NULL;
+
+	ck_assert_int_eq(t_run(&out, &err, "ssi-start", "2", NULL), 0);
+	/* Headless: it says how to attach to each console. */
+	ck_assert_msg(strstr(out, "attach -t node1") && strstr(out, "attach -t lockserver") &&
+		      strstr(out, "attach -t switch"), "%s", out);
+	ck_assert(t_wait_log("node1", "node1 login:", BOOT_MS));
+	ck_assert(t_wait_log("node2", "node2 login:", BOOT_MS));
+	ck_assert(t_wait_log("node2", "192.168.50.2", 1000));
+	ck_assert(t_wait_log("lockserver", "192.168.50.101", BOOT_MS));
+	ck_assert(g_file_get_contents(lslog, &log, NULL, NULL));
+	ck_assert_msg(strstr(log, "login:") == NULL, "the lock server gives a login prompt");
+	/* Every kernel process is called linux-ssi: 2 nodes + lock server,
+	 * each with its helper processes. */
+	ck_assert_uint_ge(t_count_comm("linux-ssi"), 6);
+	path = g_strdup_printf("/proc/%d/comm", t_kernel_pid("node1"));
+	ck_assert(g_file_get_contents(path, &comm, NULL, NULL));
+	ck_assert_str_eq(comm, "linux-ssi\n");
+	stop();
+	assert_nothing_left();
+}
+END_TEST
+
+START_TEST(test_start_refuses_running)
+{
+	g_autofree char *err = NULL;
+	int before;
+
+	start("2");
+	before = t_kernel_pid("node1");
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "3", NULL), 1);
+	ck_assert_str_eq(err, "ssi-start: a cluster is already running (nodes up: 1 2); "
+			 "stop it with ssi-stop\n");
+	ck_assert_int_eq(t_kernel_pid("node1"), before);
+	ck_assert_int_eq(t_kernel_pid("node3"), 0);
+	stop();
+	assert_nothing_left();
+}
+END_TEST
+
+START_TEST(test_nodes_ping_and_root_untouched)
+{
+	g_autofree char *root = t_build("images/root.img");
+	g_autofree char *before = NULL, *after = NULL, *data = NULL;
+	gsize len;
+
+	ck_assert(g_file_get_contents(root, &data, &len, NULL));
+	before = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *)data, len);
+	g_clear_pointer(&data, g_free);
+	start("2");
+	login("node1");
+	t_keys("node1", "ping -c 1 -W 5 192.168.50.2 && echo PING-OK\n");
+	ck_assert_msg(t_wait_log("node1", "PING-OK", 20000), "node 1 cannot ping node 2");
+	t_keys("node1", "ping -c 1 -W 5 lockserver && echo LS-OK\n");
+	ck_assert_msg(t_wait_log("node1", "LS-OK", 20000), "node 1 cannot ping the lock server");
+	/* Write on the node's disk: it lands in its copy-on-write file. */
+	t_keys("node1", "dd if=/dev/urandom of=/written bs=1k count=512 && sync && echo WROTE\n");
+	ck_assert(t_wait_log("node1", "WROTE", 20000));
+	stop();
+	assert_nothing_left();
+	ck_assert(g_file_get_contents(root, &data, &len, NULL));
+	after = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *)data, len);
+	ck_assert_str_eq(before, after);
+}
+END_TEST
+
+START_TEST(test_rm_crashes_one_node)
+{
+	g_autofree char *err = NULL, *err2 = NULL;
+	int n1, n2, n3;
+
+	start("3");
+	n1 = t_kernel_pid("node1");
+	n2 = t_kernel_pid("node2");
+	n3 = t_kernel_pid("node3");
+	ck_assert(t_wait_log("node2", "node2 login:", BOOT_MS));
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-rm", "2", NULL), 0);
+	ck_assert_str_eq(err, "");
+	/* Every process of node 2's kernel is gone at once... */
+	ck_assert(!alive(n2));
+	{
+		g_autoptr(GArray) left = t_procs_mentioning("umid=node2");
+
+		ck_assert_uint_eq(left->len, 0);
+	}
+	/* ...and nothing else. */
+	ck_assert(alive(n1));
+	ck_assert(alive(n3));
+	ck_assert_int_eq(t_kernel_pid("node2"), 0);
+	/* Not up any more: a note, and the others still handled. */
+	ck_assert_int_eq(t_run(NULL, &err2, "ssi-rm", "2", "3", NULL), 0);
+	ck_assert_str_eq(err2, "ssi-rm: node 2 is not up\n");
+	ck_assert(!alive(n3));
+	ck_assert(alive(n1));
+	stop();
+	assert_nothing_left();
+}
+END_TEST
+
+START_TEST(test_add_boots_and_skips)
+{
+	g_autofree char *err = NULL;
+	int n1;
+
+	start("1");
+	n1 = t_kernel_pid("node1");
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "3", "1", "5", "3", NULL), 0);
+	ck_assert_str_eq(err, "ssi-add: node 1 is already up\n");
+	ck_assert_int_eq(t_kernel_pid("node1"), n1);
+	ck_assert(alive(t_kernel_pid("node3")));
+	ck_assert(alive(t_kernel_pid("node5")));
+	ck_assert(t_wait_log("node5", "node5 login:", BOOT_MS));
+	/* A crashed node comes back. */
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-rm", "3", NULL), 0);
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-add", "3", NULL), 0);
+	ck_assert(t_wait_log("node3", "node3 login:", BOOT_MS));
+	stop();
+	assert_nothing_left();
+}
+END_TEST
+
+/* killall -9 linux-ssi, restricted by PID to this test's cluster. */
+static guint kill_all_kernels(void)
+{
+	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
+	guint killed = 0;
+
+	for (guint i = 0; i < pids->len; i++) {
+		int pid = g_array_index(pids, int, i);
+		g_autofree char *path = g_strdup_printf("/proc/%d/comm", pid);
+		g_autofree char *comm = NULL;
+
+		if (g_file_get_contents(path, &comm, NULL, NULL) &&
+		    strcmp(comm, "linux-ssi\n") == 0 && kill(pid, SIGKILL) == 0)
+			killed++;
+	}
+	return killed;
+}
+
+START_TEST(test_killall_then_stop)
+{
+	g_autofree char *out = NULL, *err = NULL;
+
+	start("3");
+	ck_assert(t_wait_log("node1", "login:", BOOT_MS));
+	ck_assert_uint_ge(kill_all_kernels(), 4);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-stop", NULL), 0);
+	ck_assert_str_eq(err, "ssi-stop: cleared the remains of a cluster whose kernels had died\n");
+	assert_nothing_left();
+	/* And the next cluster starts. */
+	start("1");
+	ck_assert(t_wait_log("node1", "login:", BOOT_MS));
+	stop();
+	assert_nothing_left();
+}
+END_TEST
+
+START_TEST(test_killall_then_start)
+{
+	g_autofree char *err = NULL;
+
+	start("2");
+	ck_assert_uint_ge(kill_all_kernels(), 3);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 0);
+	ck_assert(strstr(err, "cleared the remains"));
+	ck_assert(alive(t_kernel_pid("node1")));
+	ck_assert_int_eq(t_kernel_pid("node2"), 0);
+	stop();
+	assert_nothing_left();
+}
+END_TEST
+
+START_TEST(test_concurrent_adds)
+{
+	GPid pids[6];
+	g_autofree char *bin = t_build("bin/ssi-add");
+	guint leaders = 0;
+
+	start("1");
+	for (int i = 0; i < 6; i++) {
+		const char *argv[] = { bin, i % 2 ? "2" : "3", "2", NULL };
+
+		ck_assert(g_spawn_async(NULL, (char **)argv, NULL,
+					G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDERR_TO_DEV_NULL |
+					G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pids[i], NULL));
+	}
+	for (int i = 0; i < 6; i++) {
+		int status;
+
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ssi-add %d failed", i);
+	}
+	/* One kernel per node: count the process-group leaders. */
+	{
+		g_autoptr(GArray) all = t_procs_mentioning("umid=node2");
+
+		for (guint i = 0; i < all->len; i++)
+			if (getpgid(g_array_index(all, int, i)) == g_array_index(all, int, i))
+				leaders++;
+	}
+	ck_assert_uint_eq(leaders, 1);
+	ck_assert(alive(t_kernel_pid("node2")));
+	ck_assert(alive(t_kernel_pid("node3")));
+	stop();
+	assert_nothing_left();
+}
+END_TEST
+
+START_TEST(test_mconsole_client)
+{
+	g_autofree char *sock = NULL, *reply = NULL, *quiet = NULL;
+	g_autoptr(GError) error = NULL;
+	gint64 t0;
+
+	start("1");
+	sock = g_build_filename(T.state, "node1", "mconsole", NULL);
+	ck_assert_msg(ssi_mconsole_command(sock, "version", 1000, &reply, &error),
+		      "%s", error ? error->message : "");
+	ck_assert_msg(strstr(reply, "6.1") != NULL, "version reply: %s", reply);
+	g_clear_error(&error);
+	ck_assert(!ssi_mconsole_command(sock, "frobnicate", 1000, NULL, &error));
+	g_clear_error(&error);
+	/* A socket that never answers: the client gives up in time. */
+	quiet = g_build_filename(T.dir, "quiet.sock", NULL);
+	{
+		int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+		struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+		g_strlcpy(addr.sun_path, quiet, sizeof(addr.sun_path));
+		ck_assert_int_eq(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+		t0 = g_get_monotonic_time();
+		ck_assert(!ssi_mconsole_command(quiet, "version", 300, NULL, &error));
+		ck_assert(strstr(error->message, "no reply"));
+		ck_assert_int_lt(g_get_monotonic_time() - t0, G_USEC_PER_SEC);
+		close(fd);
+	}
+	stop();
+	assert_nothing_left();
+}
+END_TEST
+
+/* Wait until the set of "ssiuml: ..." windows has (WANT) or lacks
+ * (!WANT) TITLE; returns all titles seen last. */
+static char *wait_window(const char *title, gboolean want)
+{
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	g_autofree char *line = g_strconcat(title, "\n", NULL);
+
+	for (;;) {
+		char *titles = t_window_titles();
+
+		if ((strstr(titles, line) != NULL) == want ||
+		    g_get_monotonic_time() > deadline)
+			return titles;
+		g_free(titles);
+		g_usleep(100000);
+	}
+}
+
+START_TEST(test_xterm_consoles)
+{
+	static const char *const titles[] = {
+		"ssiuml: switch", "ssiuml: lock server", "ssiuml: node 1", "ssiuml: node 2",
+	};
+	g_autofree char *out = NULL;
+
+	t_start_xvfb();
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-start", "2", NULL), 0);
+	ck_assert_str_eq(out, "");	/* windows: nothing to tell */
+	for (guint i = 0; i < G_N_ELEMENTS(titles); i++) {
+		g_autofree char *seen = wait_window(titles[i], TRUE);
+
+		ck_assert_msg(strstr(seen, titles[i]), "no window '%s' in:\n%s", titles[i], seen);
+	}
+	ck_assert(t_wait_log("node1", "node1 login:", BOOT_MS));
+	/* A crashed node's window closes; the others stay. */
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-rm", "1", NULL), 0);
+	{
+		g_autofree char *seen = wait_window("ssiuml: node 1", FALSE);
+
+		ck_assert_msg(!strstr(seen, "ssiuml: node 1\n"), "node 1's window stayed");
+		ck_assert(strstr(seen, "ssiuml: node 2\n"));
+	}
+	stop();
+	assert_nothing_left();
+	{
+		g_autofree char *seen = t_window_titles();
+
+		ck_assert_str_eq(seen, "");
+	}
+}
+END_TEST
+
+Suite *cluster_suite(void)
+{
+	Suite *s = suite_create("cluster");
+	TCase *tc = tcase_create("uml");
+
+	tcase_add_checked_fixture(tc, t_setup, t_teardown);
+	tcase_set_timeout(tc, 180);
+	tcase_add_test(tc, test_start_boots_to_login);
+	tcase_add_test(tc, test_start_refuses_running);
+	tcase_add_test(tc, test_nodes_ping_and_root_untouched);
+	tcase_add_test(tc, test_rm_crashes_one_node);
+	tcase_add_test(tc, test_add_boots_and_skips);
+	tcase_add_test(tc, test_killall_then_stop);
+	tcase_add_test(tc, test_killall_then_start);
+	tcase_add_test(tc, test_concurrent_adds);
+	tcase_add_test(tc, test_mconsole_client);
+	tcase_add_test(tc, test_xterm_consoles);
+	suite_add_tcase(s, tc);
+	return s;
+}

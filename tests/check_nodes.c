@@ -1,0 +1,98 @@
+#include "ssi_error.h"
+#include "ssi_nodes.h"
+#include "testlib.h"
+
+static const char *const bad_args[] = {
+	"0", "16", "-1", "+3", "3x", "3.0", "", " 3", "3 ", "0x3", "03",
+	"1000", "99999999999999999999", "node3", "٣",
+};
+
+START_TEST(test_bad_node_args)
+{
+	g_autoptr(GError) error = NULL;
+	guint node = 77;
+
+	ck_assert(!ssi_node_parse(bad_args[_i], 15, &node, &error));
+	ck_assert(g_error_matches(error, SSI_ERROR, SSI_ERROR_USAGE));
+	ck_assert_msg(strstr(error->message, bad_args[_i]) != NULL,
+		      "message '%s' does not name '%s'", error->message, bad_args[_i]);
+	ck_assert_uint_eq(node, 77);
+}
+END_TEST
+
+START_TEST(test_good_node_args)
+{
+	guint node = 0;
+
+	ck_assert(ssi_node_parse("1", 15, &node, NULL));
+	ck_assert_uint_eq(node, 1);
+	ck_assert(ssi_node_parse("15", 15, &node, NULL));
+	ck_assert_uint_eq(node, 15);
+	ck_assert(ssi_node_parse("254", 254, &node, NULL));
+	ck_assert_uint_eq(node, 254);
+	ck_assert(!ssi_node_parse("255", 254, &node, NULL));
+}
+END_TEST
+
+START_TEST(test_set_counts_once)
+{
+	char *argv[] = { "3", "5", "3", "1" };
+	SsiNodeSet set;
+	g_autofree char *text = NULL;
+
+	ck_assert(ssi_nodeset_parse(4, argv, 15, &set, NULL));
+	ck_assert_uint_eq(ssi_nodeset_count(&set), 3);
+	text = ssi_nodeset_format(&set);
+	ck_assert_str_eq(text, "1 3 5");
+	ck_assert_uint_eq(ssi_nodeset_next(&set, 0), 1);
+	ck_assert_uint_eq(ssi_nodeset_next(&set, 3), 5);
+	ck_assert_uint_eq(ssi_nodeset_next(&set, 5), 0);
+	ssi_nodeset_remove(&set, 3);
+	ck_assert(!ssi_nodeset_has(&set, 3));
+	ck_assert(ssi_nodeset_has(&set, 5));
+}
+END_TEST
+
+START_TEST(test_set_one_bad_spoils_all)
+{
+	char *argv[] = { "3", "16" };
+	g_autoptr(GError) error = NULL;
+	SsiNodeSet set;
+
+	ck_assert(!ssi_nodeset_parse(2, argv, 15, &set, &error));
+	ck_assert_str_eq(error->message, "node 16: out of range (1-15)");
+}
+END_TEST
+
+START_TEST(test_set_edges)
+{
+	SsiNodeSet set;
+	g_autofree char *empty = NULL;
+
+	ssi_nodeset_clear(&set);
+	empty = ssi_nodeset_format(&set);
+	ck_assert_str_eq(empty, "");
+	ssi_nodeset_add(&set, SSI_NODE_LIMIT);
+	ssi_nodeset_add(&set, 32);
+	ssi_nodeset_add(&set, 31);
+	ck_assert_uint_eq(ssi_nodeset_count(&set), 3);
+	ck_assert_uint_eq(ssi_nodeset_next(&set, 31), 32);
+	ck_assert_uint_eq(ssi_nodeset_next(&set, 32), SSI_NODE_LIMIT);
+	ck_assert(!ssi_nodeset_has(&set, 0));
+	ck_assert(!ssi_nodeset_has(&set, SSI_NODE_LIMIT + 1));
+}
+END_TEST
+
+Suite *nodes_suite(void)
+{
+	Suite *s = suite_create("nodes");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_loop_test(tc, test_bad_node_args, 0, G_N_ELEMENTS(bad_args));
+	tcase_add_test(tc, test_good_node_args);
+	tcase_add_test(tc, test_set_counts_once);
+	tcase_add_test(tc, test_set_one_bad_spoils_all);
+	tcase_add_test(tc, test_set_edges);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,279 @@
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+TestEnv T;
+
+char *t_build(const char *rel)
+{
+	const char *b = g_getenv("SSIUML_BUILD");
+
+	ck_assert_msg(b != NULL, "SSIUML_BUILD is not set: run the tests with make check");
+	return g_build_filename(b, rel, NULL);
+}
+
+void t_write_conf(const char *extra)
+{
+	g_autofree char *images = t_build("images");
+	g_autofree char *text = g_strdup_printf(
+		"# written by the test suite\n"
+		"KERNEL=/usr/bin/linux.uml\n"
+		"ROOT=%s/root.img\n"
+		"CIDEV=%s/cidev.img\n"
+		"INITRD=%s/initrd-ssi.img\n"
+		"INITRD_MEMEXP=%s/initrd-memexp.img\n"
+		"%s",
+		images, images, images, images, extra ? extra : "");
+
+	ck_assert(g_file_set_contents(T.conf, text, -1, NULL));
+}
+
+void t_setup(void)
+{
+	g_autofree char *lib = t_build("lib");
+
+	memset(&T, 0, sizeof(T));
+	/* /tmp, not $TMPDIR: socket paths must stay short. */
+	T.dir = g_dir_make_tmp("ssiuml-t-XXXXXX", NULL);
+	ck_assert(T.dir != NULL);
+	T.home = g_build_filename(T.dir, "h", NULL);
+	T.conf = g_build_filename(T.dir, "ssiuml.conf", NULL);
+	T.state = g_build_filename(T.home, ".ssiuml", "run", NULL);
+	ck_assert_int_eq(mkdir(T.home, 0700), 0);
+	g_setenv("HOME", T.home, TRUE);
+	g_setenv("SSIUML_CONF", T.conf, TRUE);
+	g_setenv("SSIUML_LIBEXECDIR", lib, TRUE);
+	g_setenv("LC_ALL", "C", TRUE);
+	g_unsetenv("SSIUML_STATE_DIR");
+	g_unsetenv("DISPLAY");
+	g_unsetenv("TMUX");
+	t_write_conf(NULL);
+}
+
+void t_teardown(void)
+{
+	if (T.dir == NULL)
+		return;
+	t_sweep(T.dir);
+	if (T.xvfb > 0) {
+		kill(T.xvfb, SIGKILL);
+		waitpid(T.xvfb, NULL, 0);
+	}
+	{
+		const char *argv[] = { "rm", "-rf", T.dir, NULL };
+
+		g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			     NULL, NULL, NULL, NULL);
+	}
+	g_free(T.dir);
+	g_free(T.home);
+	g_free(T.conf);
+	g_free(T.state);
+	memset(&T, 0, sizeof(T));
+}
+
+int t_run(char **out, char **err, const char *tool, ...)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *rel = g_build_filename("bin", tool, NULL);
+	g_autoptr(GError) error = NULL;
+	const char *arg;
+	va_list ap;
+	int status;
+
+	g_ptr_array_add(argv, t_build(rel));
+	va_start(ap, tool);
+	while ((arg = va_arg(ap, const char *)) != NULL)
+		g_ptr_array_add(argv, g_strdup(arg));
+	va_end(ap);
+	g_ptr_array_add(argv, NULL);
+	ck_assert_msg(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+				   G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL,
+				   out, err, &status, &error),
+		      "cannot run %s: %s", tool, error ? error->message : "");
+	ck_assert_msg(WIFEXITED(status), "%s died of signal %d", tool, WTERMSIG(status));
+	return WEXITSTATUS(status);
+}
+
+static gboolean file_mentions(const char *file, const char *path)
+{
+	g_autofree char *data = NULL;
+	gsize len;
+
+	if (!g_file_get_contents(file, &data, &len, NULL))
+		return FALSE;
+	for (gsize i = 0; i < len; i++)
+		if (data[i] == '\0')
+			data[i] = '\n';
+	return g_strstr_len(data, (gssize)len, path) != NULL;
+}
+
+GArray *t_procs_mentioning(const char *path)
+{
+	GArray *pids = g_array_new(FALSE, FALSE, sizeof(int));
+	g_autoptr(GDir) dir = g_dir_open("/proc", 0, NULL);
+	const char *name;
+	int self = getpid();
+
+	while (dir && (name = g_dir_read_name(dir)) != NULL) {
+		char *end;
+		long pid = strtol(name, &end, 10);
+		g_autofree char *env = NULL;
+		g_autofree char *cmd = NULL;
+		g_autofree char *stat = NULL;
+		g_autofree char *stat_data = NULL;
+
+		if (*end || pid <= 1 || pid == self)
+			continue;
+		stat = g_strdup_printf("/proc/%ld/stat", pid);
+		/* A zombie is dead already; its parent (not us) reaps it. */
+		if (g_file_get_contents(stat, &stat_data, NULL, NULL)) {
+			const char *p = strrchr(stat_data, ')');
+
+			if (p && (p[2] == 'Z' || p[2] == 'X'))
+				continue;
+		}
+		env = g_strdup_printf("/proc/%ld/environ", pid);
+		cmd = g_strdup_printf("/proc/%ld/cmdline", pid);
+		if (file_mentions(env, path) || file_mentions(cmd, path)) {
+			int p = (int)pid;
+
+			g_array_append_val(pids, p);
+		}
+	}
+	return pids;
+}
+
+void t_sweep(const char *path)
+{
+	for (int round = 0; round < 200; round++) {
+		g_autoptr(GArray) pids = t_procs_mentioning(path);
+		struct timespec pause = { 0, 20 * 1000 * 1000 };
+
+		if (pids->len == 0)
+			return;
+		for (guint i = 0; i < pids->len; i++)
+			kill(g_array_index(pids, int, i), SIGKILL);
+		nanosleep(&pause, NULL);
+	}
+}
+
+gboolean t_wait_log(const char *name, const char *text, int timeout_ms)
+{
+	g_autofree char *file = g_strdup_printf("%s/%s.log", T.state, name);
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+	do {
+		g_autofree char *data = NULL;
+		struct timespec pause = { 0, 50 * 1000 * 1000 };
+
+		if (g_file_get_contents(file, &data, NULL, NULL) && strstr(data, text))
+			return TRUE;
+		nanosleep(&pause, NULL);
+	} while (g_get_monotonic_time() < deadline);
+	return FALSE;
+}
+
+void t_keys(const char *name, const char *keys)
+{
+	g_autofree char *sock = g_build_filename(T.state, "tmux.sock", NULL);
+	g_autofree char *target = g_strconcat("=", name, NULL);
+	const char *argv[] = { "tmux", "-S", sock, "send-keys", "-t", target, keys, NULL };
+	int status;
+
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			       NULL, NULL, &status, NULL));
+	ck_assert_msg(g_spawn_check_wait_status(status, NULL), "tmux send-keys to %s failed", name);
+}
+
+int t_kernel_pid(const char *name)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autofree char *path = g_build_filename(T.state, "state", NULL);
+
+	if (!g_key_file_load_from_file(kf, path, 0, NULL))
+		return 0;
+	return g_key_file_get_integer(kf, name, "pid", NULL);
+}
+
+void t_start_xvfb(void)
+{
+	const char *argv[] = { "Xvfb", "-displayfd", "3", "-nolisten", "tcp",
+			       "-screen", "0", "1280x1024x24", NULL };
+	g_autoptr(GError) error = NULL;
+	char buf[32] = "";
+	int fds[2];
+	ssize_t n;
+
+	ck_assert(pipe(fds) == 0);
+	/* Hand the pipe's write end to Xvfb as fd 3. */
+	{
+		gint source[] = { fds[1] }, target[] = { 3 };
+
+		ck_assert_msg(g_spawn_async_with_pipes_and_fds(NULL, argv, NULL,
+			G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+			G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+			NULL, NULL, -1, -1, -1, source, target, 1, &T.xvfb,
+			NULL, NULL, NULL, &error), "cannot start Xvfb: %s",
+			error ? error->message : "");
+	}
+	close(fds[1]);
+	n = read(fds[0], buf, sizeof(buf) - 1);
+	close(fds[0]);
+	ck_assert_msg(n > 0, "Xvfb did not report its display");
+	buf[n] = '\0';
+	{
+		g_autofree char *display = g_strdup_printf(":%d", atoi(buf));
+
+		g_setenv("DISPLAY", display, TRUE);
+	}
+}
+
+char *t_window_titles(void)
+{
+	const char *argv[] = { "xwininfo", "-root", "-tree", NULL };
+	g_autofree char *out = NULL;
+	g_auto(GStrv) lines = NULL;
+	GString *titles = g_string_new(NULL);
+
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL,
+			       G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+			       NULL, NULL, &out, NULL, NULL, NULL));
+	lines = g_strsplit(out ? out : "", "\n", -1);
+	for (guint i = 0; lines[i]; i++) {
+		const char *q = strstr(lines[i], "\"ssiuml: ");
+
+		if (q != NULL) {
+			const char *e = strchr(q + 1, '"');
+
+			g_string_append_len(titles, q + 1, e - q - 1);
+			g_string_append_c(titles, '\n');
+		}
+	}
+	return g_string_free(titles, FALSE);
+}
+
+guint t_count_comm(const char *comm)
+{
+	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
+	guint count = 0;
+
+	for (guint i = 0; i < pids->len; i++) {
+		g_autofree char *path = g_strdup_printf("/proc/%d/comm", g_array_index(pids, int, i));
+		g_autofree char *data = NULL;
+
+		if (g_file_get_contents(path, &data, NULL, NULL) &&
+		    strcmp(g_strstrip(data), comm) == 0)
+			count++;
+	}
+	return count;
+}

@@ -1,0 +1,67 @@
+/* Fixtures and helpers shared by the test suites. */
+#ifndef SSI_TESTLIB_H
+#define SSI_TESTLIB_H
+
+#include <check.h>
+#include <glib.h>
+
+/* The private world of one test: everything lives under dir. */
+typedef struct {
+	char *dir;		/* temporary, short (unix socket paths) */
+	char *home;		/* $HOME */
+	char *conf;		/* $SSIUML_CONF */
+	char *state;		/* default state directory under home */
+	GPid xvfb;		/* 0 unless t_start_xvfb() ran */
+} TestEnv;
+
+extern TestEnv T;
+
+/* Checked fixture: a fresh temporary HOME, a config pointing at the built
+ * images, no DISPLAY.  Teardown ends every process the test started (by
+ * PID, found through its environment) and removes the directory. */
+void t_setup(void);
+void t_teardown(void);
+
+/* $SSIUML_BUILD/REL */
+char *t_build(const char *rel);
+
+/* Write T.conf: the built images plus EXTRA lines (may be NULL). */
+void t_write_conf(const char *extra);
+
+/* Run build/bin/TOOL with the NULL-terminated arguments; returns its exit
+ * status and fills *OUT and *ERR when not NULL. */
+int t_run(char **out, char **err, const char *tool, ...) G_GNUC_NULL_TERMINATED;
+
+/* PIDs of living processes whose environment or command line mentions
+ * PATH. */
+GArray *t_procs_mentioning(const char *path);
+
+/* SIGKILL by PID every process mentioning PATH, until none is left. */
+void t_sweep(const char *path);
+
+/* Wait until STATE/NAME.log holds TEXT; FALSE after TIMEOUT_MS. */
+gboolean t_wait_log(const char *name, const char *text, int timeout_ms);
+
+/* Type TEXT (tmux send-keys syntax, one argument) on NAME's console. */
+void t_keys(const char *name, const char *keys);
+
+/* The PID of the running kernel of NAME from the state record, 0 if none. */
+int t_kernel_pid(const char *name);
+
+/* Start Xvfb on a free display and point DISPLAY at it. */
+void t_start_xvfb(void);
+
+/* Names of the top-level X windows whose title starts with "ssiuml". */
+char *t_window_titles(void);
+
+/* Whether any process with command name COMM mentions the test's dir. */
+guint t_count_comm(const char *comm);
+
+Suite *nodes_suite(void);
+Suite *config_suite(void);
+Suite *state_suite(void);
+Suite *proc_suite(void);
+Suite *cli_suite(void);
+Suite *cluster_suite(void);
+
+#endif
