@@ -186,7 +186,7 @@ gboolean t_wait_log(const char *name, const char *text, int timeout_ms)
 void t_keys(const char *name, const char *keys)
 {
 	g_autofree char *sock = g_build_filename(T.state, "tmux.sock", NULL);
-	g_autofree char *target = g_strconcat("=", name, NULL);
+	g_autofree char *target = g_strconcat("=", name, ":", NULL);
 	const char *argv[] = { "tmux", "-S", sock, "send-keys", "-t", target, keys, NULL };
 	int status;
 
