@@ -152,7 +152,7 @@ START_TEST(test_rm_crashes_one_node)
 	/* Every process of node 2's kernel is gone at once... */
 	ck_assert(!alive(n2));
 	{
-		g_autoptr(GArray) left = t_procs_mentioning("umid=node2");
+		g_autoptr(GArray) left = t_procs_of("node2");
 
 		ck_assert_uint_eq(left->len, 0);
 	}
@@ -192,10 +192,12 @@ START_TEST(test_add_boots_and_skips)
 }
 END_TEST
 
-/* killall -9 linux-ssi, restricted by PID to this test's cluster. */
+/* killall -9 linux-ssi, restricted by PID to this test's cluster; like
+ * killall, it returns once they are dead. */
 static guint kill_all_kernels(void)
 {
 	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
+	g_autoptr(GArray) killed_pids = g_array_new(FALSE, FALSE, sizeof(int));
 	guint killed = 0;
 
 	for (guint i = 0; i < pids->len; i++) {
@@ -204,9 +206,14 @@ static guint kill_all_kernels(void)
 		g_autofree char *comm = NULL;
 
 		if (g_file_get_contents(path, &comm, NULL, NULL) &&
-		    strcmp(comm, "linux-ssi\n") == 0 && kill(pid, SIGKILL) == 0)
+		    strcmp(comm, "linux-ssi\n") == 0 && kill(pid, SIGKILL) == 0) {
 			killed++;
+			g_array_append_val(killed_pids, pid);
+		}
 	}
+	for (guint i = 0; i < killed_pids->len; i++)
+		for (int t = 0; t < 200 && alive(g_array_index(killed_pids, int, i)); t++)
+			g_usleep(10000);
 	return killed;
 }
 
@@ -265,7 +272,7 @@ START_TEST(test_concurrent_adds)
 	}
 	/* One kernel per node: count the process-group leaders. */
 	{
-		g_autoptr(GArray) all = t_procs_mentioning("umid=node2");
+		g_autoptr(GArray) all = t_procs_of("node2");
 
 		for (guint i = 0; i < all->len; i++)
 			if (getpgid(g_array_index(all, int, i)) == g_array_index(all, int, i))

@@ -41,10 +41,15 @@ void t_setup(void)
 {
 	g_autofree char *lib = t_build("lib");
 
+	const char *root = g_getenv("SSIUML_TEST_ROOT");
+
 	memset(&T, 0, sizeof(T));
-	/* /tmp, not $TMPDIR: socket paths must stay short. */
-	T.dir = g_dir_make_tmp("ssiuml-t-XXXXXX", NULL);
-	ck_assert(T.dir != NULL);
+	ck_assert_msg(root != NULL, "SSIUML_TEST_ROOT is not set");
+	T.dir = g_build_filename(root, "t-XXXXXX", NULL);
+	ck_assert(g_mkdtemp(T.dir) != NULL);
+	/* A failed assertion ends the test's process through exit(): the
+	 * checked teardown is skipped then, atexit handlers are not. */
+	atexit(t_teardown);
 	T.home = g_build_filename(T.dir, "h", NULL);
 	T.conf = g_build_filename(T.dir, "ssiuml.conf", NULL);
 	T.state = g_build_filename(T.home, ".ssiuml", "run", NULL);
@@ -117,6 +122,23 @@ static gboolean file_mentions(const char *file, const char *path)
 	return g_strstr_len(data, (gssize)len, path) != NULL;
 }
 
+GArray *t_procs_of(const char *name)
+{
+	GArray *all = t_procs_mentioning(T.dir);
+	GArray *pids = g_array_new(FALSE, FALSE, sizeof(int));
+	g_autofree char *umid = g_strdup_printf("umid=%s", name);
+
+	for (guint i = 0; i < all->len; i++) {
+		int pid = g_array_index(all, int, i);
+		g_autofree char *cmd = g_strdup_printf("/proc/%d/cmdline", pid);
+
+		if (file_mentions(cmd, umid))
+			g_array_append_val(pids, pid);
+	}
+	g_array_unref(all);
+	return pids;
+}
+
 GArray *t_procs_mentioning(const char *path)
 {
 	GArray *pids = g_array_new(FALSE, FALSE, sizeof(int));
@@ -132,7 +154,7 @@ GArray *t_procs_mentioning(const char *path)
 		g_autofree char *stat = NULL;
 		g_autofree char *stat_data = NULL;
 
-		if (*end || pid <= 1 || pid == self)
+		if (*end || pid <= 1 || pid == self || pid == T.xvfb)
 			continue;
 		stat = g_strdup_printf("/proc/%ld/stat", pid);
 		/* A zombie is dead already; its parent (not us) reaps it. */

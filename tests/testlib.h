@@ -33,8 +33,12 @@ void t_write_conf(const char *extra);
 int t_run(char **out, char **err, const char *tool, ...) G_GNUC_NULL_TERMINATED;
 
 /* PIDs of living processes whose environment or command line mentions
- * PATH. */
+ * PATH, Xvfb excepted (the teardown ends it last). */
 GArray *t_procs_mentioning(const char *path);
+
+/* Processes of this test's machine NAME (their command line says
+ * umid=NAME). */
+GArray *t_procs_of(const char *name);
 
 /* SIGKILL by PID every process mentioning PATH, until none is left. */
 void t_sweep(const char *path);

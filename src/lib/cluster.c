@@ -111,13 +111,23 @@ static guint clear_remains(SsiCluster *cluster)
 	if (sw != NULL && ssi_proc_signal(&sw->proc, SIGINT) &&
 	    !ssi_proc_wait_gone(&sw->proc, 1, 1000))
 		killed += ssi_proc_kill_group(&sw->proc);
+	g_autoptr(GArray) windows = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+
 	for (guint i = 0; i < state->machines->len; i++) {
 		SsiMachine *m = g_ptr_array_index(state->machines, i);
 
 		killed += ssi_proc_kill_group(&m->proc);
+		if (ssi_proc_alive(&m->xterm))
+			g_array_append_val(windows, m->xterm);
 		ssi_console_close_window(m);
 	}
 	killed += ssi_console_stop_server(state, cluster->cfg, 1000);
+	/* Windows close on their own once their session ends; the stop is
+	 * over only when they have. */
+	if (!ssi_proc_wait_gone((SsiProc *)windows->data, windows->len, 1000))
+		for (guint i = 0; i < windows->len; i++)
+			if (ssi_proc_signal(&g_array_index(windows, SsiProc, i), SIGKILL))
+				killed++;
 	g_ptr_array_set_size(state->machines, 0);
 	clear_files(state);
 	return killed;
