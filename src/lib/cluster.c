@@ -43,7 +43,9 @@ static void remove_umid_dir(const SsiState *state, const char *name)
 /* Everything a machine that is gone may have left, but its disk. */
 static void forget_machine(SsiState *state, SsiMachine *m)
 {
-	ssi_proc_kill_group(&m->proc);
+	/* A kernel killed by hand may have left its console's relay. */
+	if (ssi_proc_kill_group(&m->proc) > 0)
+		ssi_proc_wait_gone(&m->proc, 1, 1000);
 	ssi_console_close_window(m);
 	if (is_kernel(m))
 		remove_umid_dir(state, m->name);
