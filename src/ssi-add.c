@@ -7,7 +7,7 @@
 
 const char *tool_name = "ssi-add";
 
-G_NORETURN static void usage(void)
+static void usage(void)
 {
 	printf("Usage: %s [-c FILE] NODE...\n"
 	       "\n"
@@ -21,34 +21,18 @@ G_NORETURN static void usage(void)
 	       "\n"
 	       "Exit status: 0 every node is up, 1 failed, 2 usage error.\n"
 	       "See ssi-add(1).\n", tool_name, SSI_DEFAULT_MAX_NODES);
-	exit(SSI_EXIT_OK);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = { TOOL_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
 	g_autoptr(SsiConfig) cfg = NULL;
 	g_autoptr(SsiCluster) cluster = NULL;
 	g_autoptr(GError) error = NULL;
 	SsiNodeSet nodes, skipped;
 	const char *config = NULL;
 	gboolean ok;
-	int c;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config = optarg;
-			break;
-		case 'h':
-			usage();
-		case 'V':
-			tool_version();
-		default:
-			tool_bad_option(argv);
-		}
-	}
+	optind = tool_options(argc, argv, usage, &config);
 	if (optind == argc)
 		tool_usage_error("no node given");
 	if (!ssi_nodeset_parse(argc - optind, argv + optind, SSI_DEFAULT_MAX_NODES,

@@ -7,7 +7,7 @@
 
 const char *tool_name = "ssi-start";
 
-G_NORETURN static void usage(void)
+static void usage(void)
 {
 	printf("Usage: %s [-c FILE] [N]\n"
 	       "\n"
@@ -21,7 +21,6 @@ G_NORETURN static void usage(void)
 	       "\n"
 	       "Exit status: 0 started, 1 failed (or a cluster already runs), 2 usage error.\n"
 	       "See ssi-start(1).\n", tool_name, SSI_DEFAULT_MAX_NODES);
-	exit(SSI_EXIT_OK);
 }
 
 static void print_attach(SsiCluster *cluster, guint n)
@@ -41,28 +40,13 @@ static void print_attach(SsiCluster *cluster, guint n)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = { TOOL_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
 	g_autoptr(SsiConfig) cfg = NULL;
 	g_autoptr(SsiCluster) cluster = NULL;
 	g_autoptr(GError) error = NULL;
 	const char *config = NULL;
 	guint n = 3;
-	int c;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config = optarg;
-			break;
-		case 'h':
-			usage();
-		case 'V':
-			tool_version();
-		default:
-			tool_bad_option(argv);
-		}
-	}
+	optind = tool_options(argc, argv, usage, &config);
 	if (argc - optind > 1)
 		tool_usage_error("too many arguments: one node count at most");
 	if (argc - optind == 1) {

@@ -6,7 +6,7 @@
 
 const char *tool_name = "ssi-stop";
 
-G_NORETURN static void usage(void)
+static void usage(void)
 {
 	printf("Usage: %s [-c FILE]\n"
 	       "\n"
@@ -21,33 +21,17 @@ G_NORETURN static void usage(void)
 	       "\n"
 	       "Exit status: 0 nothing is left running, 1 failed, 2 usage error.\n"
 	       "See ssi-stop(1).\n", tool_name);
-	exit(SSI_EXIT_OK);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = { TOOL_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
 	g_autoptr(SsiConfig) cfg = NULL;
 	g_autoptr(SsiCluster) cluster = NULL;
 	g_autoptr(GError) error = NULL;
 	SsiStopReport report;
 	const char *config = NULL;
-	int c;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config = optarg;
-			break;
-		case 'h':
-			usage();
-		case 'V':
-			tool_version();
-		default:
-			tool_bad_option(argv);
-		}
-	}
+	optind = tool_options(argc, argv, usage, &config);
 	if (optind < argc)
 		tool_usage_error("unexpected argument '%s'", argv[optind]);
 	cfg = tool_config(config);

@@ -77,3 +77,31 @@ void tool_bad_option(char **argv)
 		tool_usage_error("invalid option -- '%c'", optopt);
 	tool_usage_error("unrecognized option '%s'", arg);
 }
+
+int tool_options(int argc, char **argv, void (*usage)(void), const char **config)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			*config = optarg;
+			break;
+		case 'h':
+			usage();
+			exit(SSI_EXIT_OK);
+		case 'V':
+			tool_version();
+		default:
+			tool_bad_option(argv);
+		}
+	}
+	return optind;
+}

@@ -33,10 +33,8 @@ SsiConfig *tool_config(const char *option);
  * remains of a dead cluster were cleared. */
 SsiCluster *tool_cluster(SsiConfig *cfg);
 
-/* The options every tool takes. */
-#define TOOL_LONG_OPTIONS \
-	{ "config", required_argument, NULL, 'c' }, \
-	{ "help", no_argument, NULL, 'h' }, \
-	{ "version", no_argument, NULL, 'V' }
+/* Parse the options every tool takes (-c FILE, -h, --version), calling
+ * USAGE for --help; returns the index of the first operand. */
+int tool_options(int argc, char **argv, void (*usage)(void), const char **config);
 
 #endif
