@@ -32,12 +32,8 @@ int main(int argc, char **argv)
 	const char *config = NULL;
 	gboolean ok;
 
-	optind = tool_options(argc, argv, usage, &config);
-	if (optind == argc)
-		tool_usage_error("no node given");
-	if (!ssi_nodeset_parse(argc - optind, argv + optind, SSI_DEFAULT_MAX_NODES,
-			       &nodes, &error))
-		tool_usage_error("%s", error->message);
+	tool_options(argc, argv, usage, &config);
+	tool_nodes(argc, argv, &nodes);
 	cfg = tool_config(config);
 	cluster = tool_cluster(cfg);
 	ok = ssi_cluster_rm(cluster, &nodes, &not_up, &error);

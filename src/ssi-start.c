@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 	const char *config = NULL;
 	guint n = 3;
 
-	optind = tool_options(argc, argv, usage, &config);
+	tool_options(argc, argv, usage, &config);
 	if (argc - optind > 1)
 		tool_usage_error("too many arguments: one node count at most");
 	if (argc - optind == 1) {

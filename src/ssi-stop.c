@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 	SsiStopReport report;
 	const char *config = NULL;
 
-	optind = tool_options(argc, argv, usage, &config);
+	tool_options(argc, argv, usage, &config);
 	if (optind < argc)
 		tool_usage_error("unexpected argument '%s'", argv[optind]);
 	cfg = tool_config(config);

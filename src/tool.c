@@ -5,15 +5,21 @@
 
 #include "tool.h"
 
+/* "NAME: MESSAGE\n" on stderr. */
+static void vwarn(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", tool_name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void tool_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", tool_name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarn(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int tool_fail(const GError *error)
@@ -26,11 +32,10 @@ void tool_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", tool_name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarn(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", tool_name);
+	fprintf(stderr, "Try '%s --help' for more information.\n", tool_name);
 	exit(SSI_EXIT_USAGE);
 }
 
@@ -78,7 +83,7 @@ void tool_bad_option(char **argv)
 	tool_usage_error("unrecognized option '%s'", arg);
 }
 
-int tool_options(int argc, char **argv, void (*usage)(void), const char **config)
+void tool_options(int argc, char **argv, void (*usage)(void), const char **config)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -103,5 +108,15 @@ int tool_options(int argc, char **argv, void (*usage)(void), const char **config
 			tool_bad_option(argv);
 		}
 	}
-	return optind;
+}
+
+void tool_nodes(int argc, char **argv, SsiNodeSet *nodes)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (optind == argc)
+		tool_usage_error("no node given");
+	if (!ssi_nodeset_parse(argc - optind, argv + optind, SSI_DEFAULT_MAX_NODES,
+			       nodes, &error))
+		tool_usage_error("%s", error->message);
 }

@@ -34,7 +34,11 @@ SsiConfig *tool_config(const char *option);
 SsiCluster *tool_cluster(SsiConfig *cfg);
 
 /* Parse the options every tool takes (-c FILE, -h, --version), calling
- * USAGE for --help; returns the index of the first operand. */
-int tool_options(int argc, char **argv, void (*usage)(void), const char **config);
+ * USAGE for --help; leaves optind at the first operand. */
+void tool_options(int argc, char **argv, void (*usage)(void), const char **config);
+
+/* The node operands, from argv[optind] on: at least one, each valid;
+ * exits with a usage error otherwise. */
+void tool_nodes(int argc, char **argv, SsiNodeSet *nodes);
 
 #endif

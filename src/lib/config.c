@@ -241,6 +241,30 @@ static gboolean parse_seconds(const char *value, guint *out)
 	return TRUE;
 }
 
+/* set_choice() stores enums through an int pointer. */
+G_STATIC_ASSERT(sizeof(SsiConsoleKind) == sizeof(int));
+G_STATIC_ASSERT(sizeof(SsiXstateFix) == sizeof(int));
+
+/* The words an enum key takes, in the order of its values. */
+static const char *const consoles[] = { "auto", "xterm", "tmux" };
+static const char *const xstate_fixes[] = { "auto", "yes", "no" };
+
+/* Store in *FIELD (an enum) the index of VALUE among the N WORDS; VALUE
+ * is consumed either way. */
+static gboolean set_choice(int *field, char *value, const char *const *words,
+			   size_t n, const char *expected, const char **why)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(value, words[i]) == 0) {
+			*field = (int)i;
+			g_free(value);
+			return TRUE;
+		}
+	}
+	*why = expected;
+	return FALSE;
+}
+
 static gboolean set_key(SsiConfig *cfg, const KeyInfo *key, char *value,
 			const char *basedir, const char **why)
 {
@@ -273,7 +297,15 @@ static gboolean set_key(SsiConfig *cfg, const KeyInfo *key, char *value,
 			return FALSE;
 		}
 		g_free(*str);
-		*str = value;
+		/* A bare name is looked up in PATH when used; a path is a
+		 * file like the others. */
+		if (strchr(value, '/') == NULL || g_path_is_absolute(value) ||
+		    basedir == NULL) {
+			*str = value;
+		} else {
+			*str = g_build_filename(basedir, value, NULL);
+			g_free(value);
+		}
 		return TRUE;
 	case KEY_SIZE:
 		if (!parse_size(value)) {
@@ -283,38 +315,12 @@ static gboolean set_key(SsiConfig *cfg, const KeyInfo *key, char *value,
 		g_free(*str);
 		*str = value;
 		return TRUE;
-	case KEY_CONSOLE: {
-		SsiConsoleKind *kind = field;
-
-		if (strcmp(value, "auto") == 0)
-			*kind = SSI_CONSOLE_AUTO;
-		else if (strcmp(value, "xterm") == 0)
-			*kind = SSI_CONSOLE_XTERM;
-		else if (strcmp(value, "tmux") == 0)
-			*kind = SSI_CONSOLE_TMUX;
-		else {
-			*why = "not one of auto, xterm, tmux";
-			return FALSE;
-		}
-		g_free(value);
-		return TRUE;
-	}
-	case KEY_XSTATE_FIX: {
-		SsiXstateFix *fix = field;
-
-		if (strcmp(value, "auto") == 0)
-			*fix = SSI_XSTATE_FIX_AUTO;
-		else if (strcmp(value, "yes") == 0)
-			*fix = SSI_XSTATE_FIX_YES;
-		else if (strcmp(value, "no") == 0)
-			*fix = SSI_XSTATE_FIX_NO;
-		else {
-			*why = "not one of auto, yes, no";
-			return FALSE;
-		}
-		g_free(value);
-		return TRUE;
-	}
+	case KEY_CONSOLE:
+		return set_choice(field, value, consoles, G_N_ELEMENTS(consoles),
+				  "not one of auto, xterm, tmux", why);
+	case KEY_XSTATE_FIX:
+		return set_choice(field, value, xstate_fixes, G_N_ELEMENTS(xstate_fixes),
+				  "not one of auto, yes, no", why);
 	case KEY_SECONDS:
 		if (!parse_seconds(value, field)) {
 			*why = "not a number of seconds (1-9999)";

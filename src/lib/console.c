@@ -132,12 +132,9 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg,
 {
 	g_autoptr(GPtrArray) cmd = tmux_argv(state, cfg);
 	g_autofree char *out = NULL;
-	g_autofree char *log = NULL;
-	g_autofree char *logname = g_strconcat(m->name, ".log", NULL);
 	char *end;
 	long pane, server;
 
-	log = ssi_state_path(state, logname);
 	g_ptr_array_add(cmd, g_strdup("new-session"));
 	g_ptr_array_add(cmd, g_strdup("-d"));
 	g_ptr_array_add(cmd, g_strdup("-s"));
@@ -152,6 +149,11 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg,
 	/* Several arguments after "--": tmux runs them without a shell. */
 	g_ptr_array_add(cmd, g_strdup("--"));
 	if (logged) {
+		g_autofree char *logname = g_strconcat(m->name, ".log", NULL);
+		g_autofree char *log = ssi_state_path(state, logname);
+
+		/* A fresh log per boot: what it says is about this run. */
+		unlink(log);
 		g_ptr_array_add(cmd, g_build_filename(ssi_libexec_dir(), "ssiuml-run", NULL));
 		g_ptr_array_add(cmd, g_strdup("--log"));
 		g_ptr_array_add(cmd, g_strdup(log));
@@ -164,8 +166,6 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg,
 	for (guint i = 0; argv[i] != NULL; i++)
 		g_ptr_array_add(cmd, g_strdup(argv[i]));
 
-	/* A fresh log per boot: what it says is about this machine's run. */
-	unlink(log);
 	if (!run_tmux(cmd, &out, error)) {
 		g_prefix_error(error, "%s: ", m->name);
 		return FALSE;

@@ -118,25 +118,22 @@ static gboolean valid_machine_name(const char *name)
 	       (ssi_node_number(name) >= 1 && ssi_node_number(name) <= 254);
 }
 
-static gboolean load(SsiState *state, GError **error)
+/* Read the record into STATE.  A missing, torn or foreign file must not
+ * stop recovery: it reads as empty, and the caller's clean-up sweeps the
+ * directory. */
+static void load(SsiState *state)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_autoptr(GError) local = NULL;
 	g_autofree char *path = ssi_state_path(state, STATE_FILE);
 	g_autofree char *boot_id = NULL;
 	g_auto(GStrv) groups = NULL;
 	g_autofree char *console = NULL;
 
-	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &local)) {
-		if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-			return TRUE;
-		/* A torn or foreign file must not stop recovery: treat it as
-		 * empty, and let the caller's clean-up sweep the directory. */
-		return TRUE;
-	}
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
+		return;
 	boot_id = g_key_file_get_string(kf, "cluster", "boot_id", NULL);
 	if (boot_id == NULL || strcmp(boot_id, state->boot_id) != 0)
-		return TRUE;	/* made before the host rebooted: nothing runs */
+		return;	/* made before the host rebooted: nothing runs */
 	console = g_key_file_get_string(kf, "cluster", "console", NULL);
 	state->console = g_strcmp0(console, "xterm") == 0 ? SSI_CONSOLE_XTERM
 							   : SSI_CONSOLE_TMUX;
@@ -151,8 +148,6 @@ static gboolean load(SsiState *state, GError **error)
 		read_proc(kf, groups[i], "", &m->proc);
 		read_proc(kf, groups[i], "xterm_", &m->xterm);
 	}
-	(void)error;
-	return TRUE;
 }
 
 SsiState *ssi_state_open(const char *dir, GError **error)
@@ -203,8 +198,7 @@ SsiState *ssi_state_open(const char *dir, GError **error)
 			return NULL;
 		}
 	}
-	if (!load(state, error))
-		return NULL;
+	load(state);
 	return g_steal_pointer(&state);
 }
 
