@@ -41,7 +41,7 @@ GPtrArray *ssi_cluster_kernel_argv(const SsiCluster *cluster, guint node);
  * wait until every kernel answers on its management console.  Fails with
  * SSI_ERROR_RUNNING when a cluster runs, SSI_ERROR_MISSING (nothing
  * started) when a file is missing.  Machines that did start are left
- * running when others fail.
+ * running when others fail; when no kernel starts, nothing is left.
  */
 gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error);
 

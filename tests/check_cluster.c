@@ -389,6 +389,19 @@ START_TEST(test_xterm_consoles)
 }
 END_TEST
 
+START_TEST(test_kernel_that_dies_leaves_nothing)
+{
+	g_autofree char *err = NULL;
+
+	/* Runnable, so the file check passes; it exits at once. */
+	t_write_conf("KERNEL=/bin/false\n");
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "2", NULL), 1);
+	ck_assert_msg(strstr(err, "lockserver: ") && strstr(err, "node1: ") &&
+		      strstr(err, "node2: "), "%s", err);
+	assert_nothing_left();
+}
+END_TEST
+
 Suite *cluster_suite(void)
 {
 	Suite *s = suite_create("cluster");
@@ -406,6 +419,7 @@ Suite *cluster_suite(void)
 	tcase_add_test(tc, test_concurrent_adds);
 	tcase_add_test(tc, test_mconsole_client);
 	tcase_add_test(tc, test_xterm_consoles);
+	tcase_add_test(tc, test_kernel_that_dies_leaves_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -58,7 +58,7 @@ START_TEST(test_forms)
 	ck_assert_str_eq(cfg->mem, "128M");
 	ck_assert_int_eq(cfg->console, SSI_CONSOLE_TMUX);
 	ck_assert_str_eq(cfg->switch_prog, "myswitch");
-	ck_assert_str_eq(cfg->xterm, "rel/xterm");
+	ck_assert_str_eq(cfg->xterm, "/base/rel/xterm");
 	ck_assert_uint_eq(cfg->boot_timeout, 7);
 	ck_assert_str_eq(cfg->tmux, tmux);
 	ck_assert_uint_eq(cfg->warnings->len, 0);

@@ -67,7 +67,7 @@ static gboolean is_our_file(const char *name)
 {
 	static const char *const fixed[] = {
 		"state", "tmux.sock", "tmux.conf", "switch.ctl", "linux-ssi",
-		"notify.sock", "switch.log", "lockserver.log", NULL,
+		"notify.sock", "lockserver.log", NULL,
 	};
 
 	if (g_strv_contains(fixed, name))
@@ -471,12 +471,19 @@ gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
 		return FALSE;
 	/* A new cluster starts from clean disks. */
 	clear_files(cluster->state);
-	if (!prepare_dir(cluster, error) || !start_switch(cluster, error))
+	if (!prepare_dir(cluster, error) || !start_switch(cluster, error)) {
+		clear_remains(cluster);
 		return FALSE;
+	}
 	ssi_nodeset_clear(&nodes);
 	for (guint i = 1; i <= n; i++)
 		ssi_nodeset_add(&nodes, i);
-	return boot_machines(cluster, cluster->cfg->initrd_memexp != NULL, &nodes, error);
+	if (boot_machines(cluster, cluster->cfg->initrd_memexp != NULL, &nodes, error))
+		return TRUE;
+	/* Not one kernel came up: leave no switch or console behind. */
+	if (!ssi_cluster_running(cluster))
+		clear_remains(cluster);
+	return FALSE;
 }
 
 gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
