@@ -4,6 +4,8 @@
  * missing on the machine, the tests fail and say which.
  */
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -55,8 +57,14 @@ static void assert_nothing_left(void)
 		for (gsize i = 0; cmd && i + 1 < len; i++)
 			if (cmd[i] == '\0')
 				cmd[i] = ' ';
-		ck_abort_msg("%u processes left, first %d: %s", pids->len,
-			     g_array_index(pids, int, 0), cmd ? cmd : "?");
+		g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat",
+							     g_array_index(pids, int, 0));
+		g_autofree char *stat = NULL;
+
+		g_file_get_contents(stat_path, &stat, NULL, NULL);
+		ck_abort_msg("%u processes left, first %d: %s [%s]", pids->len,
+			     g_array_index(pids, int, 0), cmd ? cmd : "?",
+			     stat ? g_strstrip(stat) : "gone");
 	}
 	while (dir && (name = g_dir_read_name(dir)) != NULL)
 		ck_assert_msg(strcmp(name, "lock") == 0, "left in the state dir: %s", name);
@@ -210,29 +218,55 @@ START_TEST(test_add_boots_and_skips)
 }
 END_TEST
 
-/* killall -9 linux-ssi, restricted by PID to this test's cluster; like
+/* Process group of PID, 0 if it is gone. */
+static int pgid_of(int pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+	g_autofree char *data = NULL;
+	const char *p;
+	int pgid = 0;
+
+	if (!g_file_get_contents(path, &data, NULL, NULL) ||
+	    (p = strrchr(data, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %d", &pgid) != 1)
+		return 0;
+	return pgid;
+}
+
+/* killall -9 linux-ssi, restricted to this test's cluster: every process
+ * named linux-ssi in the process group of one of its kernels.  Like
  * killall, it returns once they are dead. */
 static guint kill_all_kernels(void)
 {
-	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
-	g_autoptr(GArray) killed_pids = g_array_new(FALSE, FALSE, sizeof(int));
-	guint killed = 0;
+	static const char *const kernels[] = {
+		"lockserver", "node1", "node2", "node3", "node4", "node5",
+	};
+	g_autoptr(GArray) groups = g_array_new(FALSE, FALSE, sizeof(int));
+	g_autoptr(GArray) killed = g_array_new(FALSE, FALSE, sizeof(int));
+	g_autoptr(GDir) dir = g_dir_open("/proc", 0, NULL);
+	const char *name;
 
-	for (guint i = 0; i < pids->len; i++) {
-		int pid = g_array_index(pids, int, i);
+	for (guint i = 0; i < G_N_ELEMENTS(kernels); i++) {
+		int pid = t_kernel_pid(kernels[i]);
+
+		if (pid > 0)
+			g_array_append_val(groups, pid);
+	}
+	while (dir && (name = g_dir_read_name(dir)) != NULL) {
+		int pid = atoi(name), pgid = pid > 0 ? pgid_of(pid) : 0;
 		g_autofree char *path = g_strdup_printf("/proc/%d/comm", pid);
 		g_autofree char *comm = NULL;
 
-		if (g_file_get_contents(path, &comm, NULL, NULL) &&
-		    strcmp(comm, "linux-ssi\n") == 0 && kill(pid, SIGKILL) == 0) {
-			killed++;
-			g_array_append_val(killed_pids, pid);
-		}
+		for (guint i = 0; pgid > 0 && i < groups->len; i++)
+			if (pgid == g_array_index(groups, int, i) &&
+			    g_file_get_contents(path, &comm, NULL, NULL) &&
+			    strcmp(comm, "linux-ssi\n") == 0 && kill(pid, SIGKILL) == 0)
+				g_array_append_val(killed, pid);
 	}
-	for (guint i = 0; i < killed_pids->len; i++)
-		for (int t = 0; t < 200 && alive(g_array_index(killed_pids, int, i)); t++)
+	for (guint i = 0; i < killed->len; i++)
+		for (int t = 0; t < 200 && alive(g_array_index(killed, int, i)); t++)
 			g_usleep(10000);
-	return killed;
+	return killed->len;
 }
 
 START_TEST(test_killall_then_stop)
