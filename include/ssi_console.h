@@ -38,6 +38,11 @@ char *ssi_console_attach_command(const SsiState *state, const SsiConfig *cfg,
 /* The last line the console of NAME printed (for error messages), or NULL. */
 char *ssi_console_last_line(const SsiState *state, const char *name);
 
+/* With xterm consoles: which running machines have no window, and the
+ * last thing an xterm said (from DIR/windows.log), or NULL when every
+ * machine has its window. */
+char *ssi_console_lost_windows(const SsiState *state);
+
 /* Close M's xterm, if it has one. */
 void ssi_console_close_window(SsiMachine *m);
 

@@ -41,6 +41,7 @@ int main(int argc, char **argv)
 		tool_warn("node %u is already up", n);
 	if (!ok)
 		return tool_fail(error);
+	tool_check_windows(cluster);
 	if (cluster->state->console == SSI_CONSOLE_TMUX) {
 		for (guint n = 0; (n = ssi_nodeset_next(&nodes, n)) != 0;) {
 			g_autofree char *name = ssi_node_name(n);

@@ -59,6 +59,7 @@ int main(int argc, char **argv)
 	cluster = tool_cluster(cfg);
 	if (!ssi_cluster_start(cluster, n, &error))
 		return tool_fail(error);
+	tool_check_windows(cluster);
 	if (cluster->state->console == SSI_CONSOLE_TMUX)
 		print_attach(cluster, n);
 	return SSI_EXIT_OK;

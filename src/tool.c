@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ssi_console.h"
 #include "tool.h"
 
 /* "NAME: MESSAGE\n" on stderr. */
@@ -67,6 +68,14 @@ SsiCluster *tool_cluster(SsiConfig *cfg)
 	if (cluster->cleared)
 		tool_warn("cleared the remains of a cluster whose kernels had died");
 	return cluster;
+}
+
+void tool_check_windows(const SsiCluster *cluster)
+{
+	g_autofree char *lost = ssi_console_lost_windows(cluster->state);
+
+	if (lost != NULL)
+		tool_warn("warning: %s", lost);
 }
 
 void tool_bad_option(char **argv)

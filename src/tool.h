@@ -33,6 +33,9 @@ SsiConfig *tool_config(const char *option);
  * remains of a dead cluster were cleared. */
 SsiCluster *tool_cluster(SsiConfig *cfg);
 
+/* Warn about running machines whose console window did not open. */
+void tool_check_windows(const SsiCluster *cluster);
+
 /* Parse the options every tool takes (-c FILE, -h, --version), calling
  * USAGE for --help; leaves optind at the first operand. */
 void tool_options(int argc, char **argv, void (*usage)(void), const char **config);

@@ -394,15 +394,20 @@ START_TEST(test_xterm_consoles)
 	static const char *const titles[] = {
 		"ssiuml: switch", "ssiuml: lock server", "ssiuml: node 1", "ssiuml: node 2",
 	};
-	g_autofree char *out = NULL;
+	g_autofree char *out = NULL, *err = NULL;
 
 	t_start_xvfb();
-	ck_assert_int_eq(t_run(&out, NULL, "ssi-start", "2", NULL), 0);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-start", "2", NULL), 0);
 	ck_assert_str_eq(out, "");	/* windows: nothing to tell */
+	ck_assert_msg(strstr(err, "no console window") == NULL, "%s", err);
 	for (guint i = 0; i < G_N_ELEMENTS(titles); i++) {
 		g_autofree char *seen = wait_window(titles[i], TRUE);
 
-		ck_assert_msg(strstr(seen, titles[i]), "no window '%s' in:\n%s", titles[i], seen);
+		if (strstr(seen, titles[i]) == NULL) {
+			g_autofree char *report = t_x_report();
+
+			ck_abort_msg("no window '%s' in:\n%s\n%s", titles[i], seen, report);
+		}
 	}
 	ck_assert(t_wait_log("node1", "node1 login:", BOOT_MS));
 	/* A crashed node's window closes; the others stay. */
@@ -420,6 +425,22 @@ START_TEST(test_xterm_consoles)
 
 		ck_assert_str_eq(seen, "");
 	}
+}
+END_TEST
+
+START_TEST(test_window_that_cannot_open)
+{
+	g_autofree char *err = NULL;
+
+	/* A display nobody serves: the cluster runs, headless, and the user
+	 * is told which windows are missing and why. */
+	g_setenv("DISPLAY", ":65000", TRUE);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 0);
+	ck_assert_msg(strstr(err, "no console window for switch, lockserver, node1: ") &&
+		      strstr(err, "open display"), "%s", err);
+	ck_assert(t_wait_log("node1", "node1 login:", BOOT_MS));
+	stop();
+	assert_nothing_left();
 }
 END_TEST
 
@@ -453,6 +474,7 @@ Suite *cluster_suite(void)
 	tcase_add_test(tc, test_concurrent_adds);
 	tcase_add_test(tc, test_mconsole_client);
 	tcase_add_test(tc, test_xterm_consoles);
+	tcase_add_test(tc, test_window_that_cannot_open);
 	tcase_add_test(tc, test_kernel_that_dies_leaves_nothing);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -232,25 +233,31 @@ int t_kernel_pid(const char *name)
 
 void t_start_xvfb(void)
 {
-	const char *argv[] = { "Xvfb", "-displayfd", "3", "-nolisten", "tcp",
+	const char *argv[] = { "Xvfb", "-displayfd", "3", "-nolisten", "tcp", "-noreset",
 			       "-screen", "0", "1280x1024x24", NULL };
 	g_autoptr(GError) error = NULL;
 	char buf[32] = "";
 	int fds[2];
 	ssize_t n;
 
+	g_autofree char *logpath = g_build_filename(T.dir, "xvfb.log", NULL);
+	int log = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	ck_assert(log >= 0);
 	ck_assert(pipe(fds) == 0);
-	/* Hand the pipe's write end to Xvfb as fd 3. */
+	/* Hand the pipe's write end to Xvfb as fd 3; what it says goes to
+	 * T.dir/xvfb.log for t_x_report(). */
 	{
 		gint source[] = { fds[1] }, target[] = { 3 };
 
 		ck_assert_msg(g_spawn_async_with_pipes_and_fds(NULL, argv, NULL,
 			G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
-			G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-			NULL, NULL, -1, -1, -1, source, target, 1, &T.xvfb,
+			G_SPAWN_STDOUT_TO_DEV_NULL,
+			NULL, NULL, -1, -1, log, source, target, 1, &T.xvfb,
 			NULL, NULL, NULL, &error), "cannot start Xvfb: %s",
 			error ? error->message : "");
 	}
+	close(log);
 	close(fds[1]);
 	n = read(fds[0], buf, sizeof(buf) - 1);
 	close(fds[0]);
@@ -261,6 +268,19 @@ void t_start_xvfb(void)
 
 		g_setenv("DISPLAY", display, TRUE);
 	}
+}
+
+char *t_x_report(void)
+{
+	g_autofree char *xvfb = g_build_filename(T.dir, "xvfb.log", NULL);
+	g_autofree char *windows = g_build_filename(T.state, "windows.log", NULL);
+	g_autofree char *xlog = NULL, *wlog = NULL;
+
+	g_file_get_contents(xvfb, &xlog, NULL, NULL);
+	g_file_get_contents(windows, &wlog, NULL, NULL);
+	return g_strdup_printf("Xvfb %s; Xvfb said:\n%s\nthe xterms said:\n%s",
+			       kill(T.xvfb, 0) == 0 ? "runs" : "is gone",
+			       xlog ? xlog : "(nothing)", wlog ? wlog : "(nothing)");
 }
 
 char *t_window_titles(void)

@@ -58,6 +58,9 @@ void t_start_xvfb(void);
 /* Names of the top-level X windows whose title starts with "ssiuml". */
 char *t_window_titles(void);
 
+/* For a failure message: whether Xvfb runs, what it and the xterms said. */
+char *t_x_report(void);
+
 /* Whether any process with command name COMM mentions the test's dir. */
 guint t_count_comm(const char *comm);
 

@@ -67,7 +67,7 @@ static gboolean is_our_file(const char *name)
 {
 	static const char *const fixed[] = {
 		"state", "tmux.sock", "tmux.conf", "switch.ctl", "linux-ssi",
-		"notify.sock", "lockserver.log", NULL,
+		"notify.sock", "lockserver.log", "windows.log", NULL,
 	};
 
 	if (g_strv_contains(fixed, name))

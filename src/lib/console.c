@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,9 @@ static gboolean open_window(SsiState *state, const SsiConfig *cfg,
 	g_auto(GStrv) env = child_env();
 	g_autoptr(GError) local = NULL;
 	char *xterm = ssi_find_program(cfg->xterm);
+	g_autofree char *logpath = ssi_state_path(state, "windows.log");
+	int log;
+	gboolean ok;
 	GPid pid;
 
 	g_ptr_array_add(argv, xterm != NULL ? xterm : g_strdup(cfg->xterm));
@@ -112,10 +116,17 @@ static gboolean open_window(SsiState *state, const SsiConfig *cfg,
 	g_ptr_array_add(argv, g_strdup("-t"));
 	g_ptr_array_add(argv, g_strconcat("=", m->name, NULL));
 	g_ptr_array_add(argv, NULL);
-	if (!g_spawn_async(NULL, (char **)argv->pdata, env,
-			   G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL |
-			   G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-			   child_setsid, NULL, &pid, &local)) {
+	/* What an xterm says goes to one log of the cluster's windows: a
+	 * window that cannot open has told why there. */
+	log = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	ok = g_spawn_async_with_fds(NULL, (char **)argv->pdata, env,
+				    G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL |
+				    G_SPAWN_STDOUT_TO_DEV_NULL |
+				    (log < 0 ? G_SPAWN_STDERR_TO_DEV_NULL : 0),
+				    child_setsid, NULL, &pid, -1, -1, log, &local);
+	if (log >= 0)
+		close(log);
+	if (!ok) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "%s: xterm: %s",
 			    m->name, local->message);
 		return FALSE;
@@ -218,6 +229,34 @@ char *ssi_console_last_line(const SsiState *state, const char *name)
 			return g_utf8_make_valid(line, -1);
 	}
 	return NULL;
+}
+
+char *ssi_console_lost_windows(const SsiState *state)
+{
+	g_autoptr(GString) names = g_string_new(NULL);
+	g_autofree char *path = NULL;
+	g_autofree char *data = NULL;
+	g_auto(GStrv) lines = NULL;
+	const char *why = NULL;
+
+	if (state->console != SSI_CONSOLE_XTERM)
+		return NULL;
+	for (guint i = 0; i < state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(state->machines, i);
+
+		if (ssi_proc_alive(&m->proc) && !ssi_proc_alive(&m->xterm))
+			g_string_append_printf(names, "%s%s", names->len ? ", " : "", m->name);
+	}
+	if (names->len == 0)
+		return NULL;
+	path = ssi_state_path(state, "windows.log");
+	if (g_file_get_contents(path, &data, NULL, NULL)) {
+		lines = g_strsplit(g_strstrip(data), "\n", -1);
+		if (lines[0] != NULL && *lines[0] != '\0')
+			why = lines[g_strv_length(lines) - 1];
+	}
+	return g_strdup_printf("no console window for %s%s%s", names->str,
+			       why ? ": " : "", why ? why : "");
 }
 
 void ssi_console_close_window(SsiMachine *m)
