@@ -83,10 +83,10 @@ $(B)/bin/%: src/%.c src/tool.c src/tool.h $(B)/libssiuml.a
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< src/tool.c $(B)/libssiuml.a $(ALL_LDFLAGS) $(GLIB_LIBS)
 
-$(B)/lib/ssiuml-run: src/ssiuml-run.c
+$(B)/lib/ssiuml-run: src/ssiuml-run.c $(B)/libssiuml.a
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libssiuml.a $(ALL_LDFLAGS) $(GLIB_LIBS)
 
 # Loaded into the UML kernel: never sanitized, no GLib.
 $(B)/lib/ssiuml-xstate.so: src/ssiuml-xstate.c
@@ -94,10 +94,21 @@ $(B)/lib/ssiuml-xstate.so: src/ssiuml-xstate.c
 	@echo "  CCLD    $@"
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARNFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
+# etcd for the lock server and etcdctl for the nodes, from Debian's
+# etcd-server and etcd-client, unpacked, never installed on the host.
+DEBS = $(B)/debs
+ETCD = $(DEBS)/etcd-server/usr/bin/etcd
+ETCDCTL = $(DEBS)/etcd-client/usr/bin/etcdctl
+
+$(DEBS)/.stamp: scripts/fetch-debs
+	@echo "  DEBS    etcd-server etcd-client"
+	$(Q)scripts/fetch-debs $(DEBS) etcd-server etcd-client >/dev/null
+	$(Q)touch $@
+
 images: $(IMAGE_FILES)
-$(IMAGE_FILES) &: scripts/mkimages $(shell find scripts/image -type f)
+$(IMAGE_FILES) &: scripts/mkimages $(shell find scripts/image -type f) $(DEBS)/.stamp
 	@echo "  IMAGES  $(B)/images"
-	$(Q)scripts/mkimages $(B)/images
+	$(Q)ETCD=$(ETCD) ETCDCTL=$(ETCDCTL) scripts/mkimages $(B)/images
 
 man: $(MANS)
 $(B)/man/%: man/%.in Makefile

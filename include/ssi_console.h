@@ -35,8 +35,9 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg,
 char *ssi_console_attach_command(const SsiState *state, const SsiConfig *cfg,
 				 const char *name);
 
-/* The last line the console of NAME printed (for error messages), or NULL. */
-char *ssi_console_last_line(const SsiState *state, const char *name);
+/* The last line the console of NAME printed (for error messages), from
+ * state directory DIR, or NULL. */
+char *ssi_console_last_line(const char *dir, const char *name);
 
 /* With xterm consoles: which running machines have no window, and the
  * last thing an xterm said (from DIR/windows.log), or NULL when every

@@ -9,33 +9,40 @@ const char *tool_name = "ssi-add";
 
 static void usage(void)
 {
-	printf("Usage: %s [-c FILE] NODE...\n"
+	printf("Usage: %s [-c FILE] [-w [-t S]] NODE...\n"
 	       "\n"
 	       "Boot each NODE (1-%u) into the running cluster.  A node that is\n"
 	       "already up is skipped with a note.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -c, --config FILE  read FILE instead of ~/.ssiuml/ssiuml.conf\n"
+	       "  -w, --wait         return once the nodes booted have joined the cluster\n"
+	       "  -t, --timeout S    wait at most S seconds (default %u); implies --wait\n"
 	       "  -h, --help         show this help and exit\n"
 	       "      --version      show the version and exit\n"
 	       "\n"
-	       "Exit status: 0 every node is up, 1 failed, 2 usage error.\n"
-	       "See ssi-add(1).\n", tool_name, SSI_DEFAULT_MAX_NODES);
+	       "Exit status: 0 every node is up (and joined), 1 failed or a node did\n"
+	       "not join in time, 2 usage error.\n"
+	       "See ssi-add(1).\n", tool_name, SSI_DEFAULT_MAX_NODES, SSI_JOIN_DEFAULT_TIMEOUT);
 }
 
 int main(int argc, char **argv)
 {
 	g_autoptr(SsiConfig) cfg = NULL;
 	g_autoptr(SsiCluster) cluster = NULL;
+	g_autoptr(SsiJoinWait) wait = NULL;
 	g_autoptr(GError) error = NULL;
-	SsiNodeSet nodes, skipped;
-	const char *config = NULL;
+	ToolOptions opts = { .can_wait = TRUE };
+	SsiNodeSet nodes, skipped, booted;
 	gboolean ok;
 
-	tool_options(argc, argv, usage, &config);
+	tool_options(argc, argv, usage, &opts);
 	tool_nodes(argc, argv, &nodes);
-	cfg = tool_config(config);
+	cfg = tool_config(opts.config);
 	cluster = tool_cluster(cfg);
+	if (opts.wait && ssi_cluster_running(cluster) &&
+	    (wait = ssi_join_wait_new(cluster, FALSE, &error)) == NULL)
+		return tool_fail(error);
 	ok = ssi_cluster_add(cluster, &nodes, &skipped, &error);
 	for (guint n = 0; (n = ssi_nodeset_next(&skipped, n)) != 0;)
 		tool_warn("node %u is already up", n);
@@ -53,5 +60,9 @@ int main(int argc, char **argv)
 			printf("  %-11s %s\n", name, cmd);
 		}
 	}
-	return SSI_EXIT_OK;
+	fflush(stdout);
+	booted = nodes;
+	for (guint n = 0; (n = ssi_nodeset_next(&skipped, n)) != 0;)
+		ssi_nodeset_remove(&booted, n);
+	return tool_wait_joined(&cluster, wait, &booted, &opts);
 }

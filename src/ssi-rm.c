@@ -29,12 +29,12 @@ int main(int argc, char **argv)
 	g_autoptr(SsiCluster) cluster = NULL;
 	g_autoptr(GError) error = NULL;
 	SsiNodeSet nodes, not_up;
-	const char *config = NULL;
+	ToolOptions opts = { 0 };
 	gboolean ok;
 
-	tool_options(argc, argv, usage, &config);
+	tool_options(argc, argv, usage, &opts);
 	tool_nodes(argc, argv, &nodes);
-	cfg = tool_config(config);
+	cfg = tool_config(opts.config);
 	cluster = tool_cluster(cfg);
 	ok = ssi_cluster_rm(cluster, &nodes, &not_up, &error);
 	for (guint n = 0; (n = ssi_nodeset_next(&not_up, n)) != 0;)

@@ -9,18 +9,21 @@ const char *tool_name = "ssi-start";
 
 static void usage(void)
 {
-	printf("Usage: %s [-c FILE] [N]\n"
+	printf("Usage: %s [-c FILE] [-w [-t S]] [N]\n"
 	       "\n"
 	       "Boot a cluster of N User-Mode Linux nodes (1-%u, default 3), with\n"
 	       "its virtual switch and lock server, each on its own console.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -c, --config FILE  read FILE instead of ~/.ssiuml/ssiuml.conf\n"
+	       "  -w, --wait         return once every node has joined the cluster\n"
+	       "  -t, --timeout S    wait at most S seconds (default %u); implies --wait\n"
 	       "  -h, --help         show this help and exit\n"
 	       "      --version      show the version and exit\n"
 	       "\n"
-	       "Exit status: 0 started, 1 failed (or a cluster already runs), 2 usage error.\n"
-	       "See ssi-start(1).\n", tool_name, SSI_DEFAULT_MAX_NODES);
+	       "Exit status: 0 started (and joined), 1 failed, a cluster already runs or\n"
+	       "a node did not join in time, 2 usage error.\n"
+	       "See ssi-start(1).\n", tool_name, SSI_DEFAULT_MAX_NODES, SSI_JOIN_DEFAULT_TIMEOUT);
 }
 
 static void print_attach(SsiCluster *cluster, guint n)
@@ -42,11 +45,13 @@ int main(int argc, char **argv)
 {
 	g_autoptr(SsiConfig) cfg = NULL;
 	g_autoptr(SsiCluster) cluster = NULL;
+	g_autoptr(SsiJoinWait) wait = NULL;
 	g_autoptr(GError) error = NULL;
-	const char *config = NULL;
+	ToolOptions opts = { .can_wait = TRUE };
+	SsiNodeSet nodes;
 	guint n = 3;
 
-	tool_options(argc, argv, usage, &config);
+	tool_options(argc, argv, usage, &opts);
 	if (argc - optind > 1)
 		tool_usage_error("too many arguments: one node count at most");
 	if (argc - optind == 1) {
@@ -55,12 +60,18 @@ int main(int argc, char **argv)
 		if (!ssi_node_parse(argv[optind], SSI_DEFAULT_MAX_NODES, &n, &bad))
 			tool_usage_error("%s", bad->message);
 	}
-	cfg = tool_config(config);
+	cfg = tool_config(opts.config);
 	cluster = tool_cluster(cfg);
+	if (opts.wait && (wait = ssi_join_wait_new(cluster, TRUE, &error)) == NULL)
+		return tool_fail(error);
 	if (!ssi_cluster_start(cluster, n, &error))
 		return tool_fail(error);
 	tool_check_windows(cluster);
 	if (cluster->state->console == SSI_CONSOLE_TMUX)
 		print_attach(cluster, n);
-	return SSI_EXIT_OK;
+	fflush(stdout);
+	ssi_nodeset_clear(&nodes);
+	for (guint i = 1; i <= n; i++)
+		ssi_nodeset_add(&nodes, i);
+	return tool_wait_joined(&cluster, wait, &nodes, &opts);
 }

@@ -29,12 +29,12 @@ int main(int argc, char **argv)
 	g_autoptr(SsiCluster) cluster = NULL;
 	g_autoptr(GError) error = NULL;
 	SsiStopReport report;
-	const char *config = NULL;
+	ToolOptions opts = { 0 };
 
-	tool_options(argc, argv, usage, &config);
+	tool_options(argc, argv, usage, &opts);
 	if (optind < argc)
 		tool_usage_error("unexpected argument '%s'", argv[optind]);
-	cfg = tool_config(config);
+	cfg = tool_config(opts.config);
 	cluster = tool_cluster(cfg);
 	if (!cluster->cleared && !ssi_cluster_running(cluster)) {
 		printf("No cluster is running.\n");
@@ -43,7 +43,8 @@ int main(int argc, char **argv)
 	if (!ssi_cluster_stop(cluster, &report, &error))
 		return tool_fail(error);
 	if (report.killed > 0 && report.was_running)
-		tool_warn("%u process%s did not halt in time and were killed",
-			  report.killed, report.killed == 1 ? "" : "es");
+		tool_warn("%u process%s did not halt in time and %s killed",
+			  report.killed, report.killed == 1 ? "" : "es",
+			  report.killed == 1 ? "was" : "were");
 	return SSI_EXIT_OK;
 }

@@ -5,7 +5,14 @@
  * relay that copies everything PROGRAM prints both to the terminal and
  * to LOG.  The relay stays in PROGRAM's process group and dies with it.
  *
- *   ssiuml-run --log LOG [--preload LIB] -- PROGRAM [ARG...]
+ * With --state DIR, the machine belongs to the cluster of state directory
+ * DIR.  When PROGRAM exits (a guest's poweroff, or killall -9), the relay
+ * sees whether it was the cluster's last kernel, and if so clears the
+ * cluster as ssi-stop would: switch, consoles (with TMUX, the cluster's
+ * tmux), files.
+ *
+ *   ssiuml-run --log LOG [--preload LIB] [--state DIR --tmux TMUX]
+ *              -- PROGRAM [ARG...]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,10 +22,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ssi_cluster.h"
+
+static const char *state_dir, *tmux_prog;
+
 static void usage(void) __attribute__((noreturn));
 static void usage(void)
 {
-	fputs("usage: ssiuml-run --log LOG [--preload LIB] -- PROGRAM [ARG...]\n", stderr);
+	fputs("usage: ssiuml-run --log LOG [--preload LIB] [--state DIR --tmux TMUX]\n"
+	      "                  -- PROGRAM [ARG...]\n", stderr);
 	exit(2);
 }
 
@@ -56,6 +68,23 @@ static int write_tty(const char *buf, size_t len)
 	return write_all(STDOUT_FILENO, out, n);
 }
 
+/*
+ * PROGRAM is gone.  Leave its process group, so that a command ending
+ * the group does not wait for this relay, then reconcile the cluster
+ * under its lock, like any command: if no kernel is left, that clears it.
+ * A command holding the lock meanwhile (ssi-stop) has done so already.
+ */
+static void after_exit(void)
+{
+	g_autoptr(SsiConfig) cfg = ssi_config_new();
+	g_autoptr(SsiCluster) cluster = NULL;
+
+	setpgid(0, 0);
+	g_free(cfg->tmux);
+	cfg->tmux = g_strdup(tmux_prog);
+	cluster = ssi_cluster_open(cfg, state_dir, NULL);
+}
+
 static void relay(int in, int log)
 {
 	char buf[4096];
@@ -69,8 +98,11 @@ static void relay(int in, int log)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			if (state_dir != NULL)
+				after_exit();
 			_exit(0);
+		}
 		/* A full disk must not stop the console: ignore log errors. */
 		(void)write_all(log, buf, (size_t)n);
 		if (tty_ok && (tty ? write_tty(buf, (size_t)n)
@@ -90,12 +122,16 @@ int main(int argc, char **argv)
 			log_path = argv[++i];
 		else if (strcmp(argv[i], "--preload") == 0 && i + 1 < argc)
 			preload = argv[++i];
+		else if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
+			state_dir = argv[++i];
+		else if (strcmp(argv[i], "--tmux") == 0 && i + 1 < argc)
+			tmux_prog = argv[++i];
 		else if (strcmp(argv[i], "--") == 0)
 			break;
 		else
 			usage();
 	}
-	if (log_path == NULL || i + 1 >= argc)
+	if (log_path == NULL || i + 1 >= argc || (state_dir == NULL) != (tmux_prog == NULL))
 		usage();
 	log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (log < 0) {

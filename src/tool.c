@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ssi_console.h"
 #include "tool.h"
@@ -85,38 +86,87 @@ void tool_bad_option(char **argv)
 	/* "-1" reaches getopt as an option; it is a bad node number. */
 	if (arg != NULL && arg[0] == '-' && g_ascii_isdigit(arg[1]))
 		tool_usage_error("node '%s': not a node number", arg);
-	if (optopt != 0 && strchr("c", optopt) != NULL)
+	if (optopt != 0 && strchr("ct", optopt) != NULL)
 		tool_usage_error("option requires an argument -- '%c'", optopt);
 	if (optopt != 0)
 		tool_usage_error("invalid option -- '%c'", optopt);
 	tool_usage_error("unrecognized option '%s'", arg);
 }
 
-void tool_options(int argc, char **argv, void (*usage)(void), const char **config)
+void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
+	opts->config = NULL;
+	opts->wait = FALSE;
+	opts->timeout = SSI_JOIN_DEFAULT_TIMEOUT;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, opts->can_wait ? "c:hwt:" : "c:h",
+				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			*config = optarg;
+			opts->config = optarg;
 			break;
 		case 'h':
 			usage();
 			exit(SSI_EXIT_OK);
 		case 'V':
 			tool_version();
+		case 'w':
+		case 't':
+			if (!opts->can_wait)
+				tool_bad_option(argv);
+			opts->wait = TRUE;
+			if (c == 't') {
+				guint64 v;
+
+				if (!g_ascii_string_to_unsigned(optarg, 10, 1, 86400, &v, NULL))
+					tool_usage_error("timeout '%s': not a number of seconds "
+							 "(1-86400)", optarg);
+				opts->timeout = (guint)v;
+			}
+			break;
 		default:
 			tool_bad_option(argv);
 		}
 	}
+}
+
+static void show_progress(const SsiNodeSet *joined, guint total, gpointer data)
+{
+	g_autofree char *list = ssi_nodeset_format(joined);
+
+	(void)data;
+	fprintf(stderr, "\r\033[K%s: joined %u of %u%s%s", tool_name,
+		ssi_nodeset_count(joined), total, *list ? ": " : "", list);
+	fflush(stderr);
+}
+
+int tool_wait_joined(SsiCluster **cluster, SsiJoinWait *wait,
+		     const SsiNodeSet *nodes, const ToolOptions *opts)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean tty = isatty(STDERR_FILENO);
+	gboolean ok;
+
+	if (!opts->wait || ssi_nodeset_count(nodes) == 0)
+		return SSI_EXIT_OK;
+	ssi_join_wait_set_nodes(wait, *cluster, nodes);
+	/* Other commands may run meanwhile: an ssi-rm of a node waited for
+	 * makes the wait fail, as it should. */
+	g_clear_pointer(cluster, ssi_cluster_close);
+	ok = ssi_join_wait_run(wait, opts->timeout, tty ? show_progress : NULL, NULL, &error);
+	if (tty)
+		fputc('\n', stderr);
+	return ok ? SSI_EXIT_OK : tool_fail(error);
 }
 
 void tool_nodes(int argc, char **argv, SsiNodeSet *nodes)

@@ -8,6 +8,7 @@
 #include "ssi_cluster.h"
 #include "ssi_config.h"
 #include "ssi_error.h"
+#include "ssi_join.h"
 
 extern const char *tool_name;
 
@@ -36,9 +37,23 @@ SsiCluster *tool_cluster(SsiConfig *cfg);
 /* Warn about running machines whose console window did not open. */
 void tool_check_windows(const SsiCluster *cluster);
 
-/* Parse the options every tool takes (-c FILE, -h, --version), calling
- * USAGE for --help; leaves optind at the first operand. */
-void tool_options(int argc, char **argv, void (*usage)(void), const char **config);
+typedef struct {
+	const char *config;	/* -c FILE, or NULL */
+	gboolean can_wait;	/* set by the caller: -w and -t are options */
+	gboolean wait;		/* -w, --wait (or -t) */
+	guint timeout;		/* -t, --timeout S; SSI_JOIN_DEFAULT_TIMEOUT */
+} ToolOptions;
+
+/* Parse the options every tool takes (-c FILE, -h, --version), and with
+ * OPTS->can_wait also -w/--wait and -t/--timeout S, calling USAGE for
+ * --help; leaves optind at the first operand. */
+void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts);
+
+/* After a start or an add of NODES: with OPTS->wait, wait (the cluster's
+ * lock released) until they have joined, showing progress on a terminal.
+ * Returns the exit status. */
+int tool_wait_joined(SsiCluster **cluster, SsiJoinWait *wait,
+		     const SsiNodeSet *nodes, const ToolOptions *opts);
 
 /* The node operands, from argv[optind] on: at least one, each valid;
  * exits with a usage error otherwise. */

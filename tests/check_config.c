@@ -23,7 +23,8 @@ START_TEST(test_defaults_from_prefix)
 	ck_assert(g_str_has_suffix(cfg->kernel, "/bin/linux-ssi"));
 	ck_assert(g_str_has_suffix(cfg->root, "/lib/ssiuml/root.img"));
 	ck_assert(g_str_has_suffix(cfg->initrd_memexp, "/lib/ssiuml/initrd-memexp.img"));
-	ck_assert_str_eq(cfg->mem, "64M");
+	ck_assert_str_eq(cfg->mem, "128M");
+	ck_assert_str_eq(cfg->lockserver_mem, "256M");
 	ck_assert_int_eq(cfg->console, SSI_CONSOLE_AUTO);
 }
 END_TEST

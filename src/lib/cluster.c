@@ -117,8 +117,14 @@ static guint clear_remains(SsiCluster *cluster)
 
 	for (guint i = 0; i < state->machines->len; i++) {
 		SsiMachine *m = g_ptr_array_index(state->machines, i);
+		gboolean running = ssi_proc_alive(&m->proc);
+		guint k = ssi_proc_kill_group(&m->proc);
 
-		killed += ssi_proc_kill_group(&m->proc);
+		/* What a machine that exited left (its console's relay,
+		 * waiting for our lock) is not a machine that had to be
+		 * killed. */
+		if (running)
+			killed += k;
 		if (ssi_proc_alive(&m->xterm))
 			g_array_append_val(windows, m->xterm);
 		ssi_console_close_window(m);
@@ -374,7 +380,7 @@ static gboolean boot_machines(SsiCluster *cluster, gboolean with_lockserver,
 	close_notify(cluster->state, fd);
 	for (guint i = 0; i < failed->len; i++) {
 		SsiMachine *m = g_ptr_array_index(failed, i);
-		g_autofree char *last = ssi_console_last_line(cluster->state, m->name);
+		g_autofree char *last = ssi_console_last_line(cluster->state->dir, m->name);
 		gboolean alive = ssi_proc_alive(&m->proc);
 
 		g_string_append_printf(why, "%s%s: %s%s%s", why->len ? "; " : "", m->name,
@@ -414,7 +420,7 @@ static gboolean start_switch(SsiCluster *cluster, GError **error)
 	/* The kernels connect at boot: the socket must be there first. */
 	while (!g_file_test(ctl, G_FILE_TEST_EXISTS)) {
 		if (!ssi_proc_alive(&m->proc) || g_get_monotonic_time() > deadline) {
-			g_autofree char *last = ssi_console_last_line(state, "switch");
+			g_autofree char *last = ssi_console_last_line(state->dir, "switch");
 
 			g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
 				    "switch: %s%s%s", ssi_proc_alive(&m->proc)

@@ -56,8 +56,8 @@ SsiConfig *ssi_config_new(void)
 	cfg->cidev = g_strdup(SSI_PKGLIBDIR "/cidev.img");
 	cfg->initrd = g_strdup(SSI_PKGLIBDIR "/initrd-ssi.img");
 	cfg->initrd_memexp = g_strdup(SSI_PKGLIBDIR "/initrd-memexp.img");
-	cfg->mem = g_strdup("64M");
-	cfg->lockserver_mem = g_strdup("64M");
+	cfg->mem = g_strdup("128M");
+	cfg->lockserver_mem = g_strdup("256M");
 	cfg->console = SSI_CONSOLE_AUTO;
 	cfg->switch_prog = g_strdup("uml_switch");
 	cfg->xterm = g_strdup("xterm");

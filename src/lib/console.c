@@ -142,6 +142,7 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg,
 			   GError **error)
 {
 	g_autoptr(GPtrArray) cmd = tmux_argv(state, cfg);
+	g_autoptr(GPtrArray) tmux = tmux_argv(state, cfg);
 	g_autofree char *out = NULL;
 	char *end;
 	long pane, server;
@@ -172,6 +173,11 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg,
 			g_ptr_array_add(cmd, g_strdup("--preload"));
 			g_ptr_array_add(cmd, g_strdup(preload));
 		}
+		/* A kernel that exits by itself may be the cluster's last. */
+		g_ptr_array_add(cmd, g_strdup("--state"));
+		g_ptr_array_add(cmd, g_strdup(state->dir));
+		g_ptr_array_add(cmd, g_strdup("--tmux"));
+		g_ptr_array_add(cmd, g_strdup(g_ptr_array_index(tmux, 0)));
 		g_ptr_array_add(cmd, g_strdup("--"));
 	}
 	for (guint i = 0; argv[i] != NULL; i++)
@@ -186,7 +192,7 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg,
 	if (state->tmux.pid == 0 || !ssi_proc_alive(&state->tmux))
 		ssi_proc_lookup((pid_t)server, &state->tmux);
 	if (pane <= 0 || !ssi_proc_lookup((pid_t)pane, &m->proc)) {
-		g_autofree char *last = ssi_console_last_line(state, m->name);
+		g_autofree char *last = ssi_console_last_line(state->dir, m->name);
 
 		m->proc.pid = 0;
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
@@ -211,10 +217,10 @@ char *ssi_console_attach_command(const SsiState *state, const SsiConfig *cfg,
 	return g_strdup_printf("%s -S %s attach -t %s", cfg->tmux, q, name);
 }
 
-char *ssi_console_last_line(const SsiState *state, const char *name)
+char *ssi_console_last_line(const char *dir, const char *name)
 {
 	g_autofree char *logname = g_strconcat(name, ".log", NULL);
-	g_autofree char *path = ssi_state_path(state, logname);
+	g_autofree char *path = g_build_filename(dir, logname, NULL);
 	g_autofree char *data = NULL;
 	g_auto(GStrv) lines = NULL;
 	gsize len;

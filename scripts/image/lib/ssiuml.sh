@@ -16,7 +16,7 @@ SSI_CIDEV=/dev/ubdb
 SSI_TAG=${SSI_TAG:-ssiuml}
 
 # The cluster.conf keys; ssi_conf_load sets a shell variable for each.
-SSI_CONF_KEYS="CLUSTER_NAME NET LOCKSERVER LOCKPORT MAXNODES"
+SSI_CONF_KEYS="CLUSTER_NAME NET LOCKSERVER LOCKPORT MAXNODES LEASE"
 
 ssi_say() {
 	echo "$SSI_TAG: $*"
@@ -164,6 +164,12 @@ ssi_conf_check() {
 		ssi_err "$1: MAXNODES='$MAXNODES' (want 1..254)"
 		_k_ok=1
 	fi
+	# LEASE came later: a cluster.conf without it gets the default.
+	: "${LEASE:=2}"
+	if ! ssi_is_uint "$LEASE" 60 || [ "$LEASE" -lt 1 ]; then
+		ssi_err "$1: LEASE='$LEASE' (want seconds, 1..60)"
+		_k_ok=1
+	fi
 	return "$_k_ok"
 }
 
@@ -257,4 +263,160 @@ ssi_wait_forever() {
 		sleep 3600 &
 		wait $!
 	done
+}
+
+# --- the lock server (etcd) ----------------------------------------------
+#
+# The cluster's state lives in the lock server's etcd, under /ssiuml/:
+#   /ssiuml/nodes/N    a member: node N, attached to N's lease, whose ID
+#                      is the value (so a node that rejoins is seen anew)
+#   /ssiuml/leaving/N  node N is leaving cleanly (same lease)
+#   /ssiuml/shutdown   "N": node N asked the whole cluster to power off
+# A node's lease lasts LEASE seconds past its last keep-alive; when it
+# runs out, etcd deletes the node's keys and every watcher sees it.
+
+SSI_RUN=/run/ssiuml
+
+# ssi_etcdctl ARG...: etcdctl against the lock server (needs cluster.conf),
+# with short timeouts; its client log goes to /dev/null.
+ssi_etcdctl() {
+	ETCDCTL_API=3 etcdctl --endpoints="$LOCKSERVER:$LOCKPORT" \
+		--dial-timeout=1s --command-timeout=3s "$@" 2>/dev/null
+}
+
+# ssi_members: print the members, sorted, on one line ("1 2 3").
+ssi_members() {
+	ssi_etcdctl get --prefix --keys-only /ssiuml/nodes/ |
+		awk -F/ 'NF == 4 { print $4 }' | sort -n | tr '\n' ' ' | sed 's/ $//'
+}
+
+# ssi_join N: register node N under a new lease, retrying (and saying so,
+# once a second at most) until the lock server answers; then wait until
+# the membership shows this very registration.  Sets SSI_LEASE_ID.
+ssi_join() {
+	while :; do
+		SSI_LEASE_ID=$(ssi_etcdctl lease grant "$LEASE" | awk '$1 == "lease" { print $2 }')
+		if [ -n "$SSI_LEASE_ID" ] &&
+			ssi_etcdctl put --lease="$SSI_LEASE_ID" "/ssiuml/nodes/$1" "$SSI_LEASE_ID" >/dev/null; then
+			break
+		fi
+		ssi_say "lock server $LOCKSERVER:$LOCKPORT not answering; retrying"
+		sleep 1
+	done
+	while [ "$(ssi_etcdctl get --print-value-only "/ssiuml/nodes/$1")" != "$SSI_LEASE_ID" ]; do
+		sleep 0.2
+	done
+}
+
+# ssi_keepalive ID: keep lease ID alive in the background; sets SSI_KA_PID.
+ssi_keepalive() {
+	ETCDCTL_API=3 etcdctl --endpoints="$LOCKSERVER:$LOCKPORT" --dial-timeout=1s \
+		lease keep-alive "$1" >/dev/null 2>&1 &
+	SSI_KA_PID=$!
+}
+
+# ssi_lease_alive ID: the lock server still knows lease ID.
+ssi_lease_alive() {
+	ssi_etcdctl lease timetolive "$1" | grep -q 'granted with TTL'
+}
+
+# _ssi_set_add SET N / _ssi_set_del SET N: print SET with / without N.
+_ssi_set_add() {
+	printf '%s\n' $1 "$2" | sort -n -u | tr '\n' ' ' | sed 's/ $//'
+}
+_ssi_set_del() {
+	printf '%s\n' $1 | awk -v n="$2" '$1 != n' | tr '\n' ' ' | sed 's/ $//'
+}
+
+# ssi_monitor SELF: report joins and departures on the console as they
+# happen, from a snapshot of the membership and a watch from just after
+# it.  SELF is this node's number (0 on the lock server).  Calls the
+# caller's functions on_self_lost (our own key went away) and
+# on_shutdown N (node N asked for a cluster shutdown), and on_members
+# after every change.  Returns when the watch ends.
+ssi_monitor() {
+	_m_self=$1
+	_m_snap=$(ssi_etcdctl get --prefix /ssiuml/ -w fields) || return 1
+	_m_rev=$(echo "$_m_snap" | awk '$1 == "\"Revision\"" { print $3; exit }')
+	[ -n "$_m_rev" ] || return 1
+	MEMBERS=
+	# "N VALUE" for each member
+	_m_pairs=$(echo "$_m_snap" | awk -F'"' '
+		$2 == "Key" { n = ($4 ~ "^/ssiuml/nodes/[0-9]+$") ? substr($4, 15) : "" }
+		$2 == "Value" && n != "" { print n, $4; n = "" }')
+	while read -r _m_n _m_val; do
+		[ -n "$_m_n" ] || continue
+		MEMBERS=$(_ssi_set_add "$MEMBERS" "$_m_n")
+		eval "_ssi_val_$_m_n=\$_m_val"
+	done <<EOF_PAIRS
+$_m_pairs
+EOF_PAIRS
+	LEAVING=
+	on_members
+	_m_fifo=$SSI_RUN/watch.$$
+	rm -f "$_m_fifo"
+	mkfifo "$_m_fifo" || return 1
+	ETCDCTL_API=3 etcdctl --endpoints="$LOCKSERVER:$LOCKPORT" --dial-timeout=1s \
+		watch --prefix --rev=$((_m_rev + 1)) /ssiuml/ >"$_m_fifo" 2>/dev/null &
+	SSI_WATCH_PID=$!
+	echo "$SSI_WATCH_PID" >"$SSI_RUN/watch.pid"
+	exec 3<"$_m_fifo"
+	rm -f "$_m_fifo"
+	while read -r _m_type <&3 && read -r _m_key <&3 && read -r _m_val <&3; do
+		case $_m_type:$_m_key in
+		PUT:/ssiuml/nodes/*)
+			_m_n=${_m_key#/ssiuml/nodes/}
+			ssi_node_valid "$_m_n" || continue
+			eval "_m_old=\${_ssi_val_$_m_n:-}"
+			eval "_ssi_val_$_m_n=\$_m_val"
+			case " $MEMBERS " in
+			*" $_m_n "*)
+				[ "$_m_old" != "$_m_val" ] || continue
+				ssi_say "node $_m_n rejoined (members: ${MEMBERS:-none})"
+				;;
+			*)
+				MEMBERS=$(_ssi_set_add "$MEMBERS" "$_m_n")
+				ssi_say "node $_m_n joined (members: ${MEMBERS:-none})"
+				;;
+			esac
+			on_members
+			;;
+		PUT:/ssiuml/leaving/*)
+			ssi_node_valid "${_m_key#/ssiuml/leaving/}" || continue
+			LEAVING=$(_ssi_set_add "$LEAVING" "${_m_key#/ssiuml/leaving/}")
+			;;
+		DELETE:/ssiuml/nodes/*)
+			_m_n=${_m_key#/ssiuml/nodes/}
+			ssi_node_valid "$_m_n" || continue
+			eval "_ssi_val_$_m_n="
+			MEMBERS=$(_ssi_set_del "$MEMBERS" "$_m_n")
+			case " $LEAVING " in
+			*" $_m_n "*) ssi_say "node $_m_n left (members: ${MEMBERS:-none})" ;;
+			*) ssi_say "node $_m_n left, crashed (members: ${MEMBERS:-none})" ;;
+			esac
+			LEAVING=$(_ssi_set_del "$LEAVING" "$_m_n")
+			on_members
+			[ "$_m_n" != "$_m_self" ] || on_self_lost
+			;;
+		PUT:/ssiuml/shutdown)
+			on_shutdown "$_m_val"
+			;;
+		esac
+	done
+	exec 3<&-
+	kill "$SSI_WATCH_PID" 2>/dev/null
+	wait "$SSI_WATCH_PID" 2>/dev/null
+	return 0
+}
+
+# ssi_request_shutdown N: ask every machine of the cluster to power off.
+ssi_request_shutdown() {
+	ssi_etcdctl put /ssiuml/shutdown "$1" >/dev/null
+}
+
+# ssi_leave N ID: leave the cluster cleanly: mark node N as leaving, then
+# revoke its lease, which deletes its keys.
+ssi_leave() {
+	ssi_etcdctl put --lease="$2" "/ssiuml/leaving/$1" 1 >/dev/null
+	ssi_etcdctl lease revoke "$2" >/dev/null
 }
