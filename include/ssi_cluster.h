@@ -32,6 +32,9 @@ void ssi_cluster_nodes_up(const SsiCluster *cluster, SsiNodeSet *up);
 /* Whether any kernel (node or lock server) runs. */
 gboolean ssi_cluster_running(const SsiCluster *cluster);
 
+/* Whether the lock server's kernel runs. */
+gboolean ssi_cluster_lockserver_running(const SsiCluster *cluster);
+
 /* The kernel command line for node N (N = 0: the lock server), argv[0]
  * being the linux-ssi link in the state directory. */
 GPtrArray *ssi_cluster_kernel_argv(const SsiCluster *cluster, guint node);
@@ -48,10 +51,11 @@ gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error);
 /*
  * Boot NODES into the running cluster.  Nodes already up are skipped and
  * put in SKIPPED.  All the others are tried; the error names those that
- * failed.
+ * failed.  When the configuration has a lock server and it is not
+ * running, it is booted too, after the nodes, and *LOCKSERVER set.
  */
 gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
-			 SsiNodeSet *skipped, GError **error);
+			 SsiNodeSet *skipped, gboolean *lockserver, GError **error);
 
 /*
  * Crash NODES: SIGKILL every process of each kernel at once; nothing is

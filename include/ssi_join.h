@@ -25,11 +25,11 @@
 typedef struct SsiJoinWait SsiJoinWait;
 
 /* Start listening to CLUSTER's lock server: to all it will say when
- * FOR_START (call it before ssi_cluster_start(), which begins a new log),
- * else from the end of what it has said so far, and then it must be
- * running (SSI_ERROR_FAILED).  Fails with SSI_ERROR_USAGE when the
- * configuration has no lock server. */
-SsiJoinWait *ssi_join_wait_new(SsiCluster *cluster, gboolean for_start, GError **error);
+ * NEW_LOG (call it before a start or an add that boots the lock server,
+ * which begins a new log), else from the end of what it has said so far,
+ * and then it must be running (SSI_ERROR_FAILED).  Fails with
+ * SSI_ERROR_USAGE when the configuration has no lock server. */
+SsiJoinWait *ssi_join_wait_new(SsiCluster *cluster, gboolean new_log, GError **error);
 void ssi_join_wait_free(SsiJoinWait *wait);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsiJoinWait, ssi_join_wait_free)
 

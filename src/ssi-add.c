@@ -34,16 +34,21 @@ int main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	ToolOptions opts = { .can_wait = TRUE };
 	SsiNodeSet nodes, skipped, booted;
-	gboolean ok;
+	gboolean ok, lockserver;
 
 	tool_options(argc, argv, usage, &opts);
 	tool_nodes(argc, argv, &nodes);
 	cfg = tool_config(opts.config);
 	cluster = tool_cluster(cfg);
+	/* The wait reads the lock server from its next word on, or, when
+	 * this add boots it anew, from its first. */
 	if (opts.wait && ssi_cluster_running(cluster) &&
-	    (wait = ssi_join_wait_new(cluster, FALSE, &error)) == NULL)
+	    (wait = ssi_join_wait_new(cluster, !ssi_cluster_lockserver_running(cluster),
+				      &error)) == NULL)
 		return tool_fail(error);
-	ok = ssi_cluster_add(cluster, &nodes, &skipped, &error);
+	ok = ssi_cluster_add(cluster, &nodes, &skipped, &lockserver, &error);
+	if (lockserver)
+		tool_warn("the lock server was not running: booted it again");
 	for (guint n = 0; (n = ssi_nodeset_next(&skipped, n)) != 0;)
 		tool_warn("node %u is already up", n);
 	if (!ok)

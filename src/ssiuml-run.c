@@ -24,6 +24,8 @@
 
 #include "ssi_cluster.h"
 
+#define PROGRAM_EXIT_MS 10000
+
 static const char *state_dir, *tmux_prog;
 
 static void usage(void) __attribute__((noreturn));
@@ -74,22 +76,32 @@ static int write_tty(const char *buf, size_t len)
  * under its lock, like any command: if no kernel is left, that clears it.
  * A command holding the lock meanwhile (ssi-stop) has done so already.
  */
-static void after_exit(void)
+static void after_exit(const SsiProc *program, int log)
 {
 	g_autoptr(SsiConfig) cfg = ssi_config_new();
 	g_autoptr(SsiCluster) cluster = NULL;
+	g_autoptr(GError) error = NULL;
 
+	/* UML closes its console before it is done exiting: the record
+	 * must not find it alive. */
+	for (int ms = 0; ms < PROGRAM_EXIT_MS && ssi_proc_alive(program); ms += 10)
+		g_usleep(10000);
 	setpgid(0, 0);
 	g_free(cfg->tmux);
 	cfg->tmux = g_strdup(tmux_prog);
-	cluster = ssi_cluster_open(cfg, state_dir, NULL);
+	cluster = ssi_cluster_open(cfg, state_dir, &error);
+	if (cluster == NULL)
+		dprintf(log, "ssiuml-run: cannot reconcile the cluster: %s\n", error->message);
 }
 
 static void relay(int in, int log)
 {
 	char buf[4096];
 	int tty_ok = 1, tty = isatty(STDOUT_FILENO);
+	SsiProc program = { 0 };
 
+	/* Our parent is PROGRAM: it executes it once we are forked. */
+	ssi_proc_lookup(getppid(), &program);
 	/* The terminal may go first (its pane closed): keep the log. */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
@@ -100,7 +112,7 @@ static void relay(int in, int log)
 			continue;
 		if (n <= 0) {
 			if (state_dir != NULL)
-				after_exit();
+				after_exit(&program, log);
 			_exit(0);
 		}
 		/* A full disk must not stop the console: ignore log errors. */

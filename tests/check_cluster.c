@@ -479,6 +479,215 @@ START_TEST(test_kernel_that_dies_leaves_nothing)
 }
 END_TEST
 
+
+/* --- membership: the lock server, node monitoring, shutdown ------------ */
+
+#define JOIN_MS 20000
+
+static gint64 ms_since(gint64 t0)
+{
+	return (g_get_monotonic_time() - t0) / 1000;
+}
+
+static void crash_lockserver(void)
+{
+	int pid = t_kernel_pid("lockserver");
+
+	ck_assert_int_gt(pid, 1);
+	ck_assert_int_eq(kill(-pid, SIGKILL), 0);
+	for (int i = 0; i < 200 && alive(pid); i++)
+		g_usleep(10000);
+	ck_assert(!alive(pid));
+}
+
+START_TEST(test_wait_members_rm_add)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	gsize from;
+	gint64 t0;
+
+	/* --wait returns once the lock server has every node; not on a
+	 * terminal, it says nothing. */
+	ck_assert_int_eq(t_run(&out, &err, "ssi-start", "--wait", "3", NULL), 0);
+	ck_assert_str_eq(err, "");
+	for (guint n = 1; n <= 3; n++) {
+		g_autofree char *joined = g_strdup_printf("ssiuml lock server: node %u joined", n);
+
+		ck_assert_msg(t_wait_log("lockserver", joined, 0), "%s: not in the log yet", joined);
+	}
+	/* Every node's console comes to show the whole membership. */
+	ck_assert(t_wait_log("node1", "(members: 1 2 3)", JOIN_MS));
+	ck_assert(t_wait_log("node2", "(members: 1 2 3)", JOIN_MS));
+	ck_assert(t_wait_log("node3", "(members: 1 2 3)", JOIN_MS));
+	/* Each joined before booting on: the ramdisk's line comes first. */
+	{
+		g_autofree char *path = g_build_filename(T.state, "node2.log", NULL);
+		g_autofree char *log = NULL;
+		const char *joined, *up;
+
+		ck_assert(t_wait_log("node2", "ssiuml: node 2 up", BOOT_MS));
+		ck_assert(g_file_get_contents(path, &log, NULL, NULL));
+		joined = strstr(log, "cluster: node 2 joined");
+		up = strstr(log, "ssiuml: node 2 up");
+		if (!(joined != NULL && up != NULL && joined < up)) {
+			g_autofree char *lines = t_log_lines("node2", "node 2");
+
+			ck_abort_msg("node 2 did not join before booting on:\n%s", lines);
+		}
+	}
+	ck_assert(!t_wait_log("lockserver", "login:", 0));
+	/* The membership on demand, and the names of the machines. */
+	login("node2");
+	t_keys("node2", "cluster; grep -c lockserver /etc/hosts; ping -c 1 node3 | grep -c ttl\n");
+	ck_assert(t_wait_log("node2", "cluster ssiuml: members 1 2 3", 10000));
+	ck_assert(t_wait_log("node2", "this is node 2, a member", 10000));
+
+	/* A crash: nothing is sent to nodes 1 and 3, their consoles tell. */
+	from = t_log_size("node1");
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-rm", "2", NULL), 0);
+	t0 = g_get_monotonic_time();
+	ck_assert_msg(t_wait_log_from("node1", "cluster: node 2 left, crashed (members: 1 3)",
+				      from, 3000), "node 1 did not report node 2 within 3 s");
+	ck_assert_msg(t_wait_log("node3", "cluster: node 2 left, crashed (members: 1 3)",
+				 (int)MAX(0, 3000 - ms_since(t0))),
+		      "node 3 did not report node 2 within 3 s");
+
+	/* It comes back. */
+	from = t_log_size("node1");
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--wait", "2", NULL), 0);
+	ck_assert(t_wait_log_from("node1", "cluster: node 2 joined (members: 1 2 3)", from, JOIN_MS));
+	stop();
+	assert_nothing_left();
+}
+END_TEST
+
+/* A node that stops cleanly leaves; CIDEV says what the cluster is. */
+START_TEST(test_clean_leave_and_cidev)
+{
+	g_autofree char *conf = g_build_filename(T.dir, "cluster.conf", NULL);
+	g_autofree char *cidev = g_build_filename(T.dir, "cidev.img", NULL);
+	g_autofree char *mkimages = t_build("../scripts/mkimages");
+	g_autofree char *extra = g_strdup_printf("CIDEV=%s\n", cidev);
+	g_autofree char *sock = g_build_filename(T.state, "node2", "mconsole", NULL);
+	g_autoptr(GError) error = NULL;
+	const char *bad[] = { mkimages, "--cidev", conf, cidev, NULL };
+	g_autofree char *err = NULL;
+	int status;
+
+	/* A bad description is refused, naming the key. */
+	ck_assert(g_file_set_contents(conf, "CLUSTER_NAME=ok\nNET=192.168.50\n"
+				      "LOCKSERVER=192.168.50.101\nLOCKPORT=99999\n"
+				      "MAXNODES=15\nLEASE=2\n", -1, NULL));
+	ck_assert(g_spawn_sync(NULL, (char **)bad, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+			       NULL, NULL, &err, &status, NULL));
+	ck_assert(!g_spawn_check_wait_status(status, NULL));
+	ck_assert_msg(strstr(err, "LOCKPORT='99999'"), "%s", err);
+	ck_assert(!g_file_test(cidev, G_FILE_TEST_EXISTS));
+	/* Another name and port, without rebuilding the ramdisks. */
+	ck_assert(g_file_set_contents(conf, "CLUSTER_NAME=other\nNET=192.168.50\n"
+				      "LOCKSERVER=192.168.50.101\nLOCKPORT=2379\n"
+				      "MAXNODES=15\nLEASE=2\n", -1, NULL));
+	g_clear_pointer(&err, g_free);
+	ck_assert(g_spawn_sync(NULL, (char **)bad, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
+			       NULL, NULL, NULL, &err, &status, NULL));
+	ck_assert_msg(g_spawn_check_wait_status(status, NULL), "mkimages --cidev: %s", err);
+	t_write_conf(extra);
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "2", NULL), 0);
+	ck_assert(t_wait_log("node1", "cluster other, lock server 192.168.50.101:2379", 0));
+	ck_assert(t_wait_log("lockserver", "etcd ready: cluster other", 0));
+	ck_assert(t_wait_log("node1", "(members: 1 2)", JOIN_MS));
+	/* ctrl-alt-del stops node 2 alone, cleanly (once it is up: in its
+	 * ramdisk, there is nothing yet to stop cleanly). */
+	ck_assert(t_wait_log("node2", "node2 login:", BOOT_MS));
+	ck_assert(ssi_mconsole_command(sock, "cad", 1000, NULL, &error));
+	ck_assert(t_wait_log("node1", "cluster: node 2 left (members: 1)", JOIN_MS));
+	ck_assert(!t_wait_log("node1", "crashed", 0));
+	if (!t_wait_log("lockserver", "node 2 left (members: 1)", JOIN_MS)) {
+		g_autofree char *lines = t_log_lines("lockserver", "lock server:");
+
+		ck_abort_msg("the lock server did not see node 2 leave:\n%s", lines);
+	}
+	stop();
+	assert_nothing_left();
+}
+END_TEST
+
+/* poweroff on one console takes the whole cluster down, windows too. */
+START_TEST(test_poweroff_stops_cluster)
+{
+	g_autofree char *record = g_build_filename(T.state, "state", NULL);
+	g_autofree char *err = NULL;
+	gint64 t0;
+
+	t_start_xvfb();
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "3", NULL), 0);
+	{
+		g_autofree char *seen = t_window_titles();
+
+		ck_assert_msg(strstr(seen, "ssiuml: node 3\n") != NULL, "%s", seen);
+	}
+	login("node1");
+	t_keys("node1", "poweroff\n");
+	t0 = g_get_monotonic_time();
+	for (;;) {
+		g_autoptr(GArray) left = t_procs_mentioning(T.dir);
+
+		if (ms_since(t0) > 10000 ||
+		    (!g_file_test(record, G_FILE_TEST_EXISTS) && left->len == 0))
+			break;
+		g_usleep(100000);
+	}
+	if (g_file_test(record, G_FILE_TEST_EXISTS)) {
+		g_autofree char *rec = NULL;
+
+		g_file_get_contents(record, &rec, NULL, NULL);
+		ck_abort_msg("the cluster's record is still there after 10 s:\n%s", rec);
+	}
+	assert_nothing_left();
+	{
+		g_autofree char *seen = t_window_titles();
+
+		ck_assert_str_eq(seen, "");
+	}
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", NULL), 0);
+	ck_assert_str_eq(err, "");
+}
+END_TEST
+
+/* A node booted while the lock server is down waits, then joins. */
+START_TEST(test_node_waits_for_lockserver)
+{
+	g_autofree char *alone = g_build_filename(T.dir, "alone.conf", NULL);
+	g_autofree char *images = t_build("images");
+	g_autofree char *text = g_strdup_printf(
+		"KERNEL=/usr/bin/linux.uml\nROOT=%s/root.img\nCIDEV=%s/cidev.img\n"
+		"INITRD=%s/initrd-ssi.img\nINITRD_MEMEXP=\n", images, images, images);
+	g_autofree char *err = NULL;
+
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "2", NULL), 0);
+	crash_lockserver();
+	/* A configuration without a lock server boots node 3 alone. */
+	ck_assert(g_file_set_contents(alone, text, -1, NULL));
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-add", "-c", alone, "3", NULL), 0);
+	ck_assert(t_wait_log("node3", "not answering; retrying", JOIN_MS));
+	for (int i = 0; i < 100 && t_log_count("node3", "not answering; retrying") < 2; i++)
+		g_usleep(100000);
+	ck_assert_uint_ge(t_log_count("node3", "not answering; retrying"), 2);
+	ck_assert(!t_wait_log("node3", "cluster: node 3 joined", 0));
+	/* The lock server comes back with the next add; node 3 joins, and
+	 * nodes 1 and 2, whose leases it never knew, join again. */
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "3", NULL), 0);
+	ck_assert_msg(strstr(err, "node 3 is already up") &&
+		      strstr(err, "the lock server was not running: booted it again"), "%s", err);
+	ck_assert(t_wait_log("node3", "cluster: node 3 joined", JOIN_MS));
+	ck_assert(t_wait_log("lockserver", "node 1 joined", JOIN_MS));
+	ck_assert(t_wait_log("lockserver", "node 2 joined", JOIN_MS));
+	ck_assert(t_wait_log("node3", "(members: 1 2 3)", JOIN_MS));
+	stop();
+	assert_nothing_left();
+}
+END_TEST
+
 Suite *cluster_suite(void)
 {
 	Suite *s = suite_create("cluster");
@@ -499,6 +708,15 @@ Suite *cluster_suite(void)
 	tcase_add_test(tc, test_xterm_consoles);
 	tcase_add_test(tc, test_window_that_cannot_open);
 	tcase_add_test(tc, test_kernel_that_dies_leaves_nothing);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("membership");
+	tcase_add_checked_fixture(tc, t_setup, t_teardown);
+	tcase_set_timeout(tc, 180);
+	tcase_add_test(tc, test_wait_members_rm_add);
+	tcase_add_test(tc, test_clean_leave_and_cidev);
+	tcase_add_test(tc, test_poweroff_stops_cluster);
+	tcase_add_test(tc, test_node_waits_for_lockserver);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -195,14 +195,61 @@ void t_sweep(const char *path)
 
 gboolean t_wait_log(const char *name, const char *text, int timeout_ms)
 {
+	return t_wait_log_from(name, text, 0, timeout_ms);
+}
+
+gsize t_log_size(const char *name)
+{
+	g_autofree char *file = g_strdup_printf("%s/%s.log", T.state, name);
+	struct stat st;
+
+	return stat(file, &st) == 0 ? (gsize)st.st_size : 0;
+}
+
+guint t_log_count(const char *name, const char *text)
+{
+	g_autofree char *file = g_strdup_printf("%s/%s.log", T.state, name);
+	g_autofree char *data = NULL;
+	guint count = 0;
+
+	if (g_file_get_contents(file, &data, NULL, NULL))
+		for (const char *p = data; (p = strstr(p, text)) != NULL; p++)
+			count++;
+	return count;
+}
+
+char *t_log_lines(const char *name, const char *needle)
+{
+	g_autofree char *file = g_strdup_printf("%s/%s.log", T.state, name);
+	g_autofree char *data = NULL;
+	g_auto(GStrv) lines = NULL;
+	GString *out = g_string_new(NULL);
+	gsize len = 0;
+
+	if (g_file_get_contents(file, &data, &len, NULL)) {
+		for (gsize i = 0; i < len; i++)
+			if (data[i] == '\0')
+				data[i] = '?';
+		lines = g_strsplit(data, "\n", -1);
+		for (guint i = 0; lines[i] != NULL && out->len < 2000; i++)
+			if (strstr(lines[i], needle))
+				g_string_append_printf(out, "%s\n", lines[i]);
+	}
+	return g_string_free(out, FALSE);
+}
+
+gboolean t_wait_log_from(const char *name, const char *text, gsize from, int timeout_ms)
+{
 	g_autofree char *file = g_strdup_printf("%s/%s.log", T.state, name);
 	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 
 	do {
 		g_autofree char *data = NULL;
+		gsize len = 0;
 		struct timespec pause = { 0, 50 * 1000 * 1000 };
 
-		if (g_file_get_contents(file, &data, NULL, NULL) && strstr(data, text))
+		if (g_file_get_contents(file, &data, &len, NULL) && len > from &&
+		    strstr(data + from, text))
 			return TRUE;
 		nanosleep(&pause, NULL);
 	} while (g_get_monotonic_time() < deadline);

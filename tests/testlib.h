@@ -46,6 +46,17 @@ void t_sweep(const char *path);
 /* Wait until STATE/NAME.log holds TEXT; FALSE after TIMEOUT_MS. */
 gboolean t_wait_log(const char *name, const char *text, int timeout_ms);
 
+/* The same, for TEXT past the first FROM bytes of the log. */
+gboolean t_wait_log_from(const char *name, const char *text, gsize from, int timeout_ms);
+
+/* The size of STATE/NAME.log now, and how many times it holds TEXT. */
+gsize t_log_size(const char *name);
+
+/* The lines of STATE/NAME.log holding NEEDLE (at most about 2000 bytes),
+ * for failure messages. */
+char *t_log_lines(const char *name, const char *needle);
+guint t_log_count(const char *name, const char *text);
+
 /* Type TEXT (tmux send-keys syntax, one argument) on NAME's console. */
 void t_keys(const char *name, const char *keys);
 

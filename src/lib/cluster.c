@@ -199,6 +199,13 @@ gboolean ssi_cluster_running(const SsiCluster *cluster)
 	return any_kernel_alive(cluster->state);
 }
 
+gboolean ssi_cluster_lockserver_running(const SsiCluster *cluster)
+{
+	SsiMachine *ls = ssi_state_find(cluster->state, "lockserver");
+
+	return ls != NULL && ssi_proc_alive(&ls->proc);
+}
+
 GPtrArray *ssi_cluster_kernel_argv(const SsiCluster *cluster, guint node)
 {
 	const SsiConfig *cfg = cluster->cfg;
@@ -348,9 +355,11 @@ static char *preload_path(const SsiConfig *cfg)
 	return g_build_filename(ssi_libexec_dir(), "ssiuml-xstate.so", NULL);
 }
 
-/* Boot the lock server (when WITH_LOCKSERVER) and NODES, all at once,
- * then wait for them.  Errors are gathered into one message. */
-static gboolean boot_machines(SsiCluster *cluster, gboolean with_lockserver,
+enum { NO_LOCKSERVER, LOCKSERVER_FIRST, LOCKSERVER_LAST };
+
+/* Boot NODES and the lock server (first, last, or not at all: WITH), all
+ * at once, then wait for them.  Errors are gathered into one message. */
+static gboolean boot_machines(SsiCluster *cluster, int with,
 			      const SsiNodeSet *nodes, GError **error)
 {
 	g_autoptr(GPtrArray) booting = g_ptr_array_new();
@@ -363,10 +372,12 @@ static gboolean boot_machines(SsiCluster *cluster, gboolean with_lockserver,
 
 	if (fd < 0)
 		return FALSE;
-	if (with_lockserver)
+	if (with == LOCKSERVER_FIRST)
 		g_array_append_val(which, lockserver);
 	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
 		g_array_append_val(which, n);
+	if (with == LOCKSERVER_LAST)
+		g_array_append_val(which, lockserver);
 	for (guint i = 0; i < which->len; i++) {
 		g_autoptr(GError) local = NULL;
 		SsiMachine *m;
@@ -484,7 +495,8 @@ gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
 	ssi_nodeset_clear(&nodes);
 	for (guint i = 1; i <= n; i++)
 		ssi_nodeset_add(&nodes, i);
-	if (boot_machines(cluster, cluster->cfg->initrd_memexp != NULL, &nodes, error))
+	if (boot_machines(cluster, cluster->cfg->initrd_memexp != NULL ? LOCKSERVER_FIRST
+					: NO_LOCKSERVER, &nodes, error))
 		return TRUE;
 	/* Not one kernel came up: leave no switch or console behind. */
 	if (!ssi_cluster_running(cluster))
@@ -493,12 +505,16 @@ gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
 }
 
 gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
-			 SsiNodeSet *skipped, GError **error)
+			 SsiNodeSet *skipped, gboolean *lockserver, GError **error)
 {
 	SsiNodeSet up, todo = *nodes;
 	SsiMachine *sw = ssi_state_find(cluster->state, "switch");
+	SsiMachine *ls = ssi_state_find(cluster->state, "lockserver");
 
 	ssi_nodeset_clear(skipped);
+	/* A lock server that died comes back, after the nodes. */
+	*lockserver = cluster->cfg->initrd_memexp != NULL &&
+		      (ls == NULL || !ssi_proc_alive(&ls->proc));
 	if (!ssi_cluster_running(cluster)) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_NOT_RUNNING,
 			    "no cluster is running; start one with ssi-start");
@@ -516,12 +532,15 @@ gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
 			ssi_nodeset_add(skipped, n);
 			ssi_nodeset_remove(&todo, n);
 		}
-	if (ssi_nodeset_count(&todo) == 0)
+	if (ssi_nodeset_count(&todo) == 0 && !*lockserver)
 		return TRUE;
 	/* New consoles are shown the way the cluster's others are. */
-	if (!ssi_config_check_files(cluster->cfg, cluster->state->console, error))
+	if (!ssi_config_check_files(cluster->cfg, cluster->state->console, error)) {
+		*lockserver = FALSE;
 		return FALSE;
-	return boot_machines(cluster, FALSE, &todo, error);
+	}
+	return boot_machines(cluster, *lockserver ? LOCKSERVER_LAST : NO_LOCKSERVER,
+			     &todo, error);
 }
 
 gboolean ssi_cluster_rm(SsiCluster *cluster, const SsiNodeSet *nodes,

@@ -23,7 +23,7 @@ struct SsiJoinWait {
 	SsiNodeSet joined;	/* members among them, as last said */
 };
 
-SsiJoinWait *ssi_join_wait_new(SsiCluster *cluster, gboolean for_start, GError **error)
+SsiJoinWait *ssi_join_wait_new(SsiCluster *cluster, gboolean new_log, GError **error)
 {
 	g_autoptr(SsiJoinWait) wait = g_new0(SsiJoinWait, 1);
 	SsiMachine *ls = ssi_state_find(cluster->state, "lockserver");
@@ -35,7 +35,7 @@ SsiJoinWait *ssi_join_wait_new(SsiCluster *cluster, gboolean for_start, GError *
 			    "server (INITRD_MEMEXP is empty)");
 		return NULL;
 	}
-	if (!for_start && (ls == NULL || !ssi_proc_alive(&ls->proc))) {
+	if (!new_log && (ls == NULL || !ssi_proc_alive(&ls->proc))) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
 			    "cannot wait for nodes to join: the lock server is not running");
 		return NULL;
@@ -44,7 +44,7 @@ SsiJoinWait *ssi_join_wait_new(SsiCluster *cluster, gboolean for_start, GError *
 		wait->lockserver = ls->proc;
 	wait->dir = g_strdup(cluster->state->dir);
 	wait->log = ssi_state_path(cluster->state, "lockserver.log");
-	wait->offset = !for_start && stat(wait->log, &st) == 0 ? st.st_size : 0;
+	wait->offset = !new_log && stat(wait->log, &st) == 0 ? st.st_size : 0;
 	wait->partial = g_string_new(NULL);
 	ssi_nodeset_clear(&wait->nodes);
 	ssi_nodeset_clear(&wait->joined);

@@ -292,20 +292,38 @@ ssi_members() {
 
 # ssi_join N: register node N under a new lease, retrying (and saying so,
 # once a second at most) until the lock server answers; then wait until
-# the membership shows this very registration.  Sets SSI_LEASE_ID.
+# the membership shows this very registration.  Sets SSI_LEASE_ID and
+# SSI_MEMBERS (the membership it was seen in).
 ssi_join() {
 	while :; do
 		SSI_LEASE_ID=$(ssi_etcdctl lease grant "$LEASE" | awk '$1 == "lease" { print $2 }')
-		if [ -n "$SSI_LEASE_ID" ] &&
-			ssi_etcdctl put --lease="$SSI_LEASE_ID" "/ssiuml/nodes/$1" "$SSI_LEASE_ID" >/dev/null; then
-			break
+		if [ -z "$SSI_LEASE_ID" ] ||
+			! ssi_etcdctl put --lease="$SSI_LEASE_ID" "/ssiuml/nodes/$1" "$SSI_LEASE_ID" >/dev/null; then
+			ssi_say "lock server $LOCKSERVER:$LOCKPORT not answering; retrying"
+			sleep 1
+			continue
 		fi
-		ssi_say "lock server $LOCKSERVER:$LOCKPORT not answering; retrying"
-		sleep 1
+		# The lease runs out if this takes too long: then start again.
+		_j_try=0
+		while [ "$_j_try" -lt 5 ]; do
+			SSI_MEMBERS=$(ssi_members)
+			case " $SSI_MEMBERS " in
+			*" $1 "*)
+				[ "$(ssi_etcdctl get --print-value-only "/ssiuml/nodes/$1")" != "$SSI_LEASE_ID" ] ||
+					return 0
+				;;
+			esac
+			_j_try=$((_j_try + 1))
+			sleep 0.2
+		done
 	done
-	while [ "$(ssi_etcdctl get --print-value-only "/ssiuml/nodes/$1")" != "$SSI_LEASE_ID" ]; do
-		sleep 0.2
-	done
+}
+
+# ssi_running PID: PID is a process that has not exited (a zombie has: the
+# shell reaps its children only when it gets round to it).
+ssi_running() {
+	[ -r "/proc/$1/stat" ] &&
+		[ "$(sed 's/.*) //; s/ .*//' "/proc/$1/stat" 2>/dev/null)" != Z ]
 }
 
 # ssi_keepalive ID: keep lease ID alive in the background; sets SSI_KA_PID.
@@ -328,17 +346,24 @@ _ssi_set_del() {
 	printf '%s\n' $1 | awk -v n="$2" '$1 != n' | tr '\n' ' ' | sed 's/ $//'
 }
 
-# ssi_monitor SELF: report joins and departures on the console as they
-# happen, from a snapshot of the membership and a watch from just after
-# it.  SELF is this node's number (0 on the lock server).  Calls the
+# ssi_monitor SELF [history]: report joins and departures on the console
+# as they happen, from a snapshot of the membership and a watch from just
+# after it; with "history", from the lock server's first revision instead
+# (every join since it started is reported, even one before the monitor
+# ran).  SELF is this node's number (0 on the lock server).  Calls the
 # caller's functions on_self_lost (our own key went away) and
 # on_shutdown N (node N asked for a cluster shutdown), and on_members
 # after every change.  Returns when the watch ends.
 ssi_monitor() {
 	_m_self=$1
-	_m_snap=$(ssi_etcdctl get --prefix /ssiuml/ -w fields) || return 1
-	_m_rev=$(echo "$_m_snap" | awk '$1 == "\"Revision\"" { print $3; exit }')
-	[ -n "$_m_rev" ] || return 1
+	if [ "${2:-}" = history ]; then
+		_m_snap=
+		_m_rev=0
+	else
+		_m_snap=$(ssi_etcdctl get --prefix /ssiuml/ -w fields) || return 1
+		_m_rev=$(echo "$_m_snap" | awk '$1 == "\"Revision\"" { print $3; exit }')
+		[ -n "$_m_rev" ] || return 1
+	fi
 	MEMBERS=
 	# "N VALUE" for each member
 	_m_pairs=$(echo "$_m_snap" | awk -F'"' '
@@ -352,7 +377,36 @@ ssi_monitor() {
 $_m_pairs
 EOF_PAIRS
 	LEAVING=
+	# What changed since the membership last reported (by the ramdisk,
+	# or by this monitor before it was restarted).
+	if [ "${2:-}" != history ] && [ -r "$SSI_RUN/members" ]; then
+		_m_now=$MEMBERS
+		MEMBERS=$(cat "$SSI_RUN/members")
+		for _m_n in $_m_now; do
+			case " $MEMBERS " in
+			*" $_m_n "*) ;;
+			*)
+				MEMBERS=$(_ssi_set_add "$MEMBERS" "$_m_n")
+				ssi_say "node $_m_n joined (members: $MEMBERS)"
+				;;
+			esac
+		done
+		for _m_n in $MEMBERS; do
+			case " $_m_now " in
+			*" $_m_n "*) ;;
+			*)
+				MEMBERS=$(_ssi_set_del "$MEMBERS" "$_m_n")
+				ssi_say "node $_m_n left (members: ${MEMBERS:-none})"
+				;;
+			esac
+		done
+	fi
 	on_members
+	# A shutdown asked before the snapshot is still to be done.
+	_m_down=$(echo "$_m_snap" | awk -F'"' '
+		$2 == "Key" { k = $4 }
+		$2 == "Value" && k == "/ssiuml/shutdown" { print $4; exit }')
+	[ -z "$_m_down" ] || on_shutdown "$_m_down"
 	_m_fifo=$SSI_RUN/watch.$$
 	rm -f "$_m_fifo"
 	mkfifo "$_m_fifo" || return 1
