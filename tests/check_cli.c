@@ -107,6 +107,48 @@ START_TEST(test_add_rm_without_cluster)
 }
 END_TEST
 
+static void assert_nothing_started(void)
+{
+	g_autofree char *record = g_build_filename(T.state, "state", NULL);
+	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
+
+	ck_assert(!g_file_test(record, G_FILE_TEST_EXISTS));
+	ck_assert_uint_eq(pids->len, 0);
+}
+
+START_TEST(test_wait_options)
+{
+	g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL, *e4 = NULL, *e5 = NULL, *e6 = NULL;
+
+	ck_assert_int_eq(t_run(NULL, &e1, "ssi-start", "--timeout", "0", "2", NULL), 2);
+	ck_assert_msg(strstr(e1, "ssi-start: timeout '0': not a number of seconds"), "%s", e1);
+	ck_assert_int_eq(t_run(NULL, &e2, "ssi-add", "-t", "1x", "2", NULL), 2);
+	ck_assert_msg(strstr(e2, "timeout '1x'"), "%s", e2);
+	ck_assert_int_eq(t_run(NULL, &e3, "ssi-rm", "--wait", "1", NULL), 2);
+	ck_assert_msg(strstr(e3, "ssi-rm: unrecognized option '--wait'"), "%s", e3);
+	ck_assert_int_eq(t_run(NULL, &e4, "ssi-stop", "-w", NULL), 2);
+	ck_assert_msg(strstr(e4, "ssi-stop: invalid option -- 'w'"), "%s", e4);
+	ck_assert_int_eq(t_run(NULL, &e5, "ssi-start", "--timeout", NULL), 2);
+	ck_assert_msg(strstr(e5, "option requires an argument -- 't'"), "%s", e5);
+	/* Waiting needs a cluster to wait in. */
+	ck_assert_int_eq(t_run(NULL, &e6, "ssi-add", "--wait", "1", NULL), 1);
+	ck_assert_str_eq(e6, "ssi-add: no cluster is running; start one with ssi-start\n");
+	assert_nothing_started();
+}
+END_TEST
+
+/* --wait without a lock server cannot be honoured: refused, nothing runs. */
+START_TEST(test_wait_needs_lockserver)
+{
+	g_autofree char *err = NULL;
+
+	t_write_conf("INITRD_MEMEXP=\n");
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "2", "--wait", NULL), 2);
+	ck_assert_msg(strstr(err, "no lock server (INITRD_MEMEXP is empty)"), "%s", err);
+	assert_nothing_started();
+}
+END_TEST
+
 START_TEST(test_malformed_config)
 {
 	g_autofree char *err = NULL;
@@ -181,6 +223,8 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_help_and_version);
 	tcase_add_test(tc, test_stop_with_nothing);
 	tcase_add_test(tc, test_add_rm_without_cluster);
+	tcase_add_test(tc, test_wait_options);
+	tcase_add_test(tc, test_wait_needs_lockserver);
 	tcase_add_test(tc, test_malformed_config);
 	tcase_add_test(tc, test_unknown_key_warning);
 	tcase_add_test(tc, test_missing_file_starts_nothing);

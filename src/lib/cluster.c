@@ -512,9 +512,7 @@ gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
 	SsiMachine *ls = ssi_state_find(cluster->state, "lockserver");
 
 	ssi_nodeset_clear(skipped);
-	/* A lock server that died comes back, after the nodes. */
-	*lockserver = cluster->cfg->initrd_memexp != NULL &&
-		      (ls == NULL || !ssi_proc_alive(&ls->proc));
+	*lockserver = FALSE;
 	if (!ssi_cluster_running(cluster)) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_NOT_RUNNING,
 			    "no cluster is running; start one with ssi-start");
@@ -526,6 +524,9 @@ gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
 			    "with ssi-stop and ssi-start");
 		return FALSE;
 	}
+	/* A lock server that died comes back, after the nodes. */
+	*lockserver = cluster->cfg->initrd_memexp != NULL &&
+		      (ls == NULL || !ssi_proc_alive(&ls->proc));
 	ssi_cluster_nodes_up(cluster, &up);
 	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
 		if (ssi_nodeset_has(&up, n)) {
