@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ssi_cluster.h"
@@ -76,16 +78,17 @@ static int write_tty(const char *buf, size_t len)
  * under its lock, like any command: if no kernel is left, that clears it.
  * A command holding the lock meanwhile (ssi-stop) has done so already.
  */
-static void after_exit(const SsiProc *program, int log)
+static void after_exit(int program, int log)
 {
 	g_autoptr(SsiConfig) cfg = ssi_config_new();
 	g_autoptr(SsiCluster) cluster = NULL;
 	g_autoptr(GError) error = NULL;
+	struct pollfd gone = { .fd = program, .events = POLLIN };
 
 	/* UML closes its console before it is done exiting: the record
-	 * must not find it alive. */
-	for (int ms = 0; ms < PROGRAM_EXIT_MS && ssi_proc_alive(program); ms += 10)
-		g_usleep(10000);
+	 * must not find it alive.  Its pidfd turns readable when it has. */
+	if (program >= 0)
+		poll(&gone, 1, PROGRAM_EXIT_MS);
 	setpgid(0, 0);
 	g_free(cfg->tmux);
 	cfg->tmux = g_strdup(tmux_prog);
@@ -98,10 +101,8 @@ static void relay(int in, int log)
 {
 	char buf[4096];
 	int tty_ok = 1, tty = isatty(STDOUT_FILENO);
-	SsiProc program = { 0 };
-
 	/* Our parent is PROGRAM: it executes it once we are forked. */
-	ssi_proc_lookup(getppid(), &program);
+	int program = (int)syscall(SYS_pidfd_open, getppid(), 0);
 	/* The terminal may go first (its pane closed): keep the log. */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
@@ -112,7 +113,7 @@ static void relay(int in, int log)
 			continue;
 		if (n <= 0) {
 			if (state_dir != NULL)
-				after_exit(&program, log);
+				after_exit(program, log);
 			_exit(0);
 		}
 		/* A full disk must not stop the console: ignore log errors. */

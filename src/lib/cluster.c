@@ -509,7 +509,6 @@ gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
 {
 	SsiNodeSet up, todo = *nodes;
 	SsiMachine *sw = ssi_state_find(cluster->state, "switch");
-	SsiMachine *ls = ssi_state_find(cluster->state, "lockserver");
 
 	ssi_nodeset_clear(skipped);
 	*lockserver = FALSE;
@@ -526,7 +525,7 @@ gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
 	}
 	/* A lock server that died comes back, after the nodes. */
 	*lockserver = cluster->cfg->initrd_memexp != NULL &&
-		      (ls == NULL || !ssi_proc_alive(&ls->proc));
+		      !ssi_cluster_lockserver_running(cluster);
 	ssi_cluster_nodes_up(cluster, &up);
 	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
 		if (ssi_nodeset_has(&up, n)) {

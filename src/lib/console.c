@@ -142,7 +142,6 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg,
 			   GError **error)
 {
 	g_autoptr(GPtrArray) cmd = tmux_argv(state, cfg);
-	g_autoptr(GPtrArray) tmux = tmux_argv(state, cfg);
 	g_autofree char *out = NULL;
 	char *end;
 	long pane, server;
@@ -177,7 +176,7 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg,
 		g_ptr_array_add(cmd, g_strdup("--state"));
 		g_ptr_array_add(cmd, g_strdup(state->dir));
 		g_ptr_array_add(cmd, g_strdup("--tmux"));
-		g_ptr_array_add(cmd, g_strdup(g_ptr_array_index(tmux, 0)));
+		g_ptr_array_add(cmd, g_strdup(g_ptr_array_index(cmd, 0)));
 		g_ptr_array_add(cmd, g_strdup("--"));
 	}
 	for (guint i = 0; argv[i] != NULL; i++)

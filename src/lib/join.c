@@ -26,7 +26,6 @@ struct SsiJoinWait {
 SsiJoinWait *ssi_join_wait_new(SsiCluster *cluster, gboolean new_log, GError **error)
 {
 	g_autoptr(SsiJoinWait) wait = g_new0(SsiJoinWait, 1);
-	SsiMachine *ls = ssi_state_find(cluster->state, "lockserver");
 	struct stat st;
 
 	if (cluster->cfg->initrd_memexp == NULL) {
@@ -35,13 +34,11 @@ SsiJoinWait *ssi_join_wait_new(SsiCluster *cluster, gboolean new_log, GError **e
 			    "server (INITRD_MEMEXP is empty)");
 		return NULL;
 	}
-	if (!new_log && (ls == NULL || !ssi_proc_alive(&ls->proc))) {
+	if (!new_log && !ssi_cluster_lockserver_running(cluster)) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
 			    "cannot wait for nodes to join: the lock server is not running");
 		return NULL;
 	}
-	if (ls != NULL)
-		wait->lockserver = ls->proc;
 	wait->dir = g_strdup(cluster->state->dir);
 	wait->log = ssi_state_path(cluster->state, "lockserver.log");
 	wait->offset = !new_log && stat(wait->log, &st) == 0 ? st.st_size : 0;
