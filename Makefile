@@ -14,6 +14,7 @@ BINDIR ?= $(PREFIX)/bin
 PKGLIBDIR ?= $(PREFIX)/lib/ssiuml
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/ssiuml
+COMPLETIONSDIR ?= $(PREFIX)/share/bash-completion/completions
 # The UML kernel the installed linux-ssi link points to.
 UML_KERNEL ?= /usr/bin/linux.uml
 
@@ -24,6 +25,8 @@ WARNFLAGS = -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
 	    -Wformat=2 -Wno-format-nonliteral
 GLIB_CFLAGS := $(shell $(PKG_CONFIG) --cflags glib-2.0)
 GLIB_LIBS := $(shell $(PKG_CONFIG) --libs glib-2.0)
+JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-glib-1.0 2>/dev/null)
+JSON_LIBS := $(shell $(PKG_CONFIG) --libs json-glib-1.0 2>/dev/null)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
@@ -44,7 +47,7 @@ endif
 
 LIB_SRCS = $(wildcard src/lib/*.c)
 LIB_OBJS = $(LIB_SRCS:src/lib/%.c=$(B)/lib-obj/%.o)
-TOOLS = ssi-start ssi-add ssi-rm ssi-stop
+TOOLS = ssi-start ssi-add ssi-rm ssi-stop ssi-ls ssi-console
 TOOL_BINS = $(TOOLS:%=$(B)/bin/%)
 HELPERS = $(B)/lib/ssiuml-run $(B)/lib/ssiuml-xstate.so
 IMAGES = root.img cidev.img initrd-ssi.img initrd-memexp.img
@@ -78,10 +81,15 @@ $(B)/libssiuml.a: $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
+# ssi-ls alone speaks JSON.
+$(B)/bin/ssi-ls: TOOL_CFLAGS = $(JSON_CFLAGS)
+$(B)/bin/ssi-ls: TOOL_LIBS = $(JSON_LIBS)
+
 $(B)/bin/%: src/%.c src/tool.c src/tool.h $(B)/libssiuml.a
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< src/tool.c $(B)/libssiuml.a $(ALL_LDFLAGS) $(GLIB_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -o $@ $< src/tool.c $(B)/libssiuml.a \
+		$(ALL_LDFLAGS) $(TOOL_LIBS) $(GLIB_LIBS)
 
 $(B)/lib/ssiuml-run: src/ssiuml-run.c $(B)/libssiuml.a
 	@mkdir -p $(@D)
@@ -120,11 +128,12 @@ $(B)/man/%: man/%.in Makefile
 $(TEST_BIN): $(TEST_SRCS) tests/testlib.h $(B)/libssiuml.a
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -o $@ $(TEST_SRCS) \
-		$(B)/libssiuml.a $(ALL_LDFLAGS) $(CHECK_LIBS) $(GLIB_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(JSON_CFLAGS) -Itests -o $@ $(TEST_SRCS) \
+		$(B)/libssiuml.a $(ALL_LDFLAGS) $(CHECK_LIBS) $(JSON_LIBS) $(GLIB_LIBS)
 
 # The tests run the tools from the build tree against the built images.
 check: all $(TEST_BIN)
+	$(Q)bash -n scripts/bash-completion
 	$(Q)for m in $(MANS); do \
 		LC_ALL=C MANWIDTH=80 man --warnings -E UTF-8 -l $$m 2>&1 >/dev/null | \
 		grep . && { echo "man page warnings in $$m"; exit 1; }; done; true
@@ -146,6 +155,9 @@ install: all
 	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
 	install -m 644 conf/ssiuml.conf README $(DESTDIR)$(DOCDIR)
+	install -d $(DESTDIR)$(COMPLETIONSDIR)
+	for t in $(TOOLS); do \
+		install -m 644 scripts/bash-completion $(DESTDIR)$(COMPLETIONSDIR)/$$t; done
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(BINDIR)/linux-ssi
@@ -154,6 +166,7 @@ uninstall:
 	      $(MAN5:$(B)/man/%=$(DESTDIR)$(MANDIR)/man5/%) \
 	      $(MAN7:$(B)/man/%=$(DESTDIR)$(MANDIR)/man7/%)
 	rm -f $(DESTDIR)$(DOCDIR)/ssiuml.conf $(DESTDIR)$(DOCDIR)/README
+	rm -f $(TOOLS:%=$(DESTDIR)$(COMPLETIONSDIR)/%)
 	-rmdir $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(DOCDIR)
 
 clean:

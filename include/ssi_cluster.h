@@ -23,6 +23,10 @@ typedef struct {
  * remains of the cluster (switch, consoles, sockets) are cleared.
  */
 SsiCluster *ssi_cluster_open(SsiConfig *cfg, const char *dir, GError **error);
+/* The cluster as the record of DIR (or the default) says, read without
+ * the lock and without changing anything: for looking, and dry runs. */
+SsiCluster *ssi_cluster_peek(SsiConfig *cfg, const char *dir, GError **error);
+
 void ssi_cluster_close(SsiCluster *cluster);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsiCluster, ssi_cluster_close)
 
@@ -56,6 +60,16 @@ gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error);
  */
 gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
 			 SsiNodeSet *skipped, gboolean *lockserver, GError **error);
+
+/*
+ * A dry run: the commands (each a GPtrArray of its arguments, not
+ * NULL-terminated) that ssi_cluster_start() (START, NODES being 1..N) or
+ * ssi_cluster_add() would run, in order, after the same checks, failing
+ * as they would.  Nothing is run or written; for an add, the nodes that
+ * run already go into SKIPPED.
+ */
+GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboolean start,
+			    SsiNodeSet *skipped, GError **error);
 
 /*
  * Crash NODES: SIGKILL every process of each kernel at once; nothing is

@@ -32,6 +32,7 @@ typedef struct {
 	SsiXstateFix xstate_fix;
 	guint boot_timeout;	/* seconds */
 	guint stop_timeout;	/* seconds */
+	guint max_nodes;	/* MAXNODES: nodes are 1..max_nodes */
 	GPtrArray *warnings;	/* "file:line: ..." strings */
 } SsiConfig;
 

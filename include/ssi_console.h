@@ -18,26 +18,52 @@
  * the way STATE->console says. */
 gboolean ssi_console_prepare(SsiState *state, GError **error);
 
+/* The title of NAME's window: "ssiuml: node 3", "ssiuml: lock server",
+ * "ssiuml: switch". */
+char *ssi_console_title(const char *name);
+
+/* The command (not NULL-terminated) that ssi_console_spawn() runs for
+ * machine NAME, and the one that opens its window. */
+GPtrArray *ssi_console_command(const SsiState *state, const SsiConfig *cfg,
+			       const char *name, char *const *argv,
+			       gboolean logged, const char *preload);
+GPtrArray *ssi_console_window_command(const SsiState *state, const SsiConfig *cfg,
+				      const char *name);
+
 /*
- * Start ARGV (NULL terminated) as machine M in a new console titled TITLE,
+ * Start ARGV (NULL terminated) as machine M in a new console,
  * through ssiuml-run when LOGGED (then with LD_PRELOAD=PRELOAD for it
  * alone when PRELOAD is not NULL), and in an
  * xterm when the cluster shows xterms.  Fills M->proc (the program, which
  * leads its own process group) and M->xterm.  On failure nothing of M is
  * left running.
  */
-gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg,
-			   SsiMachine *m, const char *title,
+gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg, SsiMachine *m,
 			   char *const *argv, gboolean logged, const char *preload,
 			   GError **error);
 
-/* The command that attaches a terminal to M's console. */
-char *ssi_console_attach_command(const SsiState *state, const SsiConfig *cfg,
-				 const char *name);
+/* Open an xterm on M's console, titled ssi_console_title(), in place of
+ * the one it has (the new window comes up on top).  Fills M->xterm; an
+ * xterm that cannot reach the display leaves it 0. */
+gboolean ssi_console_open_window(SsiState *state, const SsiConfig *cfg,
+				 SsiMachine *m, GError **error);
+
+/* The tmux command that attaches a terminal to NAME's console, for the
+ * cluster of state directory DIR. */
+char *ssi_console_attach_command(const char *dir, const SsiConfig *cfg, const char *name);
+
+/* Attach this process's terminal to NAME's console and return once the
+ * user detaches (C-b d) or the console ends. */
+gboolean ssi_console_attach(const char *dir, const SsiConfig *cfg, const char *name,
+			    GError **error);
 
 /* The last line the console of NAME printed (for error messages), from
  * state directory DIR, or NULL. */
 char *ssi_console_last_line(const char *dir, const char *name);
+
+/* With xterm consoles: open a window again for each running machine
+ * that has none; returns how many were started. */
+guint ssi_console_reopen_windows(SsiState *state, const SsiConfig *cfg);
 
 /* With xterm consoles: which running machines have no window, and the
  * last thing an xterm said (from DIR/windows.log), or NULL when every

@@ -24,6 +24,10 @@
 
 typedef struct SsiJoinWait SsiJoinWait;
 
+/* One line of the lock server's console: whether it tells of a change
+ * of membership, and if so of which *NODE, now a *MEMBER or not. */
+gboolean ssi_join_parse_line(const char *line, guint *node, gboolean *member);
+
 /* Start listening to CLUSTER's lock server: to all it will say when
  * NEW_LOG (call it before a start or an add that boots the lock server,
  * which begins a new log), else from the end of what it has said so far,

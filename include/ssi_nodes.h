@@ -6,7 +6,11 @@
 
 /* The original's limit: 15 lock-table lines, 15 journals. */
 #define SSI_DEFAULT_MAX_NODES 15
-/* 192.168.50.N leaves room for nodes 1..254 (101 is the lock server's). */
+/* MAXNODES can raise it this far: node N is 192.168.50.N, and .101 is
+ * the lock server's. */
+#define SSI_NODE_MAX_LIMIT 100
+/* The largest node number anything parses: 192.168.50.N leaves room for
+ * 254 (a node set holds that many). */
 #define SSI_NODE_LIMIT 254
 
 typedef struct {

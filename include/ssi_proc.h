@@ -21,6 +21,15 @@ gboolean ssi_proc_alive(const SsiProc *proc);
 /* /proc/sys/kernel/random/boot_id: changes at every host boot. */
 char *ssi_boot_id(void);
 
+typedef struct {
+	pid_t pid;
+	pid_t pgrp;
+	guint64 start;
+} SsiProcInfo;
+
+/* Every living process (zombies left out), in one pass over /proc. */
+GArray *ssi_proc_list(void);
+
 /* PIDs of the living members of process group PGID started no earlier
  * than SINCE (start ticks), so that a group whose leader's PID was reused
  * is not confused with a new one. */

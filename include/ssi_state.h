@@ -37,6 +37,15 @@ char *ssi_state_default_dir(void);
  */
 SsiState *ssi_state_open(const char *dir, GError **error);
 
+/*
+ * Read the record of DIR as it is now, without the lock and without
+ * creating anything: for looking, never for changing (the record is
+ * replaced atomically, so what is read is whole).  A directory that does
+ * not exist reads as empty; one that is not safe is refused as by
+ * ssi_state_open().
+ */
+SsiState *ssi_state_peek(const char *dir, GError **error);
+
 /* Write the record atomically (write, fsync, rename). */
 gboolean ssi_state_save(SsiState *state, GError **error);
 

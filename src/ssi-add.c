@@ -9,13 +9,14 @@ const char *tool_name = "ssi-add";
 
 static void usage(void)
 {
-	printf("Usage: %s [-c FILE] [-w [-t S]] NODE...\n"
+	printf("Usage: %s [-c FILE] [-n] [-w [-t S]] NODE...\n"
 	       "\n"
-	       "Boot each NODE (1-%u) into the running cluster.  A node that is\n"
-	       "already up is skipped with a note.\n"
+	       "Boot each NODE (1-%u, or up to MAXNODES) into the running cluster.\n"
+	       "A node that is already up is skipped with a note.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -c, --config FILE  read FILE instead of ~/.ssiuml/ssiuml.conf\n"
+	       "  -n, --dry-run      print the commands that would run; run none\n"
 	       "  -w, --wait         return once the nodes booted have joined the cluster\n"
 	       "  -t, --timeout S    wait at most S seconds (default %u); implies --wait\n"
 	       "  -h, --help         show this help and exit\n"
@@ -32,13 +33,17 @@ int main(int argc, char **argv)
 	g_autoptr(SsiCluster) cluster = NULL;
 	g_autoptr(SsiJoinWait) wait = NULL;
 	g_autoptr(GError) error = NULL;
-	ToolOptions opts = { .can_wait = TRUE };
+	ToolOptions opts = { .features = TOOL_WAIT | TOOL_DRY_RUN };
 	SsiNodeSet nodes, skipped, booted;
 	gboolean ok, lockserver;
 
 	tool_options(argc, argv, usage, &opts);
-	tool_nodes(argc, argv, &nodes);
 	cfg = tool_config(opts.config);
+	tool_nodes(argc, argv, cfg->max_nodes, &nodes);
+	if (opts.dry_run) {
+		cluster = tool_cluster_peek(cfg);
+		return tool_dry_run(cluster, &nodes, FALSE);
+	}
 	cluster = tool_cluster(cfg);
 	/* The wait reads the lock server from its next word on, or, when
 	 * this add boots it anew, from its first. */
@@ -61,7 +66,7 @@ int main(int argc, char **argv)
 
 			if (ssi_nodeset_has(&skipped, n))
 				continue;
-			cmd = ssi_console_attach_command(cluster->state, cfg, name);
+			cmd = ssi_console_attach_command(cluster->state->dir, cfg, name);
 			printf("  %-11s %s\n", name, cmd);
 		}
 	}

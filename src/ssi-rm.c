@@ -33,8 +33,8 @@ int main(int argc, char **argv)
 	gboolean ok;
 
 	tool_options(argc, argv, usage, &opts);
-	tool_nodes(argc, argv, &nodes);
 	cfg = tool_config(opts.config);
+	tool_nodes(argc, argv, cfg->max_nodes, &nodes);
 	cluster = tool_cluster(cfg);
 	ok = ssi_cluster_rm(cluster, &nodes, &not_up, &error);
 	for (guint n = 0; (n = ssi_nodeset_next(&not_up, n)) != 0;)

@@ -9,13 +9,15 @@ const char *tool_name = "ssi-start";
 
 static void usage(void)
 {
-	printf("Usage: %s [-c FILE] [-w [-t S]] [N]\n"
+	printf("Usage: %s [-c FILE] [-n] [-w [-t S]] [N]\n"
 	       "\n"
-	       "Boot a cluster of N User-Mode Linux nodes (1-%u, default 3), with\n"
-	       "its virtual switch and lock server, each on its own console.\n"
+	       "Boot a cluster of N User-Mode Linux nodes (default 3; at most %u, or\n"
+	       "MAXNODES), with its virtual switch and lock server, each on its own\n"
+	       "console.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -c, --config FILE  read FILE instead of ~/.ssiuml/ssiuml.conf\n"
+	       "  -n, --dry-run      print the commands that would run; run none\n"
 	       "  -w, --wait         return once every node has joined the cluster\n"
 	       "  -t, --timeout S    wait at most S seconds (default %u); implies --wait\n"
 	       "  -h, --help         show this help and exit\n"
@@ -32,7 +34,7 @@ static void print_attach(SsiCluster *cluster, guint n)
 	       cluster->cfg->console == SSI_CONSOLE_TMUX ? "CONSOLE=tmux" : "no DISPLAY");
 	for (guint i = 0; i < cluster->state->machines->len; i++) {
 		SsiMachine *m = g_ptr_array_index(cluster->state->machines, i);
-		g_autofree char *cmd = ssi_console_attach_command(cluster->state,
+		g_autofree char *cmd = ssi_console_attach_command(cluster->state->dir,
 								  cluster->cfg, m->name);
 
 		printf("  %-11s %s\n", m->name, cmd);
@@ -47,31 +49,33 @@ int main(int argc, char **argv)
 	g_autoptr(SsiCluster) cluster = NULL;
 	g_autoptr(SsiJoinWait) wait = NULL;
 	g_autoptr(GError) error = NULL;
-	ToolOptions opts = { .can_wait = TRUE };
+	ToolOptions opts = { .features = TOOL_WAIT | TOOL_DRY_RUN };
 	SsiNodeSet nodes;
 	guint n = 3;
 
 	tool_options(argc, argv, usage, &opts);
 	if (argc - optind > 1)
 		tool_usage_error("too many arguments: one node count at most");
+	cfg = tool_config(opts.config);
 	if (argc - optind == 1) {
 		g_autoptr(GError) bad = NULL;
 
-		if (!ssi_node_parse(argv[optind], SSI_DEFAULT_MAX_NODES, &n, &bad))
+		if (!ssi_node_parse(argv[optind], cfg->max_nodes, &n, &bad))
 			tool_usage_error("%s", bad->message);
 	}
-	cfg = tool_config(opts.config);
-	cluster = tool_cluster(cfg);
+	ssi_nodeset_clear(&nodes);
+	for (guint i = 1; i <= n; i++)
+		ssi_nodeset_add(&nodes, i);
+	cluster = opts.dry_run ? tool_cluster_peek(cfg) : tool_cluster(cfg);
 	if (opts.wait && (wait = ssi_join_wait_new(cluster, TRUE, &error)) == NULL)
 		return tool_fail(error);
+	if (opts.dry_run)
+		return tool_dry_run(cluster, &nodes, TRUE);
 	if (!ssi_cluster_start(cluster, n, &error))
 		return tool_fail(error);
 	tool_check_windows(cluster);
 	if (cluster->state->console == SSI_CONSOLE_TMUX)
 		print_attach(cluster, n);
 	fflush(stdout);
-	ssi_nodeset_clear(&nodes);
-	for (guint i = 1; i <= n; i++)
-		ssi_nodeset_add(&nodes, i);
 	return tool_wait_joined(&cluster, wait, &nodes, &opts);
 }

@@ -11,7 +11,7 @@
  * cluster as ssi-stop would: switch, consoles (with TMUX, the cluster's
  * tmux), files.
  *
- *   ssiuml-run --log LOG [--preload LIB] [--state DIR --tmux TMUX]
+ *   ssiuml-run --log LOG [--preload LIB [--xstate-fix]] [--state DIR --tmux TMUX]
  *              -- PROGRAM [ARG...]
  */
 #include <errno.h>
@@ -33,7 +33,7 @@ static const char *state_dir, *tmux_prog;
 static void usage(void) __attribute__((noreturn));
 static void usage(void)
 {
-	fputs("usage: ssiuml-run --log LOG [--preload LIB] [--state DIR --tmux TMUX]\n"
+	fputs("usage: ssiuml-run --log LOG [--preload LIB [--xstate-fix]] [--state DIR --tmux TMUX]\n"
 	      "                  -- PROGRAM [ARG...]\n", stderr);
 	exit(2);
 }
@@ -127,7 +127,7 @@ static void relay(int in, int log)
 int main(int argc, char **argv)
 {
 	const char *log_path = NULL, *preload = NULL;
-	int i, log, pipefd[2];
+	int i, log, pipefd[2], xstate_fix = 0;
 	pid_t pid;
 
 	for (i = 1; i < argc; i++) {
@@ -135,6 +135,8 @@ int main(int argc, char **argv)
 			log_path = argv[++i];
 		else if (strcmp(argv[i], "--preload") == 0 && i + 1 < argc)
 			preload = argv[++i];
+		else if (strcmp(argv[i], "--xstate-fix") == 0)
+			xstate_fix = 1;
 		else if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
 			state_dir = argv[++i];
 		else if (strcmp(argv[i], "--tmux") == 0 && i + 1 < argc)
@@ -170,6 +172,10 @@ int main(int argc, char **argv)
 		return 1;
 	if (preload != NULL)
 		setenv("LD_PRELOAD", preload, 1);
+	if (xstate_fix)
+		setenv("SSIUML_XSTATE_FIX", "1", 1);
+	else
+		unsetenv("SSIUML_XSTATE_FIX");
 	execv(argv[i + 1], argv + i + 1);
 	dprintf(STDERR_FILENO, "ssiuml-run: %s: %s\n", argv[i + 1], strerror(errno));
 	return 127;

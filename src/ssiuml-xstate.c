@@ -16,12 +16,21 @@
  * Images are kept per (host process, UML buffer) pair, that is per guest
  * thread, in a small table; when an entry has been evicted, the current
  * state of the process stands in for it.  Newer UML kernels size their
- * buffer to the host's, and then nothing here is used.
+ * buffer to the host's, and then nothing here is used.  The widening is
+ * done only when SSIUML_XSTATE_FIX=1 is in the environment.
+ *
+ * On every host, it also adds PTRACE_O_EXITKILL to the options UML sets
+ * on the host processes that run its guest's processes.  Without it, a
+ * kernel killed with SIGKILL (ssi-rm, killall -9 linux-ssi) detaches them,
+ * and one stopped at a system call goes on to make that call on the host:
+ * a guest's exec of /sbin/getty becomes the host's.  With it, they die
+ * with their kernel.
  */
 #include <cpuid.h>
 #include <dlfcn.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -33,6 +42,7 @@
 #define XSTATE_BV_OFFSET 512	/* the XSAVE header's feature bitmap */
 #define XFEATURES_UML 0x7ull	/* x87, SSE, AVX: what the 832 bytes hold */
 #define SLOTS 128
+#define PTRACE_OLDSETOPTIONS_REQUEST 21
 
 typedef long (*ptrace_fn)(enum __ptrace_request, pid_t, void *, void *);
 
@@ -52,9 +62,11 @@ static ptrace_fn next_ptrace;
 __attribute__((constructor)) static void setup(void)
 {
 	unsigned int a, b, c, d;
+	const char *fix = getenv("SSIUML_XSTATE_FIX");
 
 	next_ptrace = (ptrace_fn)dlsym(RTLD_NEXT, "ptrace");
-	if (__get_cpuid_count(0xd, 0, &a, &b, &c, &d) && c <= XSAVE_MAX)
+	if (fix != NULL && strcmp(fix, "1") == 0 &&
+	    __get_cpuid_count(0xd, 0, &a, &b, &c, &d) && c <= XSAVE_MAX)
 		host_size = c;
 }
 
@@ -119,6 +131,9 @@ long ptrace(enum __ptrace_request request, ...)
 	addr = va_arg(ap, void *);
 	data = va_arg(ap, void *);
 	va_end(ap);
+	/* UML sets them with the old request number (21) as well. */
+	if (request == PTRACE_SETOPTIONS || (long)request == PTRACE_OLDSETOPTIONS_REQUEST)
+		data = (void *)((uintptr_t)data | PTRACE_O_EXITKILL);
 	if ((request == PTRACE_GETREGSET || request == PTRACE_SETREGSET) &&
 	    (uintptr_t)addr == NT_X86_XSTATE && host_size != 0 && data != NULL) {
 		struct iovec *iov = data;

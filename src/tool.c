@@ -71,10 +71,23 @@ SsiCluster *tool_cluster(SsiConfig *cfg)
 	return cluster;
 }
 
-void tool_check_windows(const SsiCluster *cluster)
+void tool_check_windows(SsiCluster *cluster)
 {
 	g_autofree char *lost = ssi_console_lost_windows(cluster->state);
+	g_autoptr(GError) error = NULL;
 
+	if (lost == NULL)
+		return;
+	/* An xterm that could not reach the display at once gets a second
+	 * chance; one that fails again is told about. */
+	g_clear_pointer(&lost, g_free);
+	g_usleep(100 * 1000);
+	if (ssi_console_reopen_windows(cluster->state, cluster->cfg) > 0) {
+		g_usleep(200 * 1000);
+		if (!ssi_state_save(cluster->state, &error))
+			tool_warn("warning: %s", error->message);
+	}
+	lost = ssi_console_lost_windows(cluster->state);
 	if (lost != NULL)
 		tool_warn("warning: %s", lost);
 }
@@ -86,8 +99,11 @@ void tool_bad_option(char **argv)
 	/* "-1" reaches getopt as an option; it is a bad node number. */
 	if (arg != NULL && arg[0] == '-' && g_ascii_isdigit(arg[1]))
 		tool_usage_error("node '%s': not a node number", arg);
-	if (optopt != 0 && strchr("ct", optopt) != NULL)
+	if (optopt != 0 && strchr("ctN", optopt) != NULL) {
+		if (arg != NULL && g_str_has_prefix(arg, "--"))
+			tool_usage_error("option '%s' requires an argument", arg);
 		tool_usage_error("option requires an argument -- '%c'", optopt);
+	}
 	if (optopt != 0)
 		tool_usage_error("invalid option -- '%c'", optopt);
 	tool_usage_error("unrecognized option '%s'", arg);
@@ -101,16 +117,32 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 		{ "version", no_argument, NULL, 'V' },
 		{ "wait", no_argument, NULL, 'w' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "nodes", required_argument, NULL, 'N' },
+		{ "attach", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
+	g_autoptr(GString) shortopts = g_string_new("c:h");
 	int c;
 
 	opts->config = NULL;
 	opts->wait = FALSE;
 	opts->timeout = SSI_JOIN_DEFAULT_TIMEOUT;
+	opts->dry_run = FALSE;
+	opts->json = FALSE;
+	opts->nodes = NULL;
+	opts->attach = FALSE;
+	if (opts->features & TOOL_WAIT)
+		g_string_append(shortopts, "wt:");
+	if (opts->features & TOOL_DRY_RUN)
+		g_string_append(shortopts, "n");
+	if (opts->features & TOOL_LS)
+		g_string_append(shortopts, "j");
+	if (opts->features & TOOL_ATTACH)
+		g_string_append(shortopts, "a");
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, opts->can_wait ? "c:hwt:" : "c:h",
-				longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts->str, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			opts->config = optarg;
@@ -122,7 +154,7 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 			tool_version();
 		case 'w':
 		case 't':
-			if (!opts->can_wait)
+			if (!(opts->features & TOOL_WAIT))
 				tool_bad_option(argv);
 			opts->wait = TRUE;
 			if (c == 't') {
@@ -133,6 +165,28 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 							 "(1-86400)", optarg);
 				opts->timeout = (guint)v;
 			}
+			break;
+		case 'n':
+			if (!(opts->features & TOOL_DRY_RUN))
+				tool_bad_option(argv);
+			opts->dry_run = TRUE;
+			break;
+		case 'j':
+			if (!(opts->features & TOOL_LS))
+				tool_bad_option(argv);
+			opts->json = TRUE;
+			break;
+		case 'N':
+			if (!(opts->features & TOOL_LS))
+				tool_bad_option(argv);
+			if (strcmp(optarg, "up") != 0 && strcmp(optarg, "free") != 0)
+				tool_usage_error("--nodes '%s': say up or free", optarg);
+			opts->nodes = optarg;
+			break;
+		case 'a':
+			if (!(opts->features & TOOL_ATTACH))
+				tool_bad_option(argv);
+			opts->attach = TRUE;
 			break;
 		default:
 			tool_bad_option(argv);
@@ -169,13 +223,56 @@ int tool_wait_joined(SsiCluster **cluster, SsiJoinWait *wait,
 	return ok ? SSI_EXIT_OK : tool_fail(error);
 }
 
-void tool_nodes(int argc, char **argv, SsiNodeSet *nodes)
+void tool_nodes(int argc, char **argv, guint max, SsiNodeSet *nodes)
 {
 	g_autoptr(GError) error = NULL;
 
 	if (optind == argc)
 		tool_usage_error("no node given");
-	if (!ssi_nodeset_parse(argc - optind, argv + optind, SSI_DEFAULT_MAX_NODES,
-			       nodes, &error))
+	if (!ssi_nodeset_parse(argc - optind, argv + optind, max, nodes, &error))
 		tool_usage_error("%s", error->message);
+}
+
+/* ARG as a shell would need it typed: bare when it is plain. */
+static char *shell_word(const char *arg)
+{
+	if (*arg != '\0' && strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				    "0123456789_@%+=:,./-") == strlen(arg))
+		return g_strdup(arg);
+	return g_shell_quote(arg);
+}
+
+SsiCluster *tool_cluster_peek(SsiConfig *cfg)
+{
+	g_autoptr(GError) error = NULL;
+	SsiCluster *cluster = ssi_cluster_peek(cfg, NULL, &error);
+
+	if (cluster == NULL)
+		exit(tool_fail(error));
+	return cluster;
+}
+
+int tool_dry_run(SsiCluster *cluster, const SsiNodeSet *nodes, gboolean start)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) plan = NULL;
+	SsiNodeSet skipped;
+
+	plan = ssi_cluster_plan(cluster, nodes, start, &skipped, &error);
+	for (guint n = 0; (n = ssi_nodeset_next(&skipped, n)) != 0;)
+		tool_warn("node %u is already up", n);
+	if (plan == NULL)
+		return tool_fail(error);
+	for (guint i = 0; i < plan->len; i++) {
+		GPtrArray *argv = g_ptr_array_index(plan, i);
+		g_autoptr(GString) line = g_string_new(NULL);
+
+		for (guint k = 0; k < argv->len; k++) {
+			g_autofree char *word = shell_word(g_ptr_array_index(argv, k));
+
+			g_string_append_printf(line, "%s%s", k ? " " : "", word);
+		}
+		printf("%s\n", line->str);
+	}
+	return SSI_EXIT_OK;
 }

@@ -34,19 +34,41 @@ SsiConfig *tool_config(const char *option);
  * remains of a dead cluster were cleared. */
 SsiCluster *tool_cluster(SsiConfig *cfg);
 
-/* Warn about running machines whose console window did not open. */
-void tool_check_windows(const SsiCluster *cluster);
+/* The cluster as recorded, unlocked and unchanged (for dry runs); exits
+ * on error. */
+SsiCluster *tool_cluster_peek(SsiConfig *cfg);
+
+/* --dry-run: print, one per line and quoted for a shell, the commands a
+ * start (START; NODES 1..N) or an add of NODES would run.  Returns the
+ * exit status; the same checks fail the same way. */
+int tool_dry_run(SsiCluster *cluster, const SsiNodeSet *nodes, gboolean start);
+
+/* Open once more the windows that did not open, then warn about running
+ * machines that still have none. */
+void tool_check_windows(SsiCluster *cluster);
+
+/* Options beyond -c, -h and --version, for the tools that take them. */
+enum {
+	TOOL_WAIT = 1 << 0,	/* -w, --wait; -t, --timeout S */
+	TOOL_DRY_RUN = 1 << 1,	/* -n, --dry-run */
+	TOOL_LS = 1 << 2,	/* -j, --json; --nodes=up|free */
+	TOOL_ATTACH = 1 << 3,	/* -a, --attach */
+};
 
 typedef struct {
+	guint features;		/* set by the caller: TOOL_* */
 	const char *config;	/* -c FILE, or NULL */
-	gboolean can_wait;	/* set by the caller: -w and -t are options */
 	gboolean wait;		/* -w, --wait (or -t) */
 	guint timeout;		/* -t, --timeout S; SSI_JOIN_DEFAULT_TIMEOUT */
+	gboolean dry_run;	/* -n, --dry-run */
+	gboolean json;		/* -j, --json */
+	const char *nodes;	/* --nodes=up|free, or NULL */
+	gboolean attach;	/* -a, --attach */
 } ToolOptions;
 
-/* Parse the options every tool takes (-c FILE, -h, --version), and with
- * OPTS->can_wait also -w/--wait and -t/--timeout S, calling USAGE for
- * --help; leaves optind at the first operand. */
+/* Parse the options every tool takes (-c FILE, -h, --version) and those
+ * of OPTS->features, calling USAGE for --help; leaves optind at the first
+ * operand. */
 void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts);
 
 /* After a start or an add of NODES: with OPTS->wait, wait (the cluster's
@@ -55,8 +77,8 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 int tool_wait_joined(SsiCluster **cluster, SsiJoinWait *wait,
 		     const SsiNodeSet *nodes, const ToolOptions *opts);
 
-/* The node operands, from argv[optind] on: at least one, each valid;
- * exits with a usage error otherwise. */
-void tool_nodes(int argc, char **argv, SsiNodeSet *nodes);
+/* The node operands, from argv[optind] on: at least one, each from 1 to
+ * MAX (the configuration's MAXNODES); exits with a usage error otherwise. */
+void tool_nodes(int argc, char **argv, guint max, SsiNodeSet *nodes);
 
 #endif

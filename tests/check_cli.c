@@ -129,10 +129,41 @@ START_TEST(test_wait_options)
 	ck_assert_int_eq(t_run(NULL, &e4, "ssi-stop", "-w", NULL), 2);
 	ck_assert_msg(strstr(e4, "ssi-stop: invalid option -- 'w'"), "%s", e4);
 	ck_assert_int_eq(t_run(NULL, &e5, "ssi-start", "--timeout", NULL), 2);
+	ck_assert_msg(strstr(e5, "option '--timeout' requires an argument"), "%s", e5);
+	g_clear_pointer(&e5, g_free);
+	ck_assert_int_eq(t_run(NULL, &e5, "ssi-add", "-t", NULL), 2);
 	ck_assert_msg(strstr(e5, "option requires an argument -- 't'"), "%s", e5);
+	g_clear_pointer(&e5, g_free);
+	ck_assert_int_eq(t_run(NULL, &e5, "ssi-rm", "--dry-run", "1", NULL), 2);
+	ck_assert_msg(strstr(e5, "unrecognized option '--dry-run'"), "%s", e5);
 	/* Waiting needs a cluster to wait in. */
 	ck_assert_int_eq(t_run(NULL, &e6, "ssi-add", "--wait", "1", NULL), 1);
 	ck_assert_str_eq(e6, "ssi-add: no cluster is running; start one with ssi-start\n");
+	assert_nothing_started();
+}
+END_TEST
+
+/* MAXNODES raises the limit of every tool; the default is 15. */
+START_TEST(test_maxnodes)
+{
+	g_autofree char *out = NULL, *e1 = NULL, *e2 = NULL;
+	g_auto(GStrv) lines = NULL;
+
+	ck_assert_int_eq(t_run(NULL, &e1, "ssi-add", "16", NULL), 2);
+	ck_assert_msg(strstr(e1, "node 16: out of range (1-15)"), "%s", e1);
+	t_write_conf("MAXNODES=20\n");
+	ck_assert_int_eq(t_run(NULL, &e2, "ssi-add", "21", NULL), 2);
+	ck_assert_msg(strstr(e2, "node 21: out of range (1-20)"), "%s", e2);
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-add", "20", NULL), 1);	/* no cluster */
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "21", NULL), 2);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-start", "--dry-run", "20", NULL), 0);
+	lines = g_strsplit(out, "\n", -1);
+	/* The switch, the lock server, 20 nodes (and the last "") */
+	ck_assert_uint_eq(g_strv_length(lines), 23);
+	ck_assert(strstr(lines[21], "-s node20 ") && strstr(lines[21], "ssiuml.node=20"));
+	g_clear_pointer(&out, g_free);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=free", NULL), 0);
+	ck_assert(g_str_has_suffix(out, " 15 16 17 18 19 20\n"));
 	assert_nothing_started();
 }
 END_TEST
@@ -224,6 +255,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_stop_with_nothing);
 	tcase_add_test(tc, test_add_rm_without_cluster);
 	tcase_add_test(tc, test_wait_options);
+	tcase_add_test(tc, test_maxnodes);
 	tcase_add_test(tc, test_wait_needs_lockserver);
 	tcase_add_test(tc, test_malformed_config);
 	tcase_add_test(tc, test_unknown_key_warning);

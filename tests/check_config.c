@@ -26,6 +26,17 @@ START_TEST(test_defaults_from_prefix)
 	ck_assert_str_eq(cfg->mem, "128M");
 	ck_assert_str_eq(cfg->lockserver_mem, "256M");
 	ck_assert_int_eq(cfg->console, SSI_CONSOLE_AUTO);
+	ck_assert_uint_eq(cfg->max_nodes, 15);
+}
+END_TEST
+
+START_TEST(test_maxnodes)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SsiConfig) cfg = parse("MAXNODES=64\n", &error);
+
+	ck_assert_msg(cfg != NULL, "%s", error ? error->message : "");
+	ck_assert_uint_eq(cfg->max_nodes, 64);
 }
 END_TEST
 
@@ -109,6 +120,11 @@ static const struct {
 	{ "CONSOLE=vt100\n", "f.conf:1: CONSOLE: not one of" },
 	{ "KERNEL=\n", "f.conf:1: KERNEL: empty value" },
 	{ "STOP_TIMEOUT=-1\n", "f.conf:1: STOP_TIMEOUT: not a number" },
+	{ "MAXNODES=0\n", "f.conf:1: MAXNODES: not a node limit (1-100" },
+	{ "MAXNODES=101\n", "f.conf:1: MAXNODES: not a node limit (1-100" },
+	{ "MAXNODES=016\n", "f.conf:1: MAXNODES: not a node limit" },
+	{ "MAXNODES=+16\n", "f.conf:1: MAXNODES: not a node limit" },
+	{ "MAXNODES=16x\n", "f.conf:1: MAXNODES: not a node limit" },
 	{ "# ok\nROOT=/x\0y\n", "f.conf:2: NUL byte" },
 };
 
@@ -211,6 +227,7 @@ Suite *config_suite(void)
 	tcase_add_checked_fixture(tc, t_setup, t_teardown);
 	tcase_add_test(tc, test_defaults_from_prefix);
 	tcase_add_test(tc, test_forms);
+	tcase_add_test(tc, test_maxnodes);
 	tcase_add_test(tc, test_relative_paths_from_file_dir);
 	tcase_add_test(tc, test_never_executed);
 	tcase_add_loop_test(tc, test_bad_lines, 0, G_N_ELEMENTS(bad_lines));

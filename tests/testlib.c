@@ -317,29 +317,81 @@ void t_start_xvfb(void)
 	}
 }
 
+/* What xwininfo last said, for t_x_report(). */
+static char *last_xwininfo;
+
+/* Xvfb's fate: "runs", or how it ended (reaped here, once). */
+static char *xvfb_fate(void)
+{
+	static GPid reaped;
+	static int status = -1;
+
+	if (T.xvfb <= 0)
+		return g_strdup("was never started");
+	if (reaped != T.xvfb) {
+		if (waitpid(T.xvfb, &status, WNOHANG) == T.xvfb)
+			reaped = T.xvfb;
+		else
+			status = -1;
+	}
+	if (status == -1)
+		return g_strdup("runs");
+	if (WIFSIGNALED(status))
+		return g_strdup_printf("was killed by signal %d", WTERMSIG(status));
+	return g_strdup_printf("exited with status %d", WEXITSTATUS(status));
+}
+
 char *t_x_report(void)
 {
 	g_autofree char *xvfb = g_build_filename(T.dir, "xvfb.log", NULL);
 	g_autofree char *windows = g_build_filename(T.state, "windows.log", NULL);
-	g_autofree char *xlog = NULL, *wlog = NULL;
+	g_autofree char *xlog = NULL, *wlog = NULL, *fate = xvfb_fate();
+	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
+	GString *xterms = g_string_new(NULL);
 
+	for (guint i = 0; i < pids->len; i++) {
+		int pid = g_array_index(pids, int, i);
+		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
+		g_autofree char *cmd = NULL;
+		gsize len;
+
+		if (!g_file_get_contents(path, &cmd, &len, NULL) ||
+		    (strcmp(cmd, "xterm") != 0 && !g_str_has_suffix(cmd, "/xterm")))
+			continue;
+		for (gsize k = 0; k + 1 < len; k++)
+			if (cmd[k] == '\0')
+				cmd[k] = ' ';
+		g_string_append_printf(xterms, "  %d %s\n", pid, cmd);
+	}
 	g_file_get_contents(xvfb, &xlog, NULL, NULL);
 	g_file_get_contents(windows, &wlog, NULL, NULL);
-	return g_strdup_printf("Xvfb %s; Xvfb said:\n%s\nthe xterms said:\n%s",
-			       kill(T.xvfb, 0) == 0 ? "runs" : "is gone",
-			       xlog ? xlog : "(nothing)", wlog ? wlog : "(nothing)");
+	char *report;
+
+	report = g_strdup_printf("Xvfb (DISPLAY=%s) %s; Xvfb said:\n%s\n"
+			       "the xterms said:\n%s\nxterms running:\n%s"
+			       "xwininfo last said:\n%s",
+			       g_getenv("DISPLAY"), fate,
+			       xlog ? xlog : "(nothing)", wlog ? wlog : "(nothing)",
+			       xterms->len ? xterms->str : "  none\n",
+			       last_xwininfo ? last_xwininfo : "(never ran)");
+	g_string_free(xterms, TRUE);
+	return report;
 }
 
 char *t_window_titles(void)
 {
 	const char *argv[] = { "xwininfo", "-root", "-tree", NULL };
-	g_autofree char *out = NULL;
+	g_autofree char *out = NULL, *err = NULL;
 	g_auto(GStrv) lines = NULL;
 	GString *titles = g_string_new(NULL);
+	int status = 0;
 
-	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL,
-			       G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-			       NULL, NULL, &out, NULL, NULL, NULL));
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH,
+			       NULL, NULL, &out, &err, &status, NULL));
+	g_free(last_xwininfo);
+	last_xwininfo = g_strdup_printf("status %d\n%.2000s%s%.500s", status,
+					out ? out : "", err && *err ? "stderr: " : "",
+					err ? err : "");
 	lines = g_strsplit(out ? out : "", "\n", -1);
 	for (guint i = 0; lines[i]; i++) {
 		const char *q = strstr(lines[i], "\"ssiuml: ");
@@ -352,6 +404,35 @@ char *t_window_titles(void)
 		}
 	}
 	return g_string_free(titles, FALSE);
+}
+
+char *t_wait_window(const char *title, gboolean want, int timeout_ms)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	g_autofree char *line = g_strconcat(title, "\n", NULL);
+
+	for (;;) {
+		char *titles = t_window_titles();
+
+		if ((strstr(titles, line) != NULL) == want ||
+		    g_get_monotonic_time() > deadline)
+			return titles;
+		g_free(titles);
+		g_usleep(100000);
+	}
+}
+
+void t_assert_windows(const char *const *titles, guint n)
+{
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *seen = t_wait_window(titles[i], TRUE, 30000);
+
+		if (strstr(seen, titles[i]) == NULL) {
+			g_autofree char *report = t_x_report();
+
+			ck_abort_msg("no window '%s' in:\n%s\n%s", titles[i], seen, report);
+		}
+	}
 }
 
 guint t_count_comm(const char *comm)
@@ -368,4 +449,74 @@ guint t_count_comm(const char *comm)
 			count++;
 	}
 	return count;
+}
+
+void t_start(const char *n)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	int rc = t_run(&out, &err, "ssi-start", n, NULL);
+
+	ck_assert_msg(rc == 0, "ssi-start %s: exit %d: %s", n, rc, err);
+}
+
+void t_stop(void)
+{
+	g_autofree char *err = NULL;
+
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", NULL), 0);
+}
+
+void t_assert_nothing_left(void)
+{
+	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
+	g_autoptr(GDir) dir = g_dir_open(T.state, 0, NULL);
+	const char *name;
+
+	for (int i = 0; i < 50 && pids->len > 0; i++) {
+		g_usleep(10000);
+		g_array_unref(pids);
+		pids = t_procs_mentioning(T.dir);
+	}
+	if (pids->len > 0) {
+		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline",
+							g_array_index(pids, int, 0));
+		g_autofree char *cmd = NULL;
+		gsize len = 0;
+
+		g_file_get_contents(path, &cmd, &len, NULL);
+		for (gsize i = 0; cmd && i + 1 < len; i++)
+			if (cmd[i] == '\0')
+				cmd[i] = ' ';
+		g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat",
+							     g_array_index(pids, int, 0));
+		g_autofree char *stat = NULL;
+
+		g_file_get_contents(stat_path, &stat, NULL, NULL);
+		ck_abort_msg("%u processes left, first %d: %s [%s]", pids->len,
+			     g_array_index(pids, int, 0), cmd ? cmd : "?",
+			     stat ? g_strstrip(stat) : "gone");
+	}
+	while (dir && (name = g_dir_read_name(dir)) != NULL)
+		ck_assert_msg(strcmp(name, "lock") == 0, "left in the state dir: %s", name);
+}
+
+gboolean t_alive(int pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+	g_autofree char *data = NULL;
+	const char *p;
+
+	if (pid <= 0 || !g_file_get_contents(path, &data, NULL, NULL))
+		return FALSE;
+	p = strrchr(data, ')');
+	return p && p[2] != 'Z' && p[2] != 'X';
+}
+
+TCase *t_uml_tcase(const char *name)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, t_setup, t_teardown);
+	tcase_set_timeout(tc, 180);
+	return tc;
 }

@@ -69,11 +69,34 @@ void t_start_xvfb(void);
 /* Names of the top-level X windows whose title starts with "ssiuml". */
 char *t_window_titles(void);
 
-/* For a failure message: whether Xvfb runs, what it and the xterms said. */
+/* Poll the titles until TITLE is there (WANT) or gone (!WANT), at most
+ * TIMEOUT_MS; returns the titles last seen. */
+char *t_wait_window(const char *title, gboolean want, int timeout_ms);
+
+/* Fail, with t_x_report(), unless each of the N TITLES shows within 30 s. */
+void t_assert_windows(const char *const *titles, guint n);
+
+/* For a failure message: how Xvfb fares, what it and the xterms said,
+ * which xterms run and what xwininfo printed last. */
 char *t_x_report(void);
 
 /* Whether any process with command name COMM mentions the test's dir. */
 guint t_count_comm(const char *comm);
+
+/* ssi-start N, which must succeed; ssi-stop, which must succeed. */
+void t_start(const char *n);
+void t_stop(void);
+
+/* Nothing of the cluster is left: no process, socket or record.  A
+ * window's tmux client may take a few milliseconds to see its server go:
+ * allow it half a second. */
+void t_assert_nothing_left(void);
+
+/* Whether PID is a living process (not a zombie). */
+gboolean t_alive(int pid);
+
+/* A test case of real clusters: the checked fixture, a generous timeout. */
+TCase *t_uml_tcase(const char *name);
 
 Suite *nodes_suite(void);
 Suite *config_suite(void);
@@ -81,5 +104,6 @@ Suite *state_suite(void);
 Suite *proc_suite(void);
 Suite *cli_suite(void);
 Suite *cluster_suite(void);
+Suite *tools_suite(void);
 
 #endif

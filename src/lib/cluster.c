@@ -174,6 +174,20 @@ SsiCluster *ssi_cluster_open(SsiConfig *cfg, const char *dir, GError **error)
 	return g_steal_pointer(&cluster);
 }
 
+SsiCluster *ssi_cluster_peek(SsiConfig *cfg, const char *dir, GError **error)
+{
+	g_autoptr(SsiCluster) cluster = g_new0(SsiCluster, 1);
+	g_autofree char *def = NULL;
+
+	cluster->cfg = cfg;
+	if (dir == NULL)
+		dir = def = ssi_state_default_dir();
+	cluster->state = ssi_state_peek(dir, error);
+	if (cluster->state == NULL)
+		return NULL;
+	return g_steal_pointer(&cluster);
+}
+
 void ssi_cluster_close(SsiCluster *cluster)
 {
 	if (cluster == NULL)
@@ -332,14 +346,12 @@ static gboolean spawn_kernel(SsiCluster *cluster, guint node, const char *preloa
 {
 	g_autoptr(GPtrArray) argv = ssi_cluster_kernel_argv(cluster, node);
 	g_autofree char *name = node ? ssi_node_name(node) : g_strdup("lockserver");
-	g_autofree char *title = node ? g_strdup_printf("ssiuml: node %u", node)
-				      : g_strdup("ssiuml: lock server");
 	SsiMachine *m;
 
 	/* UML refuses a umid whose directory a killed kernel left behind. */
 	remove_umid_dir(cluster->state, name);
 	m = ssi_state_add(cluster->state, name);
-	if (!ssi_console_spawn(cluster->state, cluster->cfg, m, title,
+	if (!ssi_console_spawn(cluster->state, cluster->cfg, m,
 			       (char *const *)argv->pdata, TRUE, preload, error)) {
 		ssi_state_remove(cluster->state, name);
 		return FALSE;
@@ -348,10 +360,10 @@ static gboolean spawn_kernel(SsiCluster *cluster, guint node, const char *preloa
 	return ssi_state_save(cluster->state, error);
 }
 
-static char *preload_path(const SsiConfig *cfg)
+/* Always preloaded: it makes the guest's processes die with their kernel
+ * (and widens the XSAVE calls where XSTATE_FIX asks for it). */
+static char *preload_path(void)
 {
-	if (!ssi_config_use_xstate_fix(cfg))
-		return NULL;
 	return g_build_filename(ssi_libexec_dir(), "ssiuml-xstate.so", NULL);
 }
 
@@ -365,7 +377,7 @@ static gboolean boot_machines(SsiCluster *cluster, int with,
 	g_autoptr(GPtrArray) booting = g_ptr_array_new();
 	g_autoptr(GPtrArray) failed = g_ptr_array_new();
 	g_autoptr(GString) why = g_string_new(NULL);
-	g_autofree char *preload = preload_path(cluster->cfg);
+	g_autofree char *preload = preload_path();
 	g_autoptr(GArray) which = g_array_new(FALSE, FALSE, sizeof(guint));
 	const guint lockserver = 0;
 	int fd = open_notify(cluster->state, error);
@@ -410,19 +422,31 @@ static gboolean boot_machines(SsiCluster *cluster, int with,
 	return TRUE;
 }
 
+/* The switch's command line, NULL-terminated. */
+static GPtrArray *switch_argv(const SsiCluster *cluster)
+{
+	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+	char *prog = ssi_find_program(cluster->cfg->switch_prog);
+
+	g_ptr_array_add(argv, prog != NULL ? prog : g_strdup(cluster->cfg->switch_prog));
+	g_ptr_array_add(argv, g_strdup("-unix"));
+	g_ptr_array_add(argv, ssi_state_path(cluster->state, "switch.ctl"));
+	g_ptr_array_add(argv, NULL);
+	return argv;
+}
+
 static gboolean start_switch(SsiCluster *cluster, GError **error)
 {
 	SsiState *state = cluster->state;
 	g_autofree char *ctl = ssi_state_path(state, "switch.ctl");
-	g_autofree char *prog = ssi_find_program(cluster->cfg->switch_prog);
-	const char *argv[] = { prog, "-unix", ctl, NULL };
+	g_autoptr(GPtrArray) argv = switch_argv(cluster);
 	gint64 deadline = g_get_monotonic_time() + SWITCH_TIMEOUT_MS * 1000;
 	struct timespec pause = { 0, 5 * 1000 * 1000 };
 	SsiMachine *m = ssi_state_add(state, "switch");
 
 	unlink(ctl);
-	if (!ssi_console_spawn(state, cluster->cfg, m, "ssiuml: switch",
-			       (char *const *)argv, FALSE, NULL, error)) {
+	if (!ssi_console_spawn(state, cluster->cfg, m, (char *const *)argv->pdata, FALSE,
+			       NULL, error)) {
 		ssi_state_remove(state, "switch");
 		return FALSE;
 	}
@@ -469,10 +493,9 @@ static gboolean prepare_dir(SsiCluster *cluster, GError **error)
 	return ssi_console_prepare(state, error) && ssi_state_save(state, error);
 }
 
-gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
+/* What must hold before a start: no cluster runs, every file is there. */
+static gboolean can_start(const SsiCluster *cluster, GError **error)
 {
-	SsiNodeSet nodes;
-
 	if (ssi_cluster_running(cluster)) {
 		SsiNodeSet up;
 		g_autofree char *list = NULL;
@@ -484,7 +507,14 @@ gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
 			    *list ? "nodes up: " : "only the lock server is up", list);
 		return FALSE;
 	}
-	if (!ssi_config_check_files(cluster->cfg, ssi_config_console(cluster->cfg), error))
+	return ssi_config_check_files(cluster->cfg, ssi_config_console(cluster->cfg), error);
+}
+
+gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
+{
+	SsiNodeSet nodes;
+
+	if (!can_start(cluster, error))
 		return FALSE;
 	/* A new cluster starts from clean disks. */
 	clear_files(cluster->state);
@@ -504,12 +534,17 @@ gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
 	return FALSE;
 }
 
-gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
-			 SsiNodeSet *skipped, gboolean *lockserver, GError **error)
+/* What an add of NODES boots: TODO, and the lock server (*LOCKSERVER)
+ * when it died; the nodes that run already go into SKIPPED.  FALSE
+ * (with *LOCKSERVER FALSE) when the add cannot be made. */
+static gboolean add_todo(const SsiCluster *cluster, const SsiNodeSet *nodes,
+			 SsiNodeSet *todo, SsiNodeSet *skipped, gboolean *lockserver,
+			 GError **error)
 {
-	SsiNodeSet up, todo = *nodes;
+	SsiNodeSet up;
 	SsiMachine *sw = ssi_state_find(cluster->state, "switch");
 
+	*todo = *nodes;
 	ssi_nodeset_clear(skipped);
 	*lockserver = FALSE;
 	if (!ssi_cluster_running(cluster)) {
@@ -530,17 +565,80 @@ gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
 	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
 		if (ssi_nodeset_has(&up, n)) {
 			ssi_nodeset_add(skipped, n);
-			ssi_nodeset_remove(&todo, n);
+			ssi_nodeset_remove(todo, n);
 		}
-	if (ssi_nodeset_count(&todo) == 0 && !*lockserver)
+	if (ssi_nodeset_count(todo) == 0 && !*lockserver)
 		return TRUE;
 	/* New consoles are shown the way the cluster's others are. */
 	if (!ssi_config_check_files(cluster->cfg, cluster->state->console, error)) {
 		*lockserver = FALSE;
 		return FALSE;
 	}
+	return TRUE;
+}
+
+gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
+			 SsiNodeSet *skipped, gboolean *lockserver, GError **error)
+{
+	SsiNodeSet todo;
+
+	if (!add_todo(cluster, nodes, &todo, skipped, lockserver, error))
+		return FALSE;
+	if (ssi_nodeset_count(&todo) == 0 && !*lockserver)
+		return TRUE;
 	return boot_machines(cluster, *lockserver ? LOCKSERVER_LAST : NO_LOCKSERVER,
 			     &todo, error);
+}
+
+/* The commands that start machine NAME (ARGV, logged or not) and its window. */
+static void plan_machine(const SsiCluster *cluster, GPtrArray *plan, const char *name,
+			 GPtrArray *argv, gboolean logged, const char *preload)
+{
+	g_ptr_array_add(plan, ssi_console_command(cluster->state, cluster->cfg, name,
+						  (char *const *)argv->pdata, logged, preload));
+	if (cluster->state->console == SSI_CONSOLE_XTERM)
+		g_ptr_array_add(plan, ssi_console_window_command(cluster->state,
+								 cluster->cfg, name));
+}
+
+GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboolean start,
+			    SsiNodeSet *skipped, GError **error)
+{
+	g_autoptr(GPtrArray) plan = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)g_ptr_array_unref);
+	g_autofree char *preload = preload_path();
+	g_autoptr(GArray) which = g_array_new(FALSE, FALSE, sizeof(guint));
+	SsiNodeSet todo = *nodes;
+	gboolean lockserver = FALSE;
+	const guint ls = 0;
+
+	ssi_nodeset_clear(skipped);
+	if (start) {
+		g_autoptr(GPtrArray) argv = NULL;
+
+		if (!can_start(cluster, error))
+			return NULL;
+		/* Only in memory: the record is not written. */
+		cluster->state->console = ssi_config_console(cluster->cfg);
+		argv = switch_argv(cluster);
+		plan_machine(cluster, plan, "switch", argv, FALSE, NULL);
+		if (cluster->cfg->initrd_memexp != NULL)
+			g_array_append_val(which, ls);
+	} else if (!add_todo(cluster, nodes, &todo, skipped, &lockserver, error)) {
+		return NULL;
+	}
+	for (guint n = 0; (n = ssi_nodeset_next(&todo, n)) != 0;)
+		g_array_append_val(which, n);
+	if (lockserver)
+		g_array_append_val(which, ls);
+	for (guint i = 0; i < which->len; i++) {
+		guint node = g_array_index(which, guint, i);
+		g_autoptr(GPtrArray) argv = ssi_cluster_kernel_argv(cluster, node);
+		g_autofree char *name = node ? ssi_node_name(node) : g_strdup("lockserver");
+
+		plan_machine(cluster, plan, name, argv, TRUE, preload);
+	}
+	return g_steal_pointer(&plan);
 }
 
 gboolean ssi_cluster_rm(SsiCluster *cluster, const SsiNodeSet *nodes,

@@ -5,6 +5,7 @@
 #include <cpuid.h>
 
 #include "ssi_config.h"
+#include "ssi_nodes.h"
 #include "ssi_error.h"
 
 #include "ssi_paths.h"	/* SSI_BINDIR, SSI_PKGLIBDIR: from the Makefile */
@@ -20,6 +21,7 @@ typedef enum {
 	KEY_CONSOLE,
 	KEY_XSTATE_FIX,
 	KEY_SECONDS,
+	KEY_NODES,		/* the node limit: 1..SSI_NODE_MAX_LIMIT */
 } KeyType;
 
 typedef struct {
@@ -44,6 +46,7 @@ static const KeyInfo keys[] = {
 	{ "XSTATE_FIX", KEY_XSTATE_FIX, F(xstate_fix) },
 	{ "BOOT_TIMEOUT", KEY_SECONDS, F(boot_timeout) },
 	{ "STOP_TIMEOUT", KEY_SECONDS, F(stop_timeout) },
+	{ "MAXNODES", KEY_NODES, F(max_nodes) },
 };
 #undef F
 
@@ -65,6 +68,7 @@ SsiConfig *ssi_config_new(void)
 	cfg->xstate_fix = SSI_XSTATE_FIX_AUTO;
 	cfg->boot_timeout = 30;
 	cfg->stop_timeout = 3;
+	cfg->max_nodes = SSI_DEFAULT_MAX_NODES;
 	cfg->warnings = g_ptr_array_new_with_free_func(g_free);
 	return cfg;
 }
@@ -328,6 +332,19 @@ static gboolean set_key(SsiConfig *cfg, const KeyInfo *key, char *value,
 		}
 		g_free(value);
 		return TRUE;
+	case KEY_NODES: {
+		guint64 v;
+
+		if (!g_ascii_string_to_unsigned(value, 10, 1, SSI_NODE_MAX_LIMIT, &v, NULL) ||
+		    *value == '0' || *value == '+') {
+			*why = "not a node limit (1-" G_STRINGIFY(SSI_NODE_MAX_LIMIT)
+			       "; 192.168.50.101 is the lock server's)";
+			return FALSE;
+		}
+		*(guint *)field = (guint)v;
+		g_free(value);
+		return TRUE;
+	}
 	}
 	g_assert_not_reached();
 }

@@ -8,6 +8,7 @@
 
 #include "ssi_console.h"
 #include "ssi_error.h"
+#include "ssi_state.h"
 
 #define TMUX_TIMEOUT_MS 5000
 
@@ -89,18 +90,24 @@ static void child_setsid(gpointer data)
 	setsid();
 }
 
-static gboolean open_window(SsiState *state, const SsiConfig *cfg,
-			    SsiMachine *m, const char *title, GError **error)
+char *ssi_console_title(const char *name)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	guint node = ssi_node_number(name);
+
+	if (node != 0)
+		return g_strdup_printf("ssiuml: node %u", node);
+	if (strcmp(name, "lockserver") == 0)
+		return g_strdup("ssiuml: lock server");
+	return g_strconcat("ssiuml: ", name, NULL);
+}
+
+GPtrArray *ssi_console_window_command(const SsiState *state, const SsiConfig *cfg,
+				      const char *name)
+{
+	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) attach = tmux_argv(state, cfg);
-	g_auto(GStrv) env = child_env();
-	g_autoptr(GError) local = NULL;
+	g_autofree char *title = ssi_console_title(name);
 	char *xterm = ssi_find_program(cfg->xterm);
-	g_autofree char *logpath = ssi_state_path(state, "windows.log");
-	int log;
-	gboolean ok;
-	GPid pid;
 
 	g_ptr_array_add(argv, xterm != NULL ? xterm : g_strdup(cfg->xterm));
 	g_ptr_array_add(argv, g_strdup("-T"));
@@ -114,7 +121,21 @@ static gboolean open_window(SsiState *state, const SsiConfig *cfg,
 		g_ptr_array_add(argv, g_strdup(g_ptr_array_index(attach, i)));
 	g_ptr_array_add(argv, g_strdup("attach-session"));
 	g_ptr_array_add(argv, g_strdup("-t"));
-	g_ptr_array_add(argv, g_strconcat("=", m->name, NULL));
+	g_ptr_array_add(argv, g_strconcat("=", name, NULL));
+	return argv;
+}
+
+gboolean ssi_console_open_window(SsiState *state, const SsiConfig *cfg,
+				 SsiMachine *m, GError **error)
+{
+	g_autoptr(GPtrArray) argv = ssi_console_window_command(state, cfg, m->name);
+	g_auto(GStrv) env = child_env();
+	g_autoptr(GError) local = NULL;
+	g_autofree char *logpath = ssi_state_path(state, "windows.log");
+	int log;
+	gboolean ok;
+	GPid pid;
+
 	g_ptr_array_add(argv, NULL);
 	/* What an xterm says goes to one log of the cluster's windows: a
 	 * window that cannot open has told why there. */
@@ -131,25 +152,23 @@ static gboolean open_window(SsiState *state, const SsiConfig *cfg,
 			    m->name, local->message);
 		return FALSE;
 	}
+	/* A window open before is replaced, and the new one is on top. */
+	ssi_console_close_window(m);
 	if (!ssi_proc_lookup(pid, &m->xterm))
 		m->xterm.pid = 0;	/* it already quit: no display */
 	return TRUE;
 }
 
-gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg,
-			   SsiMachine *m, const char *title,
-			   char *const *argv, gboolean logged, const char *preload,
-			   GError **error)
+GPtrArray *ssi_console_command(const SsiState *state, const SsiConfig *cfg,
+			       const char *name, char *const *argv,
+			       gboolean logged, const char *preload)
 {
-	g_autoptr(GPtrArray) cmd = tmux_argv(state, cfg);
-	g_autofree char *out = NULL;
-	char *end;
-	long pane, server;
+	GPtrArray *cmd = tmux_argv(state, cfg);
 
 	g_ptr_array_add(cmd, g_strdup("new-session"));
 	g_ptr_array_add(cmd, g_strdup("-d"));
 	g_ptr_array_add(cmd, g_strdup("-s"));
-	g_ptr_array_add(cmd, g_strdup(m->name));
+	g_ptr_array_add(cmd, g_strdup(name));
 	g_ptr_array_add(cmd, g_strdup("-x"));
 	g_ptr_array_add(cmd, g_strdup("80"));
 	g_ptr_array_add(cmd, g_strdup("-y"));
@@ -160,17 +179,16 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg,
 	/* Several arguments after "--": tmux runs them without a shell. */
 	g_ptr_array_add(cmd, g_strdup("--"));
 	if (logged) {
-		g_autofree char *logname = g_strconcat(m->name, ".log", NULL);
-		g_autofree char *log = ssi_state_path(state, logname);
+		g_autofree char *logname = g_strconcat(name, ".log", NULL);
 
-		/* A fresh log per boot: what it says is about this run. */
-		unlink(log);
 		g_ptr_array_add(cmd, g_build_filename(ssi_libexec_dir(), "ssiuml-run", NULL));
 		g_ptr_array_add(cmd, g_strdup("--log"));
-		g_ptr_array_add(cmd, g_strdup(log));
+		g_ptr_array_add(cmd, ssi_state_path(state, logname));
 		if (preload != NULL) {
 			g_ptr_array_add(cmd, g_strdup("--preload"));
 			g_ptr_array_add(cmd, g_strdup(preload));
+			if (ssi_config_use_xstate_fix(cfg))
+				g_ptr_array_add(cmd, g_strdup("--xstate-fix"));
 		}
 		/* A kernel that exits by itself may be the cluster's last. */
 		g_ptr_array_add(cmd, g_strdup("--state"));
@@ -181,7 +199,26 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg,
 	}
 	for (guint i = 0; argv[i] != NULL; i++)
 		g_ptr_array_add(cmd, g_strdup(argv[i]));
+	return cmd;
+}
 
+gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg, SsiMachine *m,
+			   char *const *argv, gboolean logged, const char *preload,
+			   GError **error)
+{
+	g_autoptr(GPtrArray) cmd = ssi_console_command(state, cfg, m->name, argv,
+						       logged, preload);
+	g_autofree char *out = NULL;
+	char *end;
+	long pane, server;
+
+	if (logged) {
+		g_autofree char *logname = g_strconcat(m->name, ".log", NULL);
+		g_autofree char *log = ssi_state_path(state, logname);
+
+		/* A fresh log per boot: what it says is about this run. */
+		unlink(log);
+	}
 	if (!run_tmux(cmd, &out, error)) {
 		g_prefix_error(error, "%s: ", m->name);
 		return FALSE;
@@ -199,7 +236,7 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg,
 			    last ? ": " : "", last ? last : "");
 		return FALSE;
 	}
-	if (state->console == SSI_CONSOLE_XTERM && !open_window(state, cfg, m, title, error)) {
+	if (state->console == SSI_CONSOLE_XTERM && !ssi_console_open_window(state, cfg, m, error)) {
 		ssi_proc_kill_group(&m->proc);
 		m->proc.pid = 0;
 		return FALSE;
@@ -207,13 +244,38 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg,
 	return TRUE;
 }
 
-char *ssi_console_attach_command(const SsiState *state, const SsiConfig *cfg,
-				 const char *name)
+char *ssi_console_attach_command(const char *dir, const SsiConfig *cfg, const char *name)
 {
-	g_autofree char *sock = ssi_state_path(state, "tmux.sock");
+	g_autofree char *sock = g_build_filename(dir, "tmux.sock", NULL);
 	g_autofree char *q = g_shell_quote(sock);
 
 	return g_strdup_printf("%s -S %s attach -t %s", cfg->tmux, q, name);
+}
+
+gboolean ssi_console_attach(const char *dir, const SsiConfig *cfg, const char *name,
+			    GError **error)
+{
+	g_autofree char *found = ssi_find_program(cfg->tmux);
+	g_autofree char *sock = g_build_filename(dir, "tmux.sock", NULL);
+	g_autofree char *target = g_strconcat("=", name, NULL);
+	const char *argv[] = {
+		found != NULL ? found : cfg->tmux, "-S", sock, "attach-session", "-t", target, NULL,
+	};
+	g_auto(GStrv) env = child_env();
+	g_autoptr(GError) local = NULL;
+	int status;
+
+	if (!g_spawn_sync(NULL, (char **)argv, env, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL,
+			  NULL, NULL, &status, &local)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "tmux: %s", local->message);
+		return FALSE;
+	}
+	if (!g_spawn_check_wait_status(status, NULL)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+			    "%s: tmux could not attach to its console", name);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 char *ssi_console_last_line(const char *dir, const char *name)
@@ -234,6 +296,22 @@ char *ssi_console_last_line(const char *dir, const char *name)
 			return g_utf8_make_valid(line, -1);
 	}
 	return NULL;
+}
+
+guint ssi_console_reopen_windows(SsiState *state, const SsiConfig *cfg)
+{
+	guint opened = 0;
+
+	if (state->console != SSI_CONSOLE_XTERM)
+		return 0;
+	for (guint i = 0; i < state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(state->machines, i);
+
+		if (ssi_proc_alive(&m->proc) && !ssi_proc_alive(&m->xterm) &&
+		    ssi_console_open_window(state, cfg, m, NULL))
+			opened++;
+	}
+	return opened;
 }
 
 char *ssi_console_lost_windows(const SsiState *state)

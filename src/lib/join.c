@@ -77,24 +77,41 @@ void ssi_join_wait_set_nodes(SsiJoinWait *wait, SsiCluster *cluster,
 }
 
 /* One line of the lock server's console. */
-static void parse_line(SsiJoinWait *wait, char *line)
+gboolean ssi_join_parse_line(const char *line, guint *node, gboolean *member)
 {
 	const char *p = strstr(line, TAG);
 	char *end;
 	unsigned long n;
 
 	if (p == NULL)
-		return;
+		return FALSE;
 	p += strlen(TAG);
 	if (*p < '1' || *p > '9')
-		return;
+		return FALSE;
 	n = strtoul(p, &end, 10);
-	if (n > SSI_NODE_LIMIT || !ssi_nodeset_has(&wait->nodes, (guint)n))
-		return;
+	if (n > SSI_NODE_LIMIT)
+		return FALSE;
 	if (g_str_has_prefix(end, " joined ") || g_str_has_prefix(end, " rejoined "))
-		ssi_nodeset_add(&wait->joined, (guint)n);
+		*member = TRUE;
 	else if (g_str_has_prefix(end, " left"))
-		ssi_nodeset_remove(&wait->joined, (guint)n);
+		*member = FALSE;
+	else
+		return FALSE;
+	*node = (guint)n;
+	return TRUE;
+}
+
+static void parse_line(SsiJoinWait *wait, const char *line)
+{
+	gboolean member;
+	guint n;
+
+	if (!ssi_join_parse_line(line, &n, &member) || !ssi_nodeset_has(&wait->nodes, n))
+		return;
+	if (member)
+		ssi_nodeset_add(&wait->joined, n);
+	else
+		ssi_nodeset_remove(&wait->joined, n);
 }
 
 /* Read what the lock server said since last time. */

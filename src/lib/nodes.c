@@ -26,7 +26,7 @@ gboolean ssi_node_parse(const char *arg, guint max, guint *node, GError **error)
 			    "node '%s': not a node number (leading zero)", arg);
 		return FALSE;
 	}
-	/* Three digits cover the widest limit; more is never a node. */
+	/* Three digits cover the widest limit (254); more is never a node. */
 	if (len > 3) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_USAGE,
 			    "node %s: out of range (1-%u)", arg, max);

@@ -76,32 +76,44 @@ char *ssi_boot_id(void)
 	return g_strstrip(data);
 }
 
-GArray *ssi_proc_group(pid_t pgid, guint64 since)
+GArray *ssi_proc_list(void)
 {
-	GArray *pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
-	DIR *dir;
+	GArray *all = g_array_new(FALSE, FALSE, sizeof(SsiProcInfo));
+	DIR *dir = opendir("/proc");
 	struct dirent *de;
 
-	if (pgid <= 1)
-		return pids;
-	dir = opendir("/proc");
-	if (dir == NULL)
-		return pids;
-	while ((de = readdir(dir)) != NULL) {
+	while (dir != NULL && (de = readdir(dir)) != NULL) {
 		StatFields st;
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 
 		if (*end != '\0' || pid <= 0)
 			continue;
-		if (read_stat((pid_t)pid, &st) && st.pgrp == pgid &&
-		    st.start >= since && st.state != 'Z' && st.state != 'X') {
-			pid_t p = (pid_t)pid;
+		if (read_stat((pid_t)pid, &st) && st.state != 'Z' && st.state != 'X') {
+			SsiProcInfo info = { (pid_t)pid, st.pgrp, st.start };
 
-			g_array_append_val(pids, p);
+			g_array_append_val(all, info);
 		}
 	}
-	closedir(dir);
+	if (dir != NULL)
+		closedir(dir);
+	return all;
+}
+
+GArray *ssi_proc_group(pid_t pgid, guint64 since)
+{
+	GArray *pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	g_autoptr(GArray) all = NULL;
+
+	if (pgid <= 1)
+		return pids;
+	all = ssi_proc_list();
+	for (guint i = 0; i < all->len; i++) {
+		const SsiProcInfo *p = &g_array_index(all, SsiProcInfo, i);
+
+		if (p->pgrp == pgid && p->start >= since)
+			g_array_append_val(pids, p->pid);
+	}
 	return pids;
 }
 

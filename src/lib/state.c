@@ -150,11 +150,10 @@ static void load(SsiState *state)
 	}
 }
 
-SsiState *ssi_state_open(const char *dir, GError **error)
+/* A state for DIR (made absolute), not yet read, not locked. */
+static SsiState *state_new(const char *dir, GError **error)
 {
 	g_autoptr(SsiState) state = g_new0(SsiState, 1);
-	g_autofree char *lock = NULL;
-	g_autofree char *parent = NULL;
 
 	state->lock_fd = -1;
 	state->machines = g_ptr_array_new_with_free_func(machine_free);
@@ -174,6 +173,17 @@ SsiState *ssi_state_open(const char *dir, GError **error)
 			    "(set SSIUML_STATE_DIR to a shorter one)", state->dir);
 		return NULL;
 	}
+	return g_steal_pointer(&state);
+}
+
+SsiState *ssi_state_open(const char *dir, GError **error)
+{
+	g_autoptr(SsiState) state = state_new(dir, error);
+	g_autofree char *lock = NULL;
+	g_autofree char *parent = NULL;
+
+	if (state == NULL)
+		return NULL;
 	/* ~/.ssiuml itself is created private too, if it is missing. */
 	parent = g_path_get_dirname(state->dir);
 	if (!g_file_test(parent, G_FILE_TEST_IS_DIR) &&
@@ -198,6 +208,26 @@ SsiState *ssi_state_open(const char *dir, GError **error)
 			return NULL;
 		}
 	}
+	load(state);
+	return g_steal_pointer(&state);
+}
+
+SsiState *ssi_state_peek(const char *dir, GError **error)
+{
+	g_autoptr(SsiState) state = state_new(dir, error);
+	struct stat st;
+
+	if (state == NULL)
+		return NULL;
+	if (lstat(state->dir, &st) != 0) {
+		if (errno == ENOENT)
+			return g_steal_pointer(&state);	/* nothing ever ran */
+		g_set_error(error, SSI_ERROR, SSI_ERROR_STATE,
+			    "state directory %s: %s", state->dir, g_strerror(errno));
+		return NULL;
+	}
+	if (!secure_dir(state->dir, error))
+		return NULL;
 	load(state);
 	return g_steal_pointer(&state);
 }

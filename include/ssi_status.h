@@ -1,0 +1,52 @@
+/* What runs: the record checked against /proc and the consoles' logs. */
+#ifndef SSI_STATUS_H
+#define SSI_STATUS_H
+
+#include <glib.h>
+#include <sys/types.h>
+
+#include "ssi_config.h"
+
+typedef enum {
+	SSI_RUN_DEAD,		/* recorded, but its process is gone */
+	SSI_RUN_BOOTING,	/* running, not yet at its login prompt */
+	SSI_RUN_UP,		/* at its login prompt (the lock server: serving) */
+	SSI_RUN_JOINED,		/* a node the lock server counts as a member */
+} SsiRunState;
+
+typedef struct {
+	char *name;		/* "switch", "lockserver", "node3" */
+	guint node;		/* 3 for node3, 0 for the others */
+	SsiRunState state;
+	pid_t pid;		/* the kernel (uml_switch), 0 when dead */
+	gdouble uptime;		/* seconds since it started */
+	guint procs;		/* host processes in its process group */
+	guint64 memory;		/* bytes: their proportional set size */
+	pid_t window;		/* its xterm, 0 when it has none open */
+} SsiMachineStatus;
+
+typedef struct {
+	char *dir;		/* the state directory */
+	SsiConsoleKind console;	/* XTERM or TMUX */
+	GPtrArray *machines;	/* SsiMachineStatus *, in start order */
+} SsiStatus;
+
+/*
+ * Look at the cluster recorded in state directory DIR without taking its
+ * lock, changing anything or talking to any machine: /proc gives the
+ * processes and their memory, the consoles' logs how far each machine
+ * booted, and the lock server's log the membership.  Memory is the sum
+ * of the proportional set size (RSS with each shared page divided among
+ * the processes sharing it) of every process of the machine's group.
+ */
+SsiStatus *ssi_status_read(const char *dir, GError **error);
+void ssi_status_free(SsiStatus *status);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsiStatus, ssi_status_free)
+
+/* "dead", "booting", "up", "joined" */
+const char *ssi_run_state_name(SsiRunState state);
+
+/* Whether any machine of STATUS runs. */
+gboolean ssi_status_running(const SsiStatus *status);
+
+#endif

@@ -1,0 +1,180 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ssi_join.h"
+#include "ssi_nodes.h"
+#include "ssi_state.h"
+#include "ssi_status.h"
+
+/* Bytes of memory PID accounts for: Pss, or VmRSS where the kernel does
+ * not tell Pss. */
+static guint64 proc_memory(pid_t pid)
+{
+	char path[64];
+	g_autofree char *data = NULL;
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	if (g_file_get_contents(path, &data, NULL, NULL) &&
+	    (p = strstr(data, "\nPss:")) != NULL)
+		return g_ascii_strtoull(p + 5 + strspn(p + 5, " \t"), NULL, 10) * 1024;
+	g_clear_pointer(&data, g_free);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (g_file_get_contents(path, &data, NULL, NULL) &&
+	    (p = strstr(data, "\nVmRSS:")) != NULL)
+		return g_ascii_strtoull(p + 7 + strspn(p + 7, " \t"), NULL, 10) * 1024;
+	return 0;
+}
+
+static char *read_log(const char *dir, const char *name)
+{
+	g_autofree char *file = g_strconcat(name, ".log", NULL);
+	g_autofree char *path = g_build_filename(dir, file, NULL);
+	char *data = NULL;
+
+	if (!g_file_get_contents(path, &data, NULL, NULL))
+		return NULL;
+	return data;
+}
+
+/* The nodes the lock server last counted as members. */
+static void read_members(const char *dir, SsiNodeSet *members)
+{
+	g_autofree char *log = read_log(dir, "lockserver");
+	g_auto(GStrv) lines = NULL;
+
+	ssi_nodeset_clear(members);
+	if (log == NULL)
+		return;
+	lines = g_strsplit(log, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		gboolean member;
+		guint n;
+
+		if (!ssi_join_parse_line(lines[i], &n, &member))
+			continue;
+		if (member)
+			ssi_nodeset_add(members, n);
+		else
+			ssi_nodeset_remove(members, n);
+	}
+}
+
+/* How far a running machine got, as its console tells. */
+static SsiRunState booted(const char *dir, const SsiMachineStatus *ms,
+			  const SsiNodeSet *members)
+{
+	g_autofree char *log = NULL;
+
+	if (strcmp(ms->name, "switch") == 0)
+		return SSI_RUN_UP;
+	/* The lock server's word, the one ssi-start --wait goes by. */
+	if (ms->node != 0 && ssi_nodeset_has(members, ms->node))
+		return SSI_RUN_JOINED;
+	log = read_log(dir, ms->name);
+	if (log == NULL)
+		return SSI_RUN_BOOTING;
+	if (strstr(log, " login: ") || strstr(log, "etcd ready"))
+		return SSI_RUN_UP;
+	return SSI_RUN_BOOTING;
+}
+
+static void machine_status_free(gpointer data)
+{
+	SsiMachineStatus *ms = data;
+
+	g_free(ms->name);
+	g_free(ms);
+}
+
+static gdouble seconds_since(guint64 start_ticks)
+{
+	g_autofree char *data = NULL;
+	long hz = sysconf(_SC_CLK_TCK);
+	gdouble up;
+
+	if (hz <= 0 || !g_file_get_contents("/proc/uptime", &data, NULL, NULL))
+		return 0;
+	up = g_ascii_strtod(data, NULL) - (gdouble)start_ticks / (gdouble)hz;
+	return up > 0 ? up : 0;
+}
+
+SsiStatus *ssi_status_read(const char *dir, GError **error)
+{
+	g_autoptr(SsiState) state = ssi_state_peek(dir, error);
+	g_autoptr(GArray) procs = ssi_proc_list();
+	SsiStatus *status;
+	SsiNodeSet members;
+
+	if (state == NULL)
+		return NULL;
+	status = g_new0(SsiStatus, 1);
+	status->dir = g_strdup(state->dir);
+	status->console = state->console;
+	status->machines = g_ptr_array_new_with_free_func(machine_status_free);
+	read_members(state->dir, &members);
+	for (guint i = 0; i < state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(state->machines, i);
+		SsiMachineStatus *ms = g_new0(SsiMachineStatus, 1);
+
+		ms->name = g_strdup(m->name);
+		ms->node = ssi_node_number(m->name);
+		g_ptr_array_add(status->machines, ms);
+		if (!ssi_proc_alive(&m->proc)) {
+			ms->state = SSI_RUN_DEAD;
+			continue;
+		}
+		ms->pid = m->proc.pid;
+		ms->uptime = seconds_since(m->proc.start);
+		for (guint k = 0; k < procs->len; k++) {
+			const SsiProcInfo *e = &g_array_index(procs, SsiProcInfo, k);
+
+			/* A member older than the leader is not of this group. */
+			if (e->pgrp == m->proc.pid && e->start >= m->proc.start) {
+				ms->procs++;
+				ms->memory += proc_memory(e->pid);
+			}
+		}
+		if (ssi_proc_alive(&m->xterm))
+			ms->window = m->xterm.pid;
+		ms->state = booted(state->dir, ms, &members);
+	}
+	return status;
+}
+
+void ssi_status_free(SsiStatus *status)
+{
+	if (status == NULL)
+		return;
+	g_free(status->dir);
+	g_ptr_array_unref(status->machines);
+	g_free(status);
+}
+
+const char *ssi_run_state_name(SsiRunState state)
+{
+	switch (state) {
+	case SSI_RUN_DEAD:
+		return "dead";
+	case SSI_RUN_BOOTING:
+		return "booting";
+	case SSI_RUN_UP:
+		return "up";
+	case SSI_RUN_JOINED:
+		return "joined";
+	}
+	return "unknown";
+}
+
+gboolean ssi_status_running(const SsiStatus *status)
+{
+	for (guint i = 0; i < status->machines->len; i++) {
+		const SsiMachineStatus *ms = g_ptr_array_index(status->machines, i);
+
+		if (ms->state != SSI_RUN_DEAD)
+			return TRUE;
+	}
+	return FALSE;
+}

@@ -1,0 +1,260 @@
+/* ssi-ls: what runs, with its state, processes, memory and console. */
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ssi_console.h"
+#include "ssi_state.h"
+#include "ssi_status.h"
+#include "tool.h"
+
+const char *tool_name = "ssi-ls";
+
+static void usage(void)
+{
+	printf("Usage: %s [-c FILE] [-j | --nodes=up|free]\n"
+	       "\n"
+	       "List the machines of this user's cluster: each node, the lock server\n"
+	       "and the switch, with its state (booting, up, joined, dead), PID,\n"
+	       "uptime, host processes, memory and console.  Never waits for a lock\n"
+	       "or a machine.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -c, --config FILE  read FILE instead of ~/.ssiuml/ssiuml.conf\n"
+	       "  -j, --json         print a JSON document instead of the table\n"
+	       "      --nodes=up     print the numbers of the nodes that run\n"
+	       "      --nodes=free   print the numbers of the nodes that do not\n"
+	       "  -h, --help         show this help and exit\n"
+	       "      --version      show the version and exit\n"
+	       "\n"
+	       "Exit status: 0 listed (also when nothing runs), 1 failed, 2 usage error.\n"
+	       "See ssi-ls(1).\n", tool_name);
+}
+
+/* "42s", "3m07s", "2h05m", "3d04h" */
+static char *format_uptime(gdouble seconds)
+{
+	guint64 s = (guint64)seconds;
+
+	if (s < 60)
+		return g_strdup_printf("%" G_GUINT64_FORMAT "s", s);
+	if (s < 3600)
+		return g_strdup_printf("%" G_GUINT64_FORMAT "m%02" G_GUINT64_FORMAT "s",
+				       s / 60, s % 60);
+	if (s < 86400)
+		return g_strdup_printf("%" G_GUINT64_FORMAT "h%02" G_GUINT64_FORMAT "m",
+				       s / 3600, s % 3600 / 60);
+	return g_strdup_printf("%" G_GUINT64_FORMAT "d%02" G_GUINT64_FORMAT "h",
+			       s / 86400, s % 86400 / 3600);
+}
+
+/* How to reach the console of MS, in words. */
+static char *console_words(const SsiStatus *status, const SsiMachineStatus *ms)
+{
+	if (ms->state == SSI_RUN_DEAD)
+		return g_strdup("-");
+	if (ms->window != 0)
+		return g_strdup_printf("xterm %d", (int)ms->window);
+	if (status->console == SSI_CONSOLE_XTERM)
+		return g_strdup_printf("closed: ssi-console %s", ms->name);
+	return g_strdup_printf("ssi-console %s", ms->name);
+}
+
+typedef struct {
+	guint running, nodes, joined, procs;
+	guint64 memory;
+} Totals;
+
+static Totals totals(const SsiStatus *status)
+{
+	Totals t = { 0 };
+
+	for (guint i = 0; i < status->machines->len; i++) {
+		const SsiMachineStatus *ms = g_ptr_array_index(status->machines, i);
+
+		if (ms->state == SSI_RUN_DEAD)
+			continue;
+		t.running++;
+		t.nodes += ms->node != 0;
+		t.joined += ms->state == SSI_RUN_JOINED;
+		t.procs += ms->procs;
+		t.memory += ms->memory;
+	}
+	return t;
+}
+
+static void print_table(const SsiStatus *status)
+{
+	Totals t = totals(status);
+	g_autofree char *mem = g_format_size_full(t.memory, G_FORMAT_SIZE_IEC_UNITS);
+
+	printf("%-11s %-8s %8s %7s %5s %10s  %s\n", "MACHINE", "STATE", "PID",
+	       "UPTIME", "PROCS", "MEMORY", "CONSOLE");
+	for (guint i = 0; i < status->machines->len; i++) {
+		const SsiMachineStatus *ms = g_ptr_array_index(status->machines, i);
+		g_autofree char *console = console_words(status, ms);
+
+		if (ms->state == SSI_RUN_DEAD) {
+			printf("%-11s %-8s %8s %7s %5s %10s  %s\n", ms->name, "dead",
+			       "-", "-", "-", "-", console);
+		} else {
+			g_autofree char *up = format_uptime(ms->uptime);
+			g_autofree char *m = g_format_size_full(ms->memory,
+								G_FORMAT_SIZE_IEC_UNITS);
+
+			printf("%-11s %-8s %8d %7s %5u %10s  %s\n", ms->name,
+			       ssi_run_state_name(ms->state), (int)ms->pid, up, ms->procs,
+			       m, console);
+		}
+	}
+	printf("%u running (%u node%s, %u joined), %u processes, %s\n", t.running,
+	       t.nodes, t.nodes == 1 ? "" : "s", t.joined, t.procs, mem);
+	if (t.running < status->machines->len)
+		printf("Machines shown dead are cleared by the next ssi-start, "
+		       "ssi-add, ssi-rm or ssi-stop.\n");
+}
+
+static void print_json(const SsiStatus *status, const SsiConfig *cfg)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *text = NULL;
+	gboolean running = ssi_status_running(status);
+	Totals t = totals(status);
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "version");
+	json_builder_add_int_value(b, 1);
+	json_builder_set_member_name(b, "state_dir");
+	json_builder_add_string_value(b, status->dir);
+	json_builder_set_member_name(b, "running");
+	json_builder_add_boolean_value(b, running);
+	json_builder_set_member_name(b, "console");
+	if (running)
+		json_builder_add_string_value(b, status->console == SSI_CONSOLE_XTERM
+					      ? "xterm" : "tmux");
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "machines");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < status->machines->len; i++) {
+		const SsiMachineStatus *ms = g_ptr_array_index(status->machines, i);
+		gboolean alive = ms->state != SSI_RUN_DEAD;
+
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "name");
+		json_builder_add_string_value(b, ms->name);
+		json_builder_set_member_name(b, "kind");
+		json_builder_add_string_value(b, ms->node ? "node" : ms->name);
+		json_builder_set_member_name(b, "node");
+		if (ms->node)
+			json_builder_add_int_value(b, ms->node);
+		else
+			json_builder_add_null_value(b);
+		json_builder_set_member_name(b, "state");
+		json_builder_add_string_value(b, ssi_run_state_name(ms->state));
+		json_builder_set_member_name(b, "pid");
+		if (alive)
+			json_builder_add_int_value(b, ms->pid);
+		else
+			json_builder_add_null_value(b);
+		json_builder_set_member_name(b, "uptime");
+		json_builder_add_double_value(b, alive ? ms->uptime : 0);
+		json_builder_set_member_name(b, "processes");
+		json_builder_add_int_value(b, ms->procs);
+		json_builder_set_member_name(b, "memory");
+		json_builder_add_int_value(b, (gint64)ms->memory);
+		json_builder_set_member_name(b, "window");
+		if (ms->window)
+			json_builder_add_int_value(b, ms->window);
+		else
+			json_builder_add_null_value(b);
+		json_builder_set_member_name(b, "attach");
+		if (alive) {
+			g_autofree char *cmd = ssi_console_attach_command(status->dir, cfg,
+									  ms->name);
+
+			json_builder_add_string_value(b, cmd);
+		} else {
+			json_builder_add_null_value(b);
+		}
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "totals");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "running");
+	json_builder_add_int_value(b, t.running);
+	json_builder_set_member_name(b, "nodes");
+	json_builder_add_int_value(b, t.nodes);
+	json_builder_set_member_name(b, "joined");
+	json_builder_add_int_value(b, t.joined);
+	json_builder_set_member_name(b, "processes");
+	json_builder_add_int_value(b, t.procs);
+	json_builder_set_member_name(b, "memory");
+	json_builder_add_int_value(b, (gint64)t.memory);
+	json_builder_end_object(b);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	json_generator_set_root(gen, root);
+	json_generator_set_pretty(gen, TRUE);
+	text = json_generator_to_data(gen, NULL);
+	printf("%s\n", text);
+}
+
+/* The node numbers that run (UP) or not, one line, for completion. */
+static void print_nodes(const SsiStatus *status, gboolean up, guint max)
+{
+	SsiNodeSet set;
+	g_autofree char *list = NULL;
+
+	ssi_nodeset_clear(&set);
+	for (guint i = 0; i < status->machines->len; i++) {
+		const SsiMachineStatus *ms = g_ptr_array_index(status->machines, i);
+
+		if (ms->node != 0 && ms->state != SSI_RUN_DEAD)
+			ssi_nodeset_add(&set, ms->node);
+	}
+	if (!up) {
+		SsiNodeSet free_set;
+
+		ssi_nodeset_clear(&free_set);
+		for (guint n = 1; n <= max; n++)
+			if (!ssi_nodeset_has(&set, n))
+				ssi_nodeset_add(&free_set, n);
+		set = free_set;
+	}
+	list = ssi_nodeset_format(&set);
+	if (*list)
+		printf("%s\n", list);
+}
+
+int main(int argc, char **argv)
+{
+	g_autoptr(SsiConfig) cfg = NULL;
+	g_autoptr(SsiStatus) status = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = ssi_state_default_dir();
+	ToolOptions opts = { .features = TOOL_LS };
+
+	tool_options(argc, argv, usage, &opts);
+	if (optind < argc)
+		tool_usage_error("unexpected argument '%s'", argv[optind]);
+	if (opts.json && opts.nodes != NULL)
+		tool_usage_error("--json and --nodes do not go together");
+	cfg = tool_config(opts.config);
+	status = ssi_status_read(dir, &error);
+	if (status == NULL)
+		return tool_fail(error);
+	if (opts.nodes != NULL)
+		print_nodes(status, strcmp(opts.nodes, "up") == 0, cfg->max_nodes);
+	else if (opts.json)
+		print_json(status, cfg);
+	else if (status->machines->len == 0)
+		printf("No cluster is running.\n");
+	else
+		print_table(status);
+	return SSI_EXIT_OK;
+}

@@ -1,0 +1,415 @@
+/*
+ * ssi-ls, ssi-console, --dry-run and the shell completion, on real
+ * clusters, and the guard that makes a killed kernel's guest processes die
+ * with it.
+ */
+#include <fcntl.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+#define BOOT_MS 30000
+
+/* ssi-ls --json, parsed; the tool must succeed. */
+static JsonObject *ls_json(JsonParser **parser)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	g_autoptr(GError) error = NULL;
+
+	ck_assert_msg(t_run(&out, &err, "ssi-ls", "--json", NULL) == 0, "ssi-ls: %s", err);
+	*parser = json_parser_new();
+	ck_assert_msg(json_parser_load_from_data(*parser, out, -1, &error), "%s\n%s",
+		      error ? error->message : "", out);
+	return json_node_get_object(json_parser_get_root(*parser));
+}
+
+/* The machine NAME in a parsed ssi-ls --json, or NULL. */
+static JsonObject *ls_machine(JsonObject *doc, const char *name)
+{
+	JsonArray *machines = json_object_get_array_member(doc, "machines");
+
+	for (guint i = 0; i < json_array_get_length(machines); i++) {
+		JsonObject *m = json_array_get_object_element(machines, i);
+
+		if (strcmp(json_object_get_string_member(m, "name"), name) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+static char *state_record(void)
+{
+	g_autofree char *path = g_build_filename(T.state, "state", NULL);
+	char *data = NULL;
+
+	g_file_get_contents(path, &data, NULL, NULL);
+	return data != NULL ? data : g_strdup("");
+}
+
+START_TEST(test_ls_nothing_running)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	JsonObject *doc;
+
+	ck_assert_int_eq(t_run(&out, &err, "ssi-ls", NULL), 0);
+	ck_assert_str_eq(out, "No cluster is running.\n");
+	ck_assert_str_eq(err, "");
+	/* Looking creates nothing. */
+	ck_assert(!g_file_test(T.state, G_FILE_TEST_EXISTS));
+	doc = ls_json(&parser);
+	ck_assert_int_eq(json_object_get_int_member(doc, "version"), 1);
+	ck_assert(!json_object_get_boolean_member(doc, "running"));
+	ck_assert_uint_eq(json_array_get_length(json_object_get_array_member(doc, "machines")), 0);
+	g_clear_pointer(&out, g_free);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=free", NULL), 0);
+	ck_assert_str_eq(out, "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15\n");
+	g_clear_pointer(&out, g_free);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=up", NULL), 0);
+	ck_assert_str_eq(out, "");
+	g_clear_pointer(&err, g_free);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-ls", "--nodes=all", NULL), 2);
+	ck_assert_msg(strstr(err, "--nodes 'all'"), "%s", err);
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-ls", "node1", NULL), 2);
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-ls", "--json", "--nodes=up", NULL), 2);
+}
+END_TEST
+
+START_TEST(test_ls_running_cluster)
+{
+	g_autoptr(JsonParser) parser = NULL, parser2 = NULL;
+	g_autofree char *out = NULL, *err = NULL, *before = NULL, *after = NULL;
+	g_autofree char *lock = g_build_filename(T.state, "lock", NULL);
+	JsonObject *doc, *m, *totals;
+	int fd, node1;
+	gint64 t0;
+
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "2", NULL), 0);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-ls", NULL), 0);
+	ck_assert_msg(strstr(out, "MACHINE") && strstr(out, "\nswitch ") &&
+		      strstr(out, "\nlockserver ") && strstr(out, "\nnode1 ") &&
+		      strstr(out, "\nnode2 ") && strstr(out, "4 running (2 nodes, 2 joined)"),
+		      "%s", out);
+	doc = ls_json(&parser);
+	ck_assert(json_object_get_boolean_member(doc, "running"));
+	ck_assert_str_eq(json_object_get_string_member(doc, "console"), "tmux");
+	m = ls_machine(doc, "node1");
+	ck_assert(m != NULL);
+	ck_assert_str_eq(json_object_get_string_member(m, "kind"), "node");
+	ck_assert_int_eq(json_object_get_int_member(m, "node"), 1);
+	ck_assert_str_eq(json_object_get_string_member(m, "state"), "joined");
+	node1 = t_kernel_pid("node1");
+	ck_assert_int_eq(json_object_get_int_member(m, "pid"), node1);
+	/* A booted node: the kernel, helpers, guest processes, the relay;
+	 * its guest memory is resident. */
+	ck_assert_int_ge(json_object_get_int_member(m, "processes"), 4);
+	ck_assert_int_gt(json_object_get_int_member(m, "memory"), 16 << 20);
+	ck_assert(json_object_get_null_member(m, "window"));
+	ck_assert(strstr(json_object_get_string_member(m, "attach"), "attach -t node1"));
+	m = ls_machine(doc, "lockserver");
+	ck_assert_str_eq(json_object_get_string_member(m, "state"), "up");
+	ck_assert(json_object_get_null_member(m, "node"));
+	m = ls_machine(doc, "switch");
+	ck_assert_str_eq(json_object_get_string_member(m, "kind"), "switch");
+	ck_assert_int_eq(json_object_get_int_member(m, "processes"), 1);
+	totals = json_object_get_object_member(doc, "totals");
+	ck_assert_int_eq(json_object_get_int_member(totals, "running"), 4);
+	ck_assert_int_eq(json_object_get_int_member(totals, "joined"), 2);
+
+	/* It never waits for the lock, held here as another command would. */
+	fd = open(lock, O_RDWR | O_CLOEXEC);
+	ck_assert(fd >= 0 && flock(fd, LOCK_EX) == 0);
+	t0 = g_get_monotonic_time();
+	g_clear_pointer(&out, g_free);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=up", NULL), 0);
+	ck_assert_str_eq(out, "1 2\n");
+	ck_assert_int_lt(g_get_monotonic_time() - t0, 2 * G_USEC_PER_SEC);
+	close(fd);
+
+	/* A kernel killed behind the tools' back shows dead, and looking
+	 * changes nothing. */
+	{
+		g_autoptr(GArray) procs = t_procs_of("node1");
+
+		for (guint i = 0; i < procs->len; i++)
+			kill(g_array_index(procs, int, i), SIGKILL);
+	}
+	for (int i = 0; i < 100 && t_alive(node1); i++)
+		g_usleep(20000);
+	before = state_record();
+	doc = ls_json(&parser2);
+	ck_assert_str_eq(json_object_get_string_member(ls_machine(doc, "node1"), "state"),
+			 "dead");
+	ck_assert(json_object_get_null_member(ls_machine(doc, "node1"), "pid"));
+	after = state_record();
+	ck_assert_str_eq(before, after);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* A word of a dry run's line, unquoted: the command after the last "--"
+ * of the tmux line is what the pane runs. */
+static char **dry_run_lines(const char *out)
+{
+	return g_strsplit(out, "\n", -1);
+}
+
+START_TEST(test_dry_run)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	g_autofree char *cmdline = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_auto(GStrv) words = NULL;
+	g_autoptr(GPtrArray) kernel = g_ptr_array_new_with_free_func(g_free);
+	gsize len;
+	guint last = 0;
+
+	ck_assert_int_eq(t_run(&out, &err, "ssi-start", "--dry-run", "2", NULL), 0);
+	ck_assert_str_eq(err, "");
+	lines = dry_run_lines(out);
+	ck_assert_uint_eq(g_strv_length(lines), 5);	/* 4 lines and "" */
+	ck_assert_msg(strstr(lines[0], " new-session ") && strstr(lines[0], "-s switch") &&
+		      strstr(lines[1], "-s lockserver") && strstr(lines[2], "-s node1") &&
+		      strstr(lines[3], "-s node2"), "%s", out);
+	/* Nothing was started, nothing written. */
+	ck_assert_uint_eq(t_procs_mentioning(T.dir)->len, 0);
+	ck_assert(!g_file_test(T.state, G_FILE_TEST_EXISTS));
+
+	/* The line is the command, exactly: node 1's kernel runs with the
+	 * arguments it shows after its last "--". */
+	ck_assert(g_shell_parse_argv(lines[2], NULL, &words, NULL));
+	for (guint i = 0; words[i]; i++)
+		if (strcmp(words[i], "--") == 0)
+			last = i;
+	for (guint i = last + 1; words[i]; i++)
+		g_ptr_array_add(kernel, g_strdup(words[i]));
+	t_start("2");
+	{
+		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", t_kernel_pid("node1"));
+		g_autoptr(GString) want = g_string_new(NULL);
+
+		ck_assert(g_file_get_contents(path, &cmdline, &len, NULL));
+		for (guint i = 0; i < kernel->len; i++)
+			g_string_append_len(want, g_ptr_array_index(kernel, i),
+					    (gssize)strlen(g_ptr_array_index(kernel, i)) + 1);
+		ck_assert_uint_eq(len, want->len);
+		ck_assert(memcmp(cmdline, want->str, len) == 0);
+	}
+
+	/* An add: the nodes up are skipped as for real, the rest planned,
+	 * nothing booted. */
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-add", "-n", "2", "3", NULL), 0);
+	ck_assert_str_eq(err, "ssi-add: node 2 is already up\n");
+	ck_assert_msg(strstr(out, "-s node3 ") && !strstr(out, "-s node2 ") &&
+		      g_strv_length(g_strsplit(out, "\n", -1)) == 2, "%s", out);
+	ck_assert_int_eq(t_kernel_pid("node3"), 0);
+	ck_assert_uint_eq(t_procs_of("node3")->len, 0);
+	/* A start while the cluster runs fails as the real one would. */
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "-n", "1", NULL), 1);
+	t_stop();
+	t_assert_nothing_left();
+
+	/* With a display: each machine's xterm too.  A missing file fails
+	 * the dry run as it would the start. */
+	g_setenv("DISPLAY", ":65000", TRUE);
+	g_clear_pointer(&out, g_free);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-start", "-n", "1", NULL), 0);
+	ck_assert_msg(strstr(out, "xterm -T 'ssiuml: node 1' ") &&
+		      strstr(out, "xterm -T 'ssiuml: switch' "), "%s", out);
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-add", "-n", "1", NULL), 1);
+	t_write_conf("ROOT=/nonexistent/root.img\n");
+	g_clear_pointer(&err, g_free);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "-n", "1", NULL), 1);
+	ck_assert_msg(strstr(err, "ROOT") && strstr(err, "/nonexistent/root.img"), "%s", err);
+	ck_assert_uint_eq(t_procs_mentioning(T.dir)->len, 0);
+}
+END_TEST
+
+/* Run ssi-console ARG on a terminal (script(1)) that types C-b d after a
+ * second; returns its exit status and what the terminal showed. */
+static int console_on_terminal(const char *arg, char **shown)
+{
+	g_autofree char *tool = t_build("bin/ssi-console");
+	g_autofree char *inner = g_strdup_printf("%s %s", tool, arg);
+	g_autofree char *quoted = g_shell_quote(inner);
+	g_autofree char *pipeline = g_strdup_printf(
+		"(sleep 1; printf '\\002d'; sleep 2) | script -qfec %s /dev/null", quoted);
+	const char *argv[] = { "sh", "-c", pipeline, NULL };
+	int status;
+
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			       shown, NULL, &status, NULL));
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+START_TEST(test_console_attach_headless)
+{
+	g_autofree char *shown = NULL, *err = NULL;
+	int node1;
+
+	t_start("1");
+	ck_assert(t_wait_log("node1", "node1 login:", BOOT_MS));
+	node1 = t_kernel_pid("node1");
+	ck_assert_int_eq(console_on_terminal("1", &shown), 0);
+	ck_assert_msg(strstr(shown, "node1 login:") && strstr(shown, "[detached"), "%s", shown);
+	/* Detaching left it running. */
+	ck_assert(t_alive(node1));
+	ck_assert_int_eq(t_kernel_pid("node1"), node1);
+	/* Not a terminal: says how to attach from one. */
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-console", "node1", NULL), 1);
+	ck_assert_msg(strstr(err, "not a terminal") && strstr(err, "attach -t node1"), "%s", err);
+	g_clear_pointer(&err, g_free);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-console", "7", NULL), 1);
+	ck_assert_str_eq(err, "ssi-console: node7 is not running\n");
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-console", "bogus", NULL), 2);
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-console", NULL), 2);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+START_TEST(test_console_reopens_closed_window)
+{
+	static const char *const node1[] = { "ssiuml: node 1" };
+	g_autoptr(JsonParser) p1 = NULL, p2 = NULL;
+	g_autofree char *seen = NULL;
+	JsonObject *m;
+	gint64 xterm, again;
+	int kernel;
+
+	t_start_xvfb();
+	t_start("1");
+	t_assert_windows(node1, 1);
+	kernel = t_kernel_pid("node1");
+	m = ls_machine(ls_json(&p1), "node1");
+	xterm = json_object_get_int_member(m, "window");
+	ck_assert_int_gt(xterm, 0);
+	/* The user closes the window: the machine runs on. */
+	kill((pid_t)xterm, SIGTERM);
+	seen = t_wait_window("ssiuml: node 1", FALSE, 10000);
+	ck_assert_msg(!strstr(seen, "ssiuml: node 1\n"), "%s", seen);
+	g_usleep(500000);
+	ck_assert(t_alive(kernel));
+	{
+		g_autofree char *out = NULL;
+
+		ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", NULL), 0);
+		ck_assert_msg(strstr(out, "closed: ssi-console node1"), "%s", out);
+	}
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-console", "1", NULL), 0);
+	t_assert_windows(node1, 1);
+	m = ls_machine(ls_json(&p2), "node1");
+	again = json_object_get_int_member(m, "window");
+	ck_assert_int_gt(again, 0);
+	ck_assert_int_ne(again, xterm);
+	ck_assert_int_eq(t_kernel_pid("node1"), kernel);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* What the completion offers for the words of LINE (the last one being
+ * completed). */
+static char *complete(const char *line)
+{
+	g_autofree char *script = t_build("../scripts/bash-completion");
+	g_autofree char *bin = t_build("bin");
+	g_autofree char *code = g_strdup_printf(
+		"PATH=%s:$PATH; source %s; COMP_WORDS=(%s); "
+		"COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _ssiuml; echo \"${COMPREPLY[*]}\"",
+		bin, script, line);
+	const char *argv[] = { "bash", "--norc", "-c", code, NULL };
+	char *out = NULL;
+	int status;
+
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			       &out, NULL, &status, NULL));
+	ck_assert(g_spawn_check_wait_status(status, NULL));
+	return g_strchomp(out);
+}
+
+START_TEST(test_completion)
+{
+	g_autofree char *a = complete("ssi-rm ''");
+	g_autofree char *b = NULL, *c = NULL, *d = NULL, *e = NULL, *f = NULL;
+
+	ck_assert_str_eq(a, "");
+	t_start("2");
+	b = complete("ssi-rm ''");
+	ck_assert_str_eq(b, "1 2");
+	c = complete("ssi-add 1");
+	ck_assert_str_eq(c, "10 11 12 13 14 15");
+	d = complete("ssi-console ''");
+	ck_assert_str_eq(d, "1 2 lockserver switch");
+	e = complete("ssi-start --dr");
+	ck_assert_str_eq(e, "--dry-run");
+	f = complete("ssi-ls --n");
+	ck_assert_str_eq(f, "--nodes=up --nodes=free");
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* The guest's processes are host processes traced by their kernel:
+ * when the kernel is killed, they must die with it, not run on. */
+START_TEST(test_guest_dies_with_kernel)
+{
+	g_autoptr(GArray) guests = g_array_new(FALSE, FALSE, sizeof(int));
+	g_autoptr(GArray) procs = NULL;
+	int kernel;
+
+	t_start("1");
+	ck_assert(t_wait_log("node1", "node1 login:", BOOT_MS));
+	kernel = t_kernel_pid("node1");
+	procs = t_procs_of("node1");
+	for (guint i = 0; i < procs->len; i++) {
+		int pid = g_array_index(procs, int, i);
+		g_autofree char *path = g_strdup_printf("/proc/%d/status", pid);
+		g_autofree char *status = NULL;
+		g_autofree char *tracer = g_strdup_printf("\nTracerPid:\t%d\n", kernel);
+
+		if (g_file_get_contents(path, &status, NULL, NULL) && strstr(status, tracer))
+			g_array_append_val(guests, pid);
+	}
+	ck_assert_uint_ge(guests->len, 2);	/* init, getty, the agent ... */
+	ck_assert(kill(kernel, SIGKILL) == 0);
+	for (int round = 0; round < 100; round++) {
+		guint left = 0;
+
+		for (guint i = 0; i < guests->len; i++)
+			left += t_alive(g_array_index(guests, int, i));
+		if (left == 0)
+			break;
+		g_usleep(20000);
+	}
+	for (guint i = 0; i < guests->len; i++)
+		ck_assert_msg(!t_alive(g_array_index(guests, int, i)),
+			      "guest process %d outlived its kernel", g_array_index(guests, int, i));
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+Suite *tools_suite(void)
+{
+	Suite *s = suite_create("tools");
+	TCase *tc = t_uml_tcase("tools");
+
+	tcase_add_test(tc, test_ls_nothing_running);
+	tcase_add_test(tc, test_ls_running_cluster);
+	tcase_add_test(tc, test_dry_run);
+	tcase_add_test(tc, test_console_attach_headless);
+	tcase_add_test(tc, test_console_reopens_closed_window);
+	tcase_add_test(tc, test_completion);
+	tcase_add_test(tc, test_guest_dies_with_kernel);
+	suite_add_tcase(s, tc);
+	return s;
+}
