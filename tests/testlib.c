@@ -286,6 +286,7 @@ void t_start_xvfb(void)
 	char buf[32] = "";
 	int fds[2];
 	ssize_t n;
+	size_t len;
 
 	g_autofree char *logpath = g_build_filename(T.dir, "xvfb.log", NULL);
 	int log = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -306,10 +307,19 @@ void t_start_xvfb(void)
 	}
 	close(log);
 	close(fds[1]);
-	n = read(fds[0], buf, sizeof(buf) - 1);
+	/* Read to the end: Xvfb writes the number and the newline apart,
+	 * then closes the pipe.  Closing it after the number alone makes
+	 * the second write fail, and Xvfb exits ("Cannot write display
+	 * number to fd 3") while the test goes on with its DISPLAY. */
+	len = 0;
+	while (len < sizeof(buf) - 1 &&
+	       ((n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0 ||
+		(n < 0 && errno == EINTR)))
+		if (n > 0)
+			len += (size_t)n;
 	close(fds[0]);
-	ck_assert_msg(n > 0, "Xvfb did not report its display");
-	buf[n] = '\0';
+	ck_assert_msg(len > 0 && buf[len - 1] == '\n', "Xvfb did not report its display");
+	buf[len] = '\0';
 	{
 		g_autofree char *display = g_strdup_printf(":%d", atoi(buf));
 
@@ -519,4 +529,13 @@ TCase *t_uml_tcase(const char *name)
 	tcase_add_checked_fixture(tc, t_setup, t_teardown);
 	tcase_set_timeout(tc, 180);
 	return tc;
+}
+
+void t_login(const char *node)
+{
+	g_autofree char *prompt = g_strdup_printf("%s login:", node);
+
+	ck_assert_msg(t_wait_log(node, prompt, 30000), "%s: no login prompt", node);
+	t_keys(node, "root\n");
+	ck_assert_msg(t_wait_log(node, "# ", 10000), "%s: no shell prompt", node);
 }
