@@ -10,6 +10,12 @@ typedef enum {
 	SSI_CONSOLE_TMUX,	/* headless: attach with tmux */
 } SsiConsoleKind;
 
+/* How the machines are wired: NETWORK. */
+typedef enum {
+	SSI_NETWORK_UML_SWITCH,	/* uml_switch, UML's "daemon" transport */
+	SSI_NETWORK_VDE,	/* vde_switch, UML's "vde" transport (vde_plug) */
+} SsiNetworkKind;
+
 typedef enum {
 	SSI_XSTATE_FIX_AUTO,
 	SSI_XSTATE_FIX_YES,
@@ -26,7 +32,9 @@ typedef struct {
 	char *mem;
 	char *lockserver_mem;
 	SsiConsoleKind console;
-	char *switch_prog;
+	SsiNetworkKind network;
+	char *switch_prog;	/* SWITCH: uml_switch */
+	char *vde_switch;	/* VDE_SWITCH: vde_switch */
 	char *xterm;
 	char *tmux;
 	SsiXstateFix xstate_fix;

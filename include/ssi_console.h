@@ -61,6 +61,10 @@ gboolean ssi_console_attach(const char *dir, const SsiConfig *cfg, const char *n
  * state directory DIR, or NULL. */
 char *ssi_console_last_line(const char *dir, const char *name);
 
+/* The line of NAME's console (in state directory DIR) that tells its
+ * network interface is missing or not connected, or NULL. */
+char *ssi_console_network_trouble(const char *dir, const char *name);
+
 /* With xterm consoles: open a window again for each running machine
  * that has none; returns how many were started. */
 guint ssi_console_reopen_windows(SsiState *state, const SsiConfig *cfg);

@@ -19,6 +19,7 @@ typedef struct {
 	int lock_fd;
 	char *boot_id;		/* the host boot the record was made in */
 	SsiConsoleKind console;	/* XTERM or TMUX once a cluster started */
+	SsiNetworkKind network;	/* the switch the cluster started with */
 	SsiProc tmux;		/* the tmux server holding every console */
 	GPtrArray *machines;	/* SsiMachine *, in start order */
 } SsiState;

@@ -23,11 +23,14 @@ typedef struct {
 	guint procs;		/* host processes in its process group */
 	guint64 memory;		/* bytes: their proportional set size */
 	pid_t window;		/* its xterm, 0 when it has none open */
+	char *network_trouble;	/* its console's word that it has no working
+				 * network, or NULL */
 } SsiMachineStatus;
 
 typedef struct {
 	char *dir;		/* the state directory */
 	SsiConsoleKind console;	/* XTERM or TMUX */
+	SsiNetworkKind network;
 	GPtrArray *machines;	/* SsiMachineStatus *, in start order */
 } SsiStatus;
 

@@ -110,6 +110,13 @@ static void print_table(const SsiStatus *status)
 	}
 	printf("%u running (%u node%s, %u joined), %u processes, %s\n", t.running,
 	       t.nodes, t.nodes == 1 ? "" : "s", t.joined, t.procs, mem);
+	for (guint i = 0; i < status->machines->len; i++) {
+		const SsiMachineStatus *ms = g_ptr_array_index(status->machines, i);
+
+		if (ms->state != SSI_RUN_DEAD && ms->network_trouble != NULL)
+			printf("%s has no network: its console says \"%s\"\n", ms->name,
+			       ms->network_trouble);
+	}
 	if (t.running < status->machines->len)
 		printf("Machines shown dead are cleared by the next ssi-start, "
 		       "ssi-add, ssi-rm or ssi-stop.\n");
@@ -135,6 +142,12 @@ static void print_json(const SsiStatus *status, const SsiConfig *cfg)
 	if (running)
 		json_builder_add_string_value(b, status->console == SSI_CONSOLE_XTERM
 					      ? "xterm" : "tmux");
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "network");
+	if (running)
+		json_builder_add_string_value(b, status->network == SSI_NETWORK_VDE
+					      ? "vde" : "uml_switch");
 	else
 		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "machines");
@@ -169,6 +182,11 @@ static void print_json(const SsiStatus *status, const SsiConfig *cfg)
 		json_builder_set_member_name(b, "window");
 		if (ms->window)
 			json_builder_add_int_value(b, ms->window);
+		else
+			json_builder_add_null_value(b);
+		json_builder_set_member_name(b, "network_trouble");
+		if (alive && ms->network_trouble != NULL)
+			json_builder_add_string_value(b, ms->network_trouble);
 		else
 			json_builder_add_null_value(b);
 		json_builder_set_member_name(b, "attach");

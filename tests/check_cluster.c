@@ -18,15 +18,6 @@
 
 #define BOOT_MS 30000
 
-static void login(const char *node)
-{
-	g_autofree char *prompt = g_strdup_printf("%s login:", node);
-
-	ck_assert_msg(t_wait_log(node, prompt, BOOT_MS), "%s: no login prompt", node);
-	t_keys(node, "root\n");
-	ck_assert_msg(t_wait_log(node, "# ", 10000), "%s: no shell prompt", node);
-}
-
 START_TEST(test_start_boots_to_login)
 {
 	g_autofree char *out = NULL, *err = NULL;
@@ -83,7 +74,7 @@ START_TEST(test_nodes_ping_and_root_untouched)
 	before = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *)data, len);
 	g_clear_pointer(&data, g_free);
 	t_start("2");
-	login("node1");
+	t_login("node1");
 	t_keys("node1", "ping -c 1 -W 5 192.168.50.2 && echo PING-OK\n");
 	ck_assert_msg(t_wait_log("node1", "PING-OK", 20000), "node 1 cannot ping node 2");
 	t_keys("node1", "ping -c 1 -W 5 lockserver && echo LS-OK\n");
@@ -453,7 +444,7 @@ START_TEST(test_wait_members_rm_add)
 	}
 	ck_assert(!t_wait_log("lockserver", "login:", 0));
 	/* The membership on demand, and the names of the machines. */
-	login("node2");
+	t_login("node2");
 	t_keys("node2", "cluster; ping -c 1 lockserver; ping -c 1 node3\n");
 	ck_assert(t_wait_log("node2", "cluster ssiuml: members 1 2 3", 10000));
 	ck_assert(t_wait_log("node2", "this is node 2, a member", 10000));
@@ -545,7 +536,7 @@ START_TEST(test_poweroff_stops_cluster)
 	t_start_xvfb();
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "3", NULL), 0);
 	t_assert_windows(titles, G_N_ELEMENTS(titles));
-	login("node1");
+	t_login("node1");
 	t_keys("node1", "poweroff\n");
 	t0 = g_get_monotonic_time();
 	for (;;) {

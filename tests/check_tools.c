@@ -398,6 +398,63 @@ START_TEST(test_guest_dies_with_kernel)
 }
 END_TEST
 
+/* NETWORK=vde: the nodes talk through vde_switch, and join. */
+START_TEST(test_vde_network)
+{
+	g_autoptr(JsonParser) parser = NULL;
+	g_autofree char *ctl = g_build_filename(T.state, "switch.ctl", NULL);
+	g_autofree char *sock = g_build_filename(ctl, "ctl", NULL);
+	JsonObject *doc;
+
+	t_write_conf("NETWORK=vde\n");
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "2", NULL), 0);
+	ck_assert(g_file_test(sock, G_FILE_TEST_EXISTS));
+	doc = ls_json(&parser);
+	ck_assert_str_eq(json_object_get_string_member(doc, "network"), "vde");
+	ck_assert_int_eq(json_object_get_int_member(json_object_get_object_member(doc, "totals"),
+						    "joined"), 2);
+	t_login("node1");
+	t_keys("node1", "ping -c 1 -W 5 192.168.50.2 && echo PING-OK\n");
+	ck_assert_msg(t_wait_log("node1", "PING-OK", 20000), "node 1 cannot ping node 2");
+	/* A crash is seen across the VDE switch as across uml_switch. */
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-rm", "2", NULL), 0);
+	ck_assert(t_wait_log("node1", "cluster: node 2 left, crashed (members: 1)", 20000));
+	t_stop();
+	/* vde_switch's directory of sockets went with it. */
+	ck_assert(!g_file_test(ctl, G_FILE_TEST_EXISTS));
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* A node that comes up without a working network interface is named,
+ * with its console's word, not left to time out: with each switch. */
+static const char *const networks[] = { "uml_switch", "vde" };
+
+START_TEST(test_node_without_network)
+{
+	g_autofree char *extra = g_strdup_printf("NETWORK=%s\n", networks[_i]);
+	g_autofree char *ctl = g_build_filename(T.state, "switch.ctl", NULL);
+	g_autofree char *off = g_build_filename(T.state, "switch.off", NULL);
+	g_autofree char *err = NULL, *out = NULL;
+	gint64 t0;
+
+	t_write_conf(extra);
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "1", NULL), 0);
+	/* The switch's socket out of the way: node 2 cannot connect. */
+	ck_assert(rename(ctl, off) == 0);
+	t0 = g_get_monotonic_time();
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--wait", "2", NULL), 1);
+	ck_assert_msg(strstr(err, "node2 has no network, it cannot join: its console says"),
+		      "%s", err);
+	ck_assert_int_lt(g_get_monotonic_time() - t0, 30 * G_USEC_PER_SEC);
+	ck_assert(rename(off, ctl) == 0);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", NULL), 0);
+	ck_assert_msg(strstr(out, "node2 has no network"), "%s", out);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
 Suite *tools_suite(void)
 {
 	Suite *s = suite_create("tools");
@@ -410,6 +467,11 @@ Suite *tools_suite(void)
 	tcase_add_test(tc, test_console_reopens_closed_window);
 	tcase_add_test(tc, test_completion);
 	tcase_add_test(tc, test_guest_dies_with_kernel);
+	suite_add_tcase(s, tc);
+
+	tc = t_uml_tcase("network");
+	tcase_add_test(tc, test_vde_network);
+	tcase_add_loop_test(tc, test_node_without_network, 0, G_N_ELEMENTS(networks));
 	suite_add_tcase(s, tc);
 	return s;
 }

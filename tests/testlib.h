@@ -92,6 +92,9 @@ void t_stop(void);
  * allow it half a second. */
 void t_assert_nothing_left(void);
 
+/* Log in as root on NODE's console, once it shows its login prompt. */
+void t_login(const char *node);
+
 /* Whether PID is a living process (not a zombie). */
 gboolean t_alive(int pid);
 

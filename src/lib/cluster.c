@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,7 +67,7 @@ static gboolean any_kernel_alive(const SsiState *state)
 static gboolean is_our_file(const char *name)
 {
 	static const char *const fixed[] = {
-		"state", "tmux.sock", "tmux.conf", "switch.ctl", "linux-ssi",
+		"state", "tmux.sock", "tmux.conf", "switch.ctl", "switch.mgmt", "linux-ssi",
 		"notify.sock", "lockserver.log", "windows.log", NULL,
 	};
 
@@ -85,6 +86,26 @@ static gboolean is_our_file(const char *name)
 
 /* Clear every file of a cluster from the state directory; only names
  * ssiuml makes are touched, and the lock stays. */
+/* vde_switch's socket directory (a socket for uml_switch): its control
+ * socket and the ports' sockets, nothing else. */
+static void remove_switch_dir(const char *path)
+{
+	g_autoptr(GDir) dir = NULL;
+	const char *name;
+
+	if (unlink(path) == 0 || errno != EISDIR)
+		return;
+	dir = g_dir_open(path, 0, NULL);
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *sock = g_build_filename(path, name, NULL);
+		struct stat st;
+
+		if (lstat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(sock);
+	}
+	rmdir(path);
+}
+
 static void clear_files(SsiState *state)
 {
 	g_autoptr(GDir) dir = g_dir_open(state->dir, 0, NULL);
@@ -97,6 +118,8 @@ static void clear_files(SsiState *state)
 
 		if (strcmp(name, "lockserver") == 0 || ssi_node_number(name) != 0)
 			remove_umid_dir(state, name);
+		else if (strcmp(name, "switch.ctl") == 0)
+			remove_switch_dir(path);
 		else if (is_our_file(name))
 			unlink(path);
 	}
@@ -109,8 +132,10 @@ static guint clear_remains(SsiCluster *cluster)
 	SsiMachine *sw = ssi_state_find(state, "switch");
 	guint killed = 0;
 
-	/* uml_switch removes its socket on SIGINT, so stop it with that. */
-	if (sw != NULL && ssi_proc_signal(&sw->proc, SIGINT) &&
+	/* uml_switch removes its socket on SIGINT, vde_switch its own on
+	 * SIGTERM: stop them with those. */
+	if (sw != NULL && ssi_proc_signal(&sw->proc, state->network == SSI_NETWORK_VDE
+					  ? SIGTERM : SIGINT) &&
 	    !ssi_proc_wait_gone(&sw->proc, 1, 1000))
 		killed += ssi_proc_kill_group(&sw->proc);
 	g_autoptr(GArray) windows = g_array_new(FALSE, FALSE, sizeof(SsiProc));
@@ -250,8 +275,14 @@ GPtrArray *ssi_cluster_kernel_argv(const SsiCluster *cluster, guint node)
 		g_ptr_array_add(argv, g_strdup_printf("initrd=%s", cfg->initrd_memexp));
 	}
 	g_ptr_array_add(argv, g_strdup_printf("ubd1r=%s", cfg->cidev));
-	g_ptr_array_add(argv, g_strdup_printf("eth0=daemon,fe:fd:c0:a8:32:%02x,unix,%s",
-					      host, ctl));
+	if (state->network == SSI_NETWORK_VDE)
+		/* eth0=vde,SOCKET,MAC,PORT,GROUP,MODE,DESCR: the description
+		 * names the machine in the switch's port list. */
+		g_ptr_array_add(argv, g_strdup_printf("eth0=vde,%s,fe:fd:c0:a8:32:%02x,,,,"
+						      "ssiuml-%s", ctl, host, name));
+	else
+		g_ptr_array_add(argv, g_strdup_printf("eth0=daemon,fe:fd:c0:a8:32:%02x,unix,%s",
+						      host, ctl));
 	g_ptr_array_add(argv, g_strdup_printf("mconsole=notify:%s", notify));
 	g_ptr_array_add(argv, g_strdup_printf("ssiuml.role=%s", node ? "node" : "lockserver"));
 	if (node)
@@ -426,11 +457,22 @@ static gboolean boot_machines(SsiCluster *cluster, int with,
 static GPtrArray *switch_argv(const SsiCluster *cluster)
 {
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
-	char *prog = ssi_find_program(cluster->cfg->switch_prog);
+	gboolean vde = cluster->state->network == SSI_NETWORK_VDE;
+	const char *name = vde ? cluster->cfg->vde_switch : cluster->cfg->switch_prog;
+	char *prog = ssi_find_program(name);
 
-	g_ptr_array_add(argv, prog != NULL ? prog : g_strdup(cluster->cfg->switch_prog));
-	g_ptr_array_add(argv, g_strdup("-unix"));
-	g_ptr_array_add(argv, ssi_state_path(cluster->state, "switch.ctl"));
+	g_ptr_array_add(argv, prog != NULL ? prog : g_strdup(name));
+	if (vde) {
+		/* The ports' sockets go in a directory; -M: a management
+		 * socket, which lists each port with its machine's name. */
+		g_ptr_array_add(argv, g_strdup("-s"));
+		g_ptr_array_add(argv, ssi_state_path(cluster->state, "switch.ctl"));
+		g_ptr_array_add(argv, g_strdup("-M"));
+		g_ptr_array_add(argv, ssi_state_path(cluster->state, "switch.mgmt"));
+	} else {
+		g_ptr_array_add(argv, g_strdup("-unix"));
+		g_ptr_array_add(argv, ssi_state_path(cluster->state, "switch.ctl"));
+	}
 	g_ptr_array_add(argv, NULL);
 	return argv;
 }
@@ -439,12 +481,15 @@ static gboolean start_switch(SsiCluster *cluster, GError **error)
 {
 	SsiState *state = cluster->state;
 	g_autofree char *ctl = ssi_state_path(state, "switch.ctl");
+	/* vde_switch's control socket is in its directory. */
+	g_autofree char *ready = state->network == SSI_NETWORK_VDE
+				 ? g_build_filename(ctl, "ctl", NULL) : g_strdup(ctl);
 	g_autoptr(GPtrArray) argv = switch_argv(cluster);
 	gint64 deadline = g_get_monotonic_time() + SWITCH_TIMEOUT_MS * 1000;
 	struct timespec pause = { 0, 5 * 1000 * 1000 };
 	SsiMachine *m = ssi_state_add(state, "switch");
 
-	unlink(ctl);
+	remove_switch_dir(ctl);
 	if (!ssi_console_spawn(state, cluster->cfg, m, (char *const *)argv->pdata, FALSE,
 			       NULL, error)) {
 		ssi_state_remove(state, "switch");
@@ -453,7 +498,7 @@ static gboolean start_switch(SsiCluster *cluster, GError **error)
 	if (!ssi_state_save(state, error))
 		return FALSE;
 	/* The kernels connect at boot: the socket must be there first. */
-	while (!g_file_test(ctl, G_FILE_TEST_EXISTS)) {
+	while (!g_file_test(ready, G_FILE_TEST_EXISTS)) {
 		if (!ssi_proc_alive(&m->proc) || g_get_monotonic_time() > deadline) {
 			g_autofree char *last = ssi_console_last_line(state->dir, "switch");
 
@@ -490,6 +535,7 @@ static gboolean prepare_dir(SsiCluster *cluster, GError **error)
 		return FALSE;
 	}
 	state->console = ssi_config_console(cluster->cfg);
+	state->network = cluster->cfg->network;
 	return ssi_console_prepare(state, error) && ssi_state_save(state, error);
 }
 
@@ -620,6 +666,7 @@ GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboole
 			return NULL;
 		/* Only in memory: the record is not written. */
 		cluster->state->console = ssi_config_console(cluster->cfg);
+		cluster->state->network = cluster->cfg->network;
 		argv = switch_argv(cluster);
 		plan_machine(cluster, plan, "switch", argv, FALSE, NULL);
 		if (cluster->cfg->initrd_memexp != NULL)

@@ -22,6 +22,7 @@ typedef enum {
 	KEY_XSTATE_FIX,
 	KEY_SECONDS,
 	KEY_NODES,		/* the node limit: 1..SSI_NODE_MAX_LIMIT */
+	KEY_NETWORK,
 } KeyType;
 
 typedef struct {
@@ -40,7 +41,9 @@ static const KeyInfo keys[] = {
 	{ "MEM", KEY_SIZE, F(mem) },
 	{ "LOCKSERVER_MEM", KEY_SIZE, F(lockserver_mem) },
 	{ "CONSOLE", KEY_CONSOLE, F(console) },
+	{ "NETWORK", KEY_NETWORK, F(network) },
 	{ "SWITCH", KEY_PROGRAM, F(switch_prog) },
+	{ "VDE_SWITCH", KEY_PROGRAM, F(vde_switch) },
 	{ "XTERM", KEY_PROGRAM, F(xterm) },
 	{ "TMUX", KEY_PROGRAM, F(tmux) },
 	{ "XSTATE_FIX", KEY_XSTATE_FIX, F(xstate_fix) },
@@ -62,7 +65,9 @@ SsiConfig *ssi_config_new(void)
 	cfg->mem = g_strdup("128M");
 	cfg->lockserver_mem = g_strdup("256M");
 	cfg->console = SSI_CONSOLE_AUTO;
+	cfg->network = SSI_NETWORK_UML_SWITCH;
 	cfg->switch_prog = g_strdup("uml_switch");
+	cfg->vde_switch = g_strdup("vde_switch");
 	cfg->xterm = g_strdup("xterm");
 	cfg->tmux = g_strdup("tmux");
 	cfg->xstate_fix = SSI_XSTATE_FIX_AUTO;
@@ -86,6 +91,7 @@ void ssi_config_free(SsiConfig *cfg)
 	g_free(cfg->mem);
 	g_free(cfg->lockserver_mem);
 	g_free(cfg->switch_prog);
+	g_free(cfg->vde_switch);
 	g_free(cfg->xterm);
 	g_free(cfg->tmux);
 	g_ptr_array_unref(cfg->warnings);
@@ -252,6 +258,7 @@ G_STATIC_ASSERT(sizeof(SsiXstateFix) == sizeof(int));
 /* The words an enum key takes, in the order of its values. */
 static const char *const consoles[] = { "auto", "xterm", "tmux" };
 static const char *const xstate_fixes[] = { "auto", "yes", "no" };
+static const char *const networks[] = { "uml_switch", "vde" };
 
 /* Store in *FIELD (an enum) the index of VALUE among the N WORDS; VALUE
  * is consumed either way. */
@@ -325,6 +332,9 @@ static gboolean set_key(SsiConfig *cfg, const KeyInfo *key, char *value,
 	case KEY_XSTATE_FIX:
 		return set_choice(field, value, xstate_fixes, G_N_ELEMENTS(xstate_fixes),
 				  "not one of auto, yes, no", why);
+	case KEY_NETWORK:
+		return set_choice(field, value, networks, G_N_ELEMENTS(networks),
+				  "not one of uml_switch, vde", why);
 	case KEY_SECONDS:
 		if (!parse_seconds(value, field)) {
 			*why = "not a number of seconds (1-9999)";
@@ -576,7 +586,12 @@ gboolean ssi_config_check_files(const SsiConfig *cfg, SsiConsoleKind console,
 	    (cfg->initrd != NULL && !check_file("INITRD", cfg->initrd, FALSE, error)) ||
 	    (cfg->initrd_memexp != NULL &&
 	     !check_file("INITRD_MEMEXP", cfg->initrd_memexp, FALSE, error)) ||
-	    !check_program("SWITCH", cfg->switch_prog, error) ||
+	    (cfg->network == SSI_NETWORK_UML_SWITCH &&
+	     !check_program("SWITCH", cfg->switch_prog, error)) ||
+	    (cfg->network == SSI_NETWORK_VDE &&
+	     (!check_program("VDE_SWITCH", cfg->vde_switch, error) ||
+	      /* The kernel's vde transport runs it, found in PATH. */
+	      !check_program("NETWORK=vde", "vde_plug", error))) ||
 	    !check_program("TMUX", cfg->tmux, error) ||
 	    (console == SSI_CONSOLE_XTERM &&
 	     !check_program("XTERM", cfg->xterm, error)) ||

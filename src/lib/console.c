@@ -314,6 +314,33 @@ guint ssi_console_reopen_windows(SsiState *state, const SsiConfig *cfg)
 	return opened;
 }
 
+char *ssi_console_network_trouble(const char *dir, const char *name)
+{
+	/* What UML's transports and our images print when a machine has no
+	 * working network interface. */
+	static const char *const signs[] = {
+		"no network interface",	/* the images: no eth0 at all */
+		"cannot configure eth0",
+		"vde_open",		/* vde: vde_plug could not connect */
+		"daemon_open",		/* uml_switch: no switch socket */
+		"returned -107",	/* the switch went away */
+		"uml_net_start_xmit: failed",
+	};
+	g_autofree char *logname = g_strconcat(name, ".log", NULL);
+	g_autofree char *path = g_build_filename(dir, logname, NULL);
+	g_autofree char *data = NULL;
+	g_auto(GStrv) lines = NULL;
+
+	if (!g_file_get_contents(path, &data, NULL, NULL))
+		return NULL;
+	lines = g_strsplit(data, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++)
+		for (guint k = 0; k < G_N_ELEMENTS(signs); k++)
+			if (strstr(lines[i], signs[k]) != NULL)
+				return g_utf8_make_valid(g_strstrip(lines[i]), -1);
+	return NULL;
+}
+
 char *ssi_console_lost_windows(const SsiState *state)
 {
 	g_autoptr(GString) names = g_string_new(NULL);

@@ -173,10 +173,26 @@ gboolean ssi_join_wait_run(SsiJoinWait *wait, guint timeout,
 			return TRUE;
 		ssi_nodeset_clear(&dead);
 		for (guint n = 0; (n = ssi_nodeset_next(&wait->nodes, n)) != 0;) {
-			if (ssi_nodeset_has(&wait->joined, n))
+			g_autofree char *name = NULL;
+			g_autofree char *trouble = NULL;
+
+			if (ssi_nodeset_has(&wait->joined, n)) {
 				ssi_nodeset_remove(&missing, n);
-			else if (!ssi_proc_alive(&wait->procs[n]))
+				continue;
+			}
+			if (!ssi_proc_alive(&wait->procs[n])) {
 				ssi_nodeset_add(&dead, n);
+				continue;
+			}
+			/* A node cut off from the network would only time out. */
+			name = ssi_node_name(n);
+			trouble = ssi_console_network_trouble(wait->dir, name);
+			if (trouble != NULL) {
+				g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+					    "%s has no network, it cannot join: its console "
+					    "says \"%s\"", name, trouble);
+				return FALSE;
+			}
 		}
 		if (ssi_nodeset_count(&dead) > 0) {
 			g_autofree char *list = ssi_nodeset_format(&dead);

@@ -128,6 +128,7 @@ static void load(SsiState *state)
 	g_autofree char *boot_id = NULL;
 	g_auto(GStrv) groups = NULL;
 	g_autofree char *console = NULL;
+	g_autofree char *network = NULL;
 
 	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
 		return;
@@ -137,6 +138,9 @@ static void load(SsiState *state)
 	console = g_key_file_get_string(kf, "cluster", "console", NULL);
 	state->console = g_strcmp0(console, "xterm") == 0 ? SSI_CONSOLE_XTERM
 							   : SSI_CONSOLE_TMUX;
+	network = g_key_file_get_string(kf, "cluster", "network", NULL);
+	state->network = g_strcmp0(network, "vde") == 0 ? SSI_NETWORK_VDE
+							: SSI_NETWORK_UML_SWITCH;
 	read_proc(kf, "cluster", "tmux_", &state->tmux);
 	groups = g_key_file_get_groups(kf, NULL);
 	for (gsize i = 0; groups[i] != NULL; i++) {
@@ -243,6 +247,8 @@ gboolean ssi_state_save(SsiState *state, GError **error)
 	g_key_file_set_string(kf, "cluster", "boot_id", state->boot_id);
 	g_key_file_set_string(kf, "cluster", "console",
 			      state->console == SSI_CONSOLE_XTERM ? "xterm" : "tmux");
+	g_key_file_set_string(kf, "cluster", "network",
+			      state->network == SSI_NETWORK_VDE ? "vde" : "uml_switch");
 	write_proc(kf, "cluster", "tmux_", &state->tmux);
 	for (guint i = 0; i < state->machines->len; i++) {
 		SsiMachine *m = g_ptr_array_index(state->machines, i);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ssi_console.h"
 #include "ssi_join.h"
 #include "ssi_nodes.h"
 #include "ssi_state.h"
@@ -86,6 +87,7 @@ static void machine_status_free(gpointer data)
 	SsiMachineStatus *ms = data;
 
 	g_free(ms->name);
+	g_free(ms->network_trouble);
 	g_free(ms);
 }
 
@@ -113,6 +115,7 @@ SsiStatus *ssi_status_read(const char *dir, GError **error)
 	status = g_new0(SsiStatus, 1);
 	status->dir = g_strdup(state->dir);
 	status->console = state->console;
+	status->network = state->network;
 	status->machines = g_ptr_array_new_with_free_func(machine_status_free);
 	read_members(state->dir, &members);
 	for (guint i = 0; i < state->machines->len; i++) {
@@ -140,6 +143,8 @@ SsiStatus *ssi_status_read(const char *dir, GError **error)
 		if (ssi_proc_alive(&m->xterm))
 			ms->window = m->xterm.pid;
 		ms->state = booted(state->dir, ms, &members);
+		if (strcmp(ms->name, "switch") != 0)
+			ms->network_trouble = ssi_console_network_trouble(state->dir, ms->name);
 	}
 	return status;
 }
