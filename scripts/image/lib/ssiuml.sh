@@ -279,9 +279,13 @@ SSI_RUN=/run/ssiuml
 
 # ssi_etcdctl ARG...: etcdctl against the lock server (needs cluster.conf),
 # with short timeouts; its client log goes to /dev/null.
+# SSI_PATIENCE (seconds, default 1) stretches the timeouts: a lock server
+# that answers slowly (a host whose cores are all busy) is not one that
+# does not answer.
 ssi_etcdctl() {
 	ETCDCTL_API=3 etcdctl --endpoints="$LOCKSERVER:$LOCKPORT" \
-		--dial-timeout=1s --command-timeout=3s "$@" 2>/dev/null
+		--dial-timeout="${SSI_PATIENCE:-1}s" \
+		--command-timeout="$((${SSI_PATIENCE:-1} + 2))s" "$@" 2>/dev/null
 }
 
 # ssi_members: print the members, sorted, on one line ("1 2 3").
@@ -295,12 +299,18 @@ ssi_members() {
 # the membership shows this very registration.  Sets SSI_LEASE_ID and
 # SSI_MEMBERS (the membership it was seen in).
 ssi_join() {
+	_j_fails=0
 	while :; do
+		# Each failure waits and allows longer (up to 5 s) for the next
+		# try, spread by node: many nodes retrying at once on a busy
+		# host would otherwise keep it too busy to answer.
+		SSI_PATIENCE=$((_j_fails < 5 ? _j_fails + 1 : 5))
 		SSI_LEASE_ID=$(ssi_etcdctl lease grant "$LEASE" | awk '$1 == "lease" { print $2 }')
 		if [ -z "$SSI_LEASE_ID" ] ||
 			! ssi_etcdctl put --lease="$SSI_LEASE_ID" "/ssiuml/nodes/$1" "$SSI_LEASE_ID" >/dev/null; then
 			ssi_say "lock server $LOCKSERVER:$LOCKPORT not answering; retrying"
-			sleep 1
+			_j_fails=$((_j_fails + 1))
+			sleep "$SSI_PATIENCE.$(($1 % 10))"
 			continue
 		fi
 		# The lease runs out if this takes too long: then start again.
