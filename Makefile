@@ -9,6 +9,7 @@
 
 VERSION = 0.1.0
 
+SHELL = /bin/bash
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 PKGLIBDIR ?= $(PREFIX)/lib/ssiuml
@@ -59,7 +60,7 @@ MANS = $(MAN1) $(MAN5) $(MAN7)
 TEST_SRCS = $(wildcard tests/*.c)
 TEST_BIN = $(B)/tests/check_ssiuml
 
-.PHONY: all images man check install uninstall clean valgrind
+.PHONY: all images man check install uninstall clean valgrind fuzz bench
 .DELETE_ON_ERROR:
 
 all: $(B)/libssiuml.a $(TOOL_BINS) $(HELPERS) images man
@@ -142,6 +143,35 @@ check: all $(TEST_BIN)
 valgrind: all $(TEST_BIN)
 	SSIUML_BUILD=$(CURDIR)/$(B) CK_FORK=no CK_RUN_SUITE=unit \
 		valgrind --leak-check=full --error-exitcode=1 $(TEST_BIN)
+
+# libFuzzer (clang) on the parsers, from the seeds in tests/fuzz/corpus;
+# what it finds goes to $(B)/fuzz/corpus-*, the tree is not written.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 60
+FUZZ_TARGETS = config nodes
+FUZZ_BINS = $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz-%)
+FUZZ_LIB = src/lib/config.c src/lib/nodes.c src/lib/error.c
+
+$(B)/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $(wildcard include/*.h) $(B)/ssi_paths.h
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -Iinclude -I$(B) $(GLIB_CFLAGS) -o $@ $< $(FUZZ_LIB) \
+		$(GLIB_LIBS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(B)/fuzz/corpus-$$t && \
+		echo "  FUZZ    $$t for $(FUZZ_TIME) s" && \
+		$(B)/fuzz/fuzz-$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			-artifact_prefix=$(B)/fuzz/crash-$$t- \
+			$(B)/fuzz/corpus-$$t tests/fuzz/corpus/$$t 2>&1 | \
+			grep -E '^stat::number_of_executed_units|^stat::peak_rss|ERROR|SUMMARY|Test unit written' ; \
+		test $${PIPESTATUS[0]} -eq 0 || exit 1; done
+
+# The benchmarks: figures side by side, on this machine (bench/bench).
+bench: all
+	bench/bench
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR) \

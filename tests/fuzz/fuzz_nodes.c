@@ -1,0 +1,64 @@
+/*
+ * libFuzzer harness: the node list parser.  The input is split at NUL
+ * bytes into arguments, as a command line would give them.  What parses
+ * must be what a strict reading of plain decimal gives.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ssi_error.h"
+#include "ssi_nodes.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The reference: digits only, no leading zero, 1..max. */
+static int strict(const char *s, unsigned max)
+{
+	unsigned long v = 0;
+
+	if (*s == '\0' || (*s == '0' && s[1] != '\0') || strlen(s) > 3)
+		return 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	return v >= 1 && v <= max ? (int)v : 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *copy = g_malloc(size + 1);
+	GPtrArray *args = g_ptr_array_new();
+	GError *error = NULL;
+	SsiNodeSet set;
+	size_t start = 0;
+	gboolean ok, want = TRUE;
+
+	memcpy(copy, data, size);
+	copy[size] = '\0';
+	for (size_t i = 0; i <= size; i++)
+		if (copy[i] == '\0') {
+			g_ptr_array_add(args, copy + start);
+			start = i + 1;
+		}
+	for (guint i = 0; i < args->len; i++)
+		want = want && strict(g_ptr_array_index(args, i), SSI_DEFAULT_MAX_NODES);
+	ok = ssi_nodeset_parse((int)args->len, (char *const *)args->pdata,
+			       SSI_DEFAULT_MAX_NODES, &set, &error);
+	if (ok != want)
+		__builtin_trap();
+	if (ok) {
+		for (guint i = 0; i < args->len; i++)
+			if (!ssi_nodeset_has(&set, (guint)strict(g_ptr_array_index(args, i),
+								 SSI_DEFAULT_MAX_NODES)))
+				__builtin_trap();
+		g_free(ssi_nodeset_format(&set));
+	} else {
+		g_error_free(error);
+	}
+	g_ptr_array_free(args, TRUE);
+	g_free(copy);
+	return 0;
+}
