@@ -21,7 +21,7 @@ typedef struct {
 	pid_t pid;		/* the kernel (uml_switch), 0 when dead */
 	gdouble uptime;		/* seconds since it started */
 	guint procs;		/* host processes in its process group */
-	guint64 memory;		/* bytes: their proportional set size */
+	guint64 memory;		/* bytes resident: see ssi_status_read() */
 	pid_t window;		/* its xterm, 0 when it has none open */
 	char *network_trouble;	/* its console's word that it has no working
 				 * network, or NULL */
@@ -38,9 +38,10 @@ typedef struct {
  * Look at the cluster recorded in state directory DIR without taking its
  * lock, changing anything or talking to any machine: /proc gives the
  * processes and their memory, the consoles' logs how far each machine
- * booted, and the lock server's log the membership.  Memory is the sum
- * of the proportional set size (RSS with each shared page divided among
- * the processes sharing it) of every process of the machine's group.
+ * booted, and the lock server's log the membership.  Memory is what is
+ * resident for the machine's process group: the anonymous and file pages
+ * of each address space once (UML's helper threads share the kernel's),
+ * and the guest's memory, a shared mapping of every one of them, once.
  */
 SsiStatus *ssi_status_read(const char *dir, GError **error);
 void ssi_status_free(SsiStatus *status);

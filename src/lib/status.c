@@ -1,4 +1,6 @@
+#include <linux/kcmp.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,24 +11,63 @@
 #include "ssi_state.h"
 #include "ssi_status.h"
 
-/* Bytes of memory PID accounts for: Pss, or VmRSS where the kernel does
- * not tell Pss. */
-static guint64 proc_memory(pid_t pid)
+typedef struct {
+	pid_t pid;		/* a process with this address space */
+	guint64 own;		/* its anonymous and file pages, bytes */
+	guint64 shmem;		/* its shared memory pages, bytes */
+} AddressSpace;
+
+static guint64 status_kb(const char *data, const char *key)
+{
+	const char *p = strstr(data, key);
+
+	if (p == NULL)
+		return 0;
+	p += strlen(key);
+	return g_ascii_strtoull(p + strspn(p, " \t"), NULL, 10) * 1024;
+}
+
+/* Whether A and B share one address space: UML's helper threads are
+ * processes made with CLONE_VM, and each shows the whole of it. */
+static gboolean same_mm(pid_t a, pid_t b)
+{
+	return syscall(SYS_kcmp, a, b, KCMP_VM, 0, 0) == 0;
+}
+
+/* Add PID's address space to SPACES unless one of them is it. */
+static void add_space(GArray *spaces, pid_t pid)
 {
 	char path[64];
 	g_autofree char *data = NULL;
-	const char *p;
+	AddressSpace as = { pid, 0, 0 };
 
-	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
-	if (g_file_get_contents(path, &data, NULL, NULL) &&
-	    (p = strstr(data, "\nPss:")) != NULL)
-		return g_ascii_strtoull(p + 5 + strspn(p + 5, " \t"), NULL, 10) * 1024;
-	g_clear_pointer(&data, g_free);
+	for (guint i = 0; i < spaces->len; i++)
+		if (same_mm(g_array_index(spaces, AddressSpace, i).pid, pid))
+			return;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (g_file_get_contents(path, &data, NULL, NULL) &&
-	    (p = strstr(data, "\nVmRSS:")) != NULL)
-		return g_ascii_strtoull(p + 7 + strspn(p + 7, " \t"), NULL, 10) * 1024;
-	return 0;
+	if (!g_file_get_contents(path, &data, NULL, NULL))
+		return;
+	as.own = status_kb(data, "\nRssAnon:") + status_kb(data, "\nRssFile:");
+	as.shmem = status_kb(data, "\nRssShmem:");
+	g_array_append_val(spaces, as);
+}
+
+/*
+ * The host memory of a machine whose processes made SPACES: each address
+ * space's own pages once, and the guest's memory (a shared mapping that
+ * the kernel and every guest process map, the kernel all of it) once.
+ */
+static guint64 spaces_memory(GArray *spaces)
+{
+	guint64 sum = 0, shmem = 0;
+
+	for (guint i = 0; i < spaces->len; i++) {
+		const AddressSpace *as = &g_array_index(spaces, AddressSpace, i);
+
+		sum += as->own;
+		shmem = MAX(shmem, as->shmem);
+	}
+	return sum + shmem;
 }
 
 static char *read_log(const char *dir, const char *name)
@@ -131,14 +172,19 @@ SsiStatus *ssi_status_read(const char *dir, GError **error)
 		}
 		ms->pid = m->proc.pid;
 		ms->uptime = seconds_since(m->proc.start);
-		for (guint k = 0; k < procs->len; k++) {
-			const SsiProcInfo *e = &g_array_index(procs, SsiProcInfo, k);
+		{
+			g_autoptr(GArray) spaces = g_array_new(FALSE, FALSE, sizeof(AddressSpace));
 
-			/* A member older than the leader is not of this group. */
-			if (e->pgrp == m->proc.pid && e->start >= m->proc.start) {
-				ms->procs++;
-				ms->memory += proc_memory(e->pid);
+			for (guint k = 0; k < procs->len; k++) {
+				const SsiProcInfo *e = &g_array_index(procs, SsiProcInfo, k);
+
+				/* A member older than the leader is not of this group. */
+				if (e->pgrp == m->proc.pid && e->start >= m->proc.start) {
+					ms->procs++;
+					add_space(spaces, e->pid);
+				}
 			}
+			ms->memory = spaces_memory(spaces);
 		}
 		if (ssi_proc_alive(&m->xterm))
 			ms->window = m->xterm.pid;
