@@ -31,11 +31,15 @@ JSON_LIBS := $(shell $(PKG_CONFIG) --libs json-glib-1.0 2>/dev/null)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
+# make check SANITIZE=1: everything built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (any finding fails), in a tree of its own.
 ifdef SANITIZE
-SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+B = build-san
+else
+B = build
 endif
 
-B = build
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSSI_VERSION='"$(VERSION)"' -Iinclude -I$(B) \
 	     $(GLIB_CFLAGS) $(WARNFLAGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
@@ -60,7 +64,7 @@ MANS = $(MAN1) $(MAN5) $(MAN7)
 TEST_SRCS = $(wildcard tests/*.c)
 TEST_BIN = $(B)/tests/check_ssiuml
 
-.PHONY: all images man check install uninstall clean valgrind fuzz bench
+.PHONY: all images man check install uninstall clean valgrind fuzz bench stress
 .DELETE_ON_ERROR:
 
 all: $(B)/libssiuml.a $(TOOL_BINS) $(HELPERS) images man
@@ -140,38 +144,22 @@ check: all $(TEST_BIN)
 		grep . && { echo "man page warnings in $$m"; exit 1; }; done; true
 	SSIUML_BUILD=$(CURDIR)/$(B) $(TEST_BIN)
 
+# The fault injection of make check, with many more trials.
+TRIALS ?= 40
+stress: all $(TEST_BIN)
+	SSIUML_BUILD=$(CURDIR)/$(B) SSIUML_TRIALS=$(TRIALS) CK_RUN_SUITE=safety \
+		CK_RUN_CASE=faults $(TEST_BIN)
+
+# The unit suites in-process and the command-line suite's tools, all
+# under valgrind's memcheck: any error or leak fails.
+VALGRIND = valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+	   --error-exitcode=99
 valgrind: all $(TEST_BIN)
-	SSIUML_BUILD=$(CURDIR)/$(B) CK_FORK=no CK_RUN_SUITE=unit \
-		valgrind --leak-check=full --error-exitcode=1 $(TEST_BIN)
-
-# libFuzzer (clang) on the parsers, from the seeds in tests/fuzz/corpus;
-# what it finds goes to $(B)/fuzz/corpus-*, the tree is not written.
-FUZZ_CC ?= clang
-FUZZ_TIME ?= 60
-FUZZ_TARGETS = config nodes
-FUZZ_BINS = $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz-%)
-FUZZ_LIB = src/lib/config.c src/lib/nodes.c src/lib/error.c
-
-$(B)/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $(wildcard include/*.h) $(B)/ssi_paths.h
-	@mkdir -p $(@D)
-	@echo "  FUZZ    $@"
-	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -Iinclude -I$(B) $(GLIB_CFLAGS) -o $@ $< $(FUZZ_LIB) \
-		$(GLIB_LIBS)
-
-fuzz: $(FUZZ_BINS)
-	$(Q)for t in $(FUZZ_TARGETS); do \
-		mkdir -p $(B)/fuzz/corpus-$$t && \
-		echo "  FUZZ    $$t for $(FUZZ_TIME) s" && \
-		$(B)/fuzz/fuzz-$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
-			-artifact_prefix=$(B)/fuzz/crash-$$t- \
-			$(B)/fuzz/corpus-$$t tests/fuzz/corpus/$$t 2>&1 | \
-			grep -E '^stat::number_of_executed_units|^stat::peak_rss|ERROR|SUMMARY|Test unit written' ; \
-		test $${PIPESTATUS[0]} -eq 0 || exit 1; done
-
-# The benchmarks: figures side by side, on this machine (bench/bench).
-bench: all
-	bench/bench
+	$(Q)for s in nodes config state proc; do \
+		SSIUML_BUILD=$(CURDIR)/$(B) CK_FORK=no CK_RUN_SUITE=$$s \
+			$(VALGRIND) $(TEST_BIN) || exit 1; done
+	SSIUML_BUILD=$(CURDIR)/$(B) CK_RUN_SUITE=cli SSIUML_TEST_WRAPPER="$(VALGRIND)" \
+		$(TEST_BIN)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR) \
@@ -200,4 +188,4 @@ uninstall:
 	-rmdir $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(DOCDIR)
 
 clean:
-	rm -rf $(B)
+	rm -rf build build-san

@@ -13,7 +13,7 @@ static void assert_untouched(void)
 	g_autofree char *dot = g_build_filename(T.home, ".ssiuml", NULL);
 
 	ck_assert_msg(access(dot, F_OK) != 0, "a usage error created %s", dot);
-	ck_assert_uint_eq(t_procs_mentioning(T.dir)->len, 0);
+	ck_assert_uint_eq(t_count_procs(T.dir), 0);
 }
 
 START_TEST(test_bad_node_usage)
@@ -25,8 +25,8 @@ START_TEST(test_bad_node_usage)
 		int rc = t_run(&out, &err, tools[t], "2", bad_args[_i], NULL);
 
 		if (strcmp(tools[t], "ssi-start") == 0) {
-			g_free(out);
-			g_free(err);
+			g_clear_pointer(&out, g_free);
+			g_clear_pointer(&err, g_free);
 			rc = t_run(&out, &err, tools[t], bad_args[_i], NULL);
 		}
 		ck_assert_msg(rc == 2, "%s '%s': exit %d, want 2", tools[t], bad_args[_i], rc);
@@ -211,8 +211,8 @@ START_TEST(test_missing_file_starts_nothing)
 	t_write_conf("ROOT=/nonexistent/root.img\n");
 	ck_assert_int_eq(t_run(&out, &err, "ssi-start", "2", NULL), 1);
 	ck_assert_str_eq(err, "ssi-start: ROOT: /nonexistent/root.img: No such file or directory\n");
-	ck_assert_uint_eq(t_procs_mentioning(T.dir)->len, 0);
-	g_free(out);
+	ck_assert_uint_eq(t_count_procs(T.dir), 0);
+	g_clear_pointer(&out, g_free);
 	ck_assert_int_eq(t_run(&out, NULL, "ssi-stop", NULL), 0);
 	ck_assert_str_eq(out, "No cluster is running.\n");
 }
@@ -228,7 +228,7 @@ START_TEST(test_config_not_executed)
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 1);
 	ck_assert_msg(strstr(err, "KERNEL: ") && strstr(err, "$(touch"), "%s", err);
 	ck_assert(access(marker, F_OK) != 0);
-	ck_assert_uint_eq(t_procs_mentioning(T.dir)->len, 0);
+	ck_assert_uint_eq(t_count_procs(T.dir), 0);
 }
 END_TEST
 

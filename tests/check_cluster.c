@@ -79,9 +79,12 @@ START_TEST(test_nodes_ping_and_root_untouched)
 	ck_assert_msg(t_wait_log("node1", "PING-OK", 20000), "node 1 cannot ping node 2");
 	t_keys("node1", "ping -c 1 -W 5 lockserver && echo LS-OK\n");
 	ck_assert_msg(t_wait_log("node1", "LS-OK", 20000), "node 1 cannot ping the lock server");
-	/* Write on the node's disk: it lands in its copy-on-write file. */
+	/* Write on every node's disk: it lands in its copy-on-write file. */
+	t_login("node2");
 	t_keys("node1", "dd if=/dev/urandom of=/written bs=1k count=512 && sync && echo WROTE\n");
+	t_keys("node2", "dd if=/dev/urandom of=/etc/written bs=1k count=512 && sync && echo WROTE\n");
 	ck_assert(t_wait_log("node1", "WROTE", 20000));
+	ck_assert(t_wait_log("node2", "WROTE", 20000));
 	t_stop();
 	t_assert_nothing_left();
 	ck_assert(g_file_get_contents(root, &data, &len, NULL));

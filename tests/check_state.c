@@ -73,7 +73,8 @@ END_TEST
 
 START_TEST(test_refuses_long_path)
 {
-	g_autofree char *deep = g_strdup_printf("%s/%s", T.dir, g_strnfill(100, 'd'));
+	g_autofree char *d100 = g_strnfill(100, 'd');
+	g_autofree char *deep = g_strdup_printf("%s/%s", T.dir, d100);
 	g_autoptr(GError) error = NULL;
 
 	ck_assert_ptr_null(ssi_state_open(deep, &error));

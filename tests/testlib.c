@@ -96,6 +96,19 @@ int t_run(char **out, char **err, const char *tool, ...)
 	va_list ap;
 	int status;
 
+	/* What an earlier run left in OUT and ERR is replaced. */
+	if (out != NULL)
+		g_clear_pointer(out, g_free);
+	if (err != NULL)
+		g_clear_pointer(err, g_free);
+	/* make valgrind runs every tool under memcheck. */
+	if (g_getenv("SSIUML_TEST_WRAPPER") != NULL) {
+		g_auto(GStrv) words = g_strsplit_set(g_getenv("SSIUML_TEST_WRAPPER"), " ", -1);
+
+		for (guint i = 0; words[i] != NULL; i++)
+			if (*words[i] != '\0')
+				g_ptr_array_add(argv, g_strdup(words[i]));
+	}
 	g_ptr_array_add(argv, t_build(rel));
 	va_start(ap, tool);
 	while ((arg = va_arg(ap, const char *)) != NULL)
@@ -104,7 +117,7 @@ int t_run(char **out, char **err, const char *tool, ...)
 	g_ptr_array_add(argv, NULL);
 	/* Output not asked for is dropped, not mixed into the report. */
 	ck_assert_msg(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
-				   G_SPAWN_STDIN_FROM_DEV_NULL |
+				   G_SPAWN_STDIN_FROM_DEV_NULL | G_SPAWN_SEARCH_PATH |
 				   (out ? 0 : G_SPAWN_STDOUT_TO_DEV_NULL) |
 				   (err ? 0 : G_SPAWN_STDERR_TO_DEV_NULL), NULL, NULL,
 				   out, err, &status, &error),
@@ -538,4 +551,11 @@ void t_login(const char *node)
 	ck_assert_msg(t_wait_log(node, prompt, 30000), "%s: no login prompt", node);
 	t_keys(node, "root\n");
 	ck_assert_msg(t_wait_log(node, "# ", 10000), "%s: no shell prompt", node);
+}
+
+guint t_count_procs(const char *path)
+{
+	g_autoptr(GArray) pids = t_procs_mentioning(path);
+
+	return pids->len;
 }

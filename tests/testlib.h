@@ -29,12 +29,15 @@ char *t_build(const char *rel);
 void t_write_conf(const char *extra);
 
 /* Run build/bin/TOOL with the NULL-terminated arguments; returns its exit
- * status and fills *OUT and *ERR when not NULL. */
+ * status and fills *OUT and *ERR when not NULL (freeing what they held). */
 int t_run(char **out, char **err, const char *tool, ...) G_GNUC_NULL_TERMINATED;
 
 /* PIDs of living processes whose environment or command line mentions
  * PATH, Xvfb excepted (the teardown ends it last). */
 GArray *t_procs_mentioning(const char *path);
+
+/* How many such processes there are. */
+guint t_count_procs(const char *path);
 
 /* Processes of this test's machine NAME (their command line says
  * umid=NAME). */
@@ -108,5 +111,6 @@ Suite *proc_suite(void);
 Suite *cli_suite(void);
 Suite *cluster_suite(void);
 Suite *tools_suite(void);
+Suite *safety_suite(void);
 
 #endif

@@ -1,0 +1,436 @@
+/*
+ * What must never happen: another user reaching the cluster's sockets, a
+ * command run through a shell, an unrelated process killed because it
+ * got a recorded PID, a half-started cluster when the state directory
+ * cannot be written.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ssi_proc.h"
+#include "testlib.h"
+
+/* In a child running as nobody: connect to (stream) or send to (datagram)
+ * the socket PATH; the child's exit status is the errno it got, 0 when it
+ * reached the socket. */
+static int errno_as_nobody(const char *path, int type)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	pid_t pid;
+	int status;
+
+	g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		int fd;
+
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(255);
+		fd = socket(AF_UNIX, type, 0);
+		if (type == SOCK_STREAM)
+			_exit(connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 ? 0 : errno);
+		_exit(sendto(fd, "x", 1, 0, (struct sockaddr *)&addr, sizeof(addr)) == 1 ? 0
+											 : errno);
+	}
+	ck_assert(waitpid(pid, &status, 0) == pid);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+START_TEST(test_sockets_private)
+{
+	g_autofree char *tmux = g_build_filename(T.state, "tmux.sock", NULL);
+	g_autofree char *sw = g_build_filename(T.state, "switch.ctl", NULL);
+	g_autofree char *mc = g_build_filename(T.state, "node1", "mconsole", NULL);
+	struct stat st;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "\n*** test_sockets_private NOT RUN: it connects as user "
+			"nobody, which needs root ***\n");
+		return;
+	}
+	t_start("1");
+	ck_assert(stat(T.state, &st) == 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	/* Let nobody walk down to the state directory: its own mode is all
+	 * that stands in the way. */
+	ck_assert(chmod(T.dir, 0755) == 0 && chmod(T.home, 0755) == 0);
+	{
+		g_autofree char *dot = g_path_get_dirname(T.state);
+
+		ck_assert(chmod(dot, 0755) == 0);
+	}
+	ck_assert(errno_as_nobody(T.home, SOCK_STREAM) != 255);	/* setuid worked */
+	ck_assert_int_eq(errno_as_nobody(tmux, SOCK_STREAM), EACCES);
+	ck_assert_int_eq(errno_as_nobody(sw, SOCK_STREAM), EACCES);
+	ck_assert_int_eq(errno_as_nobody(mc, SOCK_DGRAM), EACCES);
+	/* As its owner, the same sockets answer: the test can tell. */
+	{
+		struct sockaddr_un addr = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		g_strlcpy(addr.sun_path, tmux, sizeof(addr.sun_path));
+		ck_assert(connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0);
+		close(fd);
+	}
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* No tool can run a command line through a shell: none links the calls
+ * that do; and each machine's console runs its program directly. */
+START_TEST(test_no_shell)
+{
+	static const char *const programs[] = {
+		"bin/ssi-start", "bin/ssi-add", "bin/ssi-rm", "bin/ssi-stop",
+		"bin/ssi-ls", "bin/ssi-console", "lib/ssiuml-run",
+	};
+	static const char *const shells[] = {
+		"system", "popen", "execl", "execlp", "g_spawn_command_line_sync",
+		"g_spawn_command_line_async", "wordexp",
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(programs); i++) {
+		g_autofree char *path = t_build(programs[i]);
+		const char *argv[] = { "nm", "-u", path, NULL };
+		g_autofree char *out = NULL;
+		g_auto(GStrv) lines = NULL;
+		int status;
+
+		ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+				       &out, NULL, &status, NULL));
+		ck_assert_msg(g_spawn_check_wait_status(status, NULL), "nm -u %s failed", path);
+		ck_assert(strstr(out, "g_spawn") != NULL || strstr(out, "execv") != NULL ||
+			  strstr(out, "printf") != NULL);	/* nm did list symbols */
+		lines = g_strsplit(out, "\n", -1);
+		for (guint k = 0; lines[k]; k++) {
+			g_autofree char *sym = g_strdup(g_strstrip(lines[k]));
+			char *at = strchr(sym, '@');
+
+			if (g_str_has_prefix(sym, "U "))
+				memmove(sym, sym + 2, strlen(sym) - 1);
+			if ((at = strchr(sym, '@')) != NULL)
+				*at = '\0';
+			for (guint s = 0; s < G_N_ELEMENTS(shells); s++)
+				ck_assert_msg(strcmp(sym, shells[s]) != 0, "%s calls %s",
+					      programs[i], shells[s]);
+		}
+	}
+	/* The consoles: tmux runs each machine's program itself, no shell
+	 * in between (the pane's process is the kernel). */
+	t_start("1");
+	{
+		static const char *const names[] = { "switch", "lockserver", "node1" };
+
+		for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+			g_autofree char *path = g_strdup_printf("/proc/%d/comm",
+								t_kernel_pid(names[i]));
+			g_autofree char *comm = NULL;
+
+			ck_assert(g_file_get_contents(path, &comm, NULL, NULL));
+			g_strstrip(comm);
+			ck_assert_msg(strcmp(comm, "linux-ssi") == 0 ||
+				      strcmp(comm, "uml_switch") == 0, "%s runs as %s",
+				      names[i], comm);
+		}
+	}
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* A host reboot: the record names PIDs that unrelated processes have now.
+ * Nothing of theirs is touched, and the record is cleared. */
+START_TEST(test_reused_pids_after_reboot)
+{
+	g_autofree char *record = g_build_filename(T.state, "state", NULL);
+	g_autofree char *boot_id = ssi_boot_id();
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autofree char *data = NULL, *out = NULL, *err = NULL;
+	const char *argv[] = { "sleep", "300", NULL };
+	GPid sleepers[3];
+	const char *names[] = { "switch", "lockserver", "node1" };
+
+	for (guint i = 0; i < G_N_ELEMENTS(sleepers); i++) {
+		/* Their own process groups, as a kernel's would be. */
+		ck_assert(g_spawn_async(NULL, (char **)argv, NULL,
+					G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+					(GSpawnChildSetupFunc)(void (*)(void))setsid, NULL,
+					&sleepers[i], NULL));
+	}
+	/* The record of this boot, with those PIDs and other start times:
+	 * the processes they named are gone, the PIDs went to others. */
+	g_key_file_set_string(kf, "cluster", "boot_id", boot_id);
+	g_key_file_set_string(kf, "cluster", "console", "tmux");
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		SsiProc p;
+
+		ck_assert(ssi_proc_lookup(sleepers[i], &p));
+		g_key_file_set_string(kf, names[i], "name", names[i]);
+		g_key_file_set_int64(kf, names[i], "pid", p.pid);
+		g_key_file_set_uint64(kf, names[i], "start", p.start - 100);
+	}
+	ck_assert(g_mkdir_with_parents(T.state, 0700) == 0);
+	data = g_key_file_to_data(kf, NULL, NULL);
+	ck_assert(g_file_set_contents(record, data, -1, NULL));
+
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", NULL), 0);
+	ck_assert_msg(strstr(out, "node1       dead"), "%s", out);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", NULL), 0);
+	for (guint i = 0; i < G_N_ELEMENTS(sleepers); i++)
+		ck_assert_msg(t_alive(sleepers[i]), "ssi-stop killed an unrelated process");
+	ck_assert(!g_file_test(record, G_FILE_TEST_EXISTS));
+	g_clear_pointer(&out, g_free);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", NULL), 0);
+	ck_assert_str_eq(out, "No cluster is running.\n");
+	for (guint i = 0; i < G_N_ELEMENTS(sleepers); i++) {
+		kill(sleepers[i], SIGKILL);
+		waitpid(sleepers[i], NULL, 0);
+	}
+}
+END_TEST
+
+/* A state directory that cannot be written: a clear error, nothing
+ * started, nothing left. */
+START_TEST(test_unwritable_state_dir)
+{
+	g_autofree char *err = NULL;
+
+	if (geteuid() == 0) {
+		/* Root writes through any mode: make it a full file system
+		 * instead, a tmpfs of one page. */
+		const char *mount[] = { "mount", "-t", "tmpfs", "-o", "size=4k,mode=0700",
+					"tmpfs", T.state, NULL };
+		const char *umount[] = { "umount", "-l", T.state, NULL };
+		int status;
+
+		ck_assert(g_mkdir_with_parents(T.state, 0700) == 0);
+		ck_assert(g_spawn_sync(NULL, (char **)mount, NULL, G_SPAWN_SEARCH_PATH |
+				       G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+				       &status, NULL));
+		if (!g_spawn_check_wait_status(status, NULL)) {
+			fprintf(stderr, "\n*** test_unwritable_state_dir NOT RUN: cannot "
+				"mount a tmpfs here ***\n");
+			return;
+		}
+		/* Fill it. */
+		{
+			g_autofree char *fill = g_build_filename(T.state, "fill", NULL);
+			g_autofree char *block = g_malloc0(64 * 1024);
+
+			g_file_set_contents(fill, block, 64 * 1024, NULL);
+		}
+		ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 1);
+		ck_assert_msg(strstr(err, "No space left on device"), "%s", err);
+		ck_assert_uint_eq(t_count_procs(T.dir), 0);
+		g_spawn_sync(NULL, (char **)umount, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			     NULL, NULL, NULL, NULL);
+	} else {
+		ck_assert(g_mkdir_with_parents(T.state, 0700) == 0);
+		ck_assert(chmod(T.state, 0500) == 0);
+		ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 1);
+		ck_assert_msg(strstr(err, "Permission denied"), "%s", err);
+		ck_assert_uint_eq(t_count_procs(T.dir), 0);
+		chmod(T.state, 0700);
+	}
+}
+END_TEST
+
+/* A recorded PID from the state record: KEY of GROUP, 0 if none. */
+static int recorded(const char *group, const char *key)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autofree char *path = g_build_filename(T.state, "state", NULL);
+
+	if (!g_key_file_load_from_file(kf, path, 0, NULL))
+		return 0;
+	return (int)g_key_file_get_integer(kf, group, key, NULL);
+}
+
+/* SIGKILL every running kernel of this test's cluster, by PID. */
+static guint kill_kernels(void)
+{
+	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
+	guint n = 0;
+
+	for (guint i = 0; i < pids->len; i++) {
+		int pid = g_array_index(pids, int, i);
+		g_autofree char *path = g_strdup_printf("/proc/%d/comm", pid);
+		g_autofree char *comm = NULL;
+
+		if (g_file_get_contents(path, &comm, NULL, NULL) &&
+		    strcmp(g_strstrip(comm), "linux-ssi") == 0 && kill(pid, SIGKILL) == 0)
+			n++;
+	}
+	return n;
+}
+
+static const char *const ops[] = { "ssi-start", "ssi-add", "ssi-rm", "ssi-stop" };
+static const char *const victims[] = { "kernels", "tool", "switch", "tmux", "xterm" };
+
+/*
+ * Kill anywhere: during each command, at a random moment, SIGKILL the
+ * cluster's kernels (killall -9 linux-ssi), the command itself, the
+ * switch, the tmux server or a window.  Then ssi-stop must finish within
+ * 5 s and leave nothing, and a new start must work.  SSIUML_TRIALS sets
+ * the number of trials (make stress raises it); SSIUML_SEED the seed.
+ */
+START_TEST(test_kill_anywhere)
+{
+	const char *env = g_getenv("SSIUML_TRIALS");
+	guint trials = env ? (guint)atoi(env) : 6;
+	guint32 seed = g_getenv("SSIUML_SEED") ? (guint32)atol(g_getenv("SSIUML_SEED"))
+						: (guint32)g_get_real_time();
+	g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
+	g_autoptr(GString) failures = g_string_new(NULL);
+	guint failed = 0;
+
+	t_start_xvfb();
+	for (guint trial = 0; trial < trials; trial++) {
+		const char *op = ops[trial % G_N_ELEMENTS(ops)];
+		const char *victim = victims[g_rand_int_range(rand, 0, G_N_ELEMENTS(victims))];
+		int delay = g_rand_int_range(rand, 0, 2500);
+		g_autofree char *tool = g_strdup_printf("bin/%s", op);
+		g_autofree char *path = t_build(tool);
+		g_autofree char *what = g_strdup_printf("trial %u: %s, SIGKILL %s after %d ms",
+							trial, op, victim, delay);
+		const char *argv[] = { path, strcmp(op, "ssi-start") == 0 ? "2" : "3", NULL };
+		g_autofree char *err = NULL;
+		GPid pid;
+		int status, victim_pid = 0, rc;
+		gint64 t0;
+
+		if (strcmp(op, "ssi-stop") == 0)
+			argv[1] = NULL;
+		if (strcmp(op, "ssi-start") != 0)	/* a cluster to act on */
+			ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "3", NULL), 0);
+		ck_assert(g_spawn_async(NULL, (char **)argv, NULL,
+					G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+					G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, NULL));
+		g_usleep((gulong)delay * 1000);
+		if (strcmp(victim, "kernels") == 0)
+			kill_kernels();
+		else if (strcmp(victim, "tool") == 0)
+			victim_pid = pid;
+		else if (strcmp(victim, "switch") == 0)
+			victim_pid = recorded("switch", "pid");
+		else if (strcmp(victim, "tmux") == 0)
+			victim_pid = recorded("cluster", "tmux_pid");
+		else
+			victim_pid = recorded("node1", "xterm_pid");
+		if (victim_pid > 0)
+			kill(victim_pid, SIGKILL);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		/* Whatever that left, the stop clears it, in bounded time. */
+		t0 = g_get_monotonic_time();
+		rc = t_run(NULL, &err, "ssi-stop", NULL);
+		if (rc != 0 || g_get_monotonic_time() - t0 > 5 * G_USEC_PER_SEC) {
+			g_string_append_printf(failures, "%s: ssi-stop exit %d after %" G_GINT64_FORMAT
+					       " ms: %s\n", what, rc,
+					       (g_get_monotonic_time() - t0) / 1000, err);
+			failed++;
+		} else {
+			g_autoptr(GArray) left = NULL;
+
+			for (int i = 0; i < 50; i++) {	/* tmux clients take a moment */
+				g_clear_pointer(&left, g_array_unref);
+				left = t_procs_mentioning(T.dir);
+				if (left->len == 0)
+					break;
+				g_usleep(10000);
+			}
+			if (left->len > 0 || t_kernel_pid("node1") != 0) {
+				g_string_append_printf(failures, "%s: %u processes left\n", what,
+						       left->len);
+				failed++;
+			}
+		}
+		t_sweep(T.dir);	/* the next trial starts clean either way */
+	}
+	/* And the next start works. */
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "1", NULL), 0);
+	t_stop();
+	t_assert_nothing_left();
+	fprintf(stderr, "kill anywhere: %u trials, %u failures (seed %u)\n", trials, failed,
+		(unsigned)seed);
+	ck_assert_msg(failed == 0, "%u of %u trials failed (seed %u):\n%s", failed, trials,
+		      (unsigned)seed, failures->str);
+}
+END_TEST
+
+/* Many adds, rms and lists of random nodes at once: afterwards the record
+ * and the processes agree exactly, and no node runs twice. */
+START_TEST(test_concurrent_mix)
+{
+	g_autoptr(GRand) rand = g_rand_new_with_seed(42);
+	GPid pids[16];
+
+	t_start("2");
+	for (guint i = 0; i < G_N_ELEMENTS(pids); i++) {
+		static const char *const tools[] = { "bin/ssi-add", "bin/ssi-rm", "bin/ssi-ls" };
+		g_autofree char *path = t_build(tools[i % 3]);
+		g_autofree char *node = g_strdup_printf("%d", g_rand_int_range(rand, 1, 5));
+		const char *argv[] = { path, i % 3 == 2 ? "--json" : node, NULL };
+
+		ck_assert(g_spawn_async(NULL, (char **)argv, NULL,
+					G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+					G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pids[i], NULL));
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(pids); i++) {
+		int status;
+
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "command %u exited %d", i, WEXITSTATUS(status));
+	}
+	for (guint n = 1; n <= 4; n++) {
+		g_autofree char *name = g_strdup_printf("node%u", n);
+		g_autoptr(GArray) procs = t_procs_of(name);
+		int kernel = t_kernel_pid(name), leaders = 0, leader = 0;
+
+		for (guint i = 0; i < procs->len; i++) {
+			int pid = g_array_index(procs, int, i);
+
+			if (getpgid(pid) == pid) {
+				leaders++;
+				leader = pid;
+			}
+		}
+		ck_assert_msg(leaders <= 1, "%s runs %d times", name, leaders);
+		/* Recorded if and only if it runs, with its PID. */
+		ck_assert_msg(leaders == 0 ? kernel == 0 : kernel == leader,
+			      "%s: recorded %d, running %d", name, kernel, leader);
+	}
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+Suite *safety_suite(void)
+{
+	Suite *s = suite_create("safety");
+	TCase *tc = t_uml_tcase("safety");
+
+	tcase_add_test(tc, test_sockets_private);
+	tcase_add_test(tc, test_no_shell);
+	tcase_add_test(tc, test_reused_pids_after_reboot);
+	tcase_add_test(tc, test_unwritable_state_dir);
+	suite_add_tcase(s, tc);
+
+	tc = t_uml_tcase("faults");
+	tcase_set_timeout(tc, 900);
+	tcase_add_test(tc, test_kill_anywhere);
+	tcase_add_test(tc, test_concurrent_mix);
+	suite_add_tcase(s, tc);
+	return s;
+}
