@@ -161,6 +161,35 @@ valgrind: all $(TEST_BIN)
 	SSIUML_BUILD=$(CURDIR)/$(B) CK_RUN_SUITE=cli SSIUML_TEST_WRAPPER="$(VALGRIND)" \
 		$(TEST_BIN)
 
+# libFuzzer (clang) on the parsers, from the seeds in tests/fuzz/corpus;
+# what it finds goes to $(B)/fuzz/corpus-*, the tree is not written.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 60
+FUZZ_TARGETS = config nodes
+FUZZ_BINS = $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz-%)
+FUZZ_LIB = src/lib/config.c src/lib/nodes.c src/lib/error.c
+
+$(B)/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $(wildcard include/*.h) $(B)/ssi_paths.h
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -Iinclude -I$(B) $(GLIB_CFLAGS) -o $@ $< $(FUZZ_LIB) \
+		$(GLIB_LIBS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(B)/fuzz/corpus-$$t && \
+		echo "  FUZZ    $$t for $(FUZZ_TIME) s" && \
+		$(B)/fuzz/fuzz-$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			-artifact_prefix=$(B)/fuzz/crash-$$t- \
+			$(B)/fuzz/corpus-$$t tests/fuzz/corpus/$$t 2>&1 | \
+			grep -E '^stat::number_of_executed_units|^stat::peak_rss|ERROR|SUMMARY|Test unit written' ; \
+		test $${PIPESTATUS[0]} -eq 0 || exit 1; done
+
+# The benchmarks: figures side by side, on this machine (bench/bench).
+bench: all
+	bench/bench
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
