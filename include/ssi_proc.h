@@ -30,6 +30,12 @@ typedef struct {
 /* Every living process (zombies left out), in one pass over /proc. */
 GArray *ssi_proc_list(void);
 
+/* The living processes that descend from PROC (it included) and are of
+ * its process group, found through /proc/PID/task/TID/children: cheap
+ * whatever else runs on the host, but blind to members whose parent died
+ * (ssi_proc_group() finds those). */
+GArray *ssi_proc_family(const SsiProc *proc);
+
 /* PIDs of the living members of process group PGID started no earlier
  * than SINCE (start ticks), so that a group whose leader's PID was reused
  * is not confused with a new one. */

@@ -100,6 +100,54 @@ GArray *ssi_proc_list(void)
 	return all;
 }
 
+GArray *ssi_proc_family(const SsiProc *proc)
+{
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(SsiProcInfo));
+	g_autoptr(GArray) todo = g_array_new(FALSE, FALSE, sizeof(pid_t));
+
+	if (!ssi_proc_alive(proc))
+		return out;
+	g_array_append_val(todo, proc->pid);
+	for (guint i = 0; i < todo->len && i < 100000; i++) {
+		pid_t pid = g_array_index(todo, pid_t, i);
+		char path[64];
+		g_autoptr(GDir) tasks = NULL;
+		const char *tid;
+		StatFields st;
+
+		if (!read_stat(pid, &st) || st.state == 'Z' || st.state == 'X' ||
+		    st.pgrp != proc->pid || st.start < proc->start)
+			continue;
+		{
+			SsiProcInfo info = { pid, st.pgrp, st.start };
+
+			g_array_append_val(out, info);
+		}
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+		tasks = g_dir_open(path, 0, NULL);
+		while (tasks != NULL && (tid = g_dir_read_name(tasks)) != NULL) {
+			g_autofree char *file = g_strdup_printf("%s/%s/children", path, tid);
+			g_autofree char *data = NULL;
+			char *p, *end;
+
+			if (!g_file_get_contents(file, &data, NULL, NULL))
+				continue;
+			for (p = data;; p = end) {
+				long child = strtol(p, &end, 10);
+
+				if (end == p)
+					break;
+				if (child > 0) {
+					pid_t c = (pid_t)child;
+
+					g_array_append_val(todo, c);
+				}
+			}
+		}
+	}
+	return out;
+}
+
 GArray *ssi_proc_group(pid_t pgid, guint64 since)
 {
 	GArray *pids = g_array_new(FALSE, FALSE, sizeof(pid_t));

@@ -147,7 +147,6 @@ static gdouble seconds_since(guint64 start_ticks)
 SsiStatus *ssi_status_read(const char *dir, GError **error)
 {
 	g_autoptr(SsiState) state = ssi_state_peek(dir, error);
-	g_autoptr(GArray) procs = ssi_proc_list();
 	SsiStatus *status;
 	SsiNodeSet members;
 
@@ -174,16 +173,11 @@ SsiStatus *ssi_status_read(const char *dir, GError **error)
 		ms->uptime = seconds_since(m->proc.start);
 		{
 			g_autoptr(GArray) spaces = g_array_new(FALSE, FALSE, sizeof(AddressSpace));
+			g_autoptr(GArray) family = ssi_proc_family(&m->proc);
 
-			for (guint k = 0; k < procs->len; k++) {
-				const SsiProcInfo *e = &g_array_index(procs, SsiProcInfo, k);
-
-				/* A member older than the leader is not of this group. */
-				if (e->pgrp == m->proc.pid && e->start >= m->proc.start) {
-					ms->procs++;
-					add_space(spaces, e->pid);
-				}
-			}
+			for (guint k = 0; k < family->len; k++)
+				add_space(spaces, g_array_index(family, SsiProcInfo, k).pid);
+			ms->procs = family->len;
 			ms->memory = spaces_memory(spaces);
 		}
 		if (ssi_proc_alive(&m->xterm))
