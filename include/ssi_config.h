@@ -83,12 +83,13 @@ gboolean ssi_config_use_xstate_fix(const SsiConfig *cfg);
 /*
  * Check that every file a start or an add needs is there and usable:
  * KERNEL runnable, ROOT and CIDEV readable, the initrds when set, the
- * switch program, tmux, and xterm when CONSOLE (the consoles to be
- * opened) is SSI_CONSOLE_XTERM.  The error (SSI_ERROR_MISSING) names the
- * key and the path.
+ * programs of NETWORK (SWITCH, or VDE_SWITCH and vde_plug), tmux, and
+ * xterm when CONSOLE (the consoles to be opened) is SSI_CONSOLE_XTERM.
+ * An add passes the running cluster's console and network.  The error
+ * (SSI_ERROR_MISSING) names the key and the path.
  */
 gboolean ssi_config_check_files(const SsiConfig *cfg, SsiConsoleKind console,
-				GError **error);
+				SsiNetworkKind network, GError **error);
 
 /* Program NAME resolved through PATH unless it holds a slash; NULL if
  * there is no such executable. */

@@ -208,13 +208,13 @@ START_TEST(test_check_files_names_key)
 	cfg->kernel = g_strdup("/bin/sh");
 	g_free(cfg->root);
 	cfg->root = g_strdup("/nonexistent/root.img");
-	ck_assert(!ssi_config_check_files(cfg, SSI_CONSOLE_TMUX, &error));
+	ck_assert(!ssi_config_check_files(cfg, SSI_CONSOLE_TMUX, SSI_NETWORK_UML_SWITCH, &error));
 	ck_assert_str_eq(error->message, "ROOT: /nonexistent/root.img: No such file or directory");
 
 	g_clear_error(&error);
 	g_free(cfg->kernel);
 	cfg->kernel = g_strdup("/etc/passwd");
-	ck_assert(!ssi_config_check_files(cfg, SSI_CONSOLE_TMUX, &error));
+	ck_assert(!ssi_config_check_files(cfg, SSI_CONSOLE_TMUX, SSI_NETWORK_UML_SWITCH, &error));
 	ck_assert_str_eq(error->message, "KERNEL: /etc/passwd: not executable");
 }
 END_TEST

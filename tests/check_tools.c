@@ -413,6 +413,11 @@ START_TEST(test_vde_network)
 
 	t_write_conf("NETWORK=vde\n");
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "2", NULL), 0);
+	/* An add wires nodes as the running cluster is wired, whatever the
+	 * configuration says now: a missing uml_switch does not matter. */
+	t_write_conf("NETWORK=uml_switch\nSWITCH=/nonexistent/uml_switch\n");
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-add", "-n", "3", NULL), 0);
+	t_write_conf("NETWORK=vde\n");
 	ck_assert(g_file_test(sock, G_FILE_TEST_EXISTS));
 	doc = ls_json(&parser);
 	ck_assert_str_eq(json_object_get_string_member(doc, "network"), "vde");

@@ -553,7 +553,8 @@ static gboolean can_start(const SsiCluster *cluster, GError **error)
 			    *list ? "nodes up: " : "only the lock server is up", list);
 		return FALSE;
 	}
-	return ssi_config_check_files(cluster->cfg, ssi_config_console(cluster->cfg), error);
+	return ssi_config_check_files(cluster->cfg, ssi_config_console(cluster->cfg),
+				      cluster->cfg->network, error);
 }
 
 gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
@@ -616,7 +617,8 @@ static gboolean add_todo(const SsiCluster *cluster, const SsiNodeSet *nodes,
 	if (ssi_nodeset_count(todo) == 0 && !*lockserver)
 		return TRUE;
 	/* New consoles are shown the way the cluster's others are. */
-	if (!ssi_config_check_files(cluster->cfg, cluster->state->console, error)) {
+	if (!ssi_config_check_files(cluster->cfg, cluster->state->console,
+				    cluster->state->network, error)) {
 		*lockserver = FALSE;
 		return FALSE;
 	}

@@ -576,7 +576,7 @@ static gboolean check_program(const char *key, const char *name, GError **error)
 }
 
 gboolean ssi_config_check_files(const SsiConfig *cfg, SsiConsoleKind console,
-				GError **error)
+				SsiNetworkKind network, GError **error)
 {
 	g_autofree char *run = g_build_filename(ssi_libexec_dir(), "ssiuml-run", NULL);
 
@@ -586,9 +586,9 @@ gboolean ssi_config_check_files(const SsiConfig *cfg, SsiConsoleKind console,
 	    (cfg->initrd != NULL && !check_file("INITRD", cfg->initrd, FALSE, error)) ||
 	    (cfg->initrd_memexp != NULL &&
 	     !check_file("INITRD_MEMEXP", cfg->initrd_memexp, FALSE, error)) ||
-	    (cfg->network == SSI_NETWORK_UML_SWITCH &&
+	    (network == SSI_NETWORK_UML_SWITCH &&
 	     !check_program("SWITCH", cfg->switch_prog, error)) ||
-	    (cfg->network == SSI_NETWORK_VDE &&
+	    (network == SSI_NETWORK_VDE &&
 	     (!check_program("VDE_SWITCH", cfg->vde_switch, error) ||
 	      /* The kernel's vde transport runs it, found in PATH. */
 	      !check_program("NETWORK=vde", "vde_plug", error))) ||
