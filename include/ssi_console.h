@@ -64,10 +64,8 @@ char *ssi_console_last_line(const char *dir, const char *name);
 /* The line of NAME's console (in state directory DIR) that tells its
  * network interface is missing or not connected, or NULL. */
 char *ssi_console_network_trouble(const char *dir, const char *name);
-
-/* With xterm consoles: open a window again for each running machine
- * that has none; returns how many were started. */
-guint ssi_console_reopen_windows(SsiState *state, const SsiConfig *cfg);
+/* The same, in console output LOG already read. */
+char *ssi_console_network_trouble_in(const char *log);
 
 /* With xterm consoles: which running machines have no window, and the
  * last thing an xterm said (from DIR/windows.log), or NULL when every

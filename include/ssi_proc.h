@@ -27,9 +27,6 @@ typedef struct {
 	guint64 start;
 } SsiProcInfo;
 
-/* Every living process (zombies left out), in one pass over /proc. */
-GArray *ssi_proc_list(void);
-
 /* The living processes that descend from PROC (it included) and are of
  * its process group, found through /proc/PID/task/TID/children: cheap
  * whatever else runs on the host, but blind to members whose parent died

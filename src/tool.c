@@ -71,23 +71,10 @@ SsiCluster *tool_cluster(SsiConfig *cfg)
 	return cluster;
 }
 
-void tool_check_windows(SsiCluster *cluster)
+void tool_check_windows(const SsiCluster *cluster)
 {
 	g_autofree char *lost = ssi_console_lost_windows(cluster->state);
-	g_autoptr(GError) error = NULL;
 
-	if (lost == NULL)
-		return;
-	/* An xterm that could not reach the display at once gets a second
-	 * chance; one that fails again is told about. */
-	g_clear_pointer(&lost, g_free);
-	g_usleep(100 * 1000);
-	if (ssi_console_reopen_windows(cluster->state, cluster->cfg) > 0) {
-		g_usleep(200 * 1000);
-		if (!ssi_state_save(cluster->state, &error))
-			tool_warn("warning: %s", error->message);
-	}
-	lost = ssi_console_lost_windows(cluster->state);
 	if (lost != NULL)
 		tool_warn("warning: %s", lost);
 }

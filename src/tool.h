@@ -43,9 +43,8 @@ SsiCluster *tool_cluster_peek(SsiConfig *cfg);
  * exit status; the same checks fail the same way. */
 int tool_dry_run(SsiCluster *cluster, const SsiNodeSet *nodes, gboolean start);
 
-/* Open once more the windows that did not open, then warn about running
- * machines that still have none. */
-void tool_check_windows(SsiCluster *cluster);
+/* Warn about running machines whose console window did not open. */
+void tool_check_windows(const SsiCluster *cluster);
 
 /* Options beyond -c, -h and --version, for the tools that take them. */
 enum {

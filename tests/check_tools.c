@@ -153,13 +153,6 @@ START_TEST(test_ls_running_cluster)
 }
 END_TEST
 
-/* A word of a dry run's line, unquoted: the command after the last "--"
- * of the tmux line is what the pane runs. */
-static char **dry_run_lines(const char *out)
-{
-	return g_strsplit(out, "\n", -1);
-}
-
 START_TEST(test_dry_run)
 {
 	g_autofree char *out = NULL, *err = NULL;
@@ -172,7 +165,7 @@ START_TEST(test_dry_run)
 
 	ck_assert_int_eq(t_run(&out, &err, "ssi-start", "--dry-run", "2", NULL), 0);
 	ck_assert_str_eq(err, "");
-	lines = dry_run_lines(out);
+	lines = g_strsplit(out, "\n", -1);
 	ck_assert_uint_eq(g_strv_length(lines), 5);	/* 4 lines and "" */
 	ck_assert_msg(strstr(lines[0], " new-session ") && strstr(lines[0], "-s switch") &&
 		      strstr(lines[1], "-s lockserver") && strstr(lines[2], "-s node1") &&
@@ -271,7 +264,11 @@ START_TEST(test_console_attach_headless)
 	/* Not a terminal: says how to attach from one. */
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-console", "node1", NULL), 1);
 	ck_assert_msg(strstr(err, "not a terminal") && strstr(err, "attach -t node1"), "%s", err);
-	g_clear_pointer(&err, g_free);
+	/* The lock server and the switch by name ("lock-server" too). */
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-console", "lock-server", NULL), 1);
+	ck_assert_msg(strstr(err, "attach -t lockserver"), "%s", err);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-console", "-a", "switch", NULL), 1);
+	ck_assert_msg(strstr(err, "attach -t switch"), "%s", err);
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-console", "7", NULL), 1);
 	ck_assert_str_eq(err, "ssi-console: node7 is not running\n");
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-console", "bogus", NULL), 2);

@@ -84,8 +84,6 @@ static gboolean is_our_file(const char *name)
 	return FALSE;
 }
 
-/* Clear every file of a cluster from the state directory; only names
- * ssiuml makes are touched, and the lock stays. */
 /* vde_switch's socket directory (a socket for uml_switch): its control
  * socket and the ports' sockets, nothing else. */
 static void remove_switch_dir(const char *path)
@@ -106,6 +104,8 @@ static void remove_switch_dir(const char *path)
 	rmdir(path);
 }
 
+/* Clear every file of a cluster from the state directory; only names
+ * ssiuml makes are touched, and the lock stays. */
 static void clear_files(SsiState *state)
 {
 	g_autoptr(GDir) dir = g_dir_open(state->dir, 0, NULL);
@@ -201,16 +201,16 @@ SsiCluster *ssi_cluster_open(SsiConfig *cfg, const char *dir, GError **error)
 
 SsiCluster *ssi_cluster_peek(SsiConfig *cfg, const char *dir, GError **error)
 {
-	g_autoptr(SsiCluster) cluster = g_new0(SsiCluster, 1);
-	g_autofree char *def = NULL;
+	g_autofree char *def = dir == NULL ? ssi_state_default_dir() : NULL;
+	SsiState *state = ssi_state_peek(dir != NULL ? dir : def, error);
+	SsiCluster *cluster;
 
-	cluster->cfg = cfg;
-	if (dir == NULL)
-		dir = def = ssi_state_default_dir();
-	cluster->state = ssi_state_peek(dir, error);
-	if (cluster->state == NULL)
+	if (state == NULL)
 		return NULL;
-	return g_steal_pointer(&cluster);
+	cluster = g_new0(SsiCluster, 1);
+	cluster->cfg = cfg;
+	cluster->state = state;
+	return cluster;
 }
 
 void ssi_cluster_close(SsiCluster *cluster)
@@ -400,6 +400,22 @@ static char *preload_path(void)
 
 enum { NO_LOCKSERVER, LOCKSERVER_FIRST, LOCKSERVER_LAST };
 
+/* The machines to boot, in order: NODES, and the lock server (0) first,
+ * last or not at all (WITH). */
+static GArray *boot_order(int with, const SsiNodeSet *nodes)
+{
+	GArray *which = g_array_new(FALSE, FALSE, sizeof(guint));
+	const guint lockserver = 0;
+
+	if (with == LOCKSERVER_FIRST)
+		g_array_append_val(which, lockserver);
+	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
+		g_array_append_val(which, n);
+	if (with == LOCKSERVER_LAST)
+		g_array_append_val(which, lockserver);
+	return which;
+}
+
 /* Boot NODES and the lock server (first, last, or not at all: WITH), all
  * at once, then wait for them.  Errors are gathered into one message. */
 static gboolean boot_machines(SsiCluster *cluster, int with,
@@ -409,18 +425,11 @@ static gboolean boot_machines(SsiCluster *cluster, int with,
 	g_autoptr(GPtrArray) failed = g_ptr_array_new();
 	g_autoptr(GString) why = g_string_new(NULL);
 	g_autofree char *preload = preload_path();
-	g_autoptr(GArray) which = g_array_new(FALSE, FALSE, sizeof(guint));
-	const guint lockserver = 0;
+	g_autoptr(GArray) which = boot_order(with, nodes);
 	int fd = open_notify(cluster->state, error);
 
 	if (fd < 0)
 		return FALSE;
-	if (with == LOCKSERVER_FIRST)
-		g_array_append_val(which, lockserver);
-	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
-		g_array_append_val(which, n);
-	if (with == LOCKSERVER_LAST)
-		g_array_append_val(which, lockserver);
 	for (guint i = 0; i < which->len; i++) {
 		g_autoptr(GError) local = NULL;
 		SsiMachine *m;
@@ -513,6 +522,13 @@ static gboolean start_switch(SsiCluster *cluster, GError **error)
 	return TRUE;
 }
 
+/* A new cluster's consoles and network: what the configuration asks. */
+static void take_kinds(SsiCluster *cluster)
+{
+	cluster->state->console = ssi_config_console(cluster->cfg);
+	cluster->state->network = cluster->cfg->network;
+}
+
 static gboolean prepare_dir(SsiCluster *cluster, GError **error)
 {
 	SsiState *state = cluster->state;
@@ -534,8 +550,7 @@ static gboolean prepare_dir(SsiCluster *cluster, GError **error)
 			    g_strerror(errno));
 		return FALSE;
 	}
-	state->console = ssi_config_console(cluster->cfg);
-	state->network = cluster->cfg->network;
+	take_kinds(cluster);
 	return ssi_console_prepare(state, error) && ssi_state_save(state, error);
 }
 
@@ -655,10 +670,9 @@ GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboole
 	g_autoptr(GPtrArray) plan = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)g_ptr_array_unref);
 	g_autofree char *preload = preload_path();
-	g_autoptr(GArray) which = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GArray) which = NULL;
 	SsiNodeSet todo = *nodes;
-	gboolean lockserver = FALSE;
-	const guint ls = 0;
+	int with = NO_LOCKSERVER;
 
 	ssi_nodeset_clear(skipped);
 	if (start) {
@@ -667,19 +681,20 @@ GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboole
 		if (!can_start(cluster, error))
 			return NULL;
 		/* Only in memory: the record is not written. */
-		cluster->state->console = ssi_config_console(cluster->cfg);
-		cluster->state->network = cluster->cfg->network;
+		take_kinds(cluster);
 		argv = switch_argv(cluster);
 		plan_machine(cluster, plan, "switch", argv, FALSE, NULL);
 		if (cluster->cfg->initrd_memexp != NULL)
-			g_array_append_val(which, ls);
-	} else if (!add_todo(cluster, nodes, &todo, skipped, &lockserver, error)) {
-		return NULL;
+			with = LOCKSERVER_FIRST;
+	} else {
+		gboolean lockserver;
+
+		if (!add_todo(cluster, nodes, &todo, skipped, &lockserver, error))
+			return NULL;
+		if (lockserver)
+			with = LOCKSERVER_LAST;
 	}
-	for (guint n = 0; (n = ssi_nodeset_next(&todo, n)) != 0;)
-		g_array_append_val(which, n);
-	if (lockserver)
-		g_array_append_val(which, ls);
+	which = boot_order(with, &todo);
 	for (guint i = 0; i < which->len; i++) {
 		guint node = g_array_index(which, guint, i);
 		g_autoptr(GPtrArray) argv = ssi_cluster_kernel_argv(cluster, node);

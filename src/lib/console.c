@@ -24,16 +24,28 @@ static char **child_env(void)
 	return env;
 }
 
-static GPtrArray *tmux_argv(const SsiState *state, const SsiConfig *cfg)
+/* tmux on the server of the cluster in state directory DIR. */
+static GPtrArray *tmux_argv(const char *dir, const SsiConfig *cfg)
 {
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	char *found = ssi_find_program(cfg->tmux);
 
 	g_ptr_array_add(argv, found != NULL ? found : g_strdup(cfg->tmux));
 	g_ptr_array_add(argv, g_strdup("-S"));
-	g_ptr_array_add(argv, ssi_state_path(state, "tmux.sock"));
+	g_ptr_array_add(argv, g_build_filename(dir, "tmux.sock", NULL));
 	g_ptr_array_add(argv, g_strdup("-f"));
-	g_ptr_array_add(argv, ssi_state_path(state, "tmux.conf"));
+	g_ptr_array_add(argv, g_build_filename(dir, "tmux.conf", NULL));
+	return argv;
+}
+
+/* tmux attaching a terminal to NAME's console. */
+static GPtrArray *attach_argv(const char *dir, const SsiConfig *cfg, const char *name)
+{
+	GPtrArray *argv = tmux_argv(dir, cfg);
+
+	g_ptr_array_add(argv, g_strdup("attach-session"));
+	g_ptr_array_add(argv, g_strdup("-t"));
+	g_ptr_array_add(argv, g_strconcat("=", name, NULL));
 	return argv;
 }
 
@@ -105,7 +117,7 @@ GPtrArray *ssi_console_window_command(const SsiState *state, const SsiConfig *cf
 				      const char *name)
 {
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) attach = tmux_argv(state, cfg);
+	g_autoptr(GPtrArray) attach = attach_argv(state->dir, cfg, name);
 	g_autofree char *title = ssi_console_title(name);
 	char *xterm = ssi_find_program(cfg->xterm);
 
@@ -119,9 +131,6 @@ GPtrArray *ssi_console_window_command(const SsiState *state, const SsiConfig *cf
 	g_ptr_array_add(argv, g_strdup("-e"));
 	for (guint i = 0; i < attach->len; i++)
 		g_ptr_array_add(argv, g_strdup(g_ptr_array_index(attach, i)));
-	g_ptr_array_add(argv, g_strdup("attach-session"));
-	g_ptr_array_add(argv, g_strdup("-t"));
-	g_ptr_array_add(argv, g_strconcat("=", name, NULL));
 	return argv;
 }
 
@@ -163,7 +172,7 @@ GPtrArray *ssi_console_command(const SsiState *state, const SsiConfig *cfg,
 			       const char *name, char *const *argv,
 			       gboolean logged, const char *preload)
 {
-	GPtrArray *cmd = tmux_argv(state, cfg);
+	GPtrArray *cmd = tmux_argv(state->dir, cfg);
 
 	g_ptr_array_add(cmd, g_strdup("new-session"));
 	g_ptr_array_add(cmd, g_strdup("-d"));
@@ -255,18 +264,14 @@ char *ssi_console_attach_command(const char *dir, const SsiConfig *cfg, const ch
 gboolean ssi_console_attach(const char *dir, const SsiConfig *cfg, const char *name,
 			    GError **error)
 {
-	g_autofree char *found = ssi_find_program(cfg->tmux);
-	g_autofree char *sock = g_build_filename(dir, "tmux.sock", NULL);
-	g_autofree char *target = g_strconcat("=", name, NULL);
-	const char *argv[] = {
-		found != NULL ? found : cfg->tmux, "-S", sock, "attach-session", "-t", target, NULL,
-	};
+	g_autoptr(GPtrArray) argv = attach_argv(dir, cfg, name);
 	g_auto(GStrv) env = child_env();
 	g_autoptr(GError) local = NULL;
 	int status;
 
-	if (!g_spawn_sync(NULL, (char **)argv, env, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL,
-			  NULL, NULL, &status, &local)) {
+	g_ptr_array_add(argv, NULL);
+	if (!g_spawn_sync(NULL, (char **)argv->pdata, env, G_SPAWN_CHILD_INHERITS_STDIN, NULL,
+			  NULL, NULL, NULL, &status, &local)) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "tmux: %s", local->message);
 		return FALSE;
 	}
@@ -298,23 +303,7 @@ char *ssi_console_last_line(const char *dir, const char *name)
 	return NULL;
 }
 
-guint ssi_console_reopen_windows(SsiState *state, const SsiConfig *cfg)
-{
-	guint opened = 0;
-
-	if (state->console != SSI_CONSOLE_XTERM)
-		return 0;
-	for (guint i = 0; i < state->machines->len; i++) {
-		SsiMachine *m = g_ptr_array_index(state->machines, i);
-
-		if (ssi_proc_alive(&m->proc) && !ssi_proc_alive(&m->xterm) &&
-		    ssi_console_open_window(state, cfg, m, NULL))
-			opened++;
-	}
-	return opened;
-}
-
-char *ssi_console_network_trouble(const char *dir, const char *name)
+char *ssi_console_network_trouble_in(const char *log)
 {
 	/* What UML's transports and our images print when a machine has no
 	 * working network interface. */
@@ -326,19 +315,24 @@ char *ssi_console_network_trouble(const char *dir, const char *name)
 		"returned -107",	/* the switch went away */
 		"uml_net_start_xmit: failed",
 	};
-	g_autofree char *logname = g_strconcat(name, ".log", NULL);
-	g_autofree char *path = g_build_filename(dir, logname, NULL);
-	g_autofree char *data = NULL;
-	g_auto(GStrv) lines = NULL;
+	g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
 
-	if (!g_file_get_contents(path, &data, NULL, NULL))
-		return NULL;
-	lines = g_strsplit(data, "\n", -1);
 	for (guint i = 0; lines[i] != NULL; i++)
 		for (guint k = 0; k < G_N_ELEMENTS(signs); k++)
 			if (strstr(lines[i], signs[k]) != NULL)
 				return g_utf8_make_valid(g_strstrip(lines[i]), -1);
 	return NULL;
+}
+
+char *ssi_console_network_trouble(const char *dir, const char *name)
+{
+	g_autofree char *logname = g_strconcat(name, ".log", NULL);
+	g_autofree char *path = g_build_filename(dir, logname, NULL);
+	g_autofree char *data = NULL;
+
+	if (!g_file_get_contents(path, &data, NULL, NULL))
+		return NULL;
+	return ssi_console_network_trouble_in(data);
 }
 
 char *ssi_console_lost_windows(const SsiState *state)
@@ -379,7 +373,7 @@ void ssi_console_close_window(SsiMachine *m)
 guint ssi_console_stop_server(SsiState *state, const SsiConfig *cfg,
 			      gint timeout_ms)
 {
-	g_autoptr(GPtrArray) cmd = tmux_argv(state, cfg);
+	g_autoptr(GPtrArray) cmd = tmux_argv(state->dir, cfg);
 	g_autofree char *out = NULL;
 	g_autofree char *sock = ssi_state_path(state, "tmux.sock");
 	g_autoptr(GArray) procs = g_array_new(FALSE, FALSE, sizeof(SsiProc));

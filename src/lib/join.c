@@ -10,6 +10,7 @@
 #include "ssi_join.h"
 
 #define POLL_US 50000
+#define TROUBLE_POLLS 10	/* look for network trouble every 10th poll */
 #define TAG "ssiuml lock server: node "
 
 struct SsiJoinWait {
@@ -160,7 +161,7 @@ gboolean ssi_join_wait_run(SsiJoinWait *wait, guint timeout,
 	gint64 deadline = g_get_monotonic_time() + (gint64)timeout * G_USEC_PER_SEC;
 	guint total = ssi_nodeset_count(&wait->nodes), told = G_MAXUINT;
 
-	for (;;) {
+	for (guint polls = 0;; polls++) {
 		SsiNodeSet missing = wait->nodes, dead;
 		guint joined;
 
@@ -184,7 +185,10 @@ gboolean ssi_join_wait_run(SsiJoinWait *wait, guint timeout,
 				ssi_nodeset_add(&dead, n);
 				continue;
 			}
-			/* A node cut off from the network would only time out. */
+			/* A node cut off from the network would only time out.
+			 * Its whole console is read for that: twice a second. */
+			if (polls % TROUBLE_POLLS != 0)
+				continue;
 			name = ssi_node_name(n);
 			trouble = ssi_console_network_trouble(wait->dir, name);
 			if (trouble != NULL) {

@@ -76,7 +76,8 @@ char *ssi_boot_id(void)
 	return g_strstrip(data);
 }
 
-GArray *ssi_proc_list(void)
+/* Every living process (zombies left out), in one pass over /proc. */
+static GArray *proc_list(void)
 {
 	GArray *all = g_array_new(FALSE, FALSE, sizeof(SsiProcInfo));
 	DIR *dir = opendir("/proc");
@@ -155,7 +156,7 @@ GArray *ssi_proc_group(pid_t pgid, guint64 since)
 
 	if (pgid <= 1)
 		return pids;
-	all = ssi_proc_list();
+	all = proc_list();
 	for (guint i = 0; i < all->len; i++) {
 		const SsiProcInfo *p = &g_array_index(all, SsiProcInfo, i);
 

@@ -1,8 +1,8 @@
 #include <linux/kcmp.h>
 #include <stdio.h>
-#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ssi_console.h"
@@ -104,18 +104,15 @@ static void read_members(const char *dir, SsiNodeSet *members)
 	}
 }
 
-/* How far a running machine got, as its console tells. */
-static SsiRunState booted(const char *dir, const SsiMachineStatus *ms,
+/* How far a running machine got, as its console LOG (or NULL) tells. */
+static SsiRunState booted(const char *log, const SsiMachineStatus *ms,
 			  const SsiNodeSet *members)
 {
-	g_autofree char *log = NULL;
-
 	if (strcmp(ms->name, "switch") == 0)
 		return SSI_RUN_UP;
 	/* The lock server's word, the one ssi-start --wait goes by. */
 	if (ms->node != 0 && ssi_nodeset_has(members, ms->node))
 		return SSI_RUN_JOINED;
-	log = read_log(dir, ms->name);
 	if (log == NULL)
 		return SSI_RUN_BOOTING;
 	if (strstr(log, " login: ") || strstr(log, "etcd ready"))
@@ -161,6 +158,7 @@ SsiStatus *ssi_status_read(const char *dir, GError **error)
 	for (guint i = 0; i < state->machines->len; i++) {
 		SsiMachine *m = g_ptr_array_index(state->machines, i);
 		SsiMachineStatus *ms = g_new0(SsiMachineStatus, 1);
+		g_autofree char *log = NULL;
 
 		ms->name = g_strdup(m->name);
 		ms->node = ssi_node_number(m->name);
@@ -182,9 +180,11 @@ SsiStatus *ssi_status_read(const char *dir, GError **error)
 		}
 		if (ssi_proc_alive(&m->xterm))
 			ms->window = m->xterm.pid;
-		ms->state = booted(state->dir, ms, &members);
 		if (strcmp(ms->name, "switch") != 0)
-			ms->network_trouble = ssi_console_network_trouble(state->dir, ms->name);
+			log = read_log(state->dir, ms->name);
+		ms->state = booted(log, ms, &members);
+		if (log != NULL)
+			ms->network_trouble = ssi_console_network_trouble_in(log);
 	}
 	return status;
 }
