@@ -30,10 +30,10 @@ START_TEST(test_start_boots_to_login)
 	/* Headless: it says how to attach to each console. */
 	ck_assert_msg(strstr(out, "attach -t node1") && strstr(out, "attach -t lockserver") &&
 		      strstr(out, "attach -t switch"), "%s", out);
-	ck_assert(t_wait_log("node1", "node1 login:", BOOT_MS));
-	ck_assert(t_wait_log("node2", "node2 login:", BOOT_MS));
-	ck_assert(t_wait_log("node2", "192.168.50.2", 1000));
-	ck_assert(t_wait_log("lockserver", "192.168.50.101", BOOT_MS));
+	t_assert_log("node1", "node1 login:", BOOT_MS);
+	t_assert_log("node2", "node2 login:", BOOT_MS);
+	t_assert_log("node2", "192.168.50.2", 1000);
+	t_assert_log("lockserver", "192.168.50.101", BOOT_MS);
 	ck_assert(g_file_get_contents(lslog, &log, NULL, NULL));
 	ck_assert_msg(strstr(log, "login:") == NULL, "the lock server gives a login prompt");
 	/* Every kernel process is called linux-ssi: 2 nodes + lock server,
@@ -83,8 +83,8 @@ START_TEST(test_nodes_ping_and_root_untouched)
 	t_login("node2");
 	t_keys("node1", "dd if=/dev/urandom of=/written bs=1k count=512 && sync && echo WROTE\n");
 	t_keys("node2", "dd if=/dev/urandom of=/etc/written bs=1k count=512 && sync && echo WROTE\n");
-	ck_assert(t_wait_log("node1", "WROTE", 20000));
-	ck_assert(t_wait_log("node2", "WROTE", 20000));
+	t_assert_log("node1", "WROTE", 20000);
+	t_assert_log("node2", "WROTE", 20000);
 	t_stop();
 	t_assert_nothing_left();
 	ck_assert(g_file_get_contents(root, &data, &len, NULL));
@@ -102,7 +102,7 @@ START_TEST(test_rm_crashes_one_node)
 	n1 = t_kernel_pid("node1");
 	n2 = t_kernel_pid("node2");
 	n3 = t_kernel_pid("node3");
-	ck_assert(t_wait_log("node2", "node2 login:", BOOT_MS));
+	t_assert_log("node2", "node2 login:", BOOT_MS);
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-rm", "2", NULL), 0);
 	ck_assert_str_eq(err, "");
 	/* Every process of node 2's kernel is gone at once... */
@@ -138,11 +138,11 @@ START_TEST(test_add_boots_and_skips)
 	ck_assert_int_eq(t_kernel_pid("node1"), n1);
 	ck_assert(t_alive(t_kernel_pid("node3")));
 	ck_assert(t_alive(t_kernel_pid("node5")));
-	ck_assert(t_wait_log("node5", "node5 login:", BOOT_MS));
+	t_assert_log("node5", "node5 login:", BOOT_MS);
 	/* A crashed node comes back. */
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-rm", "3", NULL), 0);
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-add", "3", NULL), 0);
-	ck_assert(t_wait_log("node3", "node3 login:", BOOT_MS));
+	t_assert_log("node3", "node3 login:", BOOT_MS);
 	t_stop();
 	t_assert_nothing_left();
 }
@@ -204,7 +204,7 @@ START_TEST(test_killall_then_stop)
 	g_autofree char *out = NULL, *err = NULL;
 
 	t_start("3");
-	ck_assert(t_wait_log("node1", "login:", BOOT_MS));
+	t_assert_log("node1", "login:", BOOT_MS);
 	ck_assert_uint_ge(kill_all_kernels(), 4);
 	/* The consoles' relays may be clearing the cluster themselves: then
 	 * ssi-stop finds nothing; either way it succeeds and leaves nothing. */
@@ -215,7 +215,7 @@ START_TEST(test_killall_then_stop)
 	t_assert_nothing_left();
 	/* And the next cluster starts. */
 	t_start("1");
-	ck_assert(t_wait_log("node1", "login:", BOOT_MS));
+	t_assert_log("node1", "login:", BOOT_MS);
 	t_stop();
 	t_assert_nothing_left();
 }
@@ -341,7 +341,7 @@ START_TEST(test_xterm_consoles)
 		ck_abort_msg("%s\n%s", err, report);
 	}
 	t_assert_windows(titles, G_N_ELEMENTS(titles));
-	ck_assert(t_wait_log("node1", "node1 login:", BOOT_MS));
+	t_assert_log("node1", "node1 login:", BOOT_MS);
 	/* A crashed node's window closes; the others stay. */
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-rm", "1", NULL), 0);
 	{
@@ -370,7 +370,7 @@ START_TEST(test_window_that_cannot_open)
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 0);
 	ck_assert_msg(strstr(err, "no console window for switch, lockserver, node1: ") &&
 		      strstr(err, "open display"), "%s", err);
-	ck_assert(t_wait_log("node1", "node1 login:", BOOT_MS));
+	t_assert_log("node1", "node1 login:", BOOT_MS);
 	t_stop();
 	t_assert_nothing_left();
 }
@@ -426,16 +426,16 @@ START_TEST(test_wait_members_rm_add)
 		ck_assert_msg(t_wait_log("lockserver", joined, 0), "%s: not in the log yet", joined);
 	}
 	/* Every node's console comes to show the whole membership. */
-	ck_assert(t_wait_log("node1", "(members: 1 2 3)", JOIN_MS));
-	ck_assert(t_wait_log("node2", "(members: 1 2 3)", JOIN_MS));
-	ck_assert(t_wait_log("node3", "(members: 1 2 3)", JOIN_MS));
+	t_assert_log("node1", "(members: 1 2 3)", JOIN_MS);
+	t_assert_log("node2", "(members: 1 2 3)", JOIN_MS);
+	t_assert_log("node3", "(members: 1 2 3)", JOIN_MS);
 	/* Each joined before booting on: the ramdisk's line comes first. */
 	{
 		g_autofree char *path = g_build_filename(T.state, "node2.log", NULL);
 		g_autofree char *log = NULL;
 		const char *joined, *up;
 
-		ck_assert(t_wait_log("node2", "ssiuml: node 2 up", BOOT_MS));
+		t_assert_log("node2", "ssiuml: node 2 up", BOOT_MS);
 		ck_assert(g_file_get_contents(path, &log, NULL, NULL));
 		joined = strstr(log, "cluster: node 2 joined");
 		up = strstr(log, "ssiuml: node 2 up");
@@ -449,11 +449,11 @@ START_TEST(test_wait_members_rm_add)
 	/* The membership on demand, and the names of the machines. */
 	t_login("node2");
 	t_keys("node2", "cluster; ping -c 1 lockserver; ping -c 1 node3\n");
-	ck_assert(t_wait_log("node2", "cluster ssiuml: members 1 2 3", 10000));
-	ck_assert(t_wait_log("node2", "this is node 2, a member", 10000));
+	t_assert_log("node2", "cluster ssiuml: members 1 2 3", 10000);
+	t_assert_log("node2", "this is node 2, a member", 10000);
 	/* /etc/hosts names the lock server and the other nodes. */
-	ck_assert(t_wait_log("node2", "bytes from 192.168.50.101", 10000));
-	ck_assert(t_wait_log("node2", "bytes from 192.168.50.3", 10000));
+	t_assert_log("node2", "bytes from 192.168.50.101", 10000);
+	t_assert_log("node2", "bytes from 192.168.50.3", 10000);
 
 	/* A crash: nothing is sent to nodes 1 and 3, their consoles tell. */
 	from = t_log_size("node1");
@@ -506,14 +506,14 @@ START_TEST(test_clean_leave_and_cidev)
 	ck_assert_msg(g_spawn_check_wait_status(status, NULL), "mkimages --cidev: %s", err);
 	t_write_conf(extra);
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "2", NULL), 0);
-	ck_assert(t_wait_log("node1", "cluster other, lock server 192.168.50.101:2379", 0));
-	ck_assert(t_wait_log("lockserver", "etcd ready: cluster other", 0));
-	ck_assert(t_wait_log("node1", "(members: 1 2)", JOIN_MS));
+	t_assert_log("node1", "cluster other, lock server 192.168.50.101:2379", 0);
+	t_assert_log("lockserver", "etcd ready: cluster other", 0);
+	t_assert_log("node1", "(members: 1 2)", JOIN_MS);
 	/* ctrl-alt-del stops node 2 alone, cleanly (once it is up: in its
 	 * ramdisk, there is nothing yet to stop cleanly). */
-	ck_assert(t_wait_log("node2", "node2 login:", BOOT_MS));
+	t_assert_log("node2", "node2 login:", BOOT_MS);
 	ck_assert(ssi_mconsole_command(sock, "cad", 1000, NULL, &error));
-	ck_assert(t_wait_log("node1", "cluster: node 2 left (members: 1)", JOIN_MS));
+	t_assert_log("node1", "cluster: node 2 left (members: 1)", JOIN_MS);
 	ck_assert(!t_wait_log("node1", "crashed", 0));
 	if (!t_wait_log("lockserver", "node 2 left (members: 1)", JOIN_MS)) {
 		g_autofree char *lines = t_log_lines("lockserver", "lock server:");
@@ -597,10 +597,10 @@ START_TEST(test_node_waits_for_lockserver)
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "3", NULL), 0);
 	ck_assert_msg(strstr(err, "node 3 is already up") &&
 		      strstr(err, "the lock server was not running: booted it again"), "%s", err);
-	ck_assert(t_wait_log("node3", "cluster: node 3 joined", JOIN_MS));
-	ck_assert(t_wait_log("lockserver", "node 1 joined", JOIN_MS));
-	ck_assert(t_wait_log("lockserver", "node 2 joined", JOIN_MS));
-	ck_assert(t_wait_log("node3", "(members: 1 2 3)", JOIN_MS));
+	t_assert_log("node3", "cluster: node 3 joined", JOIN_MS);
+	t_assert_log("lockserver", "node 1 joined", JOIN_MS);
+	t_assert_log("lockserver", "node 2 joined", JOIN_MS);
+	t_assert_log("node3", "(members: 1 2 3)", JOIN_MS);
 	t_stop();
 	t_assert_nothing_left();
 }

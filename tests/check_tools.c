@@ -254,7 +254,7 @@ START_TEST(test_console_attach_headless)
 	int node1;
 
 	t_start("1");
-	ck_assert(t_wait_log("node1", "node1 login:", BOOT_MS));
+	t_assert_log("node1", "node1 login:", BOOT_MS);
 	node1 = t_kernel_pid("node1");
 	ck_assert_int_eq(console_on_terminal("1", &shown), 0);
 	ck_assert_msg(strstr(shown, "node1 login:") && strstr(shown, "[detached"), "%s", shown);
@@ -369,7 +369,7 @@ START_TEST(test_guest_dies_with_kernel)
 	int kernel;
 
 	t_start("1");
-	ck_assert(t_wait_log("node1", "node1 login:", BOOT_MS));
+	t_assert_log("node1", "node1 login:", BOOT_MS);
 	kernel = t_kernel_pid("node1");
 	procs = t_procs_of("node1");
 	for (guint i = 0; i < procs->len; i++) {
@@ -425,7 +425,7 @@ START_TEST(test_vde_network)
 	ck_assert_msg(t_wait_log("node1", "PING-OK", 20000), "node 1 cannot ping node 2");
 	/* A crash is seen across the VDE switch as across uml_switch. */
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-rm", "2", NULL), 0);
-	ck_assert(t_wait_log("node1", "cluster: node 2 left, crashed (members: 1)", 20000));
+	t_assert_log("node1", "cluster: node 2 left, crashed (members: 1)", 20000);
 	t_stop();
 	/* vde_switch's directory of sockets went with it. */
 	ck_assert(!g_file_test(ctl, G_FILE_TEST_EXISTS));

@@ -251,6 +251,25 @@ char *t_log_lines(const char *name, const char *needle)
 	return g_string_free(out, FALSE);
 }
 
+char *t_log_tail(const char *name, guint lines)
+{
+	g_autofree char *file = g_strdup_printf("%s/%s.log", T.state, name);
+	g_autofree char *data = NULL;
+	gsize len = 0, start;
+	guint seen = 0;
+
+	if (!g_file_get_contents(file, &data, &len, NULL))
+		return g_strdup_printf("(no %s)", file);
+	for (gsize i = 0; i < len; i++)
+		if (data[i] != '\n' && g_ascii_iscntrl(data[i]))
+			data[i] = '?';
+	start = len;
+	while (start > 0 && seen <= lines && len - start < 4000)
+		if (data[--start] == '\n')
+			seen++;
+	return g_strdup(data + start);
+}
+
 gboolean t_wait_log_from(const char *name, const char *text, gsize from, int timeout_ms)
 {
 	g_autofree char *file = g_strdup_printf("%s/%s.log", T.state, name);

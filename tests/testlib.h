@@ -58,6 +58,21 @@ gsize t_log_size(const char *name);
 /* The lines of STATE/NAME.log holding NEEDLE (at most about 2000 bytes),
  * for failure messages. */
 char *t_log_lines(const char *name, const char *needle);
+
+/* The last LINES lines of STATE/NAME.log, control characters shown as
+ * '?', for failure messages. */
+char *t_log_tail(const char *name, guint lines);
+
+/* Fail unless STATE/NAME.log holds TEXT within TIMEOUT_MS, showing the
+ * end of that console when it does not. */
+#define t_assert_log(name, text, timeout_ms)                                          \
+	do {                                                                          \
+		if (!t_wait_log((name), (text), (timeout_ms))) {                        \
+			g_autofree char *tail_ = t_log_tail((name), 25);                \
+			ck_abort_msg("%s: no \"%s\" after %d ms; its console ends:\n%s", \
+				     (name), (text), (timeout_ms), tail_);              \
+		}                                                                     \
+	} while (0)
 guint t_log_count(const char *name, const char *text);
 
 /* Type TEXT (tmux send-keys syntax, one argument) on NAME's console. */
