@@ -474,6 +474,33 @@ START_TEST(test_wait_members_rm_add)
 }
 END_TEST
 
+/* A crash the moment --wait returns, before the nodes' own monitors run
+ * (the ramdisks joined; the root filesystems are still coming up): the
+ * survivors still tell the whole story, in order, not a part of it. */
+START_TEST(test_crash_right_after_wait)
+{
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "3", NULL), 0);
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-rm", "2", NULL), 0);
+	for (guint n = 1; n <= 3; n += 2) {
+		g_autofree char *name = g_strdup_printf("node%u", n);
+		g_autofree char *path = g_strdup_printf("%s/%s.log", T.state, name);
+		g_autofree char *log = NULL;
+		const char *all, *left;
+
+		t_assert_log(name, "cluster: node 2 left, crashed (members: 1 3)", JOIN_MS);
+		ck_assert(g_file_get_contents(path, &log, NULL, NULL));
+		all = strstr(log, "(members: 1 2 3)");
+		left = strstr(log, "cluster: node 2 left");
+		ck_assert_msg(all != NULL && all < left, "%s never showed members 1 2 3", name);
+	}
+	/* Nothing else left: the survivors kept their own membership. */
+	ck_assert_uint_eq(t_log_count("node1", "lost its membership"), 0);
+	ck_assert_uint_eq(t_log_count("node3", "lost its membership"), 0);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
 /* A node that stops cleanly leaves; CIDEV says what the cluster is. */
 START_TEST(test_clean_leave_and_cidev)
 {
@@ -629,6 +656,7 @@ Suite *cluster_suite(void)
 
 	tc = t_uml_tcase("membership");
 	tcase_add_test(tc, test_wait_members_rm_add);
+	tcase_add_test(tc, test_crash_right_after_wait);
 	tcase_add_test(tc, test_clean_leave_and_cidev);
 	tcase_add_test(tc, test_poweroff_stops_cluster);
 	tcase_add_test(tc, test_node_waits_for_lockserver);

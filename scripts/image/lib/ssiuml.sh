@@ -296,8 +296,11 @@ ssi_members() {
 
 # ssi_join N: register node N under a new lease, retrying (and saying so,
 # once a second at most) until the lock server answers; then wait until
-# the membership shows this very registration.  Sets SSI_LEASE_ID and
-# SSI_MEMBERS (the membership it was seen in).
+# the membership shows this very registration.  The lease is kept alive
+# from the moment it is granted: each etcdctl takes most of a second in a
+# busy guest, longer than a short lease would wait for the keep-alive.
+# Sets SSI_LEASE_ID, SSI_KA_PID (its keep-alive), SSI_MEMBERS (the
+# membership it was seen in) and SSI_REV (the revision of that view).
 ssi_join() {
 	_j_fails=0
 	while :; do
@@ -305,27 +308,32 @@ ssi_join() {
 		# try, spread by node: many nodes retrying at once on a busy
 		# host would otherwise keep it too busy to answer.
 		SSI_PATIENCE=$((_j_fails < 5 ? _j_fails + 1 : 5))
+		SSI_KA_PID=
 		SSI_LEASE_ID=$(ssi_etcdctl lease grant "$LEASE" | awk '$1 == "lease" { print $2 }')
+		[ -z "$SSI_LEASE_ID" ] || ssi_keepalive "$SSI_LEASE_ID"
 		if [ -z "$SSI_LEASE_ID" ] ||
 			! ssi_etcdctl put --lease="$SSI_LEASE_ID" "/ssiuml/nodes/$1" "$SSI_LEASE_ID" >/dev/null; then
+			[ -z "$SSI_KA_PID" ] || kill "$SSI_KA_PID" 2>/dev/null
 			ssi_say "lock server $LOCKSERVER:$LOCKPORT not answering; retrying"
 			_j_fails=$((_j_fails + 1))
 			sleep "$SSI_PATIENCE.$(($1 % 10))"
 			continue
 		fi
-		# The lease runs out if this takes too long: then start again.
 		_j_try=0
 		while [ "$_j_try" -lt 5 ]; do
-			SSI_MEMBERS=$(ssi_members)
-			case " $SSI_MEMBERS " in
-			*" $1 "*)
-				[ "$(ssi_etcdctl get --print-value-only "/ssiuml/nodes/$1")" != "$SSI_LEASE_ID" ] ||
-					return 0
-				;;
-			esac
+			_j_snap=$(ssi_etcdctl get --prefix /ssiuml/nodes/ -w fields)
+			_j_pairs=$(echo "$_j_snap" | _ssi_pairs)
+			if echo "$_j_pairs" | grep -qx "$1 $SSI_LEASE_ID"; then
+				SSI_REV=$(echo "$_j_snap" | _ssi_revision)
+				SSI_MEMBERS=$(echo "$_j_pairs" | awk '{ print $1 }' | sort -n |
+					tr '\n' ' ' | sed 's/ $//')
+				return 0
+			fi
 			_j_try=$((_j_try + 1))
 			sleep 0.2
 		done
+		# Not seen: the lease ran out meanwhile.  Start again.
+		kill "$SSI_KA_PID" 2>/dev/null
 	done
 }
 
@@ -343,9 +351,35 @@ ssi_keepalive() {
 	SSI_KA_PID=$!
 }
 
+# ssi_keepalive_of PID ID: PID is a running keep-alive of lease ID (the
+# ramdisk's, or a previous agent's, which a new agent takes on as it is:
+# starting another first would leave the lease without keep-alives for
+# as long as etcdctl takes to start).
+ssi_keepalive_of() {
+	[ -n "$1" ] && ssi_running "$1" || return 1
+	case "$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)" in
+	*" lease keep-alive $2 ") return 0 ;;
+	esac
+	return 1
+}
+
 # ssi_lease_alive ID: the lock server still knows lease ID.
 ssi_lease_alive() {
 	ssi_etcdctl lease timetolive "$1" | grep -q 'granted with TTL'
+}
+
+# _ssi_pairs: "N VALUE" for each member in an "etcdctl get -w fields"
+# output on stdin.
+_ssi_pairs() {
+	awk -F'"' '
+		$2 == "Key" { n = ($4 ~ "^/ssiuml/nodes/[0-9]+$") ? substr($4, 15) : "" }
+		$2 == "Value" && n != "" { print n, $4; n = "" }'
+}
+
+# _ssi_revision: the store's revision in an "etcdctl get -w fields"
+# output on stdin.
+_ssi_revision() {
+	awk '$1 == "\"Revision\"" { print $3; exit }'
 }
 
 # _ssi_set_add SET N / _ssi_set_del SET N: print SET with / without N.
@@ -356,29 +390,38 @@ _ssi_set_del() {
 	printf '%s\n' $1 | awk -v n="$2" '$1 != n' | tr '\n' ' ' | sed 's/ $//'
 }
 
-# ssi_monitor SELF [history]: report joins and departures on the console
-# as they happen, from a snapshot of the membership and a watch from just
-# after it; with "history", from the lock server's first revision instead
-# (every join since it started is reported, even one before the monitor
-# ran).  SELF is this node's number (0 on the lock server).  Calls the
-# caller's functions on_self_lost (our own key went away) and
-# on_shutdown N (node N asked for a cluster shutdown), and on_members
-# after every change.  Returns when the watch ends.
+# ssi_monitor SELF [history | REV]: report joins and departures on the
+# console as they happen, from a snapshot of the membership and a watch
+# from just after it.  With REV, the snapshot is the membership as it was
+# at revision REV (as the ramdisk saw it when it joined): every change
+# since is reported, even one before the monitor ran.  With "history",
+# from the lock server's first revision.  SELF is this node's number (0 on
+# the lock server).  Calls the caller's functions on_self_lost (our own
+# key went away) and on_shutdown N (node N asked for a cluster shutdown),
+# and on_members after every change.  Returns when the watch ends.
 ssi_monitor() {
 	_m_self=$1
-	if [ "${2:-}" = history ]; then
-		_m_snap=
-		_m_rev=0
-	else
-		_m_snap=$(ssi_etcdctl get --prefix /ssiuml/ -w fields) || return 1
-		_m_rev=$(echo "$_m_snap" | awk '$1 == "\"Revision\"" { print $3; exit }')
-		[ -n "$_m_rev" ] || return 1
-	fi
+	_m_snap=
+	_m_rev=0
+	case ${2:-} in
+	history) ;;
+	*)
+		# A revision the lock server no longer has (compacted): now.
+		[ -z "${2:-}" ] ||
+			_m_snap=$(ssi_etcdctl get --prefix --rev="$2" /ssiuml/ -w fields) ||
+			_m_snap=
+		if [ -n "$_m_snap" ]; then
+			_m_rev=$2
+		else
+			_m_snap=$(ssi_etcdctl get --prefix /ssiuml/ -w fields) || return 1
+			_m_rev=$(echo "$_m_snap" | _ssi_revision)
+			[ -n "$_m_rev" ] || return 1
+		fi
+		;;
+	esac
 	MEMBERS=
 	# "N VALUE" for each member
-	_m_pairs=$(echo "$_m_snap" | awk -F'"' '
-		$2 == "Key" { n = ($4 ~ "^/ssiuml/nodes/[0-9]+$") ? substr($4, 15) : "" }
-		$2 == "Value" && n != "" { print n, $4; n = "" }')
+	_m_pairs=$(echo "$_m_snap" | _ssi_pairs)
 	while read -r _m_n _m_val; do
 		[ -n "$_m_n" ] || continue
 		MEMBERS=$(_ssi_set_add "$MEMBERS" "$_m_n")
