@@ -474,6 +474,39 @@ START_TEST(test_wait_members_rm_add)
 }
 END_TEST
 
+/* A node frozen longer than its lease (a host that stalled it; here the
+ * mconsole's "stop", then "go") has lost its membership when it wakes:
+ * the others saw it crash, and it joins again by itself. */
+START_TEST(test_frozen_node_rejoins)
+{
+	g_autofree char *sock = g_build_filename(T.state, "node2", "mconsole", NULL);
+	g_autofree char *out = NULL;
+	g_autoptr(GError) error = NULL;
+	gsize from1, from2;
+
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "2", NULL), 0);
+	t_assert_log("node2", "node2 login:", BOOT_MS);
+	from1 = t_log_size("node1");
+	from2 = t_log_size("node2");
+	ck_assert_msg(ssi_mconsole_command(sock, "stop", 2000, NULL, &error), "%s",
+		      error ? error->message : "");
+	ck_assert_msg(t_wait_log_from("node1", "cluster: node 2 left, crashed (members: 1)",
+				      from1, JOIN_MS), "node 1 did not see node 2 go");
+	ck_assert_msg(ssi_mconsole_command(sock, "go", 2000, NULL, &error), "%s",
+		      error ? error->message : "");
+	ck_assert_msg(t_wait_log_from("node2", "node 2 lost its membership; joining again",
+				      from2, JOIN_MS), "node 2 did not notice");
+	ck_assert_msg(t_wait_log_from("node2", "cluster: node 2 joined (members: 1 2)",
+				      from2, JOIN_MS), "node 2 did not join again");
+	ck_assert_msg(t_wait_log_from("node1", "cluster: node 2 joined (members: 1 2)",
+				      from1, JOIN_MS), "node 1 did not see node 2 back");
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", NULL), 0);
+	ck_assert_msg(strstr(out, "(2 nodes, 2 joined)"), "%s", out);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
 /* A crash the moment --wait returns, before the nodes' own monitors run
  * (the ramdisks joined; the root filesystems are still coming up): the
  * survivors still tell the whole story, in order, not a part of it. */
@@ -657,6 +690,7 @@ Suite *cluster_suite(void)
 	tc = t_uml_tcase("membership");
 	tcase_add_test(tc, test_wait_members_rm_add);
 	tcase_add_test(tc, test_crash_right_after_wait);
+	tcase_add_test(tc, test_frozen_node_rejoins);
 	tcase_add_test(tc, test_clean_leave_and_cidev);
 	tcase_add_test(tc, test_poweroff_stops_cluster);
 	tcase_add_test(tc, test_node_waits_for_lockserver);
