@@ -91,6 +91,11 @@ gboolean ssi_config_use_xstate_fix(const SsiConfig *cfg);
 gboolean ssi_config_check_files(const SsiConfig *cfg, SsiConsoleKind console,
 				SsiNetworkKind network, GError **error);
 
+/* The configuration's words for a CONSOLE and a NETWORK: "xterm",
+ * "tmux", "uml_switch", "vde" (the state record keeps them too). */
+const char *ssi_console_word(SsiConsoleKind console);
+const char *ssi_network_word(SsiNetworkKind network);
+
 /* Program NAME resolved through PATH unless it holds a slash; NULL if
  * there is no such executable. */
 char *ssi_find_program(const char *name);

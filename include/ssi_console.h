@@ -57,6 +57,10 @@ char *ssi_console_attach_command(const char *dir, const SsiConfig *cfg, const ch
 gboolean ssi_console_attach(const char *dir, const SsiConfig *cfg, const char *name,
 			    GError **error);
 
+/* All that the console of NAME (in state directory DIR) printed, as its
+ * log holds it, or NULL. */
+char *ssi_console_log(const char *dir, const char *name);
+
 /* The last line the console of NAME printed (for error messages), from
  * state directory DIR, or NULL. */
 char *ssi_console_last_line(const char *dir, const char *name);

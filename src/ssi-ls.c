@@ -140,14 +140,12 @@ static void print_json(const SsiStatus *status, const SsiConfig *cfg)
 	json_builder_add_boolean_value(b, running);
 	json_builder_set_member_name(b, "console");
 	if (running)
-		json_builder_add_string_value(b, status->console == SSI_CONSOLE_XTERM
-					      ? "xterm" : "tmux");
+		json_builder_add_string_value(b, ssi_console_word(status->console));
 	else
 		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "network");
 	if (running)
-		json_builder_add_string_value(b, status->network == SSI_NETWORK_VDE
-					      ? "vde" : "uml_switch");
+		json_builder_add_string_value(b, ssi_network_word(status->network));
 	else
 		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "machines");

@@ -148,64 +148,13 @@ START_TEST(test_add_boots_and_skips)
 }
 END_TEST
 
-/* Process group of PID, 0 if it is gone. */
-static int pgid_of(int pid)
-{
-	g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
-	g_autofree char *data = NULL;
-	const char *p;
-	int pgid = 0;
-
-	if (!g_file_get_contents(path, &data, NULL, NULL) ||
-	    (p = strrchr(data, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %d", &pgid) != 1)
-		return 0;
-	return pgid;
-}
-
-/* killall -9 linux-ssi, restricted to this test's cluster: every process
- * named linux-ssi in the process group of one of its kernels.  Like
- * killall, it returns once they are dead. */
-static guint kill_all_kernels(void)
-{
-	static const char *const kernels[] = {
-		"lockserver", "node1", "node2", "node3", "node4", "node5",
-	};
-	g_autoptr(GArray) groups = g_array_new(FALSE, FALSE, sizeof(int));
-	g_autoptr(GArray) killed = g_array_new(FALSE, FALSE, sizeof(int));
-	g_autoptr(GDir) dir = g_dir_open("/proc", 0, NULL);
-	const char *name;
-
-	for (guint i = 0; i < G_N_ELEMENTS(kernels); i++) {
-		int pid = t_kernel_pid(kernels[i]);
-
-		if (pid > 0)
-			g_array_append_val(groups, pid);
-	}
-	while (dir && (name = g_dir_read_name(dir)) != NULL) {
-		int pid = atoi(name), pgid = pid > 0 ? pgid_of(pid) : 0;
-		g_autofree char *path = g_strdup_printf("/proc/%d/comm", pid);
-		g_autofree char *comm = NULL;
-
-		for (guint i = 0; pgid > 0 && i < groups->len; i++)
-			if (pgid == g_array_index(groups, int, i) &&
-			    g_file_get_contents(path, &comm, NULL, NULL) &&
-			    strcmp(comm, "linux-ssi\n") == 0 && kill(pid, SIGKILL) == 0)
-				g_array_append_val(killed, pid);
-	}
-	for (guint i = 0; i < killed->len; i++)
-		for (int t = 0; t < 200 && t_alive(g_array_index(killed, int, i)); t++)
-			g_usleep(10000);
-	return killed->len;
-}
-
 START_TEST(test_killall_then_stop)
 {
 	g_autofree char *out = NULL, *err = NULL;
 
 	t_start("3");
 	t_assert_log("node1", "login:", BOOT_MS);
-	ck_assert_uint_ge(kill_all_kernels(), 4);
+	ck_assert_uint_ge(t_kill_kernels(), 4);
 	/* The consoles' relays may be clearing the cluster themselves: then
 	 * ssi-stop finds nothing; either way it succeeds and leaves nothing. */
 	ck_assert_int_eq(t_run(&out, &err, "ssi-stop", NULL), 0);
@@ -229,7 +178,7 @@ START_TEST(test_killall_clears_by_itself)
 	g_autofree char *record = g_build_filename(T.state, "state", NULL);
 
 	t_start("2");
-	ck_assert_uint_ge(kill_all_kernels(), 3);
+	ck_assert_uint_ge(t_kill_kernels(), 3);
 	for (int i = 0; i < 100 && g_file_test(record, G_FILE_TEST_EXISTS); i++)
 		g_usleep(50000);
 	ck_assert_msg(!g_file_test(record, G_FILE_TEST_EXISTS), "the record is still there");
@@ -244,7 +193,7 @@ START_TEST(test_killall_then_start)
 	g_autofree char *err = NULL;
 
 	t_start("2");
-	ck_assert_uint_ge(kill_all_kernels(), 3);
+	ck_assert_uint_ge(t_kill_kernels(), 3);
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 0);
 	ck_assert_msg(g_str_equal(err, "") || strstr(err, "cleared the remains"), "%s", err);
 	ck_assert(t_alive(t_kernel_pid("node1")));
@@ -431,7 +380,7 @@ START_TEST(test_wait_members_rm_add)
 	t_assert_log("node3", "(members: 1 2 3)", JOIN_MS);
 	/* Each joined before booting on: the ramdisk's line comes first. */
 	{
-		g_autofree char *path = g_build_filename(T.state, "node2.log", NULL);
+		g_autofree char *path = t_log_path("node2");
 		g_autofree char *log = NULL;
 		const char *joined, *up;
 
@@ -516,7 +465,7 @@ START_TEST(test_crash_right_after_wait)
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-rm", "2", NULL), 0);
 	for (guint n = 1; n <= 3; n += 2) {
 		g_autofree char *name = g_strdup_printf("node%u", n);
-		g_autofree char *path = g_strdup_printf("%s/%s.log", T.state, name);
+		g_autofree char *path = t_log_path(name);
 		g_autofree char *log = NULL;
 		const char *all, *left;
 

@@ -257,24 +257,6 @@ static int recorded(const char *group, const char *key)
 	return (int)g_key_file_get_integer(kf, group, key, NULL);
 }
 
-/* SIGKILL every running kernel of this test's cluster, by PID. */
-static guint kill_kernels(void)
-{
-	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
-	guint n = 0;
-
-	for (guint i = 0; i < pids->len; i++) {
-		int pid = g_array_index(pids, int, i);
-		g_autofree char *path = g_strdup_printf("/proc/%d/comm", pid);
-		g_autofree char *comm = NULL;
-
-		if (g_file_get_contents(path, &comm, NULL, NULL) &&
-		    strcmp(g_strstrip(comm), "linux-ssi") == 0 && kill(pid, SIGKILL) == 0)
-			n++;
-	}
-	return n;
-}
-
 static const char *const ops[] = { "ssi-start", "ssi-add", "ssi-rm", "ssi-stop" };
 static const char *const victims[] = { "kernels", "tool", "switch", "tmux", "xterm" };
 
@@ -319,7 +301,7 @@ START_TEST(test_kill_anywhere)
 					G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, NULL));
 		g_usleep((gulong)delay * 1000);
 		if (strcmp(victim, "kernels") == 0)
-			kill_kernels();
+			t_kill_kernels();
 		else if (strcmp(victim, "tool") == 0)
 			victim_pid = pid;
 		else if (strcmp(victim, "switch") == 0)

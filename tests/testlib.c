@@ -206,6 +206,11 @@ void t_sweep(const char *path)
 	}
 }
 
+char *t_log_path(const char *name)
+{
+	return g_strdup_printf("%s/%s.log", T.state, name);
+}
+
 gboolean t_wait_log(const char *name, const char *text, int timeout_ms)
 {
 	return t_wait_log_from(name, text, 0, timeout_ms);
@@ -213,7 +218,7 @@ gboolean t_wait_log(const char *name, const char *text, int timeout_ms)
 
 gsize t_log_size(const char *name)
 {
-	g_autofree char *file = g_strdup_printf("%s/%s.log", T.state, name);
+	g_autofree char *file = t_log_path(name);
 	struct stat st;
 
 	return stat(file, &st) == 0 ? (gsize)st.st_size : 0;
@@ -221,7 +226,7 @@ gsize t_log_size(const char *name)
 
 guint t_log_count(const char *name, const char *text)
 {
-	g_autofree char *file = g_strdup_printf("%s/%s.log", T.state, name);
+	g_autofree char *file = t_log_path(name);
 	g_autofree char *data = NULL;
 	guint count = 0;
 
@@ -233,7 +238,7 @@ guint t_log_count(const char *name, const char *text)
 
 char *t_log_lines(const char *name, const char *needle)
 {
-	g_autofree char *file = g_strdup_printf("%s/%s.log", T.state, name);
+	g_autofree char *file = t_log_path(name);
 	g_autofree char *data = NULL;
 	g_auto(GStrv) lines = NULL;
 	GString *out = g_string_new(NULL);
@@ -253,7 +258,7 @@ char *t_log_lines(const char *name, const char *needle)
 
 char *t_log_tail(const char *name, guint lines)
 {
-	g_autofree char *file = g_strdup_printf("%s/%s.log", T.state, name);
+	g_autofree char *file = t_log_path(name);
 	g_autofree char *data = NULL;
 	gsize len = 0, start;
 	guint seen = 0;
@@ -272,7 +277,7 @@ char *t_log_tail(const char *name, guint lines)
 
 gboolean t_wait_log_from(const char *name, const char *text, gsize from, int timeout_ms)
 {
-	g_autofree char *file = g_strdup_printf("%s/%s.log", T.state, name);
+	g_autofree char *file = t_log_path(name);
 	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 
 	do {
@@ -567,9 +572,29 @@ void t_login(const char *node)
 {
 	g_autofree char *prompt = g_strdup_printf("%s login:", node);
 
-	ck_assert_msg(t_wait_log(node, prompt, 30000), "%s: no login prompt", node);
+	t_assert_log(node, prompt, 30000);
 	t_keys(node, "root\n");
-	ck_assert_msg(t_wait_log(node, "# ", 10000), "%s: no shell prompt", node);
+	t_assert_log(node, "# ", 10000);
+}
+
+guint t_kill_kernels(void)
+{
+	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
+	g_autoptr(GArray) killed = g_array_new(FALSE, FALSE, sizeof(int));
+
+	for (guint i = 0; i < pids->len; i++) {
+		int pid = g_array_index(pids, int, i);
+		g_autofree char *path = g_strdup_printf("/proc/%d/comm", pid);
+		g_autofree char *comm = NULL;
+
+		if (g_file_get_contents(path, &comm, NULL, NULL) &&
+		    strcmp(comm, "linux-ssi\n") == 0 && kill(pid, SIGKILL) == 0)
+			g_array_append_val(killed, pid);
+	}
+	for (guint i = 0; i < killed->len; i++)
+		for (int t = 0; t < 200 && t_alive(g_array_index(killed, int, i)); t++)
+			g_usleep(10000);
+	return killed->len;
 }
 
 guint t_count_procs(const char *path)

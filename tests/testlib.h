@@ -46,6 +46,9 @@ GArray *t_procs_of(const char *name);
 /* SIGKILL by PID every process mentioning PATH, until none is left. */
 void t_sweep(const char *path);
 
+/* STATE/NAME.log: what the console of machine NAME printed. */
+char *t_log_path(const char *name);
+
 /* Wait until STATE/NAME.log holds TEXT; FALSE after TIMEOUT_MS. */
 gboolean t_wait_log(const char *name, const char *text, int timeout_ms);
 
@@ -112,6 +115,11 @@ void t_assert_nothing_left(void);
 
 /* Log in as root on NODE's console, once it shows its login prompt. */
 void t_login(const char *node);
+
+/* killall -9 linux-ssi, for this test's cluster alone: SIGKILL by PID
+ * every linux-ssi process of it (kernels, their helpers, their guests'
+ * processes), and return once they are dead.  Returns how many. */
+guint t_kill_kernels(void);
 
 /* Whether PID is a living process (not a zombie). */
 gboolean t_alive(int pid);

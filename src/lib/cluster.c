@@ -245,12 +245,18 @@ gboolean ssi_cluster_lockserver_running(const SsiCluster *cluster)
 	return ls != NULL && ssi_proc_alive(&ls->proc);
 }
 
+/* The machine a kernel is: node NODE, or the lock server (0). */
+static char *machine_name(guint node)
+{
+	return node ? ssi_node_name(node) : g_strdup("lockserver");
+}
+
 GPtrArray *ssi_cluster_kernel_argv(const SsiCluster *cluster, guint node)
 {
 	const SsiConfig *cfg = cluster->cfg;
 	const SsiState *state = cluster->state;
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
-	g_autofree char *name = node ? ssi_node_name(node) : g_strdup("lockserver");
+	g_autofree char *name = machine_name(node);
 	g_autofree char *ctl = ssi_state_path(state, "switch.ctl");
 	g_autofree char *notify = ssi_state_path(state, "notify.sock");
 	guint host = node ? node : SSI_LOCKSERVER_HOST;
@@ -376,7 +382,7 @@ static gboolean spawn_kernel(SsiCluster *cluster, guint node, const char *preloa
 			     SsiMachine **out, GError **error)
 {
 	g_autoptr(GPtrArray) argv = ssi_cluster_kernel_argv(cluster, node);
-	g_autofree char *name = node ? ssi_node_name(node) : g_strdup("lockserver");
+	g_autofree char *name = machine_name(node);
 	SsiMachine *m;
 
 	/* UML refuses a umid whose directory a killed kernel left behind. */
@@ -698,7 +704,7 @@ GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboole
 	for (guint i = 0; i < which->len; i++) {
 		guint node = g_array_index(which, guint, i);
 		g_autoptr(GPtrArray) argv = ssi_cluster_kernel_argv(cluster, node);
-		g_autofree char *name = node ? ssi_node_name(node) : g_strdup("lockserver");
+		g_autofree char *name = machine_name(node);
 
 		plan_machine(cluster, plan, name, argv, TRUE, preload);
 	}

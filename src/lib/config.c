@@ -260,6 +260,18 @@ static const char *const consoles[] = { "auto", "xterm", "tmux" };
 static const char *const xstate_fixes[] = { "auto", "yes", "no" };
 static const char *const networks[] = { "uml_switch", "vde" };
 
+const char *ssi_console_word(SsiConsoleKind console)
+{
+	g_return_val_if_fail((guint)console < G_N_ELEMENTS(consoles), "auto");
+	return consoles[console];
+}
+
+const char *ssi_network_word(SsiNetworkKind network)
+{
+	g_return_val_if_fail((guint)network < G_N_ELEMENTS(networks), "uml_switch");
+	return networks[network];
+}
+
 /* Store in *FIELD (an enum) the index of VALUE among the N WORDS; VALUE
  * is consumed either way. */
 static gboolean set_choice(int *field, char *value, const char *const *words,

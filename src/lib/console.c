@@ -283,15 +283,23 @@ gboolean ssi_console_attach(const char *dir, const SsiConfig *cfg, const char *n
 	return TRUE;
 }
 
-char *ssi_console_last_line(const char *dir, const char *name)
+char *ssi_console_log(const char *dir, const char *name)
 {
 	g_autofree char *logname = g_strconcat(name, ".log", NULL);
 	g_autofree char *path = g_build_filename(dir, logname, NULL);
-	g_autofree char *data = NULL;
-	g_auto(GStrv) lines = NULL;
-	gsize len;
+	char *data = NULL;
 
-	if (!g_file_get_contents(path, &data, &len, NULL))
+	if (!g_file_get_contents(path, &data, NULL, NULL))
+		return NULL;
+	return data;
+}
+
+char *ssi_console_last_line(const char *dir, const char *name)
+{
+	g_autofree char *data = ssi_console_log(dir, name);
+	g_auto(GStrv) lines = NULL;
+
+	if (data == NULL)
 		return NULL;
 	lines = g_strsplit(data, "\n", -1);
 	for (gint i = (gint)g_strv_length(lines) - 1; i >= 0; i--) {
@@ -326,13 +334,9 @@ char *ssi_console_network_trouble_in(const char *log)
 
 char *ssi_console_network_trouble(const char *dir, const char *name)
 {
-	g_autofree char *logname = g_strconcat(name, ".log", NULL);
-	g_autofree char *path = g_build_filename(dir, logname, NULL);
-	g_autofree char *data = NULL;
+	g_autofree char *data = ssi_console_log(dir, name);
 
-	if (!g_file_get_contents(path, &data, NULL, NULL))
-		return NULL;
-	return ssi_console_network_trouble_in(data);
+	return data != NULL ? ssi_console_network_trouble_in(data) : NULL;
 }
 
 char *ssi_console_lost_windows(const SsiState *state)

@@ -136,11 +136,11 @@ static void load(SsiState *state)
 	if (boot_id == NULL || strcmp(boot_id, state->boot_id) != 0)
 		return;	/* made before the host rebooted: nothing runs */
 	console = g_key_file_get_string(kf, "cluster", "console", NULL);
-	state->console = g_strcmp0(console, "xterm") == 0 ? SSI_CONSOLE_XTERM
-							   : SSI_CONSOLE_TMUX;
+	state->console = g_strcmp0(console, ssi_console_word(SSI_CONSOLE_XTERM)) == 0
+			 ? SSI_CONSOLE_XTERM : SSI_CONSOLE_TMUX;
 	network = g_key_file_get_string(kf, "cluster", "network", NULL);
-	state->network = g_strcmp0(network, "vde") == 0 ? SSI_NETWORK_VDE
-							: SSI_NETWORK_UML_SWITCH;
+	state->network = g_strcmp0(network, ssi_network_word(SSI_NETWORK_VDE)) == 0
+			 ? SSI_NETWORK_VDE : SSI_NETWORK_UML_SWITCH;
 	read_proc(kf, "cluster", "tmux_", &state->tmux);
 	groups = g_key_file_get_groups(kf, NULL);
 	for (gsize i = 0; groups[i] != NULL; i++) {
@@ -246,9 +246,9 @@ gboolean ssi_state_save(SsiState *state, GError **error)
 
 	g_key_file_set_string(kf, "cluster", "boot_id", state->boot_id);
 	g_key_file_set_string(kf, "cluster", "console",
-			      state->console == SSI_CONSOLE_XTERM ? "xterm" : "tmux");
-	g_key_file_set_string(kf, "cluster", "network",
-			      state->network == SSI_NETWORK_VDE ? "vde" : "uml_switch");
+			      ssi_console_word(state->console == SSI_CONSOLE_XTERM
+					       ? SSI_CONSOLE_XTERM : SSI_CONSOLE_TMUX));
+	g_key_file_set_string(kf, "cluster", "network", ssi_network_word(state->network));
 	write_proc(kf, "cluster", "tmux_", &state->tmux);
 	for (guint i = 0; i < state->machines->len; i++) {
 		SsiMachine *m = g_ptr_array_index(state->machines, i);

@@ -70,21 +70,10 @@ static guint64 spaces_memory(GArray *spaces)
 	return sum + shmem;
 }
 
-static char *read_log(const char *dir, const char *name)
-{
-	g_autofree char *file = g_strconcat(name, ".log", NULL);
-	g_autofree char *path = g_build_filename(dir, file, NULL);
-	char *data = NULL;
-
-	if (!g_file_get_contents(path, &data, NULL, NULL))
-		return NULL;
-	return data;
-}
-
 /* The nodes the lock server last counted as members. */
 static void read_members(const char *dir, SsiNodeSet *members)
 {
-	g_autofree char *log = read_log(dir, "lockserver");
+	g_autofree char *log = ssi_console_log(dir, "lockserver");
 	g_auto(GStrv) lines = NULL;
 
 	ssi_nodeset_clear(members);
@@ -181,7 +170,7 @@ SsiStatus *ssi_status_read(const char *dir, GError **error)
 		if (ssi_proc_alive(&m->xterm))
 			ms->window = m->xterm.pid;
 		if (strcmp(ms->name, "switch") != 0)
-			log = read_log(state->dir, ms->name);
+			log = ssi_console_log(state->dir, ms->name);
 		ms->state = booted(log, ms, &members);
 		if (log != NULL)
 			ms->network_trouble = ssi_console_network_trouble_in(log);

@@ -291,7 +291,7 @@ ssi_etcdctl() {
 # ssi_members: print the members, sorted, on one line ("1 2 3").
 ssi_members() {
 	ssi_etcdctl get --prefix --keys-only /ssiuml/nodes/ |
-		awk -F/ 'NF == 4 { print $4 }' | sort -n | tr '\n' ' ' | sed 's/ $//'
+		awk -F/ 'NF == 4 { print $4 }' | _ssi_line
 }
 
 # ssi_join N: register node N under a new lease, retrying (and saying so,
@@ -325,8 +325,7 @@ ssi_join() {
 			_j_pairs=$(echo "$_j_snap" | _ssi_pairs)
 			if echo "$_j_pairs" | grep -qx "$1 $SSI_LEASE_ID"; then
 				SSI_REV=$(echo "$_j_snap" | _ssi_revision)
-				SSI_MEMBERS=$(echo "$_j_pairs" | awk '{ print $1 }' | sort -n |
-					tr '\n' ' ' | sed 's/ $//')
+				SSI_MEMBERS=$(echo "$_j_pairs" | awk '{ print $1 }' | _ssi_line)
 				return 0
 			fi
 			_j_try=$((_j_try + 1))
@@ -382,12 +381,18 @@ _ssi_revision() {
 	awk '$1 == "\"Revision\"" { print $3; exit }'
 }
 
+# _ssi_line: the numbers on stdin, one a line, sorted and each once, on
+# one line ("1 2 3").
+_ssi_line() {
+	sort -n -u | tr '\n' ' ' | sed 's/ $//'
+}
+
 # _ssi_set_add SET N / _ssi_set_del SET N: print SET with / without N.
 _ssi_set_add() {
-	printf '%s\n' $1 "$2" | sort -n -u | tr '\n' ' ' | sed 's/ $//'
+	printf '%s\n' $1 "$2" | _ssi_line
 }
 _ssi_set_del() {
-	printf '%s\n' $1 | awk -v n="$2" '$1 != n' | tr '\n' ' ' | sed 's/ $//'
+	printf '%s\n' $1 | awk -v n="$2" '$1 != n' | _ssi_line
 }
 
 # ssi_monitor SELF [history | REV]: report joins and departures on the
