@@ -142,7 +142,11 @@ check: all $(TEST_BIN)
 	$(Q)for m in $(MANS); do \
 		LC_ALL=C MANWIDTH=80 man --warnings -E UTF-8 -l $$m 2>&1 >/dev/null | \
 		grep . && { echo "man page warnings in $$m"; exit 1; }; done; true
-	SSIUML_BUILD=$(CURDIR)/$(B) $(TEST_BIN)
+	$(Q)root=$$(mktemp -d "$${TMPDIR:-/tmp}/ssiuml-check-XXXXXX") || exit 1; \
+	echo "SSIUML_BUILD=$(CURDIR)/$(B) $(TEST_BIN)  (test root $$root)"; \
+	SSIUML_TEST_ROOT=$$root SSIUML_BUILD=$(CURDIR)/$(B) $(TEST_BIN); rc=$$?; \
+	tests/leftovers "$$root" || rc=1; \
+	rm -rf "$$root"; exit $$rc
 
 # The fault injection of make check, with many more trials.
 TRIALS ?= 40

@@ -55,6 +55,13 @@ START_TEST(test_lookup_self)
 }
 END_TEST
 
+static guint group_size(pid_t leader, guint64 start)
+{
+	g_autoptr(GArray) m = ssi_proc_group(leader, start);
+
+	return m->len;
+}
+
 START_TEST(test_kill_group)
 {
 	pid_t leader = spawn_group();
@@ -62,18 +69,12 @@ START_TEST(test_kill_group)
 	g_autoptr(GArray) members = NULL;
 
 	ck_assert(ssi_proc_lookup(leader, &p));
-	for (int i = 0; i < 100; i++) {
-		g_autoptr(GArray) m = ssi_proc_group(leader, p.start);
-
-		if (m->len == 2)
-			break;
-		usleep(10000);
-	}
+	t_wait_for(group_size(leader, p.start) == 2, 1000);
 	members = ssi_proc_group(leader, p.start);
 	ck_assert_uint_eq(members->len, 2);
 	ck_assert_uint_ge(ssi_proc_kill_group(&p), 1);
 	waitpid(leader, NULL, 0);
-	ck_assert(ssi_proc_wait_gone(&p, 1, 2000));
+	ck_assert(ssi_proc_wait_gone(&p, 1, t_ms(2000)));
 	ck_assert(!ssi_proc_alive(&p));
 }
 END_TEST

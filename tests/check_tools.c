@@ -5,10 +5,12 @@
  */
 #include <fcntl.h>
 #include <json-glib/json-glib.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -128,7 +130,7 @@ START_TEST(test_ls_running_cluster)
 	g_clear_pointer(&out, g_free);
 	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=up", NULL), 0);
 	ck_assert_str_eq(out, "1 2\n");
-	ck_assert_int_lt(g_get_monotonic_time() - t0, 2 * G_USEC_PER_SEC);
+	ck_assert_int_lt(g_get_monotonic_time() - t0, (gint64)t_ms(2000) * 1000);
 	close(fd);
 
 	/* A kernel killed behind the tools' back shows dead, and looking
@@ -139,8 +141,7 @@ START_TEST(test_ls_running_cluster)
 		for (guint i = 0; i < procs->len; i++)
 			kill(g_array_index(procs, int, i), SIGKILL);
 	}
-	for (int i = 0; i < 100 && t_alive(node1); i++)
-		g_usleep(20000);
+	ck_assert(t_wait_for(!t_alive(node1), 2000));
 	before = state_record();
 	doc = ls_json(&parser2);
 	ck_assert_str_eq(json_object_get_string_member(ls_machine(doc, "node1"), "state"),
@@ -231,20 +232,59 @@ START_TEST(test_dry_run)
 }
 END_TEST
 
-/* Run ssi-console ARG on a terminal (script(1)) that types C-b d after a
- * second; returns its exit status and what the terminal showed. */
-static int console_on_terminal(const char *arg, char **shown)
+/* Run ssi-console ARG on a terminal (script(1)); once the terminal shows
+ * WANT, type C-b d (tmux's detach), again every 2 s while it stays
+ * attached: keys typed while tmux is still drawing its first screen may
+ * reach the machine instead.  Returns its exit status and what the
+ * terminal showed. */
+static int console_on_terminal(const char *arg, const char *want, char **shown)
 {
 	g_autofree char *tool = t_build("bin/ssi-console");
 	g_autofree char *inner = g_strdup_printf("%s %s", tool, arg);
-	g_autofree char *quoted = g_shell_quote(inner);
-	g_autofree char *pipeline = g_strdup_printf(
-		"(sleep 1; printf '\\002d'; sleep 2) | script -qfec %s /dev/null", quoted);
-	const char *argv[] = { "sh", "-c", pipeline, NULL };
-	int status;
+	const char *argv[] = { "script", "-qfec", inner, "/dev/null", NULL };
+	g_autoptr(GString) seen = g_string_new(NULL);
+	g_autoptr(GError) error = NULL;
+	gint64 deadline = g_get_monotonic_time() + (gint64)t_ms(20000) * 1000;
+	gint64 typed = 0;
+	int in, out, status;
+	GPid pid;
 
-	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-			       shown, NULL, &status, NULL));
+	ck_assert_msg(g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
+					       G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+					       NULL, NULL, &pid, &in, &out, NULL, &error),
+		      "script: %s", error ? error->message : "");
+	/* Read to the end: the terminal closes when ssi-console is done. */
+	for (;;) {
+		struct pollfd pfd = { .fd = out, .events = POLLIN };
+		gint64 now = g_get_monotonic_time();
+		char buf[4096];
+		ssize_t n;
+		int ready;
+
+		if (now > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			ck_abort_msg("ssi-console %s: %s within %d ms; the terminal showed:\n%s",
+				     arg, typed ? "still attached" : "no sign of its console",
+				     t_ms(20000), seen->str);
+		}
+		if ((typed == 0 && strstr(seen->str, want) != NULL) ||
+		    (typed != 0 && now - typed > (gint64)t_ms(2000) * 1000)) {
+			ck_assert(write(in, "\002d", 2) == 2);
+			typed = now;
+		}
+		ready = poll(&pfd, 1, 100);
+		if (ready <= 0)
+			continue;
+		n = read(out, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		g_string_append_len(seen, buf, n);
+	}
+	close(in);
+	close(out);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	*shown = g_string_free(g_steal_pointer(&seen), FALSE);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
@@ -256,7 +296,7 @@ START_TEST(test_console_attach_headless)
 	t_start("1");
 	t_assert_log("node1", "node1 login:", BOOT_MS);
 	node1 = t_kernel_pid("node1");
-	ck_assert_int_eq(console_on_terminal("1", &shown), 0);
+	ck_assert_int_eq(console_on_terminal("1", "node1 login:", &shown), 0);
 	ck_assert_msg(strstr(shown, "node1 login:") && strstr(shown, "[detached"), "%s", shown);
 	/* Detaching left it running. */
 	ck_assert(t_alive(node1));
@@ -298,14 +338,13 @@ START_TEST(test_console_reopens_closed_window)
 	kill((pid_t)xterm, SIGTERM);
 	seen = t_wait_window("ssiuml: node 1", FALSE, 10000);
 	ck_assert_msg(!strstr(seen, "ssiuml: node 1\n"), "%s", seen);
-	g_usleep(500000);
-	ck_assert(t_alive(kernel));
 	{
 		g_autofree char *out = NULL;
 
 		ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", NULL), 0);
 		ck_assert_msg(strstr(out, "closed: ssi-console node1"), "%s", out);
 	}
+	ck_assert(t_alive(kernel));
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-console", "1", NULL), 0);
 	t_assert_windows(node1, 1);
 	m = ls_machine(ls_json(&p2), "node1");
@@ -360,6 +399,15 @@ START_TEST(test_completion)
 }
 END_TEST
 
+static guint count_alive(GArray *pids)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < pids->len; i++)
+		n += t_alive(g_array_index(pids, int, i));
+	return n;
+}
+
 /* The guest's processes are host processes traced by their kernel:
  * when the kernel is killed, they must die with it, not run on. */
 START_TEST(test_guest_dies_with_kernel)
@@ -383,15 +431,7 @@ START_TEST(test_guest_dies_with_kernel)
 	}
 	ck_assert_uint_ge(guests->len, 2);	/* init, getty, the agent ... */
 	ck_assert(kill(kernel, SIGKILL) == 0);
-	for (int round = 0; round < 100; round++) {
-		guint left = 0;
-
-		for (guint i = 0; i < guests->len; i++)
-			left += t_alive(g_array_index(guests, int, i));
-		if (left == 0)
-			break;
-		g_usleep(20000);
-	}
+	t_wait_for(count_alive(guests) == 0, 2000);
 	for (guint i = 0; i < guests->len; i++)
 		ck_assert_msg(!t_alive(g_array_index(guests, int, i)),
 			      "guest process %d outlived its kernel", g_array_index(guests, int, i));
@@ -465,7 +505,7 @@ END_TEST
 Suite *tools_suite(void)
 {
 	Suite *s = suite_create("tools");
-	TCase *tc = t_uml_tcase("tools");
+	TCase *tc = t_uml_tcase("tools", 300);
 
 	tcase_add_test(tc, test_ls_nothing_running);
 	tcase_add_test(tc, test_ls_running_cluster);
@@ -476,7 +516,7 @@ Suite *tools_suite(void)
 	tcase_add_test(tc, test_guest_dies_with_kernel);
 	suite_add_tcase(s, tc);
 
-	tc = t_uml_tcase("network");
+	tc = t_uml_tcase("network", 300);
 	tcase_add_test(tc, test_vde_network);
 	tcase_add_loop_test(tc, test_node_without_network, 0, G_N_ELEMENTS(networks));
 	suite_add_tcase(s, tc);

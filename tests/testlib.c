@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,9 +12,245 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ssi_config.h"
 #include "testlib.h"
 
 TestEnv T;
+double t_factor = 1.0;
+
+/* The reference host: an Intel Xeon of 2 cores, where one kernel of the
+ * default images reaches /init about 1.2 s after its launch. */
+#define REF_BOOT_MS 1200.0
+#define REF_CORES 2
+
+int t_ms(int ms)
+{
+	return (int)(ms * t_factor + 0.5);
+}
+
+/* How long one raw kernel takes from launch to "Run /init" here, with the
+ * shim every cluster kernel runs with; -1, saying why in *WHY, when it
+ * does not get there. */
+static double probe_boot_ms(char **why)
+{
+	g_autofree char *dir = g_dir_make_tmp("ssiuml-probe-XXXXXX", NULL);
+	g_autofree char *link = NULL, *initrd = NULL, *shim = NULL, *uml_dir = NULL;
+	g_autoptr(SsiConfig) cfg = ssi_config_new();
+	g_auto(GStrv) envp = g_get_environ();
+	g_autoptr(GString) seen = g_string_new(NULL);
+	g_autoptr(GError) error = NULL;
+	const char *build = g_getenv("SSIUML_BUILD");
+	double result = -1;
+	gint64 t0, deadline;
+	GPid pid = 0;
+	int out = -1;
+
+	if (dir == NULL || build == NULL) {
+		*why = g_strdup("no temporary directory or no SSIUML_BUILD");
+		return -1;
+	}
+	link = g_build_filename(dir, "linux-ssi", NULL);
+	initrd = g_build_filename(build, "images", "initrd-ssi.img", NULL);
+	shim = g_build_filename(build, "lib", "ssiuml-xstate.so", NULL);
+	uml_dir = g_strconcat("uml_dir=", dir, NULL);
+	if (symlink("/usr/bin/linux.uml", link) != 0) {
+		*why = g_strdup_printf("%s: %s", link, g_strerror(errno));
+		goto out;
+	}
+	envp = g_environ_setenv(envp, "LD_PRELOAD", shim, TRUE);
+	if (ssi_config_use_xstate_fix(cfg))
+		envp = g_environ_setenv(envp, "SSIUML_XSTATE_FIX", "1", TRUE);
+	{
+		g_autofree char *rd = g_strconcat("initrd=", initrd, NULL);
+		const char *argv[] = { link, "mem=128M", rd, "umid=probe", uml_dir,
+				       "con=null", "ssl=null", "con0=null,fd:1", NULL };
+
+		t0 = g_get_monotonic_time();
+		if (!g_spawn_async_with_pipes(dir, (char **)argv, envp,
+					      G_SPAWN_DO_NOT_REAP_CHILD |
+					      G_SPAWN_STDERR_TO_DEV_NULL,
+					      NULL, NULL, &pid, NULL, &out, NULL, &error)) {
+			*why = g_strdup(error->message);
+			goto out;
+		}
+	}
+	deadline = t0 + 120 * G_USEC_PER_SEC;
+	for (;;) {
+		struct pollfd pfd = { .fd = out, .events = POLLIN };
+		gint64 left = (deadline - g_get_monotonic_time()) / 1000;
+		char buf[4096];
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
+			*why = g_strdup("no \"Run /init\" within 120 s");
+			break;
+		}
+		n = read(out, buf, sizeof(buf));
+		if (n <= 0) {
+			*why = g_strdup_printf("the kernel ended before /init: %.300s",
+					       seen->str);
+			break;
+		}
+		g_string_append_len(seen, buf, n);
+		if (strstr(seen->str, "Run /init") != NULL) {
+			result = (g_get_monotonic_time() - t0) / 1000.0;
+			break;
+		}
+	}
+out:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (out >= 0)
+		close(out);
+	if (dir != NULL) {
+		const char *rm[] = { "rm", "-rf", dir, NULL };
+
+		t_sweep(dir);
+		g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			     NULL, NULL, NULL, NULL);
+	}
+	return result;
+}
+
+static void scale_case_limits(void)
+{
+	const char *given = g_getenv("CK_TIMEOUT_MULTIPLIER");
+	double user = given ? g_ascii_strtod(given, NULL) : 1.0;
+	char value[G_ASCII_DTOSTR_BUF_SIZE];
+
+	/* Every case's limit, tcase_create's default included. */
+	g_ascii_dtostr(value, sizeof(value), t_factor * (user > 0 ? user : 1.0));
+	g_setenv("CK_TIMEOUT_MULTIPLIER", value, TRUE);
+}
+
+double t_measure_slowdown(void)
+{
+	const char *set = g_getenv("SSIUML_SLOWDOWN");
+	g_autofree char *why = NULL, *value = NULL;
+	cpu_set_t cpus;
+	int cores = REF_CORES;
+	double boot;
+
+	if (set != NULL) {
+		char *end;
+		double f = g_ascii_strtod(set, &end);
+
+		if (*set == '\0' || *end != '\0' || !(f >= 1.0 && f <= 100.0)) {
+			printf("check: SSIUML_SLOWDOWN='%s' is not a number from 1 to 100\n", set);
+			exit(2);
+		}
+		t_factor = f;
+		printf("check: slowdown %.2f, from SSIUML_SLOWDOWN\n", t_factor);
+		fflush(stdout);
+		scale_case_limits();
+		return t_factor;
+	}
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+		cores = CPU_COUNT(&cpus);
+	boot = probe_boot_ms(&why);
+	if (boot < 0) {
+		/* The cluster suites will fail and say why; the unit suites
+		 * need no factor. */
+		t_factor = 1.0;
+		printf("check: *** cannot boot a raw kernel here (%s): slowdown 1.00 ***\n", why);
+	} else {
+		t_factor = MAX(1.0, boot / REF_BOOT_MS) * MAX(1.0, (double)REF_CORES / cores);
+		printf("check: slowdown %.2f: a raw kernel reached /init in %.0f ms on %d of "
+		       "%d cores (reference: %.0f ms on %d); SSIUML_SLOWDOWN=F sets it\n",
+		       t_factor, boot, cores, g_get_num_processors(), REF_BOOT_MS,
+		       REF_CORES);
+	}
+	fflush(stdout);
+	scale_case_limits();
+	value = g_strdup_printf("%.2f", t_factor);
+	g_setenv("SSIUML_SLOWDOWN", value, TRUE);
+	return t_factor;
+}
+
+/* KEY's number in FILE of KEY=value lines (cluster.conf), or FALLBACK. */
+static int conf_number(const char *file, const char *key, int fallback)
+{
+	g_autofree char *data = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_autofree char *prefix = g_strconcat(key, "=", NULL);
+
+	if (!g_file_get_contents(file, &data, NULL, NULL))
+		return fallback;
+	lines = g_strsplit(data, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++)
+		if (g_str_has_prefix(lines[i], prefix))
+			return atoi(lines[i] + strlen(prefix));
+	return fallback;
+}
+
+int t_lease_ms(void)
+{
+	g_autofree char *conf = t_build("../scripts/image/cidev/cluster.conf");
+	int lease = conf_number(conf, "LEASE", 0);
+
+	ck_assert_msg(lease > 0, "no LEASE in %s", conf);
+	return lease * 1000;
+}
+
+int t_stop_timeout_ms(void)
+{
+	g_autoptr(SsiConfig) cfg = ssi_config_new();
+
+	return (int)cfg->stop_timeout * 1000;
+}
+
+guint32 t_seed_of(const char *test)
+{
+	const char *set = g_getenv("SSIUML_SEED");
+	guint64 seed = (guint32)g_get_real_time();
+
+	if (set != NULL)
+		ck_assert_msg(g_ascii_string_to_unsigned(set, 10, 0, G_MAXUINT32, &seed, NULL),
+			      "SSIUML_SEED='%s' is not a number from 0 to %u", set, G_MAXUINT32);
+	fprintf(stderr, "%s: seed %u (SSIUML_SEED=%u replays it)\n", test, (guint32)seed,
+		(guint32)seed);
+	return (guint32)seed;
+}
+
+void t_skip_note(const char *test, const char *fmt, ...)
+{
+	g_autofree char *why = NULL, *line = NULL, *file = NULL;
+	const char *root = g_getenv("SSIUML_TEST_ROOT");
+	va_list ap;
+	int fd;
+
+	va_start(ap, fmt);
+	why = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	line = g_strdup_printf("%s: %s\n", test, why);
+	fprintf(stderr, "\n*** SKIPPED %s", line);
+	ck_assert_msg(root != NULL, "SSIUML_TEST_ROOT is not set");
+	file = g_build_filename(root, "skipped", NULL);
+	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	ck_assert_msg(fd >= 0, "%s: %s", file, g_strerror(errno));
+	ck_assert(write(fd, line, strlen(line)) == (ssize_t)strlen(line));
+	close(fd);
+}
+
+void t_sweep_finished(void)
+{
+	const char *root = g_getenv("SSIUML_TEST_ROOT");
+	g_autoptr(GDir) dir = root ? g_dir_open(root, 0, NULL) : NULL;
+	const char *name;
+
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *path = g_build_filename(root, name, NULL);
+		const char *rm[] = { "rm", "-rf", path, NULL };
+
+		if (!g_str_has_prefix(name, "t-") || g_strcmp0(path, T.dir) == 0)
+			continue;
+		t_sweep(path);
+		g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			     NULL, NULL, NULL, NULL);
+	}
+}
 
 char *t_build(const char *rel)
 {
@@ -46,6 +284,9 @@ void t_setup(void)
 
 	memset(&T, 0, sizeof(T));
 	ck_assert_msg(root != NULL, "SSIUML_TEST_ROOT is not set");
+	/* Tests run one after the other: whatever another left is a
+	 * leftover, even of one killed before its teardown could run. */
+	t_sweep_finished();
 	T.dir = g_build_filename(root, "t-XXXXXX", NULL);
 	ck_assert(g_mkdtemp(T.dir) != NULL);
 	/* A failed assertion ends the test's process through exit(): the
@@ -278,7 +519,7 @@ char *t_log_tail(const char *name, guint lines)
 gboolean t_wait_log_from(const char *name, const char *text, gsize from, int timeout_ms)
 {
 	g_autofree char *file = t_log_path(name);
-	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	gint64 deadline = g_get_monotonic_time() + (gint64)t_ms(timeout_ms) * 1000;
 
 	do {
 		g_autofree char *data = NULL;
@@ -455,7 +696,7 @@ char *t_window_titles(void)
 
 char *t_wait_window(const char *title, gboolean want, int timeout_ms)
 {
-	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	gint64 deadline = g_get_monotonic_time() + (gint64)t_ms(timeout_ms) * 1000;
 	g_autofree char *line = g_strconcat(title, "\n", NULL);
 
 	for (;;) {
@@ -515,15 +756,12 @@ void t_stop(void)
 
 void t_assert_nothing_left(void)
 {
-	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
+	g_autoptr(GArray) pids = NULL;
 	g_autoptr(GDir) dir = g_dir_open(T.state, 0, NULL);
 	const char *name;
 
-	for (int i = 0; i < 50 && pids->len > 0; i++) {
-		g_usleep(10000);
-		g_array_unref(pids);
-		pids = t_procs_mentioning(T.dir);
-	}
+	t_wait_for(t_count_procs(T.dir) == 0, 500);
+	pids = t_procs_mentioning(T.dir);
 	if (pids->len > 0) {
 		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline",
 							g_array_index(pids, int, 0));
@@ -559,12 +797,15 @@ gboolean t_alive(int pid)
 	return p && p[2] != 'Z' && p[2] != 'X';
 }
 
-TCase *t_uml_tcase(const char *name)
+TCase *t_uml_tcase(const char *name, int limit_s)
 {
 	TCase *tc = tcase_create(name);
 
 	tcase_add_checked_fixture(tc, t_setup, t_teardown);
-	tcase_set_timeout(tc, 180);
+	/* In the runner itself, once the case is over, however it ended. */
+	tcase_add_unchecked_fixture(tc, NULL, t_sweep_finished);
+	/* Check multiplies it by CK_TIMEOUT_MULTIPLIER, the slowdown. */
+	tcase_set_timeout(tc, limit_s);
 	return tc;
 }
 
@@ -592,8 +833,7 @@ guint t_kill_kernels(void)
 			g_array_append_val(killed, pid);
 	}
 	for (guint i = 0; i < killed->len; i++)
-		for (int t = 0; t < 200 && t_alive(g_array_index(killed, int, i)); t++)
-			g_usleep(10000);
+		t_wait_for(!t_alive(g_array_index(killed, int, i)), 2000);
 	return killed->len;
 }
 

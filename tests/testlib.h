@@ -16,6 +16,49 @@ typedef struct {
 
 extern TestEnv T;
 
+/*
+ * The suite's slowdown factor, at least 1: how much slower than the
+ * reference host (one raw kernel to /init in about 1.2 s, 2 cores) this
+ * one is.  Every wait and every case limit is multiplied by it.  The
+ * runner sets it once, before the suites are made, from
+ * t_measure_slowdown(); SSIUML_SLOWDOWN=F sets it instead.
+ */
+extern double t_factor;
+
+/* Measure (or read) the slowdown, print it on stdout, and export it as
+ * SSIUML_SLOWDOWN for what the runner starts. */
+double t_measure_slowdown(void);
+
+/* MS milliseconds of the reference host, here. */
+int t_ms(int ms);
+
+/* Poll COND every 10 ms for at most t_ms(MS); the value of COND last
+ * seen.  For waits on states that give no event to wait on. */
+#define t_wait_for(cond, ms)                                                    	({                                                                      		gint64 deadline_ = g_get_monotonic_time() + (gint64)t_ms(ms) * 1000; 		gboolean ok_;                                                   		while (!(ok_ = !!(cond)) && g_get_monotonic_time() < deadline_) 			g_usleep(10000);                                        		ok_;                                                            	})
+
+/* The default cluster's node lease and ssi-stop's STOP_TIMEOUT, in ms:
+ * the product's own promises are bounded by these, plus a margin for
+ * the host (t_ms). */
+int t_lease_ms(void);
+int t_stop_timeout_ms(void);
+
+/* The seed of a test's random choices: SSIUML_SEED, or the clock.  It is
+ * printed first, so that any failure, a timeout included, can be
+ * replayed with SSIUML_SEED. */
+guint32 t_seed_of(const char *test);
+#define t_seed() t_seed_of(__func__)
+
+/* Record that the running test cannot run on this host, and why: the
+ * runner reports it as skipped, not passed.  The test returns. */
+void t_skip_note(const char *test, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+#define t_skip(...)                                 	do {                                        		t_skip_note(__func__, __VA_ARGS__); 		return;                             	} while (0)
+
+/* Kill, by PID, what the finished tests under the run's root left
+ * running, and remove their directories.  Runs before each test (the
+ * previous one may have been killed by its timeout, teardown and all)
+ * and, in the runner, after each case. */
+void t_sweep_finished(void);
+
 /* Checked fixture: a fresh temporary HOME, a config pointing at the built
  * images, no DISPLAY.  Teardown ends every process the test started (by
  * PID, found through its environment) and removes the directory. */
@@ -49,7 +92,8 @@ void t_sweep(const char *path);
 /* STATE/NAME.log: what the console of machine NAME printed. */
 char *t_log_path(const char *name);
 
-/* Wait until STATE/NAME.log holds TEXT; FALSE after TIMEOUT_MS. */
+/* Wait until STATE/NAME.log holds TEXT; FALSE after t_ms(TIMEOUT_MS).
+ * Every TIMEOUT_MS below is the reference host's, scaled the same way. */
 gboolean t_wait_log(const char *name, const char *text, int timeout_ms);
 
 /* The same, for TEXT past the first FROM bytes of the log. */
@@ -124,8 +168,10 @@ guint t_kill_kernels(void);
 /* Whether PID is a living process (not a zombie). */
 gboolean t_alive(int pid);
 
-/* A test case of real clusters: the checked fixture, a generous timeout. */
-TCase *t_uml_tcase(const char *name);
+/* A test case of real clusters: the checked fixture, the sweep of what
+ * finished tests left after it (in the runner), and a limit of LIMIT_S
+ * seconds of the reference host for each test (Check scales it). */
+TCase *t_uml_tcase(const char *name, int limit_s);
 
 Suite *nodes_suite(void);
 Suite *config_suite(void);
@@ -135,5 +181,7 @@ Suite *cli_suite(void);
 Suite *cluster_suite(void);
 Suite *tools_suite(void);
 Suite *safety_suite(void);
+Suite *runner_suite(void);
+Suite *victim_suite(void);
 
 #endif
