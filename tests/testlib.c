@@ -201,22 +201,30 @@ int t_stop_timeout_ms(void)
 	return (int)cfg->stop_timeout * 1000;
 }
 
+/* TEST without the "_fn" Check's START_TEST appends to a test's name. */
+static char *test_name(const char *test)
+{
+	return g_str_has_suffix(test, "_fn") ? g_strndup(test, strlen(test) - 3)
+					     : g_strdup(test);
+}
+
 guint32 t_seed_of(const char *test)
 {
+	g_autofree char *name = test_name(test);
 	const char *set = g_getenv("SSIUML_SEED");
 	guint64 seed = (guint32)g_get_real_time();
 
 	if (set != NULL)
 		ck_assert_msg(g_ascii_string_to_unsigned(set, 10, 0, G_MAXUINT32, &seed, NULL),
 			      "SSIUML_SEED='%s' is not a number from 0 to %u", set, G_MAXUINT32);
-	fprintf(stderr, "%s: seed %u (SSIUML_SEED=%u replays it)\n", test, (guint32)seed,
+	fprintf(stderr, "%s: seed %u (SSIUML_SEED=%u replays it)\n", name, (guint32)seed,
 		(guint32)seed);
 	return (guint32)seed;
 }
 
 void t_skip_note(const char *test, const char *fmt, ...)
 {
-	g_autofree char *why = NULL, *line = NULL, *file = NULL;
+	g_autofree char *why = NULL, *line = NULL, *file = NULL, *name = test_name(test);
 	const char *root = g_getenv("SSIUML_TEST_ROOT");
 	va_list ap;
 	int fd;
@@ -224,7 +232,7 @@ void t_skip_note(const char *test, const char *fmt, ...)
 	va_start(ap, fmt);
 	why = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	line = g_strdup_printf("%s: %s\n", test, why);
+	line = g_strdup_printf("%s: %s\n", name, why);
 	fprintf(stderr, "\n*** SKIPPED %s", line);
 	ck_assert_msg(root != NULL, "SSIUML_TEST_ROOT is not set");
 	file = g_build_filename(root, "skipped", NULL);
