@@ -224,11 +224,29 @@ START_TEST(test_config_not_executed)
 	g_autofree char *marker = g_build_filename(T.dir, "pwned", NULL);
 	g_autofree char *line = g_strdup_printf("KERNEL=\"$(touch %s)\"\n", marker);
 
+	g_autofree char *want = g_strdup_printf("ssi-start: %s:7: malformed line: command "
+						"substitution ($(...) or `...`) is not "
+						"supported", T.conf);
+	g_autofree char *bom = g_strdup_printf("\xef\xbb\xbf" "CONSOLE=tmux\n%s", line);
+
 	t_write_conf(line);
-	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 1);
-	ck_assert_msg(strstr(err, "KERNEL: ") && strstr(err, "$(touch"), "%s", err);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 2);
+	ck_assert_msg(g_str_has_prefix(err, want), "%s", err);
 	ck_assert(access(marker, F_OK) != 0);
-	ck_assert_uint_eq(t_count_procs(T.dir), 0);
+	assert_untouched();
+	/* A byte-order mark first is skipped: the same line is the one named. */
+	t_write_conf(NULL);
+	{
+		g_autofree char *text = NULL;
+		g_autofree char *with = NULL;
+
+		ck_assert(g_file_get_contents(T.conf, &text, NULL, NULL));
+		with = g_strconcat(bom, text, NULL);
+		ck_assert(g_file_set_contents(T.conf, with, -1, NULL));
+	}
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 2);
+	ck_assert_msg(strstr(err, ":2: malformed line: command substitution"), "%s", err);
+	assert_untouched();
 }
 END_TEST
 
