@@ -398,6 +398,58 @@ START_TEST(test_concurrent_mix)
 }
 END_TEST
 
+/* What of this test's world runs, for a failure message. */
+static char *procs_report(void)
+{
+	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < pids->len; i++) {
+		int pid = g_array_index(pids, int, i);
+		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
+		g_autofree char *cmd = NULL;
+		gsize len = 0;
+
+		g_file_get_contents(path, &cmd, &len, NULL);
+		for (gsize k = 0; cmd != NULL && k + 1 < len; k++)
+			if (cmd[k] == '\0')
+				cmd[k] = ' ';
+		g_string_append_printf(out, "  %d %.160s\n", pid, cmd ? cmd : "?");
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* ssi-rm and ssi-stop return once what they end is gone: counted right
+ * after they return, no pause.  Headless, and in xterms (_i = 1). */
+START_TEST(test_gone_on_return)
+{
+	g_autofree char *err = NULL;
+	g_autoptr(GArray) left = NULL;
+	guint n;
+
+	if (_i == 1) {
+		t_start_xvfb();
+		t_write_conf("CONSOLE=xterm\n");
+	}
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "--wait", "3", NULL), 0);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-rm", "2", NULL), 0);
+	left = t_procs_of("node2");
+	if (left->len > 0) {
+		g_autofree char *report = procs_report();
+
+		ck_abort_msg("%u processes of node2 after ssi-rm returned:\n%s", left->len, report);
+	}
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", NULL), 0);
+	n = t_count_procs(T.dir);
+	if (n > 0) {
+		g_autofree char *report = procs_report();
+
+		ck_abort_msg("%u processes after ssi-stop returned:\n%s", n, report);
+	}
+	t_assert_nothing_left();
+}
+END_TEST
+
 Suite *safety_suite(void)
 {
 	Suite *s = suite_create("safety");
@@ -407,6 +459,10 @@ Suite *safety_suite(void)
 	tcase_add_test(tc, test_no_shell);
 	tcase_add_test(tc, test_reused_pids_after_reboot);
 	tcase_add_test(tc, test_unwritable_state_dir);
+	suite_add_tcase(s, tc);
+
+	tc = t_uml_tcase("hostile");
+	tcase_add_loop_test(tc, test_gone_on_return, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = t_uml_tcase("faults");

@@ -763,12 +763,32 @@ gboolean ssi_cluster_stop(SsiCluster *cluster, SsiStopReport *report, GError **e
 {
 	SsiState *state = cluster->state;
 	g_autoptr(GArray) kernels = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+	g_autoptr(GArray) followers = g_array_new(FALSE, FALSE, sizeof(SsiProc));
 	g_autoptr(GPtrArray) threads = g_ptr_array_new();
 	guint njobs = 0;
 	HaltJob *jobs;
 
 	memset(report, 0, sizeof(*report));
 	report->was_running = ssi_cluster_running(cluster);
+	/* Each kernel's console relay leaves its group when the kernel
+	 * exits, to reconcile the record under the lock we hold: it would
+	 * outlive this stop.  Note them (the whole family, helpers too)
+	 * while they can be told from others. */
+	for (guint i = 0; i < state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(state->machines, i);
+		g_autoptr(GArray) family = NULL;
+
+		if (!is_kernel(m))
+			continue;
+		family = ssi_proc_family(&m->proc);
+		for (guint k = 0; k < family->len; k++) {
+			SsiProcInfo *info = &g_array_index(family, SsiProcInfo, k);
+			SsiProc p = { info->pid, info->start };
+
+			if (p.pid != m->proc.pid)
+				g_array_append_val(followers, p);
+		}
+	}
 	jobs = g_new0(HaltJob, state->machines->len);
 	for (guint i = 0; i < state->machines->len; i++) {
 		SsiMachine *m = g_ptr_array_index(state->machines, i);
@@ -797,6 +817,11 @@ gboolean ssi_cluster_stop(SsiCluster *cluster, SsiStopReport *report, GError **e
 			report->killed += ssi_proc_kill_group(&g_array_index(kernels, SsiProc, i));
 		ssi_proc_wait_gone((SsiProc *)kernels->data, kernels->len, 1000);
 	}
+	/* The kernels are gone; what followed them has nothing left to do
+	 * that this stop does not (the logs go with the state). */
+	for (guint i = 0; i < followers->len; i++)
+		ssi_proc_signal(&g_array_index(followers, SsiProc, i), SIGKILL);
+	ssi_proc_wait_gone((SsiProc *)followers->data, followers->len, 1000);
 	report->killed += clear_remains(cluster);
 	(void)error;
 	return TRUE;

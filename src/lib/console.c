@@ -374,33 +374,55 @@ void ssi_console_close_window(SsiMachine *m)
 	m->xterm.pid = 0;
 }
 
+/* The processes the cluster's tmux server names with FORMAT (one PID a
+ * line) for COMMAND (list-clients, list-panes -a). */
+static GArray *list_pids(const SsiState *state, const SsiConfig *cfg,
+			 const char *command, const char *format)
+{
+	GArray *procs = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+	g_autoptr(GPtrArray) cmd = tmux_argv(state->dir, cfg);
+	g_autofree char *sock = ssi_state_path(state, "tmux.sock");
+	g_autofree char *out = NULL;
+
+	if (!g_file_test(sock, G_FILE_TEST_EXISTS))
+		return procs;
+	g_ptr_array_add(cmd, g_strdup(command));
+	if (strcmp(command, "list-panes") == 0)
+		g_ptr_array_add(cmd, g_strdup("-a"));
+	g_ptr_array_add(cmd, g_strdup("-F"));
+	g_ptr_array_add(cmd, g_strdup(format));
+	if (run_tmux(cmd, &out, NULL)) {
+		g_auto(GStrv) pids = g_strsplit(out, "\n", -1);
+
+		for (guint i = 0; pids[i] != NULL; i++) {
+			SsiProc p;
+
+			if (*pids[i] && ssi_proc_lookup((pid_t)atoi(pids[i]), &p))
+				g_array_append_val(procs, p);
+		}
+	}
+	return procs;
+}
+
 guint ssi_console_stop_server(SsiState *state, const SsiConfig *cfg,
 			      gint timeout_ms)
 {
-	g_autoptr(GPtrArray) cmd = tmux_argv(state->dir, cfg);
-	g_autofree char *out = NULL;
 	g_autofree char *sock = ssi_state_path(state, "tmux.sock");
 	g_autoptr(GArray) procs = g_array_new(FALSE, FALSE, sizeof(SsiProc));
 	guint killed = 0;
 
+	/* The clients attached (windows, terminals) quit when the server
+	 * does, a moment later: the stop is over only when they have. */
+	g_autoptr(GArray) clients = list_pids(state, cfg, "list-clients", "#{client_pid}");
+
 	/* Ask the server for every pane, recorded or not. */
-	if (g_file_test(sock, G_FILE_TEST_EXISTS)) {
-		g_ptr_array_add(cmd, g_strdup("list-panes"));
-		g_ptr_array_add(cmd, g_strdup("-a"));
-		g_ptr_array_add(cmd, g_strdup("-F"));
-		g_ptr_array_add(cmd, g_strdup("#{pane_pid}"));
-		if (run_tmux(cmd, &out, NULL)) {
-			g_auto(GStrv) pids = g_strsplit(out, "\n", -1);
+	g_autoptr(GArray) panes = list_pids(state, cfg, "list-panes", "#{pane_pid}");
 
-			for (guint i = 0; pids[i] != NULL; i++) {
-				SsiProc p;
+	for (guint i = 0; i < panes->len; i++) {
+		SsiProc *p = &g_array_index(panes, SsiProc, i);
 
-				if (*pids[i] && ssi_proc_lookup((pid_t)atoi(pids[i]), &p)) {
-					killed += ssi_proc_kill_group(&p);
-					g_array_append_val(procs, p);
-				}
-			}
-		}
+		killed += ssi_proc_kill_group(p);
+		g_array_append_val(procs, *p);
 	}
 	if (ssi_proc_alive(&state->tmux)) {
 		kill(state->tmux.pid, SIGTERM);
@@ -411,6 +433,10 @@ guint ssi_console_stop_server(SsiState *state, const SsiConfig *cfg,
 			killed++;
 		ssi_proc_wait_gone(&state->tmux, 1, 1000);
 	}
+	/* A client is no machine: ending it is not worth a warning. */
+	if (!ssi_proc_wait_gone((SsiProc *)clients->data, clients->len, timeout_ms))
+		for (guint i = 0; i < clients->len; i++)
+			ssi_proc_signal(&g_array_index(clients, SsiProc, i), SIGKILL);
 	state->tmux.pid = 0;
 	unlink(sock);
 	return killed;
