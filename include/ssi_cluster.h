@@ -47,16 +47,19 @@ GPtrArray *ssi_cluster_kernel_argv(const SsiCluster *cluster, guint node);
  * Start the switch, then the lock server, then nodes 1..N together, and
  * wait until every kernel answers on its management console.  Fails with
  * SSI_ERROR_RUNNING when a cluster runs, SSI_ERROR_MISSING (nothing
- * started) when a file is missing.  Machines that did start are left
- * running when others fail; when no kernel starts, nothing is left.
+ * started) when a file is missing.  When any machine fails, every one
+ * that did start is ended too, with the switch and the consoles: after
+ * a failure nothing of the cluster is left running.
  */
 gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error);
 
 /*
  * Boot NODES into the running cluster.  Nodes already up are skipped and
  * put in SKIPPED.  All the others are tried; the error names those that
- * failed.  When the configuration has a lock server and it is not
- * running, it is booted too, after the nodes, and *LOCKSERVER set.
+ * failed, and then every machine this add started is ended again, so
+ * that the cluster is left as it was.  When the configuration has a lock
+ * server and it is not running, it is booted too, after the nodes, and
+ * *LOCKSERVER set.
  */
 gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
 			 SsiNodeSet *skipped, gboolean *lockserver, GError **error);

@@ -419,13 +419,24 @@ static char *procs_report(void)
 	return g_string_free(out, FALSE);
 }
 
+/* Fail unless nothing of this test's world runs right now (no pause). */
+static void assert_none_running(const char *after)
+{
+	guint n = t_count_procs(T.dir);
+
+	if (n > 0) {
+		g_autofree char *report = procs_report();
+
+		ck_abort_msg("%u processes after %s returned:\n%s", n, after, report);
+	}
+}
+
 /* ssi-rm and ssi-stop return once what they end is gone: counted right
  * after they return, no pause.  Headless, and in xterms (_i = 1). */
 START_TEST(test_gone_on_return)
 {
 	g_autofree char *err = NULL;
 	g_autoptr(GArray) left = NULL;
-	guint n;
 
 	if (_i == 1) {
 		t_start_xvfb();
@@ -440,12 +451,55 @@ START_TEST(test_gone_on_return)
 		ck_abort_msg("%u processes of node2 after ssi-rm returned:\n%s", left->len, report);
 	}
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", NULL), 0);
-	n = t_count_procs(T.dir);
-	if (n > 0) {
-		g_autofree char *report = procs_report();
+	assert_none_running("ssi-stop");
+	t_assert_nothing_left();
+}
+END_TEST
 
-		ck_abort_msg("%u processes after ssi-stop returned:\n%s", n, report);
-	}
+/* A start one of whose machines fails (the lock server, given too
+ * little memory, dies while the nodes boot) ends what it started. */
+START_TEST(test_failed_start_ends_all)
+{
+	g_autofree char *err = NULL, *out = NULL;
+
+	t_write_conf("LOCKSERVER_MEM=1M\n");
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "2", NULL), 1);
+	ck_assert_msg(strstr(err, "ssi-start: lockserver: kernel exited during boot: ") &&
+		      strstr(err, "; stopped what it had started (lockserver, node1, node2)\n"),
+		      "%s", err);
+	assert_none_running("a failed ssi-start");
+	t_assert_nothing_left();
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", NULL), 0);
+	ck_assert_str_eq(out, "No cluster is running.\n");
+}
+END_TEST
+
+/* An add whose nodes fail leaves the cluster as it was. */
+START_TEST(test_failed_add_ends_its_own)
+{
+	g_autofree char *err = NULL, *out = NULL;
+	g_autoptr(GArray) left = NULL;
+	int node1, lockserver;
+
+	t_start("1");
+	node1 = t_kernel_pid("node1");
+	lockserver = t_kernel_pid("lockserver");
+	t_write_conf("MEM=1M\n");
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "2", "3", NULL), 1);
+	ck_assert_msg(strstr(err, "node2: kernel exited during boot: ") &&
+		      strstr(err, "node3: kernel exited during boot: ") &&
+		      strstr(err, "stopped what it had started (node2, node3)"), "%s", err);
+	left = t_procs_of("node2");
+	ck_assert_uint_eq(left->len, 0);
+	g_array_unref(left);
+	left = t_procs_of("node3");
+	ck_assert_uint_eq(left->len, 0);
+	ck_assert(t_alive(node1) && t_alive(lockserver));
+	ck_assert_int_eq(t_kernel_pid("node2"), 0);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=up", NULL), 0);
+	ck_assert_str_eq(out, "1\n");
+	t_stop();
+	assert_none_running("ssi-stop");
 	t_assert_nothing_left();
 }
 END_TEST
@@ -463,6 +517,8 @@ Suite *safety_suite(void)
 
 	tc = t_uml_tcase("hostile");
 	tcase_add_loop_test(tc, test_gone_on_return, 0, 2);
+	tcase_add_test(tc, test_failed_start_ends_all);
+	tcase_add_test(tc, test_failed_add_ends_its_own);
 	suite_add_tcase(s, tc);
 
 	tc = t_uml_tcase("faults");

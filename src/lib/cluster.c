@@ -47,6 +47,8 @@ static void forget_machine(SsiState *state, SsiMachine *m)
 	/* A kernel killed by hand may have left its console's relay. */
 	if (ssi_proc_kill_group(&m->proc) > 0)
 		ssi_proc_wait_gone(&m->proc, 1, 1000);
+	if (ssi_proc_signal(&m->relay, SIGKILL))
+		ssi_proc_wait_gone(&m->relay, 1, 1000);
 	ssi_console_close_window(m);
 	if (is_kernel(m))
 		remove_umid_dir(state, m->name);
@@ -422,8 +424,44 @@ static GArray *boot_order(int with, const SsiNodeSet *nodes)
 	return which;
 }
 
+/* A boot that failed ends every machine it started (MACHINES, those
+ * still recorded), their relays and windows, and says which in WHY. */
+static void end_machines(SsiCluster *cluster, GPtrArray *machines, GString *why)
+{
+	SsiState *state = cluster->state;
+	g_autoptr(GArray) procs = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GString) list = g_string_new(NULL);
+
+	for (guint i = 0; i < state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(state->machines, i);
+
+		if (!g_ptr_array_find(machines, m, NULL))
+			continue;
+		ssi_proc_kill_group(&m->proc);
+		ssi_proc_signal(&m->relay, SIGKILL);
+		g_array_append_val(procs, m->proc);
+		g_array_append_val(procs, m->relay);
+		if (ssi_proc_alive(&m->xterm))
+			g_array_append_val(procs, m->xterm);
+		ssi_console_close_window(m);
+		g_ptr_array_add(names, g_strdup(m->name));
+		g_string_append_printf(list, "%s%s", list->len ? ", " : "", m->name);
+	}
+	ssi_proc_wait_gone((SsiProc *)procs->data, procs->len, 2000);
+	for (guint i = 0; i < names->len; i++) {
+		SsiMachine *m = ssi_state_find(state, g_ptr_array_index(names, i));
+
+		if (m != NULL)
+			forget_machine(state, m);
+	}
+	if (list->len > 0)
+		g_string_append_printf(why, "; stopped what it had started (%s)", list->str);
+}
+
 /* Boot NODES and the lock server (first, last, or not at all: WITH), all
- * at once, then wait for them.  Errors are gathered into one message. */
+ * at once, then wait for them.  Errors are gathered into one message;
+ * then nothing of what was started is left running. */
 static gboolean boot_machines(SsiCluster *cluster, int with,
 			      const SsiNodeSet *nodes, GError **error)
 {
@@ -456,9 +494,9 @@ static gboolean boot_machines(SsiCluster *cluster, int with,
 				       alive ? "no answer from its management console"
 					     : "kernel exited during boot",
 				       last ? ": " : "", last ? last : "");
-		if (!alive)
-			forget_machine(cluster->state, m);
 	}
+	if (why->len > 0 && booting->len > 0)
+		end_machines(cluster, booting, why);
 	if (!ssi_state_save(cluster->state, error))
 		return FALSE;
 	if (why->len > 0) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ssi_console.h"
@@ -11,6 +12,7 @@
 #include "ssi_state.h"
 
 #define TMUX_TIMEOUT_MS 5000
+#define RELAY_TIMEOUT_MS 1000
 
 /* The environment for programs we start: ours without the variables that
  * would tie them to a tmux the user may be running us from. */
@@ -211,6 +213,31 @@ GPtrArray *ssi_console_command(const SsiState *state, const SsiConfig *cfg,
 	return cmd;
 }
 
+/* ssiuml-run forks the relay first thing, then becomes the machine:
+ * note the relay (its first child), so that a command that has to end
+ * the machine again can end it too, even once it left the group. */
+static void find_relay(SsiMachine *m)
+{
+	gint64 deadline = g_get_monotonic_time() + RELAY_TIMEOUT_MS * 1000;
+	struct timespec pause = { 0, 1000 * 1000 };
+	g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/children",
+						(int)m->proc.pid, (int)m->proc.pid);
+
+	m->relay.pid = 0;
+	while (ssi_proc_alive(&m->proc) && g_get_monotonic_time() < deadline) {
+		g_autofree char *data = NULL;
+		long child;
+
+		if (g_file_get_contents(path, &data, NULL, NULL) &&
+		    (child = strtol(data, NULL, 10)) > 0) {
+			if (!ssi_proc_lookup((pid_t)child, &m->relay))
+				m->relay.pid = 0;
+			return;
+		}
+		nanosleep(&pause, NULL);
+	}
+}
+
 gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg, SsiMachine *m,
 			   char *const *argv, gboolean logged, const char *preload,
 			   GError **error)
@@ -245,6 +272,8 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg, SsiMachine *m,
 			    last ? ": " : "", last ? last : "");
 		return FALSE;
 	}
+	if (logged)
+		find_relay(m);
 	if (state->console == SSI_CONSOLE_XTERM && !ssi_console_open_window(state, cfg, m, error)) {
 		ssi_proc_kill_group(&m->proc);
 		m->proc.pid = 0;
