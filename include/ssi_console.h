@@ -62,7 +62,9 @@ gboolean ssi_console_attach(const char *dir, const SsiConfig *cfg, const char *n
 char *ssi_console_log(const char *dir, const char *name);
 
 /* The last line the console of NAME printed (for error messages), from
- * state directory DIR, or NULL. */
+ * state directory DIR, or NULL; but a line that names why a kernel died
+ * when the last does not (UML's "Bus error - the host /dev/shm or /tmp
+ * mount likely just ran out of space") is returned instead. */
 char *ssi_console_last_line(const char *dir, const char *name);
 
 /* The line of NAME's console (in state directory DIR) that tells its

@@ -1,5 +1,6 @@
 /* The tools as a user runs them, where no kernel needs to boot. */
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -259,6 +260,43 @@ START_TEST(test_explicit_config_must_exist)
 }
 END_TEST
 
+/* A kernel that dies of a full TMPDIR is reported by its cause, not by
+ * the last line it printed. */
+START_TEST(test_bus_error_named)
+{
+	g_autofree char *err = NULL;
+	g_autofree char *kernel = g_build_filename(T.dir, "linux", NULL);
+	g_autofree char *line = g_strdup_printf("KERNEL=%s\n", kernel);
+	const char *script =
+		"#!/bin/sh\n"
+		"echo 'Checking environment variables for a tempdir...none found'\n"
+		"echo 'Bus error - the host /dev/shm or /tmp mount likely just ran out of space'\n"
+		"echo 'Adding 240234496 bytes to physical memory to account for exec-shield gap'\n"
+		"exit 1\n";
+
+	ck_assert(g_file_set_contents(kernel, script, -1, NULL));
+	ck_assert_int_eq(chmod(kernel, 0755), 0);
+	/* The test's configuration names KERNEL first: a later line wins. */
+	t_write_conf(line);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 1);
+	/* Either machine may be seen dead at its spawn ("exited at once")
+	 * or while booting: either way, by its cause. */
+	{
+		static const char cause[] = ": Bus error - the host /dev/shm or /tmp mount "
+					    "likely just ran out of space";
+		g_auto(GStrv) parts = g_strsplit(err, "; ", -1);
+
+		ck_assert_msg(g_strv_length(parts) >= 2, "%s", err);
+		for (guint i = 0; i < 2; i++)
+			ck_assert_msg(g_str_has_suffix(parts[i], cause) &&
+				      (strstr(parts[i], "lockserver: ") || strstr(parts[i], "node1: ")),
+				      "%s", err);
+	}
+	ck_assert_msg(!strstr(err, "exec-shield"), "%s", err);
+	ck_assert_uint_eq(t_count_procs(T.dir), 0);
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -280,6 +318,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_missing_file_starts_nothing);
 	tcase_add_test(tc, test_config_not_executed);
 	tcase_add_test(tc, test_explicit_config_must_exist);
+	tcase_add_test(tc, test_bus_error_named);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -504,6 +504,93 @@ START_TEST(test_failed_add_ends_its_own)
 }
 END_TEST
 
+static char *mounted;
+
+/* A failed assertion exits: the test's directory must not stay mounted. */
+static void umount_at_exit(void)
+{
+	if (mounted != NULL) {
+		const char *argv[] = { "umount", "-l", mounted, NULL };
+
+		g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			     NULL, NULL, NULL, NULL);
+		g_clear_pointer(&mounted, g_free);
+	}
+}
+
+/* A tmpfs of SIZE at T.dir/NAME, for TMPDIR; root alone may mount. */
+static char *mount_tmpfs(const char *name, const char *size)
+{
+	g_autofree char *opts = g_strdup_printf("size=%s,mode=0700", size);
+	char *dir = g_build_filename(T.dir, name, NULL);
+	const char *argv[] = { "mount", "-t", "tmpfs", "-o", opts, "tmpfs", dir, NULL };
+	int status;
+
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			       NULL, NULL, &status, NULL));
+	ck_assert_msg(g_spawn_check_wait_status(status, NULL), "cannot mount a tmpfs on %s", dir);
+	if (mounted == NULL)
+		atexit(umount_at_exit);
+	g_free(mounted);
+	mounted = g_strdup(dir);
+	return dir;
+}
+
+static void umount_tmpfs(const char *dir)
+{
+	const char *argv[] = { "umount", dir, NULL };
+	int status;
+
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			       NULL, NULL, &status, NULL));
+	ck_assert_msg(g_spawn_check_wait_status(status, NULL), "cannot unmount %s", dir);
+	g_clear_pointer(&mounted, g_free);
+}
+
+/* UML backs the guests' memory with a file in TMPDIR: a start or an add
+ * that would not fit there is refused before anything starts. */
+START_TEST(test_memory_room)
+{
+	g_autofree char *err = NULL, *out = NULL, *small = NULL, *want = NULL;
+	g_autofree char *room = NULL;
+	g_autoptr(GArray) left = NULL;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_memory_room: not root, no tmpfs to mount: skipped\n");
+		return;
+	}
+	small = mount_tmpfs("small", "8M");
+	g_setenv("TMPDIR", small, TRUE);
+	want = g_strdup_printf("ssi-start: memory backing directory %s (TMPDIR): 8.0 MiB free, "
+			       "422.4 MiB needed (2 machines, MEM and LOCKSERVER_MEM 384.0 MiB, "
+			       "plus a margin); point TMPDIR at a directory with room, a tmpfs "
+			       "at best, or lower MEM\n", small);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-start", "1", NULL), 1);
+	ck_assert_str_eq(err, want);
+	ck_assert_uint_eq(t_count_procs(T.dir), 0);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-start", "--dry-run", "1", NULL), 1);
+	ck_assert_str_eq(err, want);
+	umount_tmpfs(small);
+
+	/* An add counts what it boots, in the cluster's own TMPDIR. */
+	room = mount_tmpfs("room", "200M");
+	g_setenv("TMPDIR", room, TRUE);
+	t_write_conf("MEM=64M\nLOCKSERVER_MEM=64M\n");
+	t_start("1");
+	g_unsetenv("TMPDIR");
+	ck_assert_int_eq(t_run(&out, &err, "ssi-add", "2", "3", "4", NULL), 1);
+	ck_assert_msg(g_str_has_prefix(err, "ssi-add: memory backing directory ") &&
+		      strstr(err, room) && strstr(err, "MiB free, 211.2 MiB needed (3 machines, "
+						       "MEM 192.0 MiB, plus a margin)"), "%s", err);
+	left = t_procs_of("node2");
+	ck_assert_uint_eq(left->len, 0);
+	t_stop();
+	t_assert_nothing_left();
+	umount_tmpfs(room);
+}
+END_TEST
+
 Suite *safety_suite(void)
 {
 	Suite *s = suite_create("safety");
@@ -519,6 +606,7 @@ Suite *safety_suite(void)
 	tcase_add_loop_test(tc, test_gone_on_return, 0, 2);
 	tcase_add_test(tc, test_failed_start_ends_all);
 	tcase_add_test(tc, test_failed_add_ends_its_own);
+	tcase_add_test(tc, test_memory_room);
 	suite_add_tcase(s, tc);
 
 	tc = t_uml_tcase("faults");

@@ -5,7 +5,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/un.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +18,9 @@
 
 #define MCONSOLE_TIMEOUT_MS 1000
 #define SWITCH_TIMEOUT_MS 5000
+#define TMPFS_MAGIC 0x01021994
+/* Beyond the guests' memory: what a booting kernel may add to its file. */
+#define MEMORY_MARGIN_MIN (16 << 20)
 
 static gboolean is_kernel(const SsiMachine *m)
 {
@@ -598,8 +603,123 @@ static gboolean prepare_dir(SsiCluster *cluster, GError **error)
 	return ssi_console_prepare(state, error) && ssi_state_save(state, error);
 }
 
-/* What must hold before a start: no cluster runs, every file is there. */
-static gboolean can_start(const SsiCluster *cluster, GError **error)
+/* A MEM value in bytes: 64M, 1G, 65536K, or bytes. */
+static guint64 mem_bytes(const char *mem)
+{
+	char *end;
+	guint64 v = g_ascii_strtoull(mem, &end, 10);
+
+	switch (*end) {
+	case 'K': case 'k': return v << 10;
+	case 'M': case 'm': return v << 20;
+	case 'G': case 'g': return v << 30;
+	default: return v;
+	}
+}
+
+/*
+ * Where UML puts the file behind a guest's memory, as its kernel chooses
+ * it from its environment ENV: $TMPDIR, $TMP or $TEMP, the first set;
+ * else /dev/shm when it is a tmpfs; else /tmp.  *WHY says how it was
+ * chosen.
+ */
+static const char *memory_dir(char **env, const char **why)
+{
+	static const char *const vars[] = { "TMPDIR", "TMP", "TEMP" };
+	struct statfs st;
+
+	for (guint i = 0; i < G_N_ELEMENTS(vars); i++) {
+		const char *dir = g_environ_getenv(env, vars[i]);
+
+		if (dir != NULL && *dir != '\0') {
+			*why = vars[i];
+			return dir;
+		}
+	}
+	if (statfs("/dev/shm", &st) == 0 && st.f_type == TMPFS_MAGIC) {
+		*why = "TMPDIR is not set";
+		return "/dev/shm";
+	}
+	*why = "TMPDIR is not set and /dev/shm is no tmpfs";
+	return "/tmp";
+}
+
+/* "8.0 MiB", the same whatever the locale. */
+static char *format_mib(guint64 bytes)
+{
+	char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+	g_ascii_formatd(buf, sizeof(buf), "%.1f", (double)bytes / (1 << 20));
+	return g_strconcat(buf, " MiB", NULL);
+}
+
+/* The environment the kernels of CLUSTER start with: that of its tmux
+ * server once it runs (every console inherits it), else ours. */
+static char **kernel_environ(const SsiCluster *cluster)
+{
+	g_autofree char *path = NULL;
+	g_autofree char *data = NULL;
+	gsize len;
+
+	if (ssi_proc_alive(&cluster->state->tmux)) {
+		path = g_strdup_printf("/proc/%d/environ", (int)cluster->state->tmux.pid);
+		if (g_file_get_contents(path, &data, &len, NULL) && len > 0) {
+			GPtrArray *env = g_ptr_array_new();
+
+			for (gsize i = 0; i < len; i += strlen(data + i) + 1)
+				g_ptr_array_add(env, g_strdup(data + i));
+			g_ptr_array_add(env, NULL);
+			return (char **)g_ptr_array_free(env, FALSE);
+		}
+	}
+	return g_get_environ();
+}
+
+/* Room for N guests of MEM each, and for the lock server (LOCKSERVER),
+ * in the directory that backs their memory: a guest that finds it full
+ * dies at once of a bus error. */
+static gboolean check_memory_room(const SsiCluster *cluster, guint n, gboolean lockserver,
+				  GError **error)
+{
+	const SsiConfig *cfg = cluster->cfg;
+	g_auto(GStrv) env = kernel_environ(cluster);
+	const char *why;
+	const char *dir = memory_dir(env, &why);
+	guint64 need = (guint64)n * mem_bytes(cfg->mem) +
+		       (lockserver ? mem_bytes(cfg->lockserver_mem) : 0);
+	guint64 margin = MAX(need / 10, (guint64)MEMORY_MARGIN_MIN);
+	guint64 free_bytes;
+	struct statvfs st;
+
+	if (n == 0 && !lockserver)
+		return TRUE;
+	if (statvfs(dir, &st) != 0) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
+			    "memory backing directory %s (%s): %s; point TMPDIR at a "
+			    "directory with room, a tmpfs at best", dir, why, g_strerror(errno));
+		return FALSE;
+	}
+	free_bytes = (guint64)st.f_bavail * st.f_frsize;
+	if (free_bytes < need + margin) {
+		g_autofree char *has = format_mib(free_bytes);
+		g_autofree char *wants = format_mib(need + margin);
+		g_autofree char *mem = format_mib(need);
+
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+			    "memory backing directory %s (%s): %s free, %s needed "
+			    "(%u machine%s, MEM%s %s, plus a margin); point TMPDIR at a "
+			    "directory with room, a tmpfs at best, or lower MEM",
+			    dir, why, has, wants, n + (lockserver ? 1 : 0),
+			    n + (lockserver ? 1 : 0) == 1 ? "" : "s",
+			    lockserver ? " and LOCKSERVER_MEM" : "", mem);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* What must hold before a start of N nodes: no cluster runs, every file
+ * is there, the guests' memory has room. */
+static gboolean can_start(const SsiCluster *cluster, guint n, GError **error)
 {
 	if (ssi_cluster_running(cluster)) {
 		SsiNodeSet up;
@@ -613,14 +733,15 @@ static gboolean can_start(const SsiCluster *cluster, GError **error)
 		return FALSE;
 	}
 	return ssi_config_check_files(cluster->cfg, ssi_config_console(cluster->cfg),
-				      cluster->cfg->network, error);
+				      cluster->cfg->network, error) &&
+	       check_memory_room(cluster, n, cluster->cfg->initrd_memexp != NULL, error);
 }
 
 gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
 {
 	SsiNodeSet nodes;
 
-	if (!can_start(cluster, error))
+	if (!can_start(cluster, n, error))
 		return FALSE;
 	/* A new cluster starts from clean disks. */
 	clear_files(cluster->state);
@@ -677,7 +798,8 @@ static gboolean add_todo(const SsiCluster *cluster, const SsiNodeSet *nodes,
 		return TRUE;
 	/* New consoles are shown the way the cluster's others are. */
 	if (!ssi_config_check_files(cluster->cfg, cluster->state->console,
-				    cluster->state->network, error)) {
+				    cluster->state->network, error) ||
+	    !check_memory_room(cluster, ssi_nodeset_count(todo), *lockserver, error)) {
 		*lockserver = FALSE;
 		return FALSE;
 	}
@@ -722,7 +844,7 @@ GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboole
 	if (start) {
 		g_autoptr(GPtrArray) argv = NULL;
 
-		if (!can_start(cluster, error))
+		if (!can_start(cluster, ssi_nodeset_count(nodes), error))
 			return NULL;
 		/* Only in memory: the record is not written. */
 		take_kinds(cluster);

@@ -331,6 +331,11 @@ char *ssi_console_last_line(const char *dir, const char *name)
 	if (data == NULL)
 		return NULL;
 	lines = g_strsplit(data, "\n", -1);
+	/* UML's word for a guest whose memory file found its directory
+	 * full; the kernel goes on printing a few lines before it dies. */
+	for (guint i = 0; lines[i] != NULL; i++)
+		if (strstr(lines[i], "Bus error - the host") != NULL)
+			return g_utf8_make_valid(g_strstrip(lines[i]), -1);
 	for (gint i = (gint)g_strv_length(lines) - 1; i >= 0; i--) {
 		char *line = g_strstrip(lines[i]);
 
