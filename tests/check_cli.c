@@ -297,6 +297,34 @@ START_TEST(test_bus_error_named)
 }
 END_TEST
 
+/* LD_PRELOAD cannot take a helper path with a blank: refused, by name,
+ * before anything starts. */
+START_TEST(test_helper_path_with_blank)
+{
+	g_autofree char *dir = g_build_filename(T.dir, "lib dir", NULL);
+	g_autofree char *lib = t_build("lib");
+	g_autofree char *err = NULL, *want = NULL;
+	static const char *const helpers[] = { "ssiuml-run", "ssiuml-xstate.so" };
+
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	for (guint i = 0; i < G_N_ELEMENTS(helpers); i++) {
+		g_autofree char *from = g_build_filename(lib, helpers[i], NULL);
+		g_autofree char *to = g_build_filename(dir, helpers[i], NULL);
+
+		ck_assert_int_eq(symlink(from, to), 0);
+	}
+	g_setenv("SSIUML_LIBEXECDIR", dir, TRUE);
+	want = g_strdup_printf("ssi-start: helper: %s/ssiuml-xstate.so: LD_PRELOAD cannot name "
+			       "a file whose path holds a blank or a colon; install ssiuml "
+			       "under a path without them (or point SSIUML_LIBEXECDIR at one)\n",
+			       dir);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 1);
+	ck_assert_str_eq(err, want);
+	ck_assert_uint_eq(t_count_procs(T.dir), 0);
+	g_setenv("SSIUML_LIBEXECDIR", lib, TRUE);
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -319,6 +347,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_config_not_executed);
 	tcase_add_test(tc, test_explicit_config_must_exist);
 	tcase_add_test(tc, test_bus_error_named);
+	tcase_add_test(tc, test_helper_path_with_blank);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -591,6 +591,59 @@ START_TEST(test_memory_room)
 }
 END_TEST
 
+/* Paths with blanks (and commas, which split the kernel's options): the
+ * home or state directory (_i = 0 or 1), and every file of the kernel's
+ * command line.  The cluster boots, joins and goes. */
+START_TEST(test_blank_paths)
+{
+	g_autofree char *images = g_build_filename(T.dir, "my images, new", NULL);
+	g_autofree char *built = t_build("images");
+	g_autofree char *extra = NULL, *err = NULL, *out = NULL;
+	static const char *const files[] = { "root", "cidev", "initrd-ssi", "initrd-memexp" };
+
+	ck_assert_int_eq(mkdir(images, 0700), 0);
+	for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+		g_autofree char *from = g_strdup_printf("%s/%s.img", built, files[i]);
+		g_autofree char *to = g_strdup_printf("%s/%s image.img", images, files[i]);
+
+		ck_assert_int_eq(symlink(from, to), 0);
+	}
+	{
+		g_autofree char *to = g_build_filename(images, "linux uml", NULL);
+
+		ck_assert_int_eq(symlink("/usr/bin/linux.uml", to), 0);
+	}
+	extra = g_strdup_printf("KERNEL='%s/linux uml'\n"
+				"ROOT='%s/root image.img'\n"
+				"CIDEV='%s/cidev image.img'\n"
+				"INITRD='%s/initrd-ssi image.img'\n"
+				"INITRD_MEMEXP='%s/initrd-memexp image.img'\n",
+				images, images, images, images, images);
+	t_write_conf(extra);
+	g_free(T.state);
+	if (_i == 0) {
+		g_autofree char *home = g_build_filename(T.dir, "test user", NULL);
+
+		ck_assert_int_eq(mkdir(home, 0700), 0);
+		g_setenv("HOME", home, TRUE);
+		T.state = g_build_filename(home, ".ssiuml", "run", NULL);
+	} else {
+		T.state = g_build_filename(T.dir, "state, dir", NULL);
+		g_setenv("SSIUML_STATE_DIR", T.state, TRUE);
+	}
+	ck_assert_int_eq(t_run(&out, &err, "ssi-start", "--wait", "2", NULL), 0);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-add", "--wait", "3", NULL), 0);
+	t_assert_log("node3", "node3 login:", 30000);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-rm", "2", NULL), 0);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=up", NULL), 0);
+	ck_assert_str_eq(out, "1 3\n");
+	t_stop();
+	assert_none_running("ssi-stop");
+	t_assert_nothing_left();
+	g_unsetenv("SSIUML_STATE_DIR");
+}
+END_TEST
+
 Suite *safety_suite(void)
 {
 	Suite *s = suite_create("safety");
@@ -607,6 +660,7 @@ Suite *safety_suite(void)
 	tcase_add_test(tc, test_failed_start_ends_all);
 	tcase_add_test(tc, test_failed_add_ends_its_own);
 	tcase_add_test(tc, test_memory_room);
+	tcase_add_loop_test(tc, test_blank_paths, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = t_uml_tcase("faults");

@@ -27,13 +27,6 @@ static gboolean is_kernel(const SsiMachine *m)
 	return strcmp(m->name, "switch") != 0;
 }
 
-static char *machine_file(const SsiState *state, const char *name, const char *suffix)
-{
-	g_autofree char *base = g_strconcat(name, suffix, NULL);
-
-	return ssi_state_path(state, base);
-}
-
 /* Remove UML's per-machine directory (pid file, mconsole socket). */
 static void remove_umid_dir(const SsiState *state, const char *name)
 {
@@ -75,7 +68,8 @@ static gboolean is_our_file(const char *name)
 {
 	static const char *const fixed[] = {
 		"state", "tmux.sock", "tmux.conf", "switch.ctl", "switch.mgmt", "linux-ssi",
-		"notify.sock", "lockserver.log", "windows.log", NULL,
+		"notify.sock", "lockserver.log", "windows.log", "root.link", "cidev.link",
+		"initrd.link", "initrd-memexp.link", NULL,
 	};
 
 	if (g_strv_contains(fixed, name))
@@ -258,19 +252,91 @@ static char *machine_name(guint node)
 	return node ? ssi_node_name(node) : g_strdup("lockserver");
 }
 
+/*
+ * The kernel joins its arguments into one command line and splits it at
+ * blanks again, and its options split their values at commas: a path
+ * holding either does not reach it whole.
+ */
+static gboolean unsafe_for_kernel(const char *path)
+{
+	return strpbrk(path, " \t\n,\"") != NULL;
+}
+
+/* The files of the configuration that the kernel's command line names,
+ * and the link in the state directory that stands for each when its
+ * path does not fit there. */
+static const struct {
+	const char *key;
+	size_t offset;
+	const char *link;
+} kernel_files[] = {
+	{ "ROOT", G_STRUCT_OFFSET(SsiConfig, root), "root.link" },
+	{ "CIDEV", G_STRUCT_OFFSET(SsiConfig, cidev), "cidev.link" },
+	{ "INITRD", G_STRUCT_OFFSET(SsiConfig, initrd), "initrd.link" },
+	{ "INITRD_MEMEXP", G_STRUCT_OFFSET(SsiConfig, initrd_memexp), "initrd-memexp.link" },
+};
+
+/* What the kernel's command line says for the file of KEY: its path, or
+ * the name of its link, relative to the kernels' working directory (the
+ * state directory), when the path would not reach the kernel whole. */
+static const char *kernel_file(const SsiConfig *cfg, const char *key)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(kernel_files); i++) {
+		const char *path;
+
+		if (strcmp(kernel_files[i].key, key) != 0)
+			continue;
+		path = G_STRUCT_MEMBER(const char *, cfg, kernel_files[i].offset);
+		return unsafe_for_kernel(path) ? kernel_files[i].link : path;
+	}
+	g_assert_not_reached();
+}
+
+/* The kernel's name for state file NAME: its path, or NAME alone, relative
+ * to the kernels' working directory, when the state directory's path does
+ * not fit on the command line. */
+static char *kernel_state_path(const SsiState *state, const char *name)
+{
+	if (unsafe_for_kernel(state->dir))
+		return g_strdup(name);
+	return ssi_state_path(state, name);
+}
+
+/* Link each configured file whose path the kernel could not take. */
+static gboolean link_kernel_files(SsiCluster *cluster, GError **error)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(kernel_files); i++) {
+		const char *path = G_STRUCT_MEMBER(const char *, cluster->cfg,
+						   kernel_files[i].offset);
+		g_autofree char *link = ssi_state_path(cluster->state, kernel_files[i].link);
+
+		unlink(link);
+		if (path == NULL || !unsafe_for_kernel(path))
+			continue;
+		if (symlink(path, link) != 0) {
+			g_set_error(error, SSI_ERROR, SSI_ERROR_STATE, "%s: %s", link,
+				    g_strerror(errno));
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 GPtrArray *ssi_cluster_kernel_argv(const SsiCluster *cluster, guint node)
 {
 	const SsiConfig *cfg = cluster->cfg;
 	const SsiState *state = cluster->state;
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *name = machine_name(node);
-	g_autofree char *ctl = ssi_state_path(state, "switch.ctl");
-	g_autofree char *notify = ssi_state_path(state, "notify.sock");
+	g_autofree char *ctl = kernel_state_path(state, "switch.ctl");
+	g_autofree char *notify = kernel_state_path(state, "notify.sock");
+	g_autofree char *dir = unsafe_for_kernel(state->dir) ? g_strdup(".")
+							     : g_strdup(state->dir);
 	guint host = node ? node : SSI_LOCKSERVER_HOST;
 
 	g_ptr_array_add(argv, ssi_state_path(state, "linux-ssi"));
 	g_ptr_array_add(argv, g_strdup_printf("umid=%s", name));
-	g_ptr_array_add(argv, g_strdup_printf("uml_dir=%s", state->dir));
+	g_ptr_array_add(argv, g_strdup_printf("uml_dir=%s", dir));
 	g_ptr_array_add(argv, g_strdup_printf("mem=%s", node ? cfg->mem : cfg->lockserver_mem));
 	/* Every other console and serial line to nothing, or UML opens
 	 * an xterm for each of them. */
@@ -278,16 +344,19 @@ GPtrArray *ssi_cluster_kernel_argv(const SsiCluster *cluster, guint node)
 	g_ptr_array_add(argv, g_strdup("ssl=null"));
 	g_ptr_array_add(argv, g_strdup("con0=fd:0,fd:1"));
 	if (node) {
-		g_autofree char *cow = machine_file(state, name, ".cow");
+		g_autofree char *base = g_strconcat(name, ".cow", NULL);
+		g_autofree char *cow = kernel_state_path(state, base);
 
-		g_ptr_array_add(argv, g_strdup_printf("ubd0=%s,%s", cow, cfg->root));
+		g_ptr_array_add(argv, g_strdup_printf("ubd0=%s,%s", cow, kernel_file(cfg, "ROOT")));
 		g_ptr_array_add(argv, g_strdup("root=/dev/ubda"));
 		if (cfg->initrd != NULL)
-			g_ptr_array_add(argv, g_strdup_printf("initrd=%s", cfg->initrd));
+			g_ptr_array_add(argv, g_strdup_printf("initrd=%s",
+							      kernel_file(cfg, "INITRD")));
 	} else {
-		g_ptr_array_add(argv, g_strdup_printf("initrd=%s", cfg->initrd_memexp));
+		g_ptr_array_add(argv, g_strdup_printf("initrd=%s",
+						      kernel_file(cfg, "INITRD_MEMEXP")));
 	}
-	g_ptr_array_add(argv, g_strdup_printf("ubd1r=%s", cfg->cidev));
+	g_ptr_array_add(argv, g_strdup_printf("ubd1r=%s", kernel_file(cfg, "CIDEV")));
 	if (state->network == SSI_NETWORK_VDE)
 		/* eth0=vde,SOCKET,MAC,PORT,GROUP,MODE,DESCR: the description
 		 * names the machine in the switch's port list. */
@@ -475,8 +544,11 @@ static gboolean boot_machines(SsiCluster *cluster, int with,
 	g_autoptr(GString) why = g_string_new(NULL);
 	g_autofree char *preload = preload_path();
 	g_autoptr(GArray) which = boot_order(with, nodes);
-	int fd = open_notify(cluster->state, error);
+	int fd;
 
+	if (!link_kernel_files(cluster, error))
+		return FALSE;
+	fd = open_notify(cluster->state, error);
 	if (fd < 0)
 		return FALSE;
 	for (guint i = 0; i < which->len; i++) {

@@ -632,12 +632,20 @@ gboolean ssi_config_check_files(const SsiConfig *cfg, SsiConsoleKind console,
 	     !check_program("XTERM", cfg->xterm, error)) ||
 	    !check_file("helper", run, TRUE, error))
 		return FALSE;
-	if (ssi_config_use_xstate_fix(cfg)) {
+	{
 		g_autofree char *fix = g_build_filename(ssi_libexec_dir(),
 							"ssiuml-xstate.so", NULL);
 
-		if (!check_file("XSTATE_FIX", fix, FALSE, error))
+		if (ssi_config_use_xstate_fix(cfg) && !check_file("XSTATE_FIX", fix, FALSE, error))
 			return FALSE;
+		/* It is always preloaded, and LD_PRELOAD splits at both. */
+		if (strpbrk(fix, " \t:") != NULL) {
+			g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
+				    "helper: %s: LD_PRELOAD cannot name a file whose path holds "
+				    "a blank or a colon; install ssiuml under a path without "
+				    "them (or point SSIUML_LIBEXECDIR at one)", fix);
+			return FALSE;
+		}
 	}
 	return TRUE;
 }

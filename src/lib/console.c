@@ -178,6 +178,10 @@ GPtrArray *ssi_console_command(const SsiState *state, const SsiConfig *cfg,
 
 	g_ptr_array_add(cmd, g_strdup("new-session"));
 	g_ptr_array_add(cmd, g_strdup("-d"));
+	/* The kernels find their files relative to the state directory
+	 * when their paths cannot be on the command line. */
+	g_ptr_array_add(cmd, g_strdup("-c"));
+	g_ptr_array_add(cmd, g_strdup(state->dir));
 	g_ptr_array_add(cmd, g_strdup("-s"));
 	g_ptr_array_add(cmd, g_strdup(name));
 	g_ptr_array_add(cmd, g_strdup("-x"));
