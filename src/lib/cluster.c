@@ -68,7 +68,8 @@ static gboolean is_our_file(const char *name)
 {
 	static const char *const fixed[] = {
 		"state", "tmux.sock", "tmux.conf", "switch.ctl", "switch.mgmt", "linux-ssi",
-		"notify.sock", "lockserver.log", "windows.log", "root.link", "cidev.link",
+		"notify.sock", "lockserver.log", "windows.log", "switch.log", "switch.console",
+		"root.link", "cidev.link",
 		"initrd.link", "initrd-memexp.link", NULL,
 	};
 
@@ -76,9 +77,16 @@ static gboolean is_our_file(const char *name)
 		return TRUE;
 	if (g_str_has_prefix(name, "state."))	/* a torn atomic write */
 		return TRUE;
+	if (strcmp(name, "lockserver.console") == 0)
+		return TRUE;
 	if (g_str_has_prefix(name, "node") &&
 	    (g_str_has_suffix(name, ".log") || g_str_has_suffix(name, ".cow"))) {
 		g_autofree char *base = g_strndup(name, strlen(name) - 4);
+
+		return ssi_node_number(base) != 0;
+	}
+	if (g_str_has_prefix(name, "node") && g_str_has_suffix(name, ".console")) {
+		g_autofree char *base = g_strndup(name, strlen(name) - strlen(".console"));
 
 		return ssi_node_number(base) != 0;
 	}
@@ -590,7 +598,14 @@ static GPtrArray *switch_argv(const SsiCluster *cluster)
 	gboolean vde = cluster->state->network == SSI_NETWORK_VDE;
 	const char *name = vde ? cluster->cfg->vde_switch : cluster->cfg->switch_prog;
 	char *prog = ssi_find_program(name);
+	char *stdbuf = ssi_find_program("stdbuf");
 
+	/* Its console is a pipe to its relay: have it print line by line
+	 * still, as it does on a terminal. */
+	if (stdbuf != NULL) {
+		g_ptr_array_add(argv, stdbuf);
+		g_ptr_array_add(argv, g_strdup("-oL"));
+	}
 	g_ptr_array_add(argv, prog != NULL ? prog : g_strdup(name));
 	if (vde) {
 		/* The ports' sockets go in a directory; -M: a management
@@ -620,7 +635,9 @@ static gboolean start_switch(SsiCluster *cluster, GError **error)
 	SsiMachine *m = ssi_state_add(state, "switch");
 
 	remove_switch_dir(ctl);
-	if (!ssi_console_spawn(state, cluster->cfg, m, (char *const *)argv->pdata, FALSE,
+	/* Through ssiuml-run as well: uml_switch exits when its input ends,
+	 * and its relay keeps that open whatever becomes of its terminal. */
+	if (!ssi_console_spawn(state, cluster->cfg, m, (char *const *)argv->pdata, TRUE,
 			       NULL, error)) {
 		ssi_state_remove(state, "switch");
 		return FALSE;
@@ -921,7 +938,7 @@ GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboole
 		/* Only in memory: the record is not written. */
 		take_kinds(cluster);
 		argv = switch_argv(cluster);
-		plan_machine(cluster, plan, "switch", argv, FALSE, NULL);
+		plan_machine(cluster, plan, "switch", argv, TRUE, NULL);
 		if (cluster->cfg->initrd_memexp != NULL)
 			with = LOCKSERVER_FIRST;
 	} else {

@@ -195,21 +195,28 @@ GPtrArray *ssi_console_command(const SsiState *state, const SsiConfig *cfg,
 	g_ptr_array_add(cmd, g_strdup("--"));
 	if (logged) {
 		g_autofree char *logname = g_strconcat(name, ".log", NULL);
+		g_autofree char *sockname = g_strconcat(name, ".console", NULL);
 
 		g_ptr_array_add(cmd, g_build_filename(ssi_libexec_dir(), "ssiuml-run", NULL));
 		g_ptr_array_add(cmd, g_strdup("--log"));
 		g_ptr_array_add(cmd, ssi_state_path(state, logname));
+		/* The console outlives the terminal showing it. */
+		g_ptr_array_add(cmd, g_strdup("--console"));
+		g_ptr_array_add(cmd, ssi_state_path(state, sockname));
 		if (preload != NULL) {
 			g_ptr_array_add(cmd, g_strdup("--preload"));
 			g_ptr_array_add(cmd, g_strdup(preload));
 			if (ssi_config_use_xstate_fix(cfg))
 				g_ptr_array_add(cmd, g_strdup("--xstate-fix"));
 		}
-		/* A kernel that exits by itself may be the cluster's last. */
-		g_ptr_array_add(cmd, g_strdup("--state"));
-		g_ptr_array_add(cmd, g_strdup(state->dir));
-		g_ptr_array_add(cmd, g_strdup("--tmux"));
-		g_ptr_array_add(cmd, g_strdup(g_ptr_array_index(cmd, 0)));
+		/* A kernel that exits by itself may be the cluster's last;
+		 * the switch is only ever stopped. */
+		if (strcmp(name, "switch") != 0) {
+			g_ptr_array_add(cmd, g_strdup("--state"));
+			g_ptr_array_add(cmd, g_strdup(state->dir));
+			g_ptr_array_add(cmd, g_strdup("--tmux"));
+			g_ptr_array_add(cmd, g_strdup(g_ptr_array_index(cmd, 0)));
+		}
 		g_ptr_array_add(cmd, g_strdup("--"));
 	}
 	for (guint i = 0; argv[i] != NULL; i++)
@@ -283,6 +290,51 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg, SsiMachine *m,
 		m->proc.pid = 0;
 		return FALSE;
 	}
+	return TRUE;
+}
+
+gboolean ssi_console_restore(SsiState *state, const SsiConfig *cfg, const SsiMachine *m,
+			     gboolean *restored, GError **error)
+{
+	g_autoptr(GPtrArray) has = tmux_argv(state->dir, cfg);
+	g_autoptr(GPtrArray) cmd = NULL;
+	g_autofree char *sockname = g_strconcat(m->name, ".console", NULL);
+	g_autofree char *sock = ssi_state_path(state, sockname);
+
+	*restored = FALSE;
+	g_ptr_array_add(has, g_strdup("has-session"));
+	g_ptr_array_add(has, g_strdup("-t"));
+	g_ptr_array_add(has, g_strconcat("=", m->name, NULL));
+	if (run_tmux(has, NULL, NULL))
+		return TRUE;
+	if (!g_file_test(sock, G_FILE_TEST_EXISTS)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+			    "%s has no console any more: its tmux session was closed, and "
+			    "no relay kept its console (%s was not started through one); "
+			    "it runs on without one: %s", m->name, m->name,
+			    ssi_node_number(m->name) != 0
+			    ? "ssi-rm and ssi-add it for a new one"
+			    : "restart the cluster with ssi-stop and ssi-start for a new one");
+		return FALSE;
+	}
+	cmd = tmux_argv(state->dir, cfg);
+	g_ptr_array_add(cmd, g_strdup("new-session"));
+	g_ptr_array_add(cmd, g_strdup("-d"));
+	g_ptr_array_add(cmd, g_strdup("-s"));
+	g_ptr_array_add(cmd, g_strdup(m->name));
+	g_ptr_array_add(cmd, g_strdup("-x"));
+	g_ptr_array_add(cmd, g_strdup("80"));
+	g_ptr_array_add(cmd, g_strdup("-y"));
+	g_ptr_array_add(cmd, g_strdup("25"));
+	g_ptr_array_add(cmd, g_strdup("--"));
+	g_ptr_array_add(cmd, g_build_filename(ssi_libexec_dir(), "ssiuml-run", NULL));
+	g_ptr_array_add(cmd, g_strdup("--connect"));
+	g_ptr_array_add(cmd, g_steal_pointer(&sock));
+	if (!run_tmux(cmd, NULL, error)) {
+		g_prefix_error(error, "%s: ", m->name);
+		return FALSE;
+	}
+	*restored = TRUE;
 	return TRUE;
 }
 
