@@ -572,8 +572,13 @@ static gboolean boot_machines(SsiCluster *cluster, int with,
 	close_notify(cluster->state, fd);
 	for (guint i = 0; i < failed->len; i++) {
 		SsiMachine *m = g_ptr_array_index(failed, i);
-		g_autofree char *last = ssi_console_last_line(cluster->state->dir, m->name);
 		gboolean alive = ssi_proc_alive(&m->proc);
+		g_autofree char *last = NULL;
+
+		/* A kernel that died: its relay may be copying its last words. */
+		if (!alive)
+			ssi_proc_wait_leader(&m->relay, 1000);
+		last = ssi_console_last_line(cluster->state->dir, m->name);
 
 		g_string_append_printf(why, "%s%s: %s%s%s", why->len ? "; " : "", m->name,
 				       alive ? "no answer from its management console"

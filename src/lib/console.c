@@ -224,10 +224,43 @@ GPtrArray *ssi_console_command(const SsiState *state, const SsiConfig *cfg,
 	return cmd;
 }
 
+/* The relay of the console of NAME, found by its command line (it is
+ * ssiuml-run's, "--log STATE/NAME.log" in it), once its machine is gone
+ * and it is nobody's child any more. */
+static void find_lost_relay(const SsiState *state, SsiMachine *m)
+{
+	g_autofree char *logname = g_strconcat(m->name, ".log", NULL);
+	g_autofree char *log = ssi_state_path(state, logname);
+	g_autofree char *needle = g_strconcat("--log", "\n", log, "\n", NULL);
+	g_autoptr(GDir) dir = g_dir_open("/proc", 0, NULL);
+	const char *entry;
+
+	while (dir != NULL && (entry = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *path = NULL;
+		g_autofree char *cmd = NULL;
+		gsize len;
+		char *end;
+		long pid = strtol(entry, &end, 10);
+
+		if (*end != '\0' || pid <= 1 || pid == getpid())
+			continue;
+		path = g_strdup_printf("/proc/%ld/cmdline", pid);
+		if (!g_file_get_contents(path, &cmd, &len, NULL))
+			continue;
+		for (gsize i = 0; i < len; i++)
+			if (cmd[i] == '\0')
+				cmd[i] = '\n';
+		if (g_strstr_len(cmd, (gssize)len, needle) != NULL &&
+		    ssi_proc_lookup((pid_t)pid, &m->relay))
+			return;
+	}
+	m->relay.pid = 0;
+}
+
 /* ssiuml-run forks the relay first thing, then becomes the machine:
  * note the relay (its first child), so that a command that has to end
  * the machine again can end it too, even once it left the group. */
-static void find_relay(SsiMachine *m)
+static void find_relay(const SsiState *state, SsiMachine *m)
 {
 	gint64 deadline = g_get_monotonic_time() + RELAY_TIMEOUT_MS * 1000;
 	struct timespec pause = { 0, 1000 * 1000 };
@@ -247,6 +280,8 @@ static void find_relay(SsiMachine *m)
 		}
 		nanosleep(&pause, NULL);
 	}
+	/* The machine died at once: its relay was forked before. */
+	find_lost_relay(state, m);
 }
 
 gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg, SsiMachine *m,
@@ -275,8 +310,17 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg, SsiMachine *m,
 	if (state->tmux.pid == 0 || !ssi_proc_alive(&state->tmux))
 		ssi_proc_lookup((pid_t)server, &state->tmux);
 	if (pane <= 0 || !ssi_proc_lookup((pid_t)pane, &m->proc)) {
-		g_autofree char *last = ssi_console_last_line(state->dir, m->name);
+		g_autofree char *last = NULL;
 
+		/* Its relay, done with the log, waits for our lock to
+		 * reconcile a cluster this command is still making. */
+		if (logged) {
+			find_lost_relay(state, m);
+			ssi_proc_wait_leader(&m->relay, 1000);
+		}
+		last = ssi_console_last_line(state->dir, m->name);
+		if (ssi_proc_signal(&m->relay, SIGKILL))
+			ssi_proc_wait_gone(&m->relay, 1, 1000);
 		m->proc.pid = 0;
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
 			    "%s: exited at once%s%s", m->name,
@@ -284,7 +328,7 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg, SsiMachine *m,
 		return FALSE;
 	}
 	if (logged)
-		find_relay(m);
+		find_relay(state, m);
 	if (state->console == SSI_CONSOLE_XTERM && !ssi_console_open_window(state, cfg, m, error)) {
 		ssi_proc_kill_group(&m->proc);
 		m->proc.pid = 0;
