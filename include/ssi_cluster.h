@@ -90,8 +90,10 @@ typedef struct {
 /*
  * Halt every kernel through its management console (each reply waited
  * for at most a second), wait up to STOP_TIMEOUT seconds, SIGKILL what
- * is left, stop the switch and the consoles, and clear the state.  The
- * worst case is STOP_TIMEOUT + 3 seconds.
+ * is left, stop the switch and the consoles, and clear the state.  It
+ * returns once every process of the cluster is gone: kernels, their
+ * relays, switch, tmux server and its clients.  The worst case is
+ * STOP_TIMEOUT + 3 seconds.
  */
 gboolean ssi_cluster_stop(SsiCluster *cluster, SsiStopReport *report,
 			  GError **error);
