@@ -647,6 +647,22 @@ START_TEST(test_blank_paths)
 }
 END_TEST
 
+/* A start whose nodes do not join in time leaves its machines running
+ * to be looked at, and says which and how to stop them. */
+START_TEST(test_failed_wait_says_what_is_left)
+{
+	g_autofree char *err = NULL;
+
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "--timeout", "1", "1", NULL), 1);
+	ck_assert_msg(g_str_has_suffix(err, "\nssi-start: left running, to read the consoles: "
+					    "switch, lockserver, node1; stop it all with ssi-stop\n"),
+		      "%s", err);
+	t_stop();
+	assert_none_running("ssi-stop");
+	t_assert_nothing_left();
+}
+END_TEST
+
 Suite *safety_suite(void)
 {
 	Suite *s = suite_create("safety");
@@ -662,6 +678,7 @@ Suite *safety_suite(void)
 	tcase_add_loop_test(tc, test_gone_on_return, 0, 2);
 	tcase_add_test(tc, test_failed_start_ends_all);
 	tcase_add_test(tc, test_failed_add_ends_its_own);
+	tcase_add_test(tc, test_failed_wait_says_what_is_left);
 	tcase_add_test(tc, test_memory_room);
 	tcase_add_loop_test(tc, test_blank_paths, 0, 2);
 	suite_add_tcase(s, tc);

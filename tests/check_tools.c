@@ -501,6 +501,9 @@ START_TEST(test_node_without_network)
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--wait", "2", NULL), 1);
 	ck_assert_msg(strstr(err, "node2 has no network, it cannot join: its console says"),
 		      "%s", err);
+	/* What the failed wait left, and how to end it. */
+	ck_assert_msg(g_str_has_suffix(err, "\nssi-add: left running, to read its console: node2; "
+					    "remove it with ssi-rm 2\n"), "%s", err);
 	ck_assert_int_lt(g_get_monotonic_time() - t0, 30 * G_USEC_PER_SEC);
 	ck_assert(rename(off, ctl) == 0);
 	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", NULL), 0);
