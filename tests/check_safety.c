@@ -431,6 +431,33 @@ static void assert_none_running(const char *after)
 	}
 }
 
+/* This test's processes whose command line shows NAME's console: its
+ * xterm ("ssiuml: node 2") or a tmux client attached to it ("=node2"). */
+static guint window_procs(const char *name)
+{
+	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
+	g_autofree char *title = NULL;
+	g_autofree char *target = g_strconcat("=", name, NULL);
+	guint count = 0;
+
+	title = g_strdup_printf("ssiuml: node %s", name + strlen("node"));
+	for (guint i = 0; i < pids->len; i++) {
+		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline",
+							g_array_index(pids, int, i));
+		g_autofree char *cmd = NULL;
+		gsize len = 0;
+		gboolean hit = FALSE;
+
+		if (!g_file_get_contents(path, &cmd, &len, NULL))
+			continue;
+		for (gsize k = 0; k < len; k += strlen(cmd + k) + 1)
+			if (strcmp(cmd + k, title) == 0 || strcmp(cmd + k, target) == 0)
+				hit = TRUE;
+		count += hit;
+	}
+	return count;
+}
+
 /* ssi-rm and ssi-stop return once what they end is gone: counted right
  * after they return, no pause.  Headless, and in xterms (_i = 1). */
 START_TEST(test_gone_on_return)
@@ -449,6 +476,12 @@ START_TEST(test_gone_on_return)
 		g_autofree char *report = procs_report();
 
 		ck_abort_msg("%u processes of node2 after ssi-rm returned:\n%s", left->len, report);
+	}
+	/* Nor its window, nor that window's tmux client. */
+	if (window_procs("node2") > 0) {
+		g_autofree char *report = procs_report();
+
+		ck_abort_msg("node2's window after ssi-rm returned:\n%s", report);
 	}
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", NULL), 0);
 	assert_none_running("ssi-stop");

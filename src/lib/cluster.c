@@ -47,6 +47,13 @@ static void forget_machine(SsiState *state, SsiMachine *m)
 		ssi_proc_wait_gone(&m->proc, 1, 1000);
 	if (ssi_proc_signal(&m->relay, SIGKILL))
 		ssi_proc_wait_gone(&m->relay, 1, 1000);
+	if (ssi_proc_alive(&m->xterm)) {
+		SsiProc window = m->xterm;
+
+		/* Its window closes with it: gone when we return. */
+		ssi_console_close_window(m);
+		ssi_proc_wait_gone(&window, 1, 1000);
+	}
 	ssi_console_close_window(m);
 	if (is_kernel(m))
 		remove_umid_dir(state, m->name);
