@@ -47,16 +47,19 @@ GPtrArray *ssi_cluster_kernel_argv(const SsiCluster *cluster, guint node);
  * Start the switch, then the lock server, then nodes 1..N together, and
  * wait until every kernel answers on its management console.  Fails with
  * SSI_ERROR_RUNNING when a cluster runs, SSI_ERROR_MISSING (nothing
- * started) when a file is missing.  Machines that did start are left
- * running when others fail; when no kernel starts, nothing is left.
+ * started) when a file is missing.  When any machine fails, every one
+ * that did start is ended too, with the switch and the consoles: after
+ * a failure nothing of the cluster is left running.
  */
 gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error);
 
 /*
  * Boot NODES into the running cluster.  Nodes already up are skipped and
  * put in SKIPPED.  All the others are tried; the error names those that
- * failed.  When the configuration has a lock server and it is not
- * running, it is booted too, after the nodes, and *LOCKSERVER set.
+ * failed, and then every machine this add started is ended again, so
+ * that the cluster is left as it was.  When the configuration has a lock
+ * server and it is not running, it is booted too, after the nodes, and
+ * *LOCKSERVER set.
  */
 gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
 			 SsiNodeSet *skipped, gboolean *lockserver, GError **error);
@@ -87,8 +90,10 @@ typedef struct {
 /*
  * Halt every kernel through its management console (each reply waited
  * for at most a second), wait up to STOP_TIMEOUT seconds, SIGKILL what
- * is left, stop the switch and the consoles, and clear the state.  The
- * worst case is STOP_TIMEOUT + 3 seconds.
+ * is left, stop the switch and the consoles, and clear the state.  It
+ * returns once every process of the cluster is gone: kernels, their
+ * relays, switch, tmux server and its clients.  The worst case is
+ * STOP_TIMEOUT + 3 seconds.
  */
 gboolean ssi_cluster_stop(SsiCluster *cluster, SsiStopReport *report,
 			  GError **error);

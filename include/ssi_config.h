@@ -86,7 +86,8 @@ gboolean ssi_config_use_xstate_fix(const SsiConfig *cfg);
  * programs of NETWORK (SWITCH, or VDE_SWITCH and vde_plug), tmux, and
  * xterm when CONSOLE (the consoles to be opened) is SSI_CONSOLE_XTERM.
  * An add passes the running cluster's console and network.  The error
- * (SSI_ERROR_MISSING) names the key and the path.
+ * (SSI_ERROR_MISSING) names the key and the path.  A helper directory
+ * whose path LD_PRELOAD cannot take (a blank or a colon) is refused too.
  */
 gboolean ssi_config_check_files(const SsiConfig *cfg, SsiConsoleKind console,
 				SsiNetworkKind network, GError **error);

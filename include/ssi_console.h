@@ -3,8 +3,10 @@
  * cluster (socket DIR/tmux.sock), so a console outlives any window shown
  * on it.  With CONSOLE=xterm each session is also shown in an xterm that
  * attaches to it: closing that window leaves the machine running.  Each
- * kernel is started through ssiuml-run, which copies its console's output
- * to DIR/NAME.log.
+ * machine is started through ssiuml-run, which copies its console's
+ * output to DIR/NAME.log and relays its input; the relay listens on
+ * DIR/NAME.console, so that a console whose tmux session was closed can
+ * be given a new one (ssi_console_restore()).
  */
 #ifndef SSI_CONSOLE_H
 #define SSI_CONSOLE_H
@@ -48,6 +50,17 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg, SsiMachine *m,
 gboolean ssi_console_open_window(SsiState *state, const SsiConfig *cfg,
 				 SsiMachine *m, GError **error);
 
+/*
+ * Give running machine M its console again when its tmux session was
+ * closed (kill-session, or its last window): a new session, NAME, on
+ * the console's relay, which kept the machine's input and output; the
+ * output of the last moments is shown again.  *RESTORED tells whether
+ * a session had to be made.  Fails, saying what to do, when M has no
+ * relay to come back to (the switch).
+ */
+gboolean ssi_console_restore(SsiState *state, const SsiConfig *cfg, const SsiMachine *m,
+			     gboolean *restored, GError **error);
+
 /* The tmux command that attaches a terminal to NAME's console, for the
  * cluster of state directory DIR. */
 char *ssi_console_attach_command(const char *dir, const SsiConfig *cfg, const char *name);
@@ -62,7 +75,9 @@ gboolean ssi_console_attach(const char *dir, const SsiConfig *cfg, const char *n
 char *ssi_console_log(const char *dir, const char *name);
 
 /* The last line the console of NAME printed (for error messages), from
- * state directory DIR, or NULL. */
+ * state directory DIR, or NULL; but a line that names why a kernel died
+ * when the last does not (UML's "Bus error - the host /dev/shm or /tmp
+ * mount likely just ran out of space") is returned instead. */
 char *ssi_console_last_line(const char *dir, const char *name);
 
 /* The line of NAME's console (in state directory DIR) that tells its

@@ -50,4 +50,9 @@ gboolean ssi_proc_signal(const SsiProc *proc, int sig);
  * are empty, or TIMEOUT_MS passes.  TRUE when all are gone. */
 gboolean ssi_proc_wait_gone(const SsiProc *procs, guint n, gint timeout_ms);
 
+/* Wait until PROC leads a process group of its own, or is gone, or
+ * TIMEOUT_MS passes; TRUE unless the time ran out.  A console relay does
+ * so once it has copied all its machine printed. */
+gboolean ssi_proc_wait_leader(const SsiProc *proc, gint timeout_ms);
+
 #endif

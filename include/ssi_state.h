@@ -12,6 +12,8 @@ typedef struct {
 	char *name;
 	SsiProc proc;		/* the kernel (or uml_switch), a group leader */
 	SsiProc xterm;		/* its window, pid 0 when headless */
+	SsiProc relay;		/* its console's relay: known only to the
+				 * command that started it, not recorded */
 } SsiMachine;
 
 typedef struct {

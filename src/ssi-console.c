@@ -69,6 +69,14 @@ int main(int argc, char **argv)
 		tool_warn("%s is not running", name);
 		return SSI_EXIT_FAILURE;
 	}
+	{
+		gboolean restored;
+
+		if (!ssi_console_restore(cluster->state, cfg, m, &restored, &error))
+			return tool_fail(error);
+		if (restored)
+			tool_warn("%s: its console had been closed; here it is again", name);
+	}
 	if (!opts.attach && cluster->state->console == SSI_CONSOLE_XTERM &&
 	    g_getenv("DISPLAY") != NULL && *g_getenv("DISPLAY") != '\0') {
 		g_autofree char *lost = NULL;

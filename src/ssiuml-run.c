@@ -5,14 +5,21 @@
  * relay that copies everything PROGRAM prints both to the terminal and
  * to LOG.  The relay stays in PROGRAM's process group and dies with it.
  *
+ * With --console SOCKET, the relay also owns PROGRAM's input: what the
+ * terminal types reaches PROGRAM through it, and it listens on the unix
+ * socket SOCKET.  A terminal closed for good (its tmux session killed)
+ * leaves PROGRAM running without a console; `ssiuml-run --connect SOCKET`
+ * on a new terminal is its console again (the latest connected wins).
+ *
  * With --state DIR, the machine belongs to the cluster of state directory
  * DIR.  When PROGRAM exits (a guest's poweroff, or killall -9), the relay
  * sees whether it was the cluster's last kernel, and if so clears the
  * cluster as ssi-stop would: switch, consoles (with TMUX, the cluster's
  * tmux), files.
  *
- *   ssiuml-run --log LOG [--preload LIB [--xstate-fix]] [--state DIR --tmux TMUX]
- *              -- PROGRAM [ARG...]
+ *   ssiuml-run --log LOG [--console SOCKET] [--preload LIB [--xstate-fix]]
+ *              [--state DIR --tmux TMUX] -- PROGRAM [ARG...]
+ *   ssiuml-run --connect SOCKET
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,20 +28,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "ssi_cluster.h"
 
 #define PROGRAM_EXIT_MS 10000
 
-static const char *state_dir, *tmux_prog;
+/* What a new console is shown of the output before it connected. */
+#define REPLAY_BYTES 4096
+
+static const char *state_dir, *tmux_prog, *console_path;
 
 static void usage(void) __attribute__((noreturn));
 static void usage(void)
 {
-	fputs("usage: ssiuml-run --log LOG [--preload LIB [--xstate-fix]] [--state DIR --tmux TMUX]\n"
-	      "                  -- PROGRAM [ARG...]\n", stderr);
+	fputs("usage: ssiuml-run --log LOG [--console SOCKET] [--preload LIB [--xstate-fix]]\n"
+	      "                  [--state DIR --tmux TMUX] -- PROGRAM [ARG...]\n"
+	      "       ssiuml-run --connect SOCKET\n", stderr);
 	exit(2);
 }
 
@@ -97,42 +111,216 @@ static void after_exit(int program, int log)
 		dprintf(log, "ssiuml-run: cannot reconcile the cluster: %s\n", error->message);
 }
 
-static void relay(int in, int log)
+/* The terminal this process runs on, in raw mode: PROGRAM, reading a
+ * pipe, does not set it as it would its own terminal. */
+static void make_raw(int fd)
 {
+	struct termios t;
+
+	if (tcgetattr(fd, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(fd, TCSANOW, &t);
+	}
+}
+
+static int listen_console(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0 || strlen(path) >= sizeof(addr.sun_path)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 4) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Keep the last REPLAY_BYTES of output in RING (a circular buffer). */
+static void remember(char *ring, size_t *head, size_t *filled, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		ring[*head] = buf[i];
+		*head = (*head + 1) % REPLAY_BYTES;
+	}
+	*filled = *filled + n > REPLAY_BYTES ? REPLAY_BYTES : *filled + n;
+}
+
+static void replay(int fd, const char *ring, size_t head, size_t filled)
+{
+	size_t start = (head + REPLAY_BYTES - filled) % REPLAY_BYTES;
+
+	if (start + filled <= REPLAY_BYTES) {
+		(void)write_all(fd, ring + start, filled);
+	} else {
+		(void)write_all(fd, ring + start, REPLAY_BYTES - start);
+		(void)write_all(fd, ring, filled - (REPLAY_BYTES - start));
+	}
+}
+
+/*
+ * Copy PROGRAM's output (IN) to LOG, the terminal and the connected
+ * console; with a console socket, what the terminal or the connected
+ * console types to PROGRAM's input (TO_PROGRAM).
+ */
+static void relay(int in, int to_program, int log)
+{
+	static char ring[REPLAY_BYTES];
+	size_t head = 0, filled = 0;
 	char buf[4096];
 	int tty_ok = 1, tty = isatty(STDOUT_FILENO);
+	int tty_in = to_program >= 0 ? STDIN_FILENO : -1;
+	int lsock = console_path != NULL ? listen_console(console_path) : -1;
+	int client = -1;
 	/* Our parent is PROGRAM: it executes it once we are forked. */
 	int program = (int)syscall(SYS_pidfd_open, getppid(), 0);
 	/* The terminal may go first (its pane closed): keep the log. */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	if (tty_in >= 0 && isatty(tty_in))
+		make_raw(tty_in);
 	for (;;) {
-		ssize_t n = read(in, buf, sizeof(buf));
+		struct pollfd pfd[4] = {
+			{ .fd = in, .events = POLLIN },
+			{ .fd = tty_in, .events = POLLIN },
+			{ .fd = lsock, .events = POLLIN },
+			{ .fd = client, .events = POLLIN },
+		};
+		ssize_t n;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (state_dir != NULL)
-				after_exit(program, log);
-			_exit(0);
+		if (poll(pfd, 4, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
 		}
-		/* A full disk must not stop the console: ignore log errors. */
-		(void)write_all(log, buf, (size_t)n);
-		if (tty_ok && (tty ? write_tty(buf, (size_t)n)
-				   : write_all(STDOUT_FILENO, buf, (size_t)n)) != 0)
-			tty_ok = 0;
+		if (pfd[0].revents) {
+			n = read(in, buf, sizeof(buf));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			/* A full disk must not stop the console: ignore log errors. */
+			(void)write_all(log, buf, (size_t)n);
+			remember(ring, &head, &filled, buf, (size_t)n);
+			if (tty_ok && (tty ? write_tty(buf, (size_t)n)
+					   : write_all(STDOUT_FILENO, buf, (size_t)n)) != 0)
+				tty_ok = 0;
+			if (client >= 0 && write_all(client, buf, (size_t)n) != 0) {
+				close(client);
+				client = -1;
+			}
+		}
+		if (tty_in >= 0 && pfd[1].revents) {
+			n = read(tty_in, buf, sizeof(buf));
+			/* Its terminal hung up: the machine runs on without. */
+			if (n <= 0 && !(n < 0 && errno == EINTR)) {
+				tty_in = -1;
+				tty_ok = 0;
+			} else if (n > 0) {
+				(void)write_all(to_program, buf, (size_t)n);
+			}
+		}
+		if (lsock >= 0 && (pfd[2].revents & POLLIN)) {
+			int fd = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
+
+			if (fd >= 0) {
+				if (client >= 0)
+					close(client);
+				client = fd;
+				replay(client, ring, head, filled);
+			}
+		}
+		if (client >= 0 && pfd[3].revents) {
+			n = read(client, buf, sizeof(buf));
+			if (n <= 0 && !(n < 0 && errno == EINTR)) {
+				close(client);
+				client = -1;
+			} else if (n > 0) {
+				(void)write_all(to_program, buf, (size_t)n);
+			}
+		}
+	}
+	if (lsock >= 0) {
+		close(lsock);
+		unlink(console_path);
+	}
+	if (client >= 0)
+		close(client);
+	if (state_dir != NULL)
+		after_exit(program, log);
+	_exit(0);
+}
+
+/* --connect: this terminal is the console of the relay at PATH until
+ * either side goes. */
+static int connect_console(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char buf[4096];
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int tty = isatty(STDOUT_FILENO);
+
+	if (fd < 0 || strlen(path) >= sizeof(addr.sun_path)) {
+		fprintf(stderr, "ssiuml-run: %s: cannot connect\n", path);
+		return 1;
+	}
+	strcpy(addr.sun_path, path);
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		fprintf(stderr, "ssiuml-run: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (isatty(STDIN_FILENO))
+		make_raw(STDIN_FILENO);
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = fd, .events = POLLIN },
+			{ .fd = STDIN_FILENO, .events = POLLIN },
+		};
+		ssize_t n;
+
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		if (pfd[0].revents) {
+			n = read(fd, buf, sizeof(buf));
+			if (n <= 0 && !(n < 0 && errno == EINTR))
+				return 0;	/* the machine is gone */
+			if (n > 0 && (tty ? write_tty(buf, (size_t)n)
+					  : write_all(STDOUT_FILENO, buf, (size_t)n)) != 0)
+				return 0;
+		}
+		if (pfd[1].revents) {
+			n = read(STDIN_FILENO, buf, sizeof(buf));
+			if (n <= 0 && !(n < 0 && errno == EINTR))
+				return 0;
+			if (n > 0 && write_all(fd, buf, (size_t)n) != 0)
+				return 0;
+		}
 	}
 }
 
 int main(int argc, char **argv)
 {
 	const char *log_path = NULL, *preload = NULL;
-	int i, log, pipefd[2], xstate_fix = 0;
+	int i, log, pipefd[2], input[2] = { -1, -1 }, xstate_fix = 0;
 	pid_t pid;
 
+	if (argc == 3 && strcmp(argv[1], "--connect") == 0)
+		return connect_console(argv[2]);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--log") == 0 && i + 1 < argc)
 			log_path = argv[++i];
+		else if (strcmp(argv[i], "--console") == 0 && i + 1 < argc)
+			console_path = argv[++i];
 		else if (strcmp(argv[i], "--preload") == 0 && i + 1 < argc)
 			preload = argv[++i];
 		else if (strcmp(argv[i], "--xstate-fix") == 0)
@@ -153,7 +341,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ssiuml-run: %s: %s\n", log_path, strerror(errno));
 		return 1;
 	}
-	if (pipe2(pipefd, O_CLOEXEC) != 0) {
+	if (pipe2(pipefd, O_CLOEXEC) != 0 ||
+	    (console_path != NULL && pipe2(input, O_CLOEXEC) != 0)) {
 		fprintf(stderr, "ssiuml-run: pipe: %s\n", strerror(errno));
 		return 1;
 	}
@@ -164,12 +353,24 @@ int main(int argc, char **argv)
 	}
 	if (pid == 0) {
 		close(pipefd[1]);
-		relay(pipefd[0], log);
+		if (input[0] >= 0)
+			close(input[0]);
+		relay(pipefd[0], input[1], log);
 	}
 	close(pipefd[0]);
 	close(log);
 	if (dup2(pipefd[1], STDOUT_FILENO) < 0 || dup2(pipefd[1], STDERR_FILENO) < 0)
 		return 1;
+	/* PROGRAM reads what the relay passes on, not the terminal, which
+	 * may go while it runs on. */
+	if (input[0] >= 0) {
+		close(input[1]);
+		if (dup2(input[0], STDIN_FILENO) < 0)
+			return 1;
+		/* Nor does the hangup of that terminal end it (uml_switch
+		 * would die of it; the kernels do not). */
+		signal(SIGHUP, SIG_IGN);
+	}
 	if (preload != NULL)
 		setenv("LD_PRELOAD", preload, 1);
 	if (xstate_fix)

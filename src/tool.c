@@ -191,23 +191,66 @@ static void show_progress(const SsiNodeSet *joined, guint total, gpointer data)
 	fflush(stderr);
 }
 
+/* After a wait that failed: what the start (the whole cluster) or the
+ * add (NODES) left running, booted but not joined, and how to stop it. */
+static void tell_left_running(SsiConfig *cfg, const SsiNodeSet *nodes)
+{
+	g_autoptr(SsiCluster) cluster = ssi_cluster_peek(cfg, NULL, NULL);
+	gboolean start = strcmp(tool_name, "ssi-start") == 0;
+	g_autoptr(GString) names = g_string_new(NULL);
+	SsiNodeSet left;
+	g_autofree char *list = NULL;
+
+	if (cluster == NULL)
+		return;
+	ssi_nodeset_clear(&left);
+	for (guint i = 0; i < cluster->state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(cluster->state->machines, i);
+		guint n = ssi_node_number(m->name);
+
+		if (!ssi_proc_alive(&m->proc) || (!start && !ssi_nodeset_has(nodes, n)))
+			continue;
+		if (n != 0)
+			ssi_nodeset_add(&left, n);
+		g_string_append_printf(names, "%s%s", names->len ? ", " : "", m->name);
+	}
+	if (names->len == 0)
+		return;
+	if (start) {
+		tool_warn("left running, to read the consoles: %s; stop it all with ssi-stop",
+			  names->str);
+	} else {
+		list = ssi_nodeset_format(&left);
+		tool_warn("left running, to read %s: %s; remove %s with ssi-rm %s",
+			  ssi_nodeset_count(&left) == 1 ? "its console" : "their consoles",
+			  names->str, ssi_nodeset_count(&left) == 1 ? "it" : "them", list);
+	}
+}
+
 int tool_wait_joined(SsiCluster **cluster, SsiJoinWait *wait,
 		     const SsiNodeSet *nodes, const ToolOptions *opts)
 {
 	g_autoptr(GError) error = NULL;
 	gboolean tty = isatty(STDERR_FILENO);
+	SsiConfig *cfg;
 	gboolean ok;
+	int rc;
 
 	if (!opts->wait || ssi_nodeset_count(nodes) == 0)
 		return SSI_EXIT_OK;
 	ssi_join_wait_set_nodes(wait, *cluster, nodes);
+	cfg = (*cluster)->cfg;
 	/* Other commands may run meanwhile: an ssi-rm of a node waited for
 	 * makes the wait fail, as it should. */
 	g_clear_pointer(cluster, ssi_cluster_close);
 	ok = ssi_join_wait_run(wait, opts->timeout, tty ? show_progress : NULL, NULL, &error);
 	if (tty)
 		fputc('\n', stderr);
-	return ok ? SSI_EXIT_OK : tool_fail(error);
+	if (ok)
+		return SSI_EXIT_OK;
+	rc = tool_fail(error);
+	tell_left_running(cfg, nodes);
+	return rc;
 }
 
 void tool_nodes(int argc, char **argv, guint max, SsiNodeSet *nodes)

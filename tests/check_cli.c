@@ -1,5 +1,6 @@
 /* The tools as a user runs them, where no kernel needs to boot. */
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -224,11 +225,29 @@ START_TEST(test_config_not_executed)
 	g_autofree char *marker = g_build_filename(T.dir, "pwned", NULL);
 	g_autofree char *line = g_strdup_printf("KERNEL=\"$(touch %s)\"\n", marker);
 
+	g_autofree char *want = g_strdup_printf("ssi-start: %s:7: malformed line: command "
+						"substitution ($(...) or `...`) is not "
+						"supported", T.conf);
+	g_autofree char *bom = g_strdup_printf("\xef\xbb\xbf" "CONSOLE=tmux\n%s", line);
+
 	t_write_conf(line);
-	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 1);
-	ck_assert_msg(strstr(err, "KERNEL: ") && strstr(err, "$(touch"), "%s", err);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 2);
+	ck_assert_msg(g_str_has_prefix(err, want), "%s", err);
 	ck_assert(access(marker, F_OK) != 0);
-	ck_assert_uint_eq(t_count_procs(T.dir), 0);
+	assert_untouched();
+	/* A byte-order mark first is skipped: the same line is the one named. */
+	t_write_conf(NULL);
+	{
+		g_autofree char *text = NULL;
+		g_autofree char *with = NULL;
+
+		ck_assert(g_file_get_contents(T.conf, &text, NULL, NULL));
+		with = g_strconcat(bom, text, NULL);
+		ck_assert(g_file_set_contents(T.conf, with, -1, NULL));
+	}
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 2);
+	ck_assert_msg(strstr(err, ":2: malformed line: command substitution"), "%s", err);
+	assert_untouched();
 }
 END_TEST
 
@@ -238,6 +257,71 @@ START_TEST(test_explicit_config_must_exist)
 
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", "-c", "/nonexistent.conf", NULL), 1);
 	ck_assert(strstr(err, "/nonexistent.conf"));
+}
+END_TEST
+
+/* A kernel that dies of a full TMPDIR is reported by its cause, not by
+ * the last line it printed. */
+START_TEST(test_bus_error_named)
+{
+	g_autofree char *err = NULL;
+	g_autofree char *kernel = g_build_filename(T.dir, "linux", NULL);
+	g_autofree char *line = g_strdup_printf("KERNEL=%s\n", kernel);
+	const char *script =
+		"#!/bin/sh\n"
+		"echo 'Checking environment variables for a tempdir...none found'\n"
+		"echo 'Bus error - the host /dev/shm or /tmp mount likely just ran out of space'\n"
+		"echo 'Adding 240234496 bytes to physical memory to account for exec-shield gap'\n"
+		"exit 1\n";
+
+	ck_assert(g_file_set_contents(kernel, script, -1, NULL));
+	ck_assert_int_eq(chmod(kernel, 0755), 0);
+	/* The test's configuration names KERNEL first: a later line wins. */
+	t_write_conf(line);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 1);
+	/* Either machine may be seen dead at its spawn ("exited at once")
+	 * or while booting: either way, by its cause. */
+	{
+		static const char cause[] = ": Bus error - the host /dev/shm or /tmp mount "
+					    "likely just ran out of space";
+		g_auto(GStrv) parts = g_strsplit(err, "; ", -1);
+
+		ck_assert_msg(g_strv_length(parts) >= 2, "%s", err);
+		for (guint i = 0; i < 2; i++)
+			ck_assert_msg(g_str_has_suffix(parts[i], cause) &&
+				      (strstr(parts[i], "lockserver: ") || strstr(parts[i], "node1: ")),
+				      "%s", err);
+	}
+	ck_assert_msg(!strstr(err, "exec-shield"), "%s", err);
+	ck_assert_uint_eq(t_count_procs(T.dir), 0);
+}
+END_TEST
+
+/* LD_PRELOAD cannot take a helper path with a blank: refused, by name,
+ * before anything starts. */
+START_TEST(test_helper_path_with_blank)
+{
+	g_autofree char *dir = g_build_filename(T.dir, "lib dir", NULL);
+	g_autofree char *lib = t_build("lib");
+	g_autofree char *err = NULL, *want = NULL;
+	static const char *const helpers[] = { "ssiuml-run", "ssiuml-xstate.so" };
+
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	for (guint i = 0; i < G_N_ELEMENTS(helpers); i++) {
+		g_autofree char *from = g_build_filename(lib, helpers[i], NULL);
+		g_autofree char *to = g_build_filename(dir, helpers[i], NULL);
+
+		ck_assert_int_eq(symlink(from, to), 0);
+	}
+	g_setenv("SSIUML_LIBEXECDIR", dir, TRUE);
+	want = g_strdup_printf("ssi-start: helper: %s/ssiuml-xstate.so: LD_PRELOAD cannot name "
+			       "a file whose path holds a blank or a colon; install ssiuml "
+			       "under a path without them (or point SSIUML_LIBEXECDIR at one)\n",
+			       dir);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "1", NULL), 1);
+	ck_assert_str_eq(err, want);
+	ck_assert_uint_eq(t_count_procs(T.dir), 0);
+	g_setenv("SSIUML_LIBEXECDIR", lib, TRUE);
 }
 END_TEST
 
@@ -262,6 +346,8 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_missing_file_starts_nothing);
 	tcase_add_test(tc, test_config_not_executed);
 	tcase_add_test(tc, test_explicit_config_must_exist);
+	tcase_add_test(tc, test_bus_error_named);
+	tcase_add_test(tc, test_helper_path_with_blank);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -88,8 +88,8 @@ END_TEST
 START_TEST(test_never_executed)
 {
 	g_autoptr(SsiConfig) cfg = parse(
-		"KERNEL=\"$(touch /tmp/ssiuml-pwned)\"\n"
-		"ROOT=`id`\n"
+		"KERNEL='$(touch /tmp/ssiuml-pwned)'\n"
+		"ROOT=\"\\`id\\`\"\n"
 		"CIDEV='$HOME'\n"
 		"INITRD=$USER/x\n", NULL);
 
@@ -99,6 +99,24 @@ START_TEST(test_never_executed)
 	ck_assert_str_eq(cfg->cidev, "/base/$HOME");
 	ck_assert_str_eq(cfg->initrd, "/base/$USER/x");
 	ck_assert(access("/tmp/ssiuml-pwned", F_OK) != 0);
+}
+END_TEST
+
+/* A file saved with a UTF-8 byte-order mark reads as without. */
+START_TEST(test_bom)
+{
+	g_autoptr(SsiConfig) cfg = parse("\xef\xbb\xbfROOT=/r\nMEM=64M\n", NULL);
+	g_autoptr(GError) error = NULL;
+	SsiConfig *bad;
+
+	ck_assert_str_eq(cfg->root, "/r");
+	ck_assert_str_eq(cfg->mem, "64M");
+	ck_assert_uint_eq(cfg->warnings->len, 0);
+	/* Only at the start of the file. */
+	bad = parse("ROOT=/r\n\xef\xbb\xbfMEM=64M\n", &error);
+	ck_assert_ptr_null(bad);
+	ck_assert_msg(g_str_has_prefix(error->message, "f.conf:2: malformed line"), "%s",
+		      error->message);
 }
 END_TEST
 
@@ -113,7 +131,12 @@ static const struct {
 	{ "ROOT='/x\n", "f.conf:1: malformed line: unterminated single quote" },
 	{ "ROOT=\"/x\n", "f.conf:1: malformed line: unterminated double quote" },
 	{ "ROOT=/a /b\n", "f.conf:1: malformed line: unexpected text" },
-	{ "ROOT=$(rm -rf ~)\n", "f.conf:1: malformed line: unexpected text" },
+	{ "ROOT=$(rm -rf ~)\n", "f.conf:1: malformed line: command substitution ($(...) "
+	  "or `...`) is not supported: the file is parsed, never executed" },
+	{ "KERNEL=$(touch x)\n", "f.conf:1: malformed line: command substitution" },
+	{ "KERNEL=\"$(touch x)\"\n", "f.conf:1: malformed line: command substitution" },
+	{ "KERNEL=/bin/`uname -m`/linux\n", "f.conf:1: malformed line: command substitution" },
+	{ "KERNEL=\"/a`id`\"\n", "f.conf:1: malformed line: command substitution" },
 	{ "ROOT=/a\\", "f.conf:1: malformed line: backslash" },
 	{ "MEM=lots\n", "f.conf:1: MEM: not a memory size" },
 	{ "MEM=0M\n", "f.conf:1: MEM: not a memory size" },
@@ -230,6 +253,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_maxnodes);
 	tcase_add_test(tc, test_relative_paths_from_file_dir);
 	tcase_add_test(tc, test_never_executed);
+	tcase_add_test(tc, test_bom);
 	tcase_add_loop_test(tc, test_bad_lines, 0, G_N_ELEMENTS(bad_lines));
 	tcase_add_test(tc, test_unknown_key_warns);
 	tcase_add_test(tc, test_long_value);

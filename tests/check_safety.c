@@ -387,6 +387,302 @@ START_TEST(test_concurrent_mix)
 }
 END_TEST
 
+/* What of this test's world runs, for a failure message. */
+static char *procs_report(void)
+{
+	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < pids->len; i++) {
+		int pid = g_array_index(pids, int, i);
+		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
+		g_autofree char *cmd = NULL;
+		gsize len = 0;
+
+		g_file_get_contents(path, &cmd, &len, NULL);
+		for (gsize k = 0; cmd != NULL && k + 1 < len; k++)
+			if (cmd[k] == '\0')
+				cmd[k] = ' ';
+		g_string_append_printf(out, "  %d %.160s\n", pid, cmd ? cmd : "?");
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* Fail unless nothing of this test's world runs right now (no pause). */
+static void assert_none_running(const char *after)
+{
+	guint n = t_count_procs(T.dir);
+
+	if (n > 0) {
+		g_autofree char *report = procs_report();
+
+		ck_abort_msg("%u processes after %s returned:\n%s", n, after, report);
+	}
+}
+
+/* This test's processes whose command line shows NAME's console: its
+ * xterm ("ssiuml: node 2") or a tmux client attached to it ("=node2"). */
+static guint window_procs(const char *name)
+{
+	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
+	g_autofree char *title = NULL;
+	g_autofree char *target = g_strconcat("=", name, NULL);
+	guint count = 0;
+
+	title = g_strdup_printf("ssiuml: node %s", name + strlen("node"));
+	for (guint i = 0; i < pids->len; i++) {
+		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline",
+							g_array_index(pids, int, i));
+		g_autofree char *cmd = NULL;
+		gsize len = 0;
+		gboolean hit = FALSE;
+
+		if (!g_file_get_contents(path, &cmd, &len, NULL))
+			continue;
+		for (gsize k = 0; k < len; k += strlen(cmd + k) + 1)
+			if (strcmp(cmd + k, title) == 0 || strcmp(cmd + k, target) == 0)
+				hit = TRUE;
+		count += hit;
+	}
+	return count;
+}
+
+/* ssi-rm and ssi-stop return once what they end is gone: counted right
+ * after they return, no pause.  Headless, and in xterms (_i = 1). */
+START_TEST(test_gone_on_return)
+{
+	g_autofree char *err = NULL;
+	g_autoptr(GArray) left = NULL;
+
+	if (_i == 1) {
+		t_start_xvfb();
+		t_write_conf("CONSOLE=xterm\n");
+	}
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "--wait", "3", NULL), 0);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-rm", "2", NULL), 0);
+	left = t_procs_of("node2");
+	if (left->len > 0) {
+		g_autofree char *report = procs_report();
+
+		ck_abort_msg("%u processes of node2 after ssi-rm returned:\n%s", left->len, report);
+	}
+	/* Nor its window, nor that window's tmux client. */
+	if (window_procs("node2") > 0) {
+		g_autofree char *report = procs_report();
+
+		ck_abort_msg("node2's window after ssi-rm returned:\n%s", report);
+	}
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", NULL), 0);
+	assert_none_running("ssi-stop");
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* A start one of whose machines fails (the lock server, given too
+ * little memory, dies while the nodes boot) ends what it started. */
+START_TEST(test_failed_start_ends_all)
+{
+	g_autofree char *err = NULL, *out = NULL;
+
+	t_write_conf("LOCKSERVER_MEM=1M\n");
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "2", NULL), 1);
+	/* The lock server is seen dead at its spawn or while booting; the
+	 * nodes were booting either way. */
+	ck_assert_msg(g_str_has_prefix(err, "ssi-start: lockserver: ") &&
+		      (strstr(err, "; stopped what it had started (lockserver, node1, node2)\n") ||
+		       strstr(err, "; stopped what it had started (node1, node2)\n")),
+		      "%s", err);
+	assert_none_running("a failed ssi-start");
+	t_assert_nothing_left();
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", NULL), 0);
+	ck_assert_str_eq(out, "No cluster is running.\n");
+}
+END_TEST
+
+/* An add whose nodes fail leaves the cluster as it was. */
+START_TEST(test_failed_add_ends_its_own)
+{
+	g_autofree char *err = NULL, *out = NULL;
+	g_autoptr(GArray) left = NULL;
+	int node1, lockserver;
+
+	t_start("1");
+	node1 = t_kernel_pid("node1");
+	lockserver = t_kernel_pid("lockserver");
+	t_write_conf("MEM=1M\n");
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "2", "3", NULL), 1);
+	ck_assert_msg(strstr(err, "node2: kernel exited during boot: ") &&
+		      strstr(err, "node3: kernel exited during boot: ") &&
+		      strstr(err, "stopped what it had started (node2, node3)"), "%s", err);
+	left = t_procs_of("node2");
+	ck_assert_uint_eq(left->len, 0);
+	g_array_unref(left);
+	left = t_procs_of("node3");
+	ck_assert_uint_eq(left->len, 0);
+	ck_assert(t_alive(node1) && t_alive(lockserver));
+	ck_assert_int_eq(t_kernel_pid("node2"), 0);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=up", NULL), 0);
+	ck_assert_str_eq(out, "1\n");
+	t_stop();
+	assert_none_running("ssi-stop");
+	t_assert_nothing_left();
+}
+END_TEST
+
+static char *mounted;
+
+/* A failed assertion exits: the test's directory must not stay mounted. */
+static void umount_at_exit(void)
+{
+	if (mounted != NULL) {
+		const char *argv[] = { "umount", "-l", mounted, NULL };
+
+		g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			     NULL, NULL, NULL, NULL);
+		g_clear_pointer(&mounted, g_free);
+	}
+}
+
+/* A tmpfs of SIZE at T.dir/NAME, for TMPDIR; root alone may mount. */
+static char *mount_tmpfs(const char *name, const char *size)
+{
+	g_autofree char *opts = g_strdup_printf("size=%s,mode=0700", size);
+	char *dir = g_build_filename(T.dir, name, NULL);
+	const char *argv[] = { "mount", "-t", "tmpfs", "-o", opts, "tmpfs", dir, NULL };
+	int status;
+
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			       NULL, NULL, &status, NULL));
+	ck_assert_msg(g_spawn_check_wait_status(status, NULL), "cannot mount a tmpfs on %s", dir);
+	if (mounted == NULL)
+		atexit(umount_at_exit);
+	g_free(mounted);
+	mounted = g_strdup(dir);
+	return dir;
+}
+
+static void umount_tmpfs(const char *dir)
+{
+	const char *argv[] = { "umount", dir, NULL };
+	int status;
+
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			       NULL, NULL, &status, NULL));
+	ck_assert_msg(g_spawn_check_wait_status(status, NULL), "cannot unmount %s", dir);
+	g_clear_pointer(&mounted, g_free);
+}
+
+/* UML backs the guests' memory with a file in TMPDIR: a start or an add
+ * that would not fit there is refused before anything starts. */
+START_TEST(test_memory_room)
+{
+	g_autofree char *err = NULL, *out = NULL, *small = NULL, *want = NULL;
+	g_autofree char *room = NULL;
+	g_autoptr(GArray) left = NULL;
+
+	if (geteuid() != 0)
+		t_skip("it mounts a small tmpfs, which needs root");
+	small = mount_tmpfs("small", "8M");
+	g_setenv("TMPDIR", small, TRUE);
+	want = g_strdup_printf("ssi-start: memory backing directory %s (TMPDIR): 8.0 MiB free, "
+			       "422.4 MiB needed (2 machines, MEM and LOCKSERVER_MEM 384.0 MiB, "
+			       "plus a margin); point TMPDIR at a directory with room, a tmpfs "
+			       "at best, or lower MEM\n", small);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-start", "1", NULL), 1);
+	ck_assert_str_eq(err, want);
+	ck_assert_uint_eq(t_count_procs(T.dir), 0);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-start", "--dry-run", "1", NULL), 1);
+	ck_assert_str_eq(err, want);
+	umount_tmpfs(small);
+
+	/* An add counts what it boots, in the cluster's own TMPDIR. */
+	room = mount_tmpfs("room", "200M");
+	g_setenv("TMPDIR", room, TRUE);
+	t_write_conf("MEM=64M\nLOCKSERVER_MEM=64M\n");
+	t_start("1");
+	g_unsetenv("TMPDIR");
+	ck_assert_int_eq(t_run(&out, &err, "ssi-add", "2", "3", "4", NULL), 1);
+	ck_assert_msg(g_str_has_prefix(err, "ssi-add: memory backing directory ") &&
+		      strstr(err, room) && strstr(err, "MiB free, 211.2 MiB needed (3 machines, "
+						       "MEM 192.0 MiB, plus a margin)"), "%s", err);
+	left = t_procs_of("node2");
+	ck_assert_uint_eq(left->len, 0);
+	t_stop();
+	t_assert_nothing_left();
+	umount_tmpfs(room);
+}
+END_TEST
+
+/* Paths with blanks (and commas, which split the kernel's options): the
+ * home or state directory (_i = 0 or 1), and every file of the kernel's
+ * command line.  The cluster boots, joins and goes. */
+START_TEST(test_blank_paths)
+{
+	g_autofree char *images = g_build_filename(T.dir, "my images, new", NULL);
+	g_autofree char *built = t_build("images");
+	g_autofree char *extra = NULL, *err = NULL, *out = NULL;
+	static const char *const files[] = { "root", "cidev", "initrd-ssi", "initrd-memexp" };
+
+	ck_assert_int_eq(mkdir(images, 0700), 0);
+	for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+		g_autofree char *from = g_strdup_printf("%s/%s.img", built, files[i]);
+		g_autofree char *to = g_strdup_printf("%s/%s image.img", images, files[i]);
+
+		ck_assert_int_eq(symlink(from, to), 0);
+	}
+	{
+		g_autofree char *to = g_build_filename(images, "linux uml", NULL);
+
+		ck_assert_int_eq(symlink("/usr/bin/linux.uml", to), 0);
+	}
+	extra = g_strdup_printf("KERNEL='%s/linux uml'\n"
+				"ROOT='%s/root image.img'\n"
+				"CIDEV='%s/cidev image.img'\n"
+				"INITRD='%s/initrd-ssi image.img'\n"
+				"INITRD_MEMEXP='%s/initrd-memexp image.img'\n",
+				images, images, images, images, images);
+	t_write_conf(extra);
+	g_free(T.state);
+	if (_i == 0) {
+		g_autofree char *home = g_build_filename(T.dir, "test user", NULL);
+
+		ck_assert_int_eq(mkdir(home, 0700), 0);
+		g_setenv("HOME", home, TRUE);
+		T.state = g_build_filename(home, ".ssiuml", "run", NULL);
+	} else {
+		T.state = g_build_filename(T.dir, "state, dir", NULL);
+		g_setenv("SSIUML_STATE_DIR", T.state, TRUE);
+	}
+	ck_assert_int_eq(t_run(&out, &err, "ssi-start", "--wait", "2", NULL), 0);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-add", "--wait", "3", NULL), 0);
+	t_assert_log("node3", "node3 login:", 30000);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-rm", "2", NULL), 0);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=up", NULL), 0);
+	ck_assert_str_eq(out, "1 3\n");
+	t_stop();
+	assert_none_running("ssi-stop");
+	t_assert_nothing_left();
+	g_unsetenv("SSIUML_STATE_DIR");
+}
+END_TEST
+
+/* A start whose nodes do not join in time leaves its machines running
+ * to be looked at, and says which and how to stop them. */
+START_TEST(test_failed_wait_says_what_is_left)
+{
+	g_autofree char *err = NULL;
+
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "--timeout", "1", "1", NULL), 1);
+	ck_assert_msg(g_str_has_suffix(err, "\nssi-start: left running, to read the consoles: "
+					    "switch, lockserver, node1; stop it all with ssi-stop\n"),
+		      "%s", err);
+	t_stop();
+	assert_none_running("ssi-stop");
+	t_assert_nothing_left();
+}
+END_TEST
+
 Suite *safety_suite(void)
 {
 	Suite *s = suite_create("safety");
@@ -396,6 +692,15 @@ Suite *safety_suite(void)
 	tcase_add_test(tc, test_no_shell);
 	tcase_add_test(tc, test_reused_pids_after_reboot);
 	tcase_add_test(tc, test_unwritable_state_dir);
+	suite_add_tcase(s, tc);
+
+	tc = t_uml_tcase("hostile", 300);
+	tcase_add_loop_test(tc, test_gone_on_return, 0, 2);
+	tcase_add_test(tc, test_failed_start_ends_all);
+	tcase_add_test(tc, test_failed_add_ends_its_own);
+	tcase_add_test(tc, test_failed_wait_says_what_is_left);
+	tcase_add_test(tc, test_memory_room);
+	tcase_add_loop_test(tc, test_blank_paths, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = t_uml_tcase("faults", 900);

@@ -118,7 +118,8 @@ START_TEST(test_ls_running_cluster)
 	ck_assert(json_object_get_null_member(m, "node"));
 	m = ls_machine(doc, "switch");
 	ck_assert_str_eq(json_object_get_string_member(m, "kind"), "switch");
-	ck_assert_int_eq(json_object_get_int_member(m, "processes"), 1);
+	/* uml_switch and its console's relay. */
+	ck_assert_int_eq(json_object_get_int_member(m, "processes"), 2);
 	totals = json_object_get_object_member(doc, "totals");
 	ck_assert_int_eq(json_object_get_int_member(totals, "running"), 4);
 	ck_assert_int_eq(json_object_get_int_member(totals, "joined"), 2);
@@ -357,6 +358,53 @@ START_TEST(test_console_reopens_closed_window)
 }
 END_TEST
 
+/* Close a machine's tmux session for good (as kill-session does). */
+static void kill_session(const char *name)
+{
+	g_autofree char *sock = g_build_filename(T.state, "tmux.sock", NULL);
+	g_autofree char *target = g_strconcat("=", name, NULL);
+	const char *argv[] = { "tmux", "-S", sock, "kill-session", "-t", target, NULL };
+	int status;
+
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			       NULL, NULL, &status, NULL));
+	ck_assert_msg(g_spawn_check_wait_status(status, NULL), "kill-session %s failed", name);
+}
+
+/* A console whose session was killed comes back with ssi-console: the
+ * machine ran on, and its relay kept its input and output. */
+START_TEST(test_console_restored)
+{
+	g_autofree char *shown = NULL, *err = NULL;
+	int node1, sw;
+
+	t_start("1");
+	t_assert_log("node1", "node1 login:", BOOT_MS);
+	node1 = t_kernel_pid("node1");
+	sw = t_kernel_pid("switch");
+	kill_session("node1");
+	kill_session("switch");
+	/* Not a terminal: the console is made again all the same. */
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-console", "1", NULL), 1);
+	ck_assert_msg(strstr(err, "ssi-console: node1: its console had been closed; here it is "
+			     "again\n") && strstr(err, "attach -t node1"), "%s", err);
+	ck_assert(t_alive(node1) && t_alive(sw));
+	/* On a terminal: what it printed last is shown again. */
+	ck_assert_int_eq(console_on_terminal("1", &shown), 0);
+	ck_assert_msg(strstr(shown, "node1 login:") && strstr(shown, "[detached"), "%s", shown);
+	/* And it takes input. */
+	t_login("node1");
+	t_keys("node1", "echo restored-$((6*7))\n");
+	t_assert_log("node1", "restored-42", 10000);
+	/* The switch ran on too, its console comes back as well. */
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-console", "switch", NULL), 1);
+	ck_assert_msg(strstr(err, "switch: its console had been closed"), "%s", err);
+	ck_assert_int_eq(t_kernel_pid("node1"), node1);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
 /* What the completion offers for the words of LINE (the last one being
  * completed). */
 static char *complete(const char *line)
@@ -493,6 +541,9 @@ START_TEST(test_node_without_network)
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--wait", "2", NULL), 1);
 	ck_assert_msg(strstr(err, "node2 has no network, it cannot join: its console says"),
 		      "%s", err);
+	/* What the failed wait left, and how to end it. */
+	ck_assert_msg(g_str_has_suffix(err, "\nssi-add: left running, to read its console: node2; "
+					    "remove it with ssi-rm 2\n"), "%s", err);
 	ck_assert_int_lt(g_get_monotonic_time() - t0, 30 * G_USEC_PER_SEC);
 	ck_assert(rename(off, ctl) == 0);
 	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", NULL), 0);
@@ -512,6 +563,7 @@ Suite *tools_suite(void)
 	tcase_add_test(tc, test_dry_run);
 	tcase_add_test(tc, test_console_attach_headless);
 	tcase_add_test(tc, test_console_reopens_closed_window);
+	tcase_add_test(tc, test_console_restored);
 	tcase_add_test(tc, test_completion);
 	tcase_add_test(tc, test_guest_dies_with_kernel);
 	suite_add_tcase(s, tc);

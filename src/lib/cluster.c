@@ -5,7 +5,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/un.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,17 +18,13 @@
 
 #define MCONSOLE_TIMEOUT_MS 1000
 #define SWITCH_TIMEOUT_MS 5000
+#define TMPFS_MAGIC 0x01021994
+/* Beyond the guests' memory: what a booting kernel may add to its file. */
+#define MEMORY_MARGIN_MIN (16 << 20)
 
 static gboolean is_kernel(const SsiMachine *m)
 {
 	return strcmp(m->name, "switch") != 0;
-}
-
-static char *machine_file(const SsiState *state, const char *name, const char *suffix)
-{
-	g_autofree char *base = g_strconcat(name, suffix, NULL);
-
-	return ssi_state_path(state, base);
 }
 
 /* Remove UML's per-machine directory (pid file, mconsole socket). */
@@ -47,6 +45,15 @@ static void forget_machine(SsiState *state, SsiMachine *m)
 	/* A kernel killed by hand may have left its console's relay. */
 	if (ssi_proc_kill_group(&m->proc) > 0)
 		ssi_proc_wait_gone(&m->proc, 1, 1000);
+	if (ssi_proc_signal(&m->relay, SIGKILL))
+		ssi_proc_wait_gone(&m->relay, 1, 1000);
+	if (ssi_proc_alive(&m->xterm)) {
+		SsiProc window = m->xterm;
+
+		/* Its window closes with it: gone when we return. */
+		ssi_console_close_window(m);
+		ssi_proc_wait_gone(&window, 1, 1000);
+	}
 	ssi_console_close_window(m);
 	if (is_kernel(m))
 		remove_umid_dir(state, m->name);
@@ -68,16 +75,25 @@ static gboolean is_our_file(const char *name)
 {
 	static const char *const fixed[] = {
 		"state", "tmux.sock", "tmux.conf", "switch.ctl", "switch.mgmt", "linux-ssi",
-		"notify.sock", "lockserver.log", "windows.log", NULL,
+		"notify.sock", "lockserver.log", "windows.log", "switch.log", "switch.console",
+		"root.link", "cidev.link",
+		"initrd.link", "initrd-memexp.link", NULL,
 	};
 
 	if (g_strv_contains(fixed, name))
 		return TRUE;
 	if (g_str_has_prefix(name, "state."))	/* a torn atomic write */
 		return TRUE;
+	if (strcmp(name, "lockserver.console") == 0)
+		return TRUE;
 	if (g_str_has_prefix(name, "node") &&
 	    (g_str_has_suffix(name, ".log") || g_str_has_suffix(name, ".cow"))) {
 		g_autofree char *base = g_strndup(name, strlen(name) - 4);
+
+		return ssi_node_number(base) != 0;
+	}
+	if (g_str_has_prefix(name, "node") && g_str_has_suffix(name, ".console")) {
+		g_autofree char *base = g_strndup(name, strlen(name) - strlen(".console"));
 
 		return ssi_node_number(base) != 0;
 	}
@@ -251,19 +267,91 @@ static char *machine_name(guint node)
 	return node ? ssi_node_name(node) : g_strdup("lockserver");
 }
 
+/*
+ * The kernel joins its arguments into one command line and splits it at
+ * blanks again, and its options split their values at commas: a path
+ * holding either does not reach it whole.
+ */
+static gboolean unsafe_for_kernel(const char *path)
+{
+	return strpbrk(path, " \t\n,\"") != NULL;
+}
+
+/* The files of the configuration that the kernel's command line names,
+ * and the link in the state directory that stands for each when its
+ * path does not fit there. */
+static const struct {
+	const char *key;
+	size_t offset;
+	const char *link;
+} kernel_files[] = {
+	{ "ROOT", G_STRUCT_OFFSET(SsiConfig, root), "root.link" },
+	{ "CIDEV", G_STRUCT_OFFSET(SsiConfig, cidev), "cidev.link" },
+	{ "INITRD", G_STRUCT_OFFSET(SsiConfig, initrd), "initrd.link" },
+	{ "INITRD_MEMEXP", G_STRUCT_OFFSET(SsiConfig, initrd_memexp), "initrd-memexp.link" },
+};
+
+/* What the kernel's command line says for the file of KEY: its path, or
+ * the name of its link, relative to the kernels' working directory (the
+ * state directory), when the path would not reach the kernel whole. */
+static const char *kernel_file(const SsiConfig *cfg, const char *key)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(kernel_files); i++) {
+		const char *path;
+
+		if (strcmp(kernel_files[i].key, key) != 0)
+			continue;
+		path = G_STRUCT_MEMBER(const char *, cfg, kernel_files[i].offset);
+		return unsafe_for_kernel(path) ? kernel_files[i].link : path;
+	}
+	g_assert_not_reached();
+}
+
+/* The kernel's name for state file NAME: its path, or NAME alone, relative
+ * to the kernels' working directory, when the state directory's path does
+ * not fit on the command line. */
+static char *kernel_state_path(const SsiState *state, const char *name)
+{
+	if (unsafe_for_kernel(state->dir))
+		return g_strdup(name);
+	return ssi_state_path(state, name);
+}
+
+/* Link each configured file whose path the kernel could not take. */
+static gboolean link_kernel_files(SsiCluster *cluster, GError **error)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(kernel_files); i++) {
+		const char *path = G_STRUCT_MEMBER(const char *, cluster->cfg,
+						   kernel_files[i].offset);
+		g_autofree char *link = ssi_state_path(cluster->state, kernel_files[i].link);
+
+		unlink(link);
+		if (path == NULL || !unsafe_for_kernel(path))
+			continue;
+		if (symlink(path, link) != 0) {
+			g_set_error(error, SSI_ERROR, SSI_ERROR_STATE, "%s: %s", link,
+				    g_strerror(errno));
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 GPtrArray *ssi_cluster_kernel_argv(const SsiCluster *cluster, guint node)
 {
 	const SsiConfig *cfg = cluster->cfg;
 	const SsiState *state = cluster->state;
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *name = machine_name(node);
-	g_autofree char *ctl = ssi_state_path(state, "switch.ctl");
-	g_autofree char *notify = ssi_state_path(state, "notify.sock");
+	g_autofree char *ctl = kernel_state_path(state, "switch.ctl");
+	g_autofree char *notify = kernel_state_path(state, "notify.sock");
+	g_autofree char *dir = unsafe_for_kernel(state->dir) ? g_strdup(".")
+							     : g_strdup(state->dir);
 	guint host = node ? node : SSI_LOCKSERVER_HOST;
 
 	g_ptr_array_add(argv, ssi_state_path(state, "linux-ssi"));
 	g_ptr_array_add(argv, g_strdup_printf("umid=%s", name));
-	g_ptr_array_add(argv, g_strdup_printf("uml_dir=%s", state->dir));
+	g_ptr_array_add(argv, g_strdup_printf("uml_dir=%s", dir));
 	g_ptr_array_add(argv, g_strdup_printf("mem=%s", node ? cfg->mem : cfg->lockserver_mem));
 	/* Every other console and serial line to nothing, or UML opens
 	 * an xterm for each of them. */
@@ -271,16 +359,19 @@ GPtrArray *ssi_cluster_kernel_argv(const SsiCluster *cluster, guint node)
 	g_ptr_array_add(argv, g_strdup("ssl=null"));
 	g_ptr_array_add(argv, g_strdup("con0=fd:0,fd:1"));
 	if (node) {
-		g_autofree char *cow = machine_file(state, name, ".cow");
+		g_autofree char *base = g_strconcat(name, ".cow", NULL);
+		g_autofree char *cow = kernel_state_path(state, base);
 
-		g_ptr_array_add(argv, g_strdup_printf("ubd0=%s,%s", cow, cfg->root));
+		g_ptr_array_add(argv, g_strdup_printf("ubd0=%s,%s", cow, kernel_file(cfg, "ROOT")));
 		g_ptr_array_add(argv, g_strdup("root=/dev/ubda"));
 		if (cfg->initrd != NULL)
-			g_ptr_array_add(argv, g_strdup_printf("initrd=%s", cfg->initrd));
+			g_ptr_array_add(argv, g_strdup_printf("initrd=%s",
+							      kernel_file(cfg, "INITRD")));
 	} else {
-		g_ptr_array_add(argv, g_strdup_printf("initrd=%s", cfg->initrd_memexp));
+		g_ptr_array_add(argv, g_strdup_printf("initrd=%s",
+						      kernel_file(cfg, "INITRD_MEMEXP")));
 	}
-	g_ptr_array_add(argv, g_strdup_printf("ubd1r=%s", cfg->cidev));
+	g_ptr_array_add(argv, g_strdup_printf("ubd1r=%s", kernel_file(cfg, "CIDEV")));
 	if (state->network == SSI_NETWORK_VDE)
 		/* eth0=vde,SOCKET,MAC,PORT,GROUP,MODE,DESCR: the description
 		 * names the machine in the switch's port list. */
@@ -422,8 +513,44 @@ static GArray *boot_order(int with, const SsiNodeSet *nodes)
 	return which;
 }
 
+/* A boot that failed ends every machine it started (MACHINES, those
+ * still recorded), their relays and windows, and says which in WHY. */
+static void end_machines(SsiCluster *cluster, GPtrArray *machines, GString *why)
+{
+	SsiState *state = cluster->state;
+	g_autoptr(GArray) procs = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GString) list = g_string_new(NULL);
+
+	for (guint i = 0; i < state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(state->machines, i);
+
+		if (!g_ptr_array_find(machines, m, NULL))
+			continue;
+		ssi_proc_kill_group(&m->proc);
+		ssi_proc_signal(&m->relay, SIGKILL);
+		g_array_append_val(procs, m->proc);
+		g_array_append_val(procs, m->relay);
+		if (ssi_proc_alive(&m->xterm))
+			g_array_append_val(procs, m->xterm);
+		ssi_console_close_window(m);
+		g_ptr_array_add(names, g_strdup(m->name));
+		g_string_append_printf(list, "%s%s", list->len ? ", " : "", m->name);
+	}
+	ssi_proc_wait_gone((SsiProc *)procs->data, procs->len, 2000);
+	for (guint i = 0; i < names->len; i++) {
+		SsiMachine *m = ssi_state_find(state, g_ptr_array_index(names, i));
+
+		if (m != NULL)
+			forget_machine(state, m);
+	}
+	if (list->len > 0)
+		g_string_append_printf(why, "; stopped what it had started (%s)", list->str);
+}
+
 /* Boot NODES and the lock server (first, last, or not at all: WITH), all
- * at once, then wait for them.  Errors are gathered into one message. */
+ * at once, then wait for them.  Errors are gathered into one message;
+ * then nothing of what was started is left running. */
 static gboolean boot_machines(SsiCluster *cluster, int with,
 			      const SsiNodeSet *nodes, GError **error)
 {
@@ -432,8 +559,11 @@ static gboolean boot_machines(SsiCluster *cluster, int with,
 	g_autoptr(GString) why = g_string_new(NULL);
 	g_autofree char *preload = preload_path();
 	g_autoptr(GArray) which = boot_order(with, nodes);
-	int fd = open_notify(cluster->state, error);
+	int fd;
 
+	if (!link_kernel_files(cluster, error))
+		return FALSE;
+	fd = open_notify(cluster->state, error);
 	if (fd < 0)
 		return FALSE;
 	for (guint i = 0; i < which->len; i++) {
@@ -449,16 +579,21 @@ static gboolean boot_machines(SsiCluster *cluster, int with,
 	close_notify(cluster->state, fd);
 	for (guint i = 0; i < failed->len; i++) {
 		SsiMachine *m = g_ptr_array_index(failed, i);
-		g_autofree char *last = ssi_console_last_line(cluster->state->dir, m->name);
 		gboolean alive = ssi_proc_alive(&m->proc);
+		g_autofree char *last = NULL;
+
+		/* A kernel that died: its relay may be copying its last words. */
+		if (!alive)
+			ssi_proc_wait_leader(&m->relay, 1000);
+		last = ssi_console_last_line(cluster->state->dir, m->name);
 
 		g_string_append_printf(why, "%s%s: %s%s%s", why->len ? "; " : "", m->name,
 				       alive ? "no answer from its management console"
 					     : "kernel exited during boot",
 				       last ? ": " : "", last ? last : "");
-		if (!alive)
-			forget_machine(cluster->state, m);
 	}
+	if (why->len > 0 && booting->len > 0)
+		end_machines(cluster, booting, why);
 	if (!ssi_state_save(cluster->state, error))
 		return FALSE;
 	if (why->len > 0) {
@@ -475,7 +610,14 @@ static GPtrArray *switch_argv(const SsiCluster *cluster)
 	gboolean vde = cluster->state->network == SSI_NETWORK_VDE;
 	const char *name = vde ? cluster->cfg->vde_switch : cluster->cfg->switch_prog;
 	char *prog = ssi_find_program(name);
+	char *stdbuf = ssi_find_program("stdbuf");
 
+	/* Its console is a pipe to its relay: have it print line by line
+	 * still, as it does on a terminal. */
+	if (stdbuf != NULL) {
+		g_ptr_array_add(argv, stdbuf);
+		g_ptr_array_add(argv, g_strdup("-oL"));
+	}
 	g_ptr_array_add(argv, prog != NULL ? prog : g_strdup(name));
 	if (vde) {
 		/* The ports' sockets go in a directory; -M: a management
@@ -505,7 +647,9 @@ static gboolean start_switch(SsiCluster *cluster, GError **error)
 	SsiMachine *m = ssi_state_add(state, "switch");
 
 	remove_switch_dir(ctl);
-	if (!ssi_console_spawn(state, cluster->cfg, m, (char *const *)argv->pdata, FALSE,
+	/* Through ssiuml-run as well: uml_switch exits when its input ends,
+	 * and its relay keeps that open whatever becomes of its terminal. */
+	if (!ssi_console_spawn(state, cluster->cfg, m, (char *const *)argv->pdata, TRUE,
 			       NULL, error)) {
 		ssi_state_remove(state, "switch");
 		return FALSE;
@@ -560,8 +704,123 @@ static gboolean prepare_dir(SsiCluster *cluster, GError **error)
 	return ssi_console_prepare(state, error) && ssi_state_save(state, error);
 }
 
-/* What must hold before a start: no cluster runs, every file is there. */
-static gboolean can_start(const SsiCluster *cluster, GError **error)
+/* A MEM value in bytes: 64M, 1G, 65536K, or bytes. */
+static guint64 mem_bytes(const char *mem)
+{
+	char *end;
+	guint64 v = g_ascii_strtoull(mem, &end, 10);
+
+	switch (*end) {
+	case 'K': case 'k': return v << 10;
+	case 'M': case 'm': return v << 20;
+	case 'G': case 'g': return v << 30;
+	default: return v;
+	}
+}
+
+/*
+ * Where UML puts the file behind a guest's memory, as its kernel chooses
+ * it from its environment ENV: $TMPDIR, $TMP or $TEMP, the first set;
+ * else /dev/shm when it is a tmpfs; else /tmp.  *WHY says how it was
+ * chosen.
+ */
+static const char *memory_dir(char **env, const char **why)
+{
+	static const char *const vars[] = { "TMPDIR", "TMP", "TEMP" };
+	struct statfs st;
+
+	for (guint i = 0; i < G_N_ELEMENTS(vars); i++) {
+		const char *dir = g_environ_getenv(env, vars[i]);
+
+		if (dir != NULL && *dir != '\0') {
+			*why = vars[i];
+			return dir;
+		}
+	}
+	if (statfs("/dev/shm", &st) == 0 && st.f_type == TMPFS_MAGIC) {
+		*why = "TMPDIR is not set";
+		return "/dev/shm";
+	}
+	*why = "TMPDIR is not set and /dev/shm is no tmpfs";
+	return "/tmp";
+}
+
+/* "8.0 MiB", the same whatever the locale. */
+static char *format_mib(guint64 bytes)
+{
+	char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+	g_ascii_formatd(buf, sizeof(buf), "%.1f", (double)bytes / (1 << 20));
+	return g_strconcat(buf, " MiB", NULL);
+}
+
+/* The environment the kernels of CLUSTER start with: that of its tmux
+ * server once it runs (every console inherits it), else ours. */
+static char **kernel_environ(const SsiCluster *cluster)
+{
+	g_autofree char *path = NULL;
+	g_autofree char *data = NULL;
+	gsize len;
+
+	if (ssi_proc_alive(&cluster->state->tmux)) {
+		path = g_strdup_printf("/proc/%d/environ", (int)cluster->state->tmux.pid);
+		if (g_file_get_contents(path, &data, &len, NULL) && len > 0) {
+			GPtrArray *env = g_ptr_array_new();
+
+			for (gsize i = 0; i < len; i += strlen(data + i) + 1)
+				g_ptr_array_add(env, g_strdup(data + i));
+			g_ptr_array_add(env, NULL);
+			return (char **)g_ptr_array_free(env, FALSE);
+		}
+	}
+	return g_get_environ();
+}
+
+/* Room for N guests of MEM each, and for the lock server (LOCKSERVER),
+ * in the directory that backs their memory: a guest that finds it full
+ * dies at once of a bus error. */
+static gboolean check_memory_room(const SsiCluster *cluster, guint n, gboolean lockserver,
+				  GError **error)
+{
+	const SsiConfig *cfg = cluster->cfg;
+	g_auto(GStrv) env = kernel_environ(cluster);
+	const char *why;
+	const char *dir = memory_dir(env, &why);
+	guint64 need = (guint64)n * mem_bytes(cfg->mem) +
+		       (lockserver ? mem_bytes(cfg->lockserver_mem) : 0);
+	guint64 margin = MAX(need / 10, (guint64)MEMORY_MARGIN_MIN);
+	guint64 free_bytes;
+	struct statvfs st;
+
+	if (n == 0 && !lockserver)
+		return TRUE;
+	if (statvfs(dir, &st) != 0) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
+			    "memory backing directory %s (%s): %s; point TMPDIR at a "
+			    "directory with room, a tmpfs at best", dir, why, g_strerror(errno));
+		return FALSE;
+	}
+	free_bytes = (guint64)st.f_bavail * st.f_frsize;
+	if (free_bytes < need + margin) {
+		g_autofree char *has = format_mib(free_bytes);
+		g_autofree char *wants = format_mib(need + margin);
+		g_autofree char *mem = format_mib(need);
+
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+			    "memory backing directory %s (%s): %s free, %s needed "
+			    "(%u machine%s, MEM%s %s, plus a margin); point TMPDIR at a "
+			    "directory with room, a tmpfs at best, or lower MEM",
+			    dir, why, has, wants, n + (lockserver ? 1 : 0),
+			    n + (lockserver ? 1 : 0) == 1 ? "" : "s",
+			    lockserver ? " and LOCKSERVER_MEM" : "", mem);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* What must hold before a start of N nodes: no cluster runs, every file
+ * is there, the guests' memory has room. */
+static gboolean can_start(const SsiCluster *cluster, guint n, GError **error)
 {
 	if (ssi_cluster_running(cluster)) {
 		SsiNodeSet up;
@@ -575,14 +834,15 @@ static gboolean can_start(const SsiCluster *cluster, GError **error)
 		return FALSE;
 	}
 	return ssi_config_check_files(cluster->cfg, ssi_config_console(cluster->cfg),
-				      cluster->cfg->network, error);
+				      cluster->cfg->network, error) &&
+	       check_memory_room(cluster, n, cluster->cfg->initrd_memexp != NULL, error);
 }
 
 gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
 {
 	SsiNodeSet nodes;
 
-	if (!can_start(cluster, error))
+	if (!can_start(cluster, n, error))
 		return FALSE;
 	/* A new cluster starts from clean disks. */
 	clear_files(cluster->state);
@@ -639,7 +899,8 @@ static gboolean add_todo(const SsiCluster *cluster, const SsiNodeSet *nodes,
 		return TRUE;
 	/* New consoles are shown the way the cluster's others are. */
 	if (!ssi_config_check_files(cluster->cfg, cluster->state->console,
-				    cluster->state->network, error)) {
+				    cluster->state->network, error) ||
+	    !check_memory_room(cluster, ssi_nodeset_count(todo), *lockserver, error)) {
 		*lockserver = FALSE;
 		return FALSE;
 	}
@@ -684,12 +945,12 @@ GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboole
 	if (start) {
 		g_autoptr(GPtrArray) argv = NULL;
 
-		if (!can_start(cluster, error))
+		if (!can_start(cluster, ssi_nodeset_count(nodes), error))
 			return NULL;
 		/* Only in memory: the record is not written. */
 		take_kinds(cluster);
 		argv = switch_argv(cluster);
-		plan_machine(cluster, plan, "switch", argv, FALSE, NULL);
+		plan_machine(cluster, plan, "switch", argv, TRUE, NULL);
 		if (cluster->cfg->initrd_memexp != NULL)
 			with = LOCKSERVER_FIRST;
 	} else {
@@ -763,12 +1024,32 @@ gboolean ssi_cluster_stop(SsiCluster *cluster, SsiStopReport *report, GError **e
 {
 	SsiState *state = cluster->state;
 	g_autoptr(GArray) kernels = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+	g_autoptr(GArray) followers = g_array_new(FALSE, FALSE, sizeof(SsiProc));
 	g_autoptr(GPtrArray) threads = g_ptr_array_new();
 	guint njobs = 0;
 	HaltJob *jobs;
 
 	memset(report, 0, sizeof(*report));
 	report->was_running = ssi_cluster_running(cluster);
+	/* Each kernel's console relay leaves its group when the kernel
+	 * exits, to reconcile the record under the lock we hold: it would
+	 * outlive this stop.  Note them (the whole family, helpers too)
+	 * while they can be told from others. */
+	for (guint i = 0; i < state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(state->machines, i);
+		g_autoptr(GArray) family = NULL;
+
+		if (!is_kernel(m))
+			continue;
+		family = ssi_proc_family(&m->proc);
+		for (guint k = 0; k < family->len; k++) {
+			SsiProcInfo *info = &g_array_index(family, SsiProcInfo, k);
+			SsiProc p = { info->pid, info->start };
+
+			if (p.pid != m->proc.pid)
+				g_array_append_val(followers, p);
+		}
+	}
 	jobs = g_new0(HaltJob, state->machines->len);
 	for (guint i = 0; i < state->machines->len; i++) {
 		SsiMachine *m = g_ptr_array_index(state->machines, i);
@@ -797,6 +1078,11 @@ gboolean ssi_cluster_stop(SsiCluster *cluster, SsiStopReport *report, GError **e
 			report->killed += ssi_proc_kill_group(&g_array_index(kernels, SsiProc, i));
 		ssi_proc_wait_gone((SsiProc *)kernels->data, kernels->len, 1000);
 	}
+	/* The kernels are gone; what followed them has nothing left to do
+	 * that this stop does not (the logs go with the state). */
+	for (guint i = 0; i < followers->len; i++)
+		ssi_proc_signal(&g_array_index(followers, SsiProc, i), SIGKILL);
+	ssi_proc_wait_gone((SsiProc *)followers->data, followers->len, 1000);
 	report->killed += clear_remains(cluster);
 	(void)error;
 	return TRUE;

@@ -149,11 +149,23 @@ static const char *expand_dollar(const char *p, const char *end, GString *out)
 	return p + 1;
 }
 
+/* A shell would run a command here ($(...) or `...`); we never do, and
+ * taking it as text would make a path the user did not mean. */
+static gboolean is_substitution(const char *p, const char *end)
+{
+	return *p == '`' || (*p == '$' && p + 1 < end && p[1] == '(');
+}
+
+static const char substitution[] =
+	"command substitution ($(...) or `...`) is not supported: the file is "
+	"parsed, never executed; write the value itself";
+
 /*
  * Parse the value part of a line, shell style but without executing
  * anything: unquoted text, '...' (literal) and "..." (with $HOME and
  * backslash escapes) may be concatenated; unquoted whitespace ends the
- * value and only a comment may follow.  Returns NULL and sets *WHY on
+ * value and only a comment may follow.  $(...) and `...` outside single
+ * quotes are refused, not run and not taken as text.  Returns NULL and sets *WHY on
  * a malformed value.
  */
 static char *parse_value(const char *p, const char *end, const char **why)
@@ -178,6 +190,10 @@ static char *parse_value(const char *p, const char *end, const char **why)
 		} else if (*p == '"') {
 			p++;
 			while (p < end && *p != '"') {
+				if (is_substitution(p, end)) {
+					*why = substitution;
+					return NULL;
+				}
 				if (*p == '\\' && p + 1 < end &&
 				    strchr("$`\"\\", p[1]) != NULL) {
 					g_string_append_c(out, p[1]);
@@ -193,6 +209,9 @@ static char *parse_value(const char *p, const char *end, const char **why)
 				return NULL;
 			}
 			p++;
+		} else if (is_substitution(p, end)) {
+			*why = substitution;
+			return NULL;
 		} else if (*p == '\\') {
 			if (p + 1 == end) {
 				*why = "backslash at end of line";
@@ -377,6 +396,10 @@ gboolean ssi_config_parse(SsiConfig *cfg, const char *data, gsize len,
 {
 	const char *p = data, *end = data + len;
 	guint lineno = 0;
+
+	/* Editors on some systems start a UTF-8 file with a byte-order mark. */
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
 
 	if (memchr(data, '\0', len) != NULL) {
 		const char *nul = memchr(data, '\0', len);
@@ -609,12 +632,20 @@ gboolean ssi_config_check_files(const SsiConfig *cfg, SsiConsoleKind console,
 	     !check_program("XTERM", cfg->xterm, error)) ||
 	    !check_file("helper", run, TRUE, error))
 		return FALSE;
-	if (ssi_config_use_xstate_fix(cfg)) {
+	{
 		g_autofree char *fix = g_build_filename(ssi_libexec_dir(),
 							"ssiuml-xstate.so", NULL);
 
-		if (!check_file("XSTATE_FIX", fix, FALSE, error))
+		if (ssi_config_use_xstate_fix(cfg) && !check_file("XSTATE_FIX", fix, FALSE, error))
 			return FALSE;
+		/* It is always preloaded, and LD_PRELOAD splits at both. */
+		if (strpbrk(fix, " \t:") != NULL) {
+			g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
+				    "helper: %s: LD_PRELOAD cannot name a file whose path holds "
+				    "a blank or a colon; install ssiuml under a path without "
+				    "them (or point SSIUML_LIBEXECDIR at one)", fix);
+			return FALSE;
+		}
 	}
 	return TRUE;
 }

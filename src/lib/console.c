@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ssi_console.h"
@@ -11,6 +12,7 @@
 #include "ssi_state.h"
 
 #define TMUX_TIMEOUT_MS 5000
+#define RELAY_TIMEOUT_MS 1000
 
 /* The environment for programs we start: ours without the variables that
  * would tie them to a tmux the user may be running us from. */
@@ -176,6 +178,10 @@ GPtrArray *ssi_console_command(const SsiState *state, const SsiConfig *cfg,
 
 	g_ptr_array_add(cmd, g_strdup("new-session"));
 	g_ptr_array_add(cmd, g_strdup("-d"));
+	/* The kernels find their files relative to the state directory
+	 * when their paths cannot be on the command line. */
+	g_ptr_array_add(cmd, g_strdup("-c"));
+	g_ptr_array_add(cmd, g_strdup(state->dir));
 	g_ptr_array_add(cmd, g_strdup("-s"));
 	g_ptr_array_add(cmd, g_strdup(name));
 	g_ptr_array_add(cmd, g_strdup("-x"));
@@ -189,26 +195,93 @@ GPtrArray *ssi_console_command(const SsiState *state, const SsiConfig *cfg,
 	g_ptr_array_add(cmd, g_strdup("--"));
 	if (logged) {
 		g_autofree char *logname = g_strconcat(name, ".log", NULL);
+		g_autofree char *sockname = g_strconcat(name, ".console", NULL);
 
 		g_ptr_array_add(cmd, g_build_filename(ssi_libexec_dir(), "ssiuml-run", NULL));
 		g_ptr_array_add(cmd, g_strdup("--log"));
 		g_ptr_array_add(cmd, ssi_state_path(state, logname));
+		/* The console outlives the terminal showing it. */
+		g_ptr_array_add(cmd, g_strdup("--console"));
+		g_ptr_array_add(cmd, ssi_state_path(state, sockname));
 		if (preload != NULL) {
 			g_ptr_array_add(cmd, g_strdup("--preload"));
 			g_ptr_array_add(cmd, g_strdup(preload));
 			if (ssi_config_use_xstate_fix(cfg))
 				g_ptr_array_add(cmd, g_strdup("--xstate-fix"));
 		}
-		/* A kernel that exits by itself may be the cluster's last. */
-		g_ptr_array_add(cmd, g_strdup("--state"));
-		g_ptr_array_add(cmd, g_strdup(state->dir));
-		g_ptr_array_add(cmd, g_strdup("--tmux"));
-		g_ptr_array_add(cmd, g_strdup(g_ptr_array_index(cmd, 0)));
+		/* A kernel that exits by itself may be the cluster's last;
+		 * the switch is only ever stopped. */
+		if (strcmp(name, "switch") != 0) {
+			g_ptr_array_add(cmd, g_strdup("--state"));
+			g_ptr_array_add(cmd, g_strdup(state->dir));
+			g_ptr_array_add(cmd, g_strdup("--tmux"));
+			g_ptr_array_add(cmd, g_strdup(g_ptr_array_index(cmd, 0)));
+		}
 		g_ptr_array_add(cmd, g_strdup("--"));
 	}
 	for (guint i = 0; argv[i] != NULL; i++)
 		g_ptr_array_add(cmd, g_strdup(argv[i]));
 	return cmd;
+}
+
+/* The relay of the console of NAME, found by its command line (it is
+ * ssiuml-run's, "--log STATE/NAME.log" in it), once its machine is gone
+ * and it is nobody's child any more. */
+static void find_lost_relay(const SsiState *state, SsiMachine *m)
+{
+	g_autofree char *logname = g_strconcat(m->name, ".log", NULL);
+	g_autofree char *log = ssi_state_path(state, logname);
+	g_autofree char *needle = g_strconcat("--log", "\n", log, "\n", NULL);
+	g_autoptr(GDir) dir = g_dir_open("/proc", 0, NULL);
+	const char *entry;
+
+	while (dir != NULL && (entry = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *path = NULL;
+		g_autofree char *cmd = NULL;
+		gsize len;
+		char *end;
+		long pid = strtol(entry, &end, 10);
+
+		if (*end != '\0' || pid <= 1 || pid == getpid())
+			continue;
+		path = g_strdup_printf("/proc/%ld/cmdline", pid);
+		if (!g_file_get_contents(path, &cmd, &len, NULL))
+			continue;
+		for (gsize i = 0; i < len; i++)
+			if (cmd[i] == '\0')
+				cmd[i] = '\n';
+		if (g_strstr_len(cmd, (gssize)len, needle) != NULL &&
+		    ssi_proc_lookup((pid_t)pid, &m->relay))
+			return;
+	}
+	m->relay.pid = 0;
+}
+
+/* ssiuml-run forks the relay first thing, then becomes the machine:
+ * note the relay (its first child), so that a command that has to end
+ * the machine again can end it too, even once it left the group. */
+static void find_relay(const SsiState *state, SsiMachine *m)
+{
+	gint64 deadline = g_get_monotonic_time() + RELAY_TIMEOUT_MS * 1000;
+	struct timespec pause = { 0, 1000 * 1000 };
+	g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/children",
+						(int)m->proc.pid, (int)m->proc.pid);
+
+	m->relay.pid = 0;
+	while (ssi_proc_alive(&m->proc) && g_get_monotonic_time() < deadline) {
+		g_autofree char *data = NULL;
+		long child;
+
+		if (g_file_get_contents(path, &data, NULL, NULL) &&
+		    (child = strtol(data, NULL, 10)) > 0) {
+			if (!ssi_proc_lookup((pid_t)child, &m->relay))
+				m->relay.pid = 0;
+			return;
+		}
+		nanosleep(&pause, NULL);
+	}
+	/* The machine died at once: its relay was forked before. */
+	find_lost_relay(state, m);
 }
 
 gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg, SsiMachine *m,
@@ -237,19 +310,75 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg, SsiMachine *m,
 	if (state->tmux.pid == 0 || !ssi_proc_alive(&state->tmux))
 		ssi_proc_lookup((pid_t)server, &state->tmux);
 	if (pane <= 0 || !ssi_proc_lookup((pid_t)pane, &m->proc)) {
-		g_autofree char *last = ssi_console_last_line(state->dir, m->name);
+		g_autofree char *last = NULL;
 
+		/* Its relay, done with the log, waits for our lock to
+		 * reconcile a cluster this command is still making. */
+		if (logged) {
+			find_lost_relay(state, m);
+			ssi_proc_wait_leader(&m->relay, 1000);
+		}
+		last = ssi_console_last_line(state->dir, m->name);
+		if (ssi_proc_signal(&m->relay, SIGKILL))
+			ssi_proc_wait_gone(&m->relay, 1, 1000);
 		m->proc.pid = 0;
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
 			    "%s: exited at once%s%s", m->name,
 			    last ? ": " : "", last ? last : "");
 		return FALSE;
 	}
+	if (logged)
+		find_relay(state, m);
 	if (state->console == SSI_CONSOLE_XTERM && !ssi_console_open_window(state, cfg, m, error)) {
 		ssi_proc_kill_group(&m->proc);
 		m->proc.pid = 0;
 		return FALSE;
 	}
+	return TRUE;
+}
+
+gboolean ssi_console_restore(SsiState *state, const SsiConfig *cfg, const SsiMachine *m,
+			     gboolean *restored, GError **error)
+{
+	g_autoptr(GPtrArray) has = tmux_argv(state->dir, cfg);
+	g_autoptr(GPtrArray) cmd = NULL;
+	g_autofree char *sockname = g_strconcat(m->name, ".console", NULL);
+	g_autofree char *sock = ssi_state_path(state, sockname);
+
+	*restored = FALSE;
+	g_ptr_array_add(has, g_strdup("has-session"));
+	g_ptr_array_add(has, g_strdup("-t"));
+	g_ptr_array_add(has, g_strconcat("=", m->name, NULL));
+	if (run_tmux(has, NULL, NULL))
+		return TRUE;
+	if (!g_file_test(sock, G_FILE_TEST_EXISTS)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+			    "%s has no console any more: its tmux session was closed, and "
+			    "no relay kept its console (%s was not started through one); "
+			    "it runs on without one: %s", m->name, m->name,
+			    ssi_node_number(m->name) != 0
+			    ? "ssi-rm and ssi-add it for a new one"
+			    : "restart the cluster with ssi-stop and ssi-start for a new one");
+		return FALSE;
+	}
+	cmd = tmux_argv(state->dir, cfg);
+	g_ptr_array_add(cmd, g_strdup("new-session"));
+	g_ptr_array_add(cmd, g_strdup("-d"));
+	g_ptr_array_add(cmd, g_strdup("-s"));
+	g_ptr_array_add(cmd, g_strdup(m->name));
+	g_ptr_array_add(cmd, g_strdup("-x"));
+	g_ptr_array_add(cmd, g_strdup("80"));
+	g_ptr_array_add(cmd, g_strdup("-y"));
+	g_ptr_array_add(cmd, g_strdup("25"));
+	g_ptr_array_add(cmd, g_strdup("--"));
+	g_ptr_array_add(cmd, g_build_filename(ssi_libexec_dir(), "ssiuml-run", NULL));
+	g_ptr_array_add(cmd, g_strdup("--connect"));
+	g_ptr_array_add(cmd, g_steal_pointer(&sock));
+	if (!run_tmux(cmd, NULL, error)) {
+		g_prefix_error(error, "%s: ", m->name);
+		return FALSE;
+	}
+	*restored = TRUE;
 	return TRUE;
 }
 
@@ -302,6 +431,11 @@ char *ssi_console_last_line(const char *dir, const char *name)
 	if (data == NULL)
 		return NULL;
 	lines = g_strsplit(data, "\n", -1);
+	/* UML's word for a guest whose memory file found its directory
+	 * full; the kernel goes on printing a few lines before it dies. */
+	for (guint i = 0; lines[i] != NULL; i++)
+		if (strstr(lines[i], "Bus error - the host") != NULL)
+			return g_utf8_make_valid(g_strstrip(lines[i]), -1);
 	for (gint i = (gint)g_strv_length(lines) - 1; i >= 0; i--) {
 		char *line = g_strstrip(lines[i]);
 
@@ -374,33 +508,55 @@ void ssi_console_close_window(SsiMachine *m)
 	m->xterm.pid = 0;
 }
 
+/* The processes the cluster's tmux server names with FORMAT (one PID a
+ * line) for COMMAND (list-clients, list-panes -a). */
+static GArray *list_pids(const SsiState *state, const SsiConfig *cfg,
+			 const char *command, const char *format)
+{
+	GArray *procs = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+	g_autoptr(GPtrArray) cmd = tmux_argv(state->dir, cfg);
+	g_autofree char *sock = ssi_state_path(state, "tmux.sock");
+	g_autofree char *out = NULL;
+
+	if (!g_file_test(sock, G_FILE_TEST_EXISTS))
+		return procs;
+	g_ptr_array_add(cmd, g_strdup(command));
+	if (strcmp(command, "list-panes") == 0)
+		g_ptr_array_add(cmd, g_strdup("-a"));
+	g_ptr_array_add(cmd, g_strdup("-F"));
+	g_ptr_array_add(cmd, g_strdup(format));
+	if (run_tmux(cmd, &out, NULL)) {
+		g_auto(GStrv) pids = g_strsplit(out, "\n", -1);
+
+		for (guint i = 0; pids[i] != NULL; i++) {
+			SsiProc p;
+
+			if (*pids[i] && ssi_proc_lookup((pid_t)atoi(pids[i]), &p))
+				g_array_append_val(procs, p);
+		}
+	}
+	return procs;
+}
+
 guint ssi_console_stop_server(SsiState *state, const SsiConfig *cfg,
 			      gint timeout_ms)
 {
-	g_autoptr(GPtrArray) cmd = tmux_argv(state->dir, cfg);
-	g_autofree char *out = NULL;
 	g_autofree char *sock = ssi_state_path(state, "tmux.sock");
 	g_autoptr(GArray) procs = g_array_new(FALSE, FALSE, sizeof(SsiProc));
 	guint killed = 0;
 
+	/* The clients attached (windows, terminals) quit when the server
+	 * does, a moment later: the stop is over only when they have. */
+	g_autoptr(GArray) clients = list_pids(state, cfg, "list-clients", "#{client_pid}");
+
 	/* Ask the server for every pane, recorded or not. */
-	if (g_file_test(sock, G_FILE_TEST_EXISTS)) {
-		g_ptr_array_add(cmd, g_strdup("list-panes"));
-		g_ptr_array_add(cmd, g_strdup("-a"));
-		g_ptr_array_add(cmd, g_strdup("-F"));
-		g_ptr_array_add(cmd, g_strdup("#{pane_pid}"));
-		if (run_tmux(cmd, &out, NULL)) {
-			g_auto(GStrv) pids = g_strsplit(out, "\n", -1);
+	g_autoptr(GArray) panes = list_pids(state, cfg, "list-panes", "#{pane_pid}");
 
-			for (guint i = 0; pids[i] != NULL; i++) {
-				SsiProc p;
+	for (guint i = 0; i < panes->len; i++) {
+		SsiProc *p = &g_array_index(panes, SsiProc, i);
 
-				if (*pids[i] && ssi_proc_lookup((pid_t)atoi(pids[i]), &p)) {
-					killed += ssi_proc_kill_group(&p);
-					g_array_append_val(procs, p);
-				}
-			}
-		}
+		killed += ssi_proc_kill_group(p);
+		g_array_append_val(procs, *p);
 	}
 	if (ssi_proc_alive(&state->tmux)) {
 		kill(state->tmux.pid, SIGTERM);
@@ -411,6 +567,10 @@ guint ssi_console_stop_server(SsiState *state, const SsiConfig *cfg,
 			killed++;
 		ssi_proc_wait_gone(&state->tmux, 1, 1000);
 	}
+	/* A client is no machine: ending it is not worth a warning. */
+	if (!ssi_proc_wait_gone((SsiProc *)clients->data, clients->len, timeout_ms))
+		for (guint i = 0; i < clients->len; i++)
+			ssi_proc_signal(&g_array_index(clients, SsiProc, i), SIGKILL);
 	state->tmux.pid = 0;
 	unlink(sock);
 	return killed;

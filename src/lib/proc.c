@@ -233,3 +233,19 @@ gboolean ssi_proc_wait_gone(const SsiProc *procs, guint n, gint timeout_ms)
 	}
 	return TRUE;
 }
+
+gboolean ssi_proc_wait_leader(const SsiProc *proc, gint timeout_ms)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	struct timespec pause = { 0, 2 * 1000 * 1000 };
+
+	for (;;) {
+		StatFields st;
+
+		if (!ssi_proc_alive(proc) || (read_stat(proc->pid, &st) && st.pgrp == proc->pid))
+			return TRUE;
+		if (g_get_monotonic_time() >= deadline)
+			return FALSE;
+		nanosleep(&pause, NULL);
+	}
+}
