@@ -390,7 +390,7 @@ START_TEST(test_console_restored)
 			     "again\n") && strstr(err, "attach -t node1"), "%s", err);
 	ck_assert(t_alive(node1) && t_alive(sw));
 	/* On a terminal: what it printed last is shown again. */
-	ck_assert_int_eq(console_on_terminal("1", &shown), 0);
+	ck_assert_int_eq(console_on_terminal("1", "node1 login:", &shown), 0);
 	ck_assert_msg(strstr(shown, "node1 login:") && strstr(shown, "[detached"), "%s", shown);
 	/* And it takes input. */
 	t_login("node1");
