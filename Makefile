@@ -55,6 +55,10 @@ LIB_OBJS = $(LIB_SRCS:src/lib/%.c=$(B)/lib-obj/%.o)
 TOOLS = ssi-start ssi-add ssi-rm ssi-stop ssi-ls ssi-console
 TOOL_BINS = $(TOOLS:%=$(B)/bin/%)
 HELPERS = $(B)/lib/ssiuml-run $(B)/lib/ssiuml-xstate.so
+# The guests' client of the lock server: static, for the busybox images.
+MEMBER = $(B)/guest/ssiuml-member
+MEMBER_LIB_SRCS = src/guest/b64.c src/guest/http.c src/guest/etcd.c src/guest/members.c
+MEMBER_SRCS = $(MEMBER_LIB_SRCS) src/guest/net.c src/guest/ssiuml-member.c
 IMAGES = root.img cidev.img initrd-ssi.img initrd-memexp.img
 IMAGE_FILES = $(IMAGES:%=$(B)/images/%)
 MAN1 = $(TOOLS:%=$(B)/man/%.1)
@@ -67,7 +71,7 @@ TEST_BIN = $(B)/tests/check_ssiuml
 .PHONY: all images man check install uninstall clean valgrind fuzz bench stress
 .DELETE_ON_ERROR:
 
-all: $(B)/libssiuml.a $(TOOL_BINS) $(HELPERS) images man
+all: $(B)/libssiuml.a $(TOOL_BINS) $(HELPERS) $(MEMBER) images man
 
 # Rewritten only when a path changes, so that objects rebuild exactly then.
 $(B)/ssi_paths.h: FORCE
@@ -107,6 +111,14 @@ $(B)/lib/ssiuml-xstate.so: src/ssiuml-xstate.c
 	@echo "  CCLD    $@"
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARNFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
+# Never sanitized (it runs in the guests) and linked statically with
+# jansson (libjansson-dev ships libjansson.a): the images have no libraries.
+$(MEMBER): $(MEMBER_SRCS) $(wildcard src/guest/*.h)
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARNFLAGS) $(CFLAGS) -static -o $@ $(MEMBER_SRCS) \
+		$(LDFLAGS) -ljansson
+
 # etcd for the lock server and etcdctl for the nodes, from Debian's
 # etcd-server and etcd-client, unpacked, never installed on the host.
 DEBS = $(B)/debs
@@ -130,11 +142,12 @@ $(B)/man/%: man/%.in Makefile
 		-e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		-e 's|@UML_KERNEL@|$(UML_KERNEL)|g' $< > $@
 
-$(TEST_BIN): $(TEST_SRCS) tests/testlib.h $(B)/libssiuml.a
+$(TEST_BIN): $(TEST_SRCS) tests/testlib.h $(B)/libssiuml.a $(MEMBER_LIB_SRCS) $(wildcard src/guest/*.h)
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(JSON_CFLAGS) -Itests -o $@ $(TEST_SRCS) \
-		$(B)/libssiuml.a $(ALL_LDFLAGS) $(CHECK_LIBS) $(JSON_LIBS) $(GLIB_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(JSON_CFLAGS) -Itests -Isrc/guest -o $@ $(TEST_SRCS) \
+		$(MEMBER_LIB_SRCS) $(B)/libssiuml.a $(ALL_LDFLAGS) $(CHECK_LIBS) $(JSON_LIBS) \
+		-ljansson $(GLIB_LIBS)
 
 # The tests run the tools from the build tree against the built images.
 check: all $(TEST_BIN)
