@@ -22,6 +22,7 @@ int main(void)
 	srunner_add_suite(sr, cluster_suite());
 	srunner_add_suite(sr, tools_suite());
 	srunner_add_suite(sr, safety_suite());
+	srunner_add_suite(sr, member_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -135,5 +135,6 @@ Suite *cli_suite(void);
 Suite *cluster_suite(void);
 Suite *tools_suite(void);
 Suite *safety_suite(void);
+Suite *member_suite(void);
 
 #endif
