@@ -119,21 +119,20 @@ $(MEMBER): $(MEMBER_SRCS) $(wildcard src/guest/*.h)
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARNFLAGS) $(CFLAGS) -static -o $@ $(MEMBER_SRCS) \
 		$(LDFLAGS) -ljansson
 
-# etcd for the lock server and etcdctl for the nodes, from Debian's
-# etcd-server and etcd-client, unpacked, never installed on the host.
+# etcd for the lock server, from Debian's etcd-server, unpacked, never
+# installed on the host.
 DEBS = $(B)/debs
 ETCD = $(DEBS)/etcd-server/usr/bin/etcd
-ETCDCTL = $(DEBS)/etcd-client/usr/bin/etcdctl
 
 $(DEBS)/.stamp: scripts/fetch-debs
-	@echo "  DEBS    etcd-server etcd-client"
-	$(Q)scripts/fetch-debs $(DEBS) etcd-server etcd-client >/dev/null
+	@echo "  DEBS    etcd-server"
+	$(Q)scripts/fetch-debs $(DEBS) etcd-server >/dev/null
 	$(Q)touch $@
 
 images: $(IMAGE_FILES)
-$(IMAGE_FILES) &: scripts/mkimages $(shell find scripts/image -type f) $(DEBS)/.stamp
+$(IMAGE_FILES) &: scripts/mkimages $(shell find scripts/image -type f) $(DEBS)/.stamp $(MEMBER)
 	@echo "  IMAGES  $(B)/images"
-	$(Q)ETCD=$(ETCD) ETCDCTL=$(ETCDCTL) scripts/mkimages $(B)/images
+	$(Q)ETCD=$(ETCD) MEMBER=$(MEMBER) scripts/mkimages $(B)/images
 
 man: $(MANS)
 $(B)/man/%: man/%.in Makefile

@@ -594,7 +594,7 @@ START_TEST(test_node_waits_for_lockserver)
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-add", "-c", alone, "3", NULL), 0);
 	ck_assert(t_wait_log("node3", "not answering; retrying", JOIN_MS));
 	t0 = g_get_monotonic_time();
-	/* Each try waits for etcdctl's own timeout: allow a loaded host. */
+	/* Each try waits for the request's own timeout: allow a loaded host. */
 	for (int i = 0; i < 400 && t_log_count("node3", "not answering; retrying") < 2; i++)
 		g_usleep(50000);
 	ck_assert_uint_ge(t_log_count("node3", "not answering; retrying"), 2);

@@ -537,6 +537,10 @@ static int agent(Agent *a, bool daemon, bool wait_prev)
 	write_run_file(a, "member.pid", "%ld\n", (long)getpid());
 	if (wait_prev) {
 		wait_previous(a);
+		/* Stopped while waiting (the machine goes down): nothing to
+		 * take over, nothing to leave. */
+		if (got_term)
+			return 0;
 		write_run_file(a, "member.pid", "%ld\n", (long)getpid());
 	}
 	if (wait_prev && take_over(a)) {
