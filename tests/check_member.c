@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "member.h"
+#include "ssi_event.h"
 #include "testlib.h"
 
 /* --- the pure parts --- */
@@ -235,6 +236,79 @@ START_TEST(test_membership)
 	ck_assert_uint_eq(mb_key_node("/ssiuml/nodes/0", "/ssiuml/nodes/"), 0);
 	ck_assert_uint_eq(mb_key_node("/ssiuml/nodes/3x", "/ssiuml/nodes/"), 0);
 	mb_members_free(&m);
+}
+END_TEST
+
+/* The event line: what the guest writes is what the host reads. */
+START_TEST(test_event_line_both_sides)
+{
+	static const struct {
+		MbEventKind kind;
+		unsigned node;
+		const char *members, *line;
+		SsiEventKind host;
+	} cases[] = {
+		{ MB_JOINED, 3, "1 2 3", "ssiuml-event: v=1 event=joined node=3 members=1,2,3",
+		  SSI_EVENT_JOINED },
+		{ MB_REJOINED, 254, "254", "ssiuml-event: v=1 event=rejoined node=254 members=254",
+		  SSI_EVENT_REJOINED },
+		{ MB_LEFT, 2, "1 3", "ssiuml-event: v=1 event=left node=2 members=1,3",
+		  SSI_EVENT_LEFT },
+		{ MB_CRASHED, 1, "none", "ssiuml-event: v=1 event=crashed node=1 members=-",
+		  SSI_EVENT_CRASHED },
+		{ MB_READY, 0, "none", "ssiuml-event: v=1 event=ready node=0 members=-",
+		  SSI_EVENT_READY },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char line[256];
+		g_autofree char *members = NULL;
+		g_autofree char *want = g_strcmp0(cases[i].members, "none") == 0 ?
+						g_strdup("") : g_strdup(cases[i].members);
+		SsiEvent ev;
+
+		mb_event_line(line, sizeof(line), cases[i].kind, cases[i].node, cases[i].members);
+		ck_assert_str_eq(line, cases[i].line);
+		ck_assert_msg(ssi_event_parse(line, &ev), "%s", line);
+		ck_assert_int_eq(ev.kind, cases[i].host);
+		ck_assert_uint_eq(ev.node, cases[i].node);
+		members = ssi_nodeset_format(&ev.members);
+		ck_assert_str_eq(members, want);
+	}
+}
+END_TEST
+
+START_TEST(test_event_parse)
+{
+	static const char *const bad[] = {
+		"ssiuml lock server: node 3 joined (members: 1 2 3)",
+		"ssiuml-event: v=2 event=joined node=3 members=1,2,3",
+		"ssiuml-event: event=joined node=3 members=1,2,3",
+		"ssiuml-event: v=1 event=exploded node=3 members=1,2,3",
+		"ssiuml-event: v=1 event=joined node=03 members=1,2,3",
+		"ssiuml-event: v=1 event=joined node=255 members=1",
+		"ssiuml-event: v=1 event=joined node=0 members=1",
+		"ssiuml-event: v=1 event=ready node=1 members=1",
+		"ssiuml-event: v=1 event=joined node=3 members=1,,3",
+		"ssiuml-event: v=1 event=joined node=3 members=1,2,",
+		"ssiuml-event: v=1 event=joined node=3 members=",
+		"ssiuml-event: v=1 event=joined node=3",
+		"ssiuml-event: v=1 event=joined node=3 members=1 junk",
+		"ssiuml-event: v=01 event=joined node=3 members=3",
+		"ssiuml-event:v=1 event=joined node=3 members=3",
+		"",
+	};
+	SsiEvent ev = { .node = 99 };
+
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++)
+		ck_assert_msg(!ssi_event_parse(bad[i], &ev), "took '%s'", bad[i]);
+	ck_assert_uint_eq(ev.node, 99);
+	/* A console line ends in CR LF; later fields are ignored. */
+	ck_assert(ssi_event_parse("ssiuml-event: v=1 event=left node=7 members=- rev=12\r\n", &ev));
+	ck_assert_int_eq(ev.kind, SSI_EVENT_LEFT);
+	ck_assert_uint_eq(ev.node, 7);
+	ck_assert_uint_eq(ssi_nodeset_count(&ev.members), 0);
+	ck_assert(!ssi_event_is_member(&ev));
 }
 END_TEST
 
@@ -740,6 +814,8 @@ Suite *member_suite(void)
 	tcase_add_test(tc, test_requests);
 	tcase_add_test(tc, test_membership);
 	tcase_add_test(tc, test_bad_usage);
+	tcase_add_test(tc, test_event_line_both_sides);
+	tcase_add_test(tc, test_event_parse);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(etcd, member_setup, member_teardown);
