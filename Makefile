@@ -173,20 +173,29 @@ valgrind: all $(TEST_BIN)
 	SSIUML_BUILD=$(CURDIR)/$(B) CK_RUN_SUITE=cli SSIUML_TEST_WRAPPER="$(VALGRIND)" \
 		$(TEST_BIN)
 
-# libFuzzer (clang) on the parsers, from the seeds in tests/fuzz/corpus;
+# libFuzzer (clang) on the parsers (configuration, node lists, the lock
+# server's event lines, ssiuml-member's HTTP and JSON), from the seeds in
+# tests/fuzz/corpus;
 # what it finds goes to $(B)/fuzz/corpus-*, the tree is not written.
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
-FUZZ_TARGETS = config nodes
+FUZZ_TARGETS = config nodes event member
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz-%)
-FUZZ_LIB = src/lib/config.c src/lib/nodes.c src/lib/error.c
+FUZZ_LIB = src/lib/config.c src/lib/nodes.c src/lib/error.c src/lib/event.c
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	     -fno-sanitize-recover=all
 
 $(B)/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $(wildcard include/*.h) $(B)/ssi_paths.h
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
-	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -Iinclude -I$(B) $(GLIB_CFLAGS) -o $@ $< $(FUZZ_LIB) \
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Iinclude -I$(B) $(GLIB_CFLAGS) -o $@ $< $(FUZZ_LIB) \
 		$(GLIB_LIBS)
+
+# ssiuml-member's parsers of what the lock server sends (no GLib there).
+$(B)/fuzz/fuzz-member: tests/fuzz/fuzz_member.c $(MEMBER_LIB_SRCS) $(wildcard src/guest/*.h)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc/guest -o $@ $< $(MEMBER_LIB_SRCS) -ljansson
 
 fuzz: $(FUZZ_BINS)
 	$(Q)for t in $(FUZZ_TARGETS); do \

@@ -126,13 +126,13 @@ long mb_http_dechunk(MbChunks *st, const char *in, size_t len, MbBuf *out, MbErr
 			size_t i = used;
 			int digits = 0;
 
-			if (nl == NULL) {
-				if (len - used > 64) {
-					mb_err(err, "bad chunk size line");
-					return -1;
-				}
-				break;
+			/* A size line is short, whether all there or not. */
+			if ((nl != NULL ? (size_t)(nl - in) : len) - used > 64) {
+				mb_err(err, "bad chunk size line");
+				return -1;
 			}
+			if (nl == NULL)
+				break;
 			for (; i < (size_t)(nl - in) && isxdigit((unsigned char)in[i]); i++) {
 				int c = tolower((unsigned char)in[i]);
 
