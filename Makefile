@@ -68,7 +68,7 @@ MANS = $(MAN1) $(MAN5) $(MAN7)
 TEST_SRCS = $(wildcard tests/*.c)
 TEST_BIN = $(B)/tests/check_ssiuml
 
-.PHONY: all images man check install uninstall clean valgrind fuzz bench stress
+.PHONY: all images man check shellcheck install uninstall clean valgrind fuzz bench stress
 .DELETE_ON_ERROR:
 
 all: $(B)/libssiuml.a $(TOOL_BINS) $(HELPERS) $(MEMBER) images man
@@ -148,8 +148,21 @@ $(TEST_BIN): $(TEST_SRCS) tests/testlib.h $(B)/libssiuml.a $(MEMBER_LIB_SRCS) $(
 		$(MEMBER_LIB_SRCS) $(B)/libssiuml.a $(ALL_LDFLAGS) $(CHECK_LIBS) $(JSON_LIBS) \
 		-ljansson $(GLIB_LIBS)
 
+# Every shell script: the host's (bash, or sh where they say so) and the
+# guests' (busybox ash, checked as dash, which has the same "local").
+HOST_SCRIPTS = scripts/mkimages scripts/fetch-debs scripts/quickstart bench/bench bench/bigcluster
+GUEST_SCRIPTS = scripts/image/lib/ssiuml.sh scripts/image/initrd-ssi/init \
+		scripts/image/initrd-memexp/init scripts/image/root/sbin/cluster-agent \
+		scripts/image/root/sbin/ssiuml-power scripts/image/root/bin/cluster \
+		scripts/image/root/etc/init.d/rcS scripts/image/root/etc/init.d/rcK
+SHELLCHECK ?= shellcheck
+
+shellcheck:
+	$(Q)$(SHELLCHECK) -x $(HOST_SCRIPTS) $(GUEST_SCRIPTS)
+	$(Q)$(SHELLCHECK) -s bash scripts/bash-completion
+
 # The tests run the tools from the build tree against the built images.
-check: all $(TEST_BIN)
+check: all $(TEST_BIN) shellcheck
 	$(Q)bash -n scripts/bash-completion
 	$(Q)for m in $(MANS); do \
 		LC_ALL=C MANWIDTH=80 man --warnings -E UTF-8 -l $$m 2>&1 >/dev/null | \

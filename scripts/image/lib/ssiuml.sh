@@ -1,22 +1,26 @@
-# shellcheck shell=sh
+# shellcheck shell=dash
 # ssiuml.sh - shell functions shared by every ssiuml guest image.
 #
 # Installed as /lib/ssiuml/ssiuml.sh in root.img, initrd-ssi.img and
 # initrd-memexp.img and sourced (". /lib/ssiuml/ssiuml.sh") by their init
 # scripts, so the kernel command line and cluster.conf are parsed in one
-# place only.  POSIX sh (busybox ash); no "local", so helper variables carry
-# a leading underscore.  Nothing here exits: functions report problems with
-# ssi_err and return non-zero, the caller decides what a failure means.
+# place only.  Busybox ash: POSIX sh plus "local" (shellcheck checks it
+# as dash, which has the same).  No eval.  Nothing here exits: functions
+# report problems with ssi_err and return non-zero, the caller decides
+# what a failure means.
 
-# The kernel command line (a variable so the parser can be tried on a host).
+# The kernel command line (a variable so the parser can be tried on a host),
+# read once, into SSI_CMDLINE_TEXT: when this file is sourced, or by
+# ssi_mount_kernel_fs once /proc is there.
 SSI_CMDLINE=${SSI_CMDLINE:-/proc/cmdline}
+SSI_CMDLINE_TEXT=
 # The cluster information device: cidev.img, attached read-only as ubd1.
 SSI_CIDEV=/dev/ubdb
 # Prefix of every console message.
 SSI_TAG=${SSI_TAG:-ssiuml}
 
-# The cluster.conf keys; ssi_conf_load sets a shell variable for each.
-SSI_CONF_KEYS="CLUSTER_NAME NET LOCKSERVER LOCKPORT MAXNODES LEASE"
+# The cluster.conf keys, CLUSTER_NAME NET LOCKSERVER LOCKPORT MAXNODES
+# LEASE: ssi_conf_load sets a shell variable for each.
 
 ssi_say() {
 	echo "$SSI_TAG: $*"
@@ -32,20 +36,38 @@ ssi_warn() {
 
 # --- kernel command line -------------------------------------------------
 
-# ssi_param NAME: print the value of NAME=value (the last one wins);
-# fail when NAME= is absent.
-ssi_param() {
-	awk -v k="$1=" '
-		{ for (i = 1; i <= NF; i++) if (index($i, k) == 1) { v = substr($i, length(k) + 1); f = 1 } }
-		END { if (f) print v; exit !f }' "$SSI_CMDLINE"
+# ssi_cmdline_load: read the kernel command line (once it is readable).
+ssi_cmdline_load() {
+	[ -z "$SSI_CMDLINE_TEXT" ] || return 0
+	[ -r "$SSI_CMDLINE" ] || return 1
+	IFS= read -r SSI_CMDLINE_TEXT <"$SSI_CMDLINE" || [ -n "$SSI_CMDLINE_TEXT" ]
 }
 
+# ssi_param NAME: print the value of NAME=value (the last one wins);
+# fail when NAME= is absent.  A subshell: no globbing of the words.
+ssi_param() (
+	set -f
+	found=1
+	for word in $SSI_CMDLINE_TEXT; do
+		case $word in
+		"$1"=*)
+			value=${word#*=}
+			found=0
+			;;
+		esac
+	done
+	[ "$found" -eq 0 ] || exit 1
+	echo "$value"
+)
+
 # ssi_flag WORD: succeed when the bare word WORD (e.g. "rw") is present.
-ssi_flag() {
-	awk -v w="$1" '
-		{ for (i = 1; i <= NF; i++) if ($i == w) f = 1 }
-		END { exit !f }' "$SSI_CMDLINE"
-}
+ssi_flag() (
+	set -f
+	for word in $SSI_CMDLINE_TEXT; do
+		[ "$word" != "$1" ] || exit 0
+	done
+	exit 1
+)
 
 # --- value checks --------------------------------------------------------
 
@@ -59,14 +81,13 @@ ssi_is_uint() {
 
 # ssi_is_octets VALUE COUNT: COUNT dot-separated numbers 0..255.
 ssi_is_octets() {
-	_o_rest=$1.
-	_o_count=0
-	while [ -n "$_o_rest" ]; do
-		ssi_is_uint "${_o_rest%%.*}" 255 || return 1
-		_o_rest=${_o_rest#*.}
-		_o_count=$((_o_count + 1))
+	local rest="$1." count=0
+	while [ -n "$rest" ]; do
+		ssi_is_uint "${rest%%.*}" 255 || return 1
+		rest=${rest#*.}
+		count=$((count + 1))
 	done
-	[ "$_o_count" -eq "$2" ]
+	[ "$count" -eq "$2" ]
 }
 
 # ssi_node_valid N: a node number, 1..254, written without leading zero.
@@ -76,15 +97,16 @@ ssi_node_valid() {
 
 # ssi_node_number: print N from ssiuml.node=N, or explain why not and fail.
 ssi_node_number() {
-	if ! _n_node=$(ssi_param ssiuml.node); then
+	local node
+	if ! node=$(ssi_param ssiuml.node); then
 		ssi_err "no ssiuml.node=N on the kernel command line"
 		return 1
 	fi
-	if ! ssi_node_valid "$_n_node"; then
-		ssi_err "bad ssiuml.node=$_n_node (want a node number 1..254)"
+	if ! ssi_node_valid "$node"; then
+		ssi_err "bad ssiuml.node=$node (want a node number 1..254)"
 		return 1
 	fi
-	echo "$_n_node"
+	echo "$node"
 }
 
 # ssi_node_ip N: node N's address, from NET (cluster.conf must be loaded).
@@ -100,77 +122,78 @@ ssi_node_ip() {
 # ignored; a line without '=' or a bad value makes the whole file invalid.
 
 ssi_conf_load() {
-	_c_file=$1
-	if [ ! -r "$_c_file" ]; then
-		ssi_err "cannot read $_c_file"
+	local file=$1 text key val lineno=0 bad=0 cr
+	if [ ! -r "$file" ]; then
+		ssi_err "cannot read $file"
 		return 1
 	fi
-	for _c_key in $SSI_CONF_KEYS; do
-		eval "$_c_key="
-	done
-	_c_line=0
-	_c_bad=0
-	_c_cr=$(printf '\r')
-	while IFS= read -r _c_text || [ -n "$_c_text" ]; do
-		_c_line=$((_c_line + 1))
-		_c_text=${_c_text%"$_c_cr"}
+	CLUSTER_NAME='' NET='' LOCKSERVER='' LOCKPORT='' MAXNODES='' LEASE=''
+	cr=$(printf '\r')
+	while IFS= read -r text || [ -n "$text" ]; do
+		lineno=$((lineno + 1))
+		text=${text%"$cr"}
 		# strip leading blanks, then trailing comment and blanks
-		_c_text=${_c_text#"${_c_text%%[! 	]*}"}
-		case $_c_text in
+		text=${text#"${text%%[! 	]*}"}
+		case $text in
 		'' | '#'*) continue ;;
 		*=*) ;;
 		*)
-			ssi_err "$_c_file:$_c_line: not a KEY=value line"
-			_c_bad=1
+			ssi_err "$file:$lineno: not a KEY=value line"
+			bad=1
 			continue
 			;;
 		esac
-		_c_key=${_c_text%%=*}
-		_c_key=${_c_key%"${_c_key##*[! 	]}"}
-		_c_val=${_c_text#*=}
-		_c_val=${_c_val%%[ 	]#*}
-		_c_val=${_c_val#"${_c_val%%[! 	]*}"}
-		_c_val=${_c_val%"${_c_val##*[! 	]}"}
-		case " $SSI_CONF_KEYS " in
-		*" $_c_key "*) eval "$_c_key=\$_c_val" ;;
-		*) ssi_warn "$_c_file:$_c_line: unknown key '$_c_key' ignored" ;;
+		key=${text%%=*}
+		key=${key%"${key##*[! 	]}"}
+		val=${text#*=}
+		val=${val%%[ 	]#*}
+		val=${val#"${val%%[! 	]*}"}
+		val=${val%"${val##*[! 	]}"}
+		case $key in
+		CLUSTER_NAME) CLUSTER_NAME=$val ;;
+		NET) NET=$val ;;
+		LOCKSERVER) LOCKSERVER=$val ;;
+		LOCKPORT) LOCKPORT=$val ;;
+		MAXNODES) MAXNODES=$val ;;
+		LEASE) LEASE=$val ;;
+		*) ssi_warn "$file:$lineno: unknown key '$key' ignored" ;;
 		esac
-	done <"$_c_file"
-	ssi_conf_check "$_c_file" && [ "$_c_bad" -eq 0 ]
+	done <"$file"
+	ssi_conf_check "$file" && [ "$bad" -eq 0 ]
 }
 
 # ssi_conf_check FILE: every key present and sane (FILE names messages).
 ssi_conf_check() {
-	_k_ok=0
+	local ok=0
 	case $CLUSTER_NAME in
 	'' | *[!A-Za-z0-9._-]*)
 		ssi_err "$1: CLUSTER_NAME='$CLUSTER_NAME' (want letters, digits, . _ -)"
-		_k_ok=1
+		ok=1
 		;;
 	esac
 	if ! ssi_is_octets "$NET" 3; then
 		ssi_err "$1: NET='$NET' (want three numbers, e.g. 192.168.50)"
-		_k_ok=1
+		ok=1
 	fi
 	if ! ssi_is_octets "$LOCKSERVER" 4; then
 		ssi_err "$1: LOCKSERVER='$LOCKSERVER' (want an IPv4 address)"
-		_k_ok=1
+		ok=1
 	fi
 	if ! ssi_is_uint "$LOCKPORT" 65535 || [ "$LOCKPORT" -lt 1 ]; then
 		ssi_err "$1: LOCKPORT='$LOCKPORT' (want 1..65535)"
-		_k_ok=1
+		ok=1
 	fi
 	if ! ssi_node_valid "$MAXNODES"; then
 		ssi_err "$1: MAXNODES='$MAXNODES' (want 1..254)"
-		_k_ok=1
+		ok=1
 	fi
 	# LEASE came later: a cluster.conf without it gets the default.
 	: "${LEASE:=2}"
 	if ! ssi_is_uint "$LEASE" 60 || [ "$LEASE" -lt 1 ]; then
 		ssi_err "$1: LEASE='$LEASE' (want seconds, 1..60)"
-		_k_ok=1
+		ok=1
 	fi
-	return "$_k_ok"
+	return "$ok"
 }
 
 # --- mounts --------------------------------------------------------------
@@ -191,6 +214,7 @@ ssi_mount_kernel_fs() {
 	if ! ssi_mounted /dev; then
 		mount -t devtmpfs -o nosuid,mode=0755 devtmpfs /dev || return 1
 	fi
+	ssi_cmdline_load
 }
 
 # ssi_cidev_load DIR: mount the cluster information device read-only on DIR
@@ -277,6 +301,7 @@ ssi_wait_forever() {
 # /usr/bin/ssiuml-member is the one client of it: it joins, keeps the
 # lease, watches and reports, and leaves (see ssiuml(7)).
 
+# shellcheck disable=SC2034 # for the scripts that source this file
 SSI_RUN=/run/ssiuml
 
 # ssi_member ARG...: ssiuml-member against the lock server (needs
@@ -284,3 +309,5 @@ SSI_RUN=/run/ssiuml
 ssi_member() {
 	ssiuml-member -s "$LOCKSERVER:$LOCKPORT" -l "$LEASE" "$@"
 }
+
+ssi_cmdline_load 2>/dev/null || true
