@@ -426,9 +426,17 @@ static int run(Agent *a)
 			int64_t ttl;
 
 			next_ka = mb_now_ms() + a->ttl * 1000 / 3;
-			if (!keepalive(a, &ttl, &err))
+			if (!keepalive(a, &ttl, &err)) {
 				outage(a, &err, false);
-			else if (ttl <= 0)
+				/* A lock server that went away without a word (its
+				 * machine killed) leaves the watch's connection
+				 * silent forever: start it again, from a snapshot,
+				 * once the server answers. */
+				if (a->watching) {
+					watch_stop(a);
+					next_watch = mb_now_ms() + 1000;
+				}
+			} else if (ttl <= 0)
 				a->lost = true;
 		}
 		if (a->lost) {
