@@ -216,6 +216,7 @@ static bool lease_revoke(Agent *a, MbErr *err)
  * that view's revision. */
 static bool join(Agent *a, MbKvs *snap, int64_t *rev)
 {
+	int64_t first_fail = 0;
 	int fails = 0;
 
 	for (;;) {
@@ -238,11 +239,21 @@ static bool join(Agent *a, MbKvs *snap, int64_t *rev)
 			}
 			return true;
 		}
-		outage(a, &err, true);
-		/* Longer after each failure (up to 5 s), spread by node: many
-		 * nodes retrying at once would keep a busy host busier. */
+		/* Said once the lock server has not answered for a second (one
+		 * that is still starting soon does), then once a second at
+		 * most. */
+		if (first_fail == 0)
+			first_fail = mb_now_ms();
+		if (mb_now_ms() - first_fail >= 1000 &&
+		    (a->said_outage == 0 || mb_now_ms() - a->said_outage >= 1000))
+			outage(a, &err, true);
+		/* Every 250 ms for 3 s (a lock server still starting answers
+		 * within a second or two), then longer each time, up to 5 s,
+		 * spread by node: many nodes retrying at once would keep a
+		 * busy host busier. */
 		fails++;
-		nap((fails < 5 ? fails : 5) * 1000 + (int)(a->node % 10) * 100);
+		nap(fails <= 12 ? 250 : (fails < 17 ? fails - 12 : 5) * 1000 +
+			(int)(a->node % 10) * 100);
 	}
 }
 
