@@ -412,7 +412,7 @@ static void member_setup(void)
 }
 
 /* Run ssiuml-member ARGS... to the end; its exit status (-1: a signal),
- * output and the milliseconds it took. */
+ * output (freeing what *OUT and *ERR held) and the milliseconds it took. */
 static int member_run(char **out, char **err, gint64 *ms, ...)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
@@ -428,6 +428,10 @@ static int member_run(char **out, char **err, gint64 *ms, ...)
 		g_ptr_array_add(argv, g_strdup(arg));
 	va_end(ap);
 	g_ptr_array_add(argv, NULL);
+	if (out != NULL)
+		g_clear_pointer(out, g_free);
+	if (err != NULL)
+		g_clear_pointer(err, g_free);
 	ck_assert_msg(g_spawn_sync(NULL, (char **)argv->pdata, NULL, 0, NULL, NULL, out, err,
 				   &status, &error), "%s", error ? error->message : "");
 	if (ms != NULL)
