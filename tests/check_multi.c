@@ -297,21 +297,16 @@ static void assert_no_state(const Host *h)
 		ck_assert_msg(strcmp(name, "lock") == 0, "left in %s: %s", h->state, name);
 }
 
-/* Two nodes on host A, two on host B over an ssh cable: one membership,
- * one network, one node numbering; a cut cable is a crash for A's
- * nodes; each host's ssi-stop ends its own. */
-START_TEST(test_two_hosts)
+/*
+ * Host A starts nodes 1..NA on VDE; host B boots nodes B1 (and B2
+ * unless NULL) into A's cluster through the test's sshd, waiting for
+ * them to join.  Returns how long B's ssi-add took in ms, or -1 (with
+ * *WHY) when this machine cannot run sshd.  Leaves the tools on B.
+ */
+static gint64 two_hosts(const char *na, const char *b1, const char *b2, const char **why)
 {
-	g_autofree char *url = NULL, *out = NULL, *err = NULL, *list = NULL;
-	g_autofree char *extra = NULL;
-	g_autoptr(JsonParser) pa = NULL;
-	g_autoptr(JsonParser) pb = NULL;
-	g_autoptr(GArray) cut = NULL;
-	const char *why = NULL;
-	gint64 t0, join_ms, seen_ms;
-	int bound;
-	guint count;
-	gsize from;
+	g_autofree char *url = NULL, *err = NULL, *extra = NULL;
+	gint64 t0, join_ms;
 
 	host_a.home = g_strdup(T.home);
 	host_a.conf = g_strdup(T.conf);
@@ -320,21 +315,22 @@ START_TEST(test_two_hosts)
 	host_b.conf = g_build_filename(T.dir, "b.conf", NULL);
 	host_b.state = g_build_filename(host_b.home, ".ssiuml", "run", NULL);
 	ck_assert_int_eq(mkdir(host_b.home, 0700), 0);
-	url = start_sshd(&why);
+	url = start_sshd(why);
 	if (url == NULL)
-		t_skip("%s", why);
+		return -1;
 
 	/* Host A: the cluster, on VDE. */
 	on(&host_a);
 	t_write_conf("NETWORK=vde\n");
-	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "--wait", "2", NULL), 0);
+	ck_assert_msg(t_run(NULL, &err, "ssi-start", "--wait", na, NULL) == 0, "ssi-start: %s",
+		      err);
 
 	/* Host B: no switch, no lock server; nodes 3 and 4 join A's. */
 	on(&host_b);
 	extra = g_strdup_printf("SSH_CONFIG=%s/ssh_config\n", ssh_dir);
 	t_write_conf(extra);
 	t0 = g_get_monotonic_time();
-	ck_assert_msg(t_run(&out, &err, "ssi-add", "--wait", "--cluster", url, "3", "4",
+	ck_assert_msg(t_run(NULL, &err, "ssi-add", "--wait", "--cluster", url, b1, b2,
 			    NULL) == 0, "ssi-add --cluster: %s", err);
 	join_ms = ms_since(t0);
 	ck_assert_msg(g_file_test(host_b.state, G_FILE_TEST_IS_DIR), "no state on host B");
@@ -345,6 +341,27 @@ START_TEST(test_two_hosts)
 		ck_assert(!g_file_test(sw, G_FILE_TEST_EXISTS));
 		ck_assert(!g_file_test(ls, G_FILE_TEST_EXISTS));
 	}
+	return join_ms;
+}
+
+/* Two nodes on host A, two on host B over an ssh cable: one membership,
+ * one network, one node numbering; a cut cable is a crash for A's
+ * nodes; each host's ssi-stop ends its own. */
+START_TEST(test_two_hosts)
+{
+	g_autofree char *out = NULL, *err = NULL, *list = NULL;
+	g_autoptr(JsonParser) pa = NULL;
+	g_autoptr(JsonParser) pb = NULL;
+	g_autoptr(GArray) cut = NULL;
+	const char *why = NULL;
+	gint64 t0, join_ms, seen_ms;
+	int bound;
+	guint count;
+	gsize from;
+
+	join_ms = two_hosts("2", "3", "4", &why);
+	if (join_ms < 0)
+		t_skip("%s", why);
 
 	/* Every host lists the whole cluster: its own, and the others' marked. */
 	list = ls_nodes(ls_json(&pb), &count);
@@ -430,6 +447,39 @@ START_TEST(test_two_hosts)
 }
 END_TEST
 
+/* poweroff on a node of host B powers the whole cluster off, on both
+ * hosts, as on one: the request goes through the lock server. */
+START_TEST(test_poweroff_reaches_every_host)
+{
+	g_autofree char *record_a = NULL, *record_b = NULL;
+	const char *why = NULL;
+	gint64 t0;
+	int bound;
+
+	if (two_hosts("1", "2", NULL, &why) < 0)
+		t_skip("%s", why);
+	record_a = g_build_filename(host_a.state, "state", NULL);
+	record_b = g_build_filename(host_b.state, "state", NULL);
+	t_login("node2");
+	t0 = g_get_monotonic_time();
+	t_keys("node2", "poweroff\n");
+	/* Each host's kernels shut down, and their relays clear its
+	 * record: bounded as ssi-stop is. */
+	bound = t_stop_timeout_ms() + 3000 + t_ms(4000);
+	ck_assert_msg(t_wait_for(t_count_procs(host_a.state) == 0 &&
+				 t_count_procs(host_b.state) == 0 &&
+				 !g_file_test(record_a, G_FILE_TEST_EXISTS) &&
+				 !g_file_test(record_b, G_FILE_TEST_EXISTS), bound),
+		      "after %" G_GINT64_FORMAT " ms, %u processes of host A, %u of host B, "
+		      "records: %d %d", ms_since(t0), t_count_procs(host_a.state),
+		      t_count_procs(host_b.state), g_file_test(record_a, G_FILE_TEST_EXISTS),
+		      g_file_test(record_b, G_FILE_TEST_EXISTS));
+	stop_sshd();
+	on(&host_a);
+	t_assert_nothing_left();
+}
+END_TEST
+
 /* Bad addresses are refused before anything is asked or started. */
 START_TEST(test_bad_cluster_address)
 {
@@ -470,6 +520,7 @@ Suite *multi_suite(void)
 	tcase_add_checked_fixture(tc, NULL, multi_teardown);
 	tcase_add_test(tc, test_bad_cluster_address);
 	tcase_add_test(tc, test_two_hosts);
+	tcase_add_test(tc, test_poweroff_reaches_every_host);
 	suite_add_tcase(s, tc);
 	return s;
 }
