@@ -380,6 +380,10 @@ START_TEST(test_two_hosts)
 	ck_assert_msg(strstr(err, "node 3 is already up, on another host of the cluster"),
 		      "%s", err);
 	ck_assert_int_eq(t_kernel_pid("node3"), 0);
+	/* Nor crashed from there. */
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-rm", "3", NULL), 0);
+	ck_assert_msg(strstr(err, "node 3 runs on another host of the cluster: remove it there"),
+		      "%s", err);
 	on(&host_b);
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "1", NULL), 0);
 	ck_assert_msg(strstr(err, "node 1 is already up, on another host of the cluster"),
