@@ -9,7 +9,7 @@
 
 #include "ssi_console.h"
 #include "ssi_error.h"
-#include "ssi_join.h"
+#include "ssi_event.h"
 #include "ssi_remote.h"
 
 #define REMOTE_OUTPUT_MAX (1 << 20)
@@ -423,16 +423,12 @@ void ssi_remote_members(const char *dir, const SsiNodeSet *local, SsiNodeSet *el
 	if (log == NULL)
 		return;
 	lines = g_strsplit(log, "\n", -1);
+	/* Each event line carries the whole membership: the last one is it. */
 	for (guint i = 0; lines[i] != NULL; i++) {
-		gboolean member;
-		guint n;
+		SsiEvent ev;
 
-		if (!ssi_join_parse_line(lines[i], &n, &member))
-			continue;
-		if (member)
-			ssi_nodeset_add(elsewhere, n);
-		else
-			ssi_nodeset_remove(elsewhere, n);
+		if (ssi_event_parse(lines[i], &ev))
+			*elsewhere = ev.members;
 	}
 	for (guint n = 0; (n = ssi_nodeset_next(local, n)) != 0;)
 		ssi_nodeset_remove(elsewhere, n);
