@@ -99,8 +99,9 @@ char *ssi_remote_cable_name(const SsiState *state, gboolean relative);
 
 /*
  * The nodes the lock server of the cluster in state directory DIR counts
- * as members but that do not run on this host (not in LOCAL): those of
- * other hosts.  Read from the lock server's event lines (ssi_event.h)
+ * as members but that do not run on this host (not in LOCAL) and never
+ * ran in this cluster here (no disk of theirs in DIR): those of other
+ * hosts, not those that crashed here and whose leases still run.  Read from the lock server's event lines (ssi_event.h)
  * in its console log; empty when this host runs no lock server.
  */
 void ssi_remote_members(const char *dir, const SsiNodeSet *local, SsiNodeSet *elsewhere);

@@ -432,6 +432,17 @@ void ssi_remote_members(const char *dir, const SsiNodeSet *local, SsiNodeSet *el
 	}
 	for (guint n = 0; (n = ssi_nodeset_next(local, n)) != 0;)
 		ssi_nodeset_remove(elsewhere, n);
+	/* A node crashed here (ssi-rm, a kernel killed) stays a member until
+	 * its lease runs out; its disk, kept here until ssi-stop, tells it
+	 * from a node of another host. */
+	for (guint n = 0; (n = ssi_nodeset_next(elsewhere, n)) != 0;) {
+		g_autofree char *name = ssi_node_name(n);
+		g_autofree char *base = g_strconcat(name, ".cow", NULL);
+		g_autofree char *cow = g_build_filename(dir, base, NULL);
+
+		if (g_file_test(cow, G_FILE_TEST_EXISTS))
+			ssi_nodeset_remove(elsewhere, n);
+	}
 }
 
 gboolean ssi_remote_wait_joined(const SsiRemote *remote, const SsiConfig *cfg,
