@@ -15,6 +15,7 @@
 #include "ssi_console.h"
 #include "ssi_error.h"
 #include "ssi_mconsole.h"
+#include "ssi_remote.h"
 
 #define MCONSOLE_TIMEOUT_MS 1000
 #define SWITCH_TIMEOUT_MS 5000
@@ -77,7 +78,7 @@ static gboolean is_our_file(const char *name)
 		"state", "tmux.sock", "tmux.conf", "switch.ctl", "switch.mgmt", "linux-ssi",
 		"notify.sock", "lockserver.log", "windows.log", "switch.log", "switch.console",
 		"root.link", "cidev.link",
-		"initrd.link", "initrd-memexp.link", NULL,
+		"initrd.link", "initrd-memexp.link", "remote", "cable", "cable.args", NULL,
 	};
 
 	if (g_strv_contains(fixed, name))
@@ -348,6 +349,7 @@ GPtrArray *ssi_cluster_kernel_argv(const SsiCluster *cluster, guint node)
 	g_autofree char *dir = unsafe_for_kernel(state->dir) ? g_strdup(".")
 							     : g_strdup(state->dir);
 	guint host = node ? node : SSI_LOCKSERVER_HOST;
+	g_autofree char *remote = ssi_remote_url(state->dir);
 
 	g_ptr_array_add(argv, ssi_state_path(state, "linux-ssi"));
 	g_ptr_array_add(argv, g_strdup_printf("umid=%s", name));
@@ -372,7 +374,15 @@ GPtrArray *ssi_cluster_kernel_argv(const SsiCluster *cluster, guint node)
 						      kernel_file(cfg, "INITRD_MEMEXP")));
 	}
 	g_ptr_array_add(argv, g_strdup_printf("ubd1r=%s", kernel_file(cfg, "CIDEV")));
-	if (state->network == SSI_NETWORK_VDE)
+	if (remote != NULL) {
+		/* Plugged into another host's switch: the kernel's vde_plug
+		 * runs the cable, ssh to that switch (ssi_remote_plug()). */
+		g_autofree char *cable = ssi_remote_cable_name(state,
+							       unsafe_for_kernel(state->dir));
+
+		g_ptr_array_add(argv, g_strdup_printf("eth0=vde,cmd://%s,fe:fd:c0:a8:32:%02x,,,,"
+						      "ssiuml-%s", cable, host, name));
+	} else if (state->network == SSI_NETWORK_VDE)
 		/* eth0=vde,SOCKET,MAC,PORT,GROUP,MODE,DESCR: the description
 		 * names the machine in the switch's port list. */
 		g_ptr_array_add(argv, g_strdup_printf("eth0=vde,%s,fe:fd:c0:a8:32:%02x,,,,"
@@ -918,6 +928,45 @@ gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
 		return TRUE;
 	return boot_machines(cluster, *lockserver ? LOCKSERVER_LAST : NO_LOCKSERVER,
 			     &todo, error);
+}
+
+gboolean ssi_cluster_add_plugged(SsiCluster *cluster, const SsiNodeSet *nodes,
+				 SsiNodeSet *skipped, GError **error)
+{
+	SsiNodeSet todo = *nodes, up;
+	gboolean fresh = !ssi_cluster_running(cluster);
+
+	ssi_nodeset_clear(skipped);
+	ssi_cluster_nodes_up(cluster, &up);
+	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
+		if (ssi_nodeset_has(&up, n)) {
+			ssi_nodeset_add(skipped, n);
+			ssi_nodeset_remove(&todo, n);
+		}
+	if (ssi_nodeset_count(&todo) == 0)
+		return TRUE;
+	if (!ssi_config_check_files(cluster->cfg, fresh ? ssi_config_console(cluster->cfg)
+				    : cluster->state->console, SSI_NETWORK_VDE, error) ||
+	    !check_memory_room(cluster, ssi_nodeset_count(&todo), FALSE, error))
+		return FALSE;
+	if (fresh) {
+		/* This host's share starts as a cluster does, but on VDE
+		 * whatever NETWORK says: the first host's switch is one. */
+		if (!prepare_dir(cluster, error)) {
+			clear_remains(cluster);
+			return FALSE;
+		}
+		cluster->state->network = SSI_NETWORK_VDE;
+		if (!ssi_state_save(cluster->state, error)) {
+			clear_remains(cluster);
+			return FALSE;
+		}
+	}
+	if (boot_machines(cluster, NO_LOCKSERVER, &todo, error))
+		return TRUE;
+	if (!ssi_cluster_running(cluster))
+		clear_remains(cluster);
+	return FALSE;
 }
 
 /* The commands that start machine NAME (ARGV, logged or not) and its window. */
