@@ -98,6 +98,13 @@ static gboolean port_open(int port)
  * configuration for it.  Returns the URL host B joins, or NULL (with
  * *WHY) when this machine cannot run one.
  */
+static gboolean have_program(const char *name)
+{
+	g_autofree char *path = g_find_program_in_path(name);
+
+	return path != NULL;
+}
+
 static char *start_sshd(const char **why)
 {
 	g_autofree char *host_key = NULL, *user_key = NULL, *pub = NULL, *keys = NULL;
@@ -106,8 +113,8 @@ static char *start_sshd(const char **why)
 	const char *user = g_get_user_name();
 	int port;
 
-	if (!g_file_test(SSHD, G_FILE_TEST_IS_EXECUTABLE) ||
-	    g_find_program_in_path("ssh") == NULL || g_find_program_in_path("ssh-keygen") == NULL) {
+	if (!g_file_test(SSHD, G_FILE_TEST_IS_EXECUTABLE) || !have_program("ssh") ||
+	    !have_program("ssh-keygen")) {
 		*why = "needs openssh-server and openssh-client";
 		return NULL;
 	}
