@@ -327,6 +327,13 @@ static struct {
 	int fake;		/* the fake server's listening socket, -1: none */
 } M;
 
+/* The proxy of test_watch_change_with_head. */
+static struct {
+	int fd;			/* listening, -1: none */
+	int port;
+	volatile gint watching;	/* a watch request went through */
+} P = { .fd = -1 };
+
 static int free_port(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -387,6 +394,9 @@ static void member_teardown(void)
 	if (M.fake >= 0)
 		close(M.fake);
 	M.fake = -1;
+	if (P.fd >= 0)
+		close(P.fd);
+	P.fd = -1;
 	g_clear_pointer(&M.dir, g_free);
 	g_clear_pointer(&M.server, g_free);
 	/* The test's world, and whatever still carries it. */
@@ -598,6 +608,106 @@ START_TEST(test_join)
 	kill(M.clients[1], SIGTERM);
 	assert_out("a2", "node two: node 2 left\n", 0, 5000);
 	assert_out("a1", "cluster: node 2 left (members: 1)\n", 0, 5000);
+}
+END_TEST
+
+/*
+ * A proxy in front of etcd that holds what etcd answers to a watch for
+ * half a second, then passes it on in one write: the head, the watch's
+ * first message and any change that came meanwhile reach the client
+ * together, as they may from a busy lock server.
+ */
+static gpointer proxy_conn(gpointer data)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons((uint16_t)M.port) };
+	int c = GPOINTER_TO_INT(data), s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	g_autoptr(GByteArray) held = g_byte_array_new();
+	gboolean holding = FALSE;
+	gint64 since = 0;
+	char buf[16384];
+
+	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) != 0)
+		goto out;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = c, .events = POLLIN }, { .fd = s, .events = POLLIN } };
+		int wait = -1;
+		ssize_t n;
+
+		if (held->len > 0)
+			wait = (int)MAX(0, 500 - (g_get_monotonic_time() - since) / 1000);
+		if (poll(p, 2, wait) < 0)
+			break;
+		if (held->len > 0 && g_get_monotonic_time() - since >= 500 * 1000) {
+			if (write(c, held->data, held->len) != (ssize_t)held->len)
+				break;
+			g_byte_array_set_size(held, 0);
+			holding = FALSE;
+		}
+		if (p[0].revents & (POLLIN | POLLHUP)) {
+			if ((n = read(c, buf, sizeof(buf))) <= 0 || write(s, buf, (size_t)n) != n)
+				break;
+			if (g_strstr_len(buf, n, "POST /v3/watch ") != NULL) {
+				holding = TRUE;
+				g_atomic_int_set(&P.watching, 1);
+			}
+		}
+		if (p[1].revents & (POLLIN | POLLHUP)) {
+			if ((n = read(s, buf, sizeof(buf))) <= 0)
+				break;
+			if (holding) {
+				if (held->len == 0)
+					since = g_get_monotonic_time();
+				g_byte_array_append(held, (guint8 *)buf, (guint)n);
+			} else if (write(c, buf, (size_t)n) != n) {
+				break;
+			}
+		}
+	}
+out:
+	if (s >= 0)
+		close(s);
+	close(c);
+	return NULL;
+}
+
+static gpointer proxy(gpointer data)
+{
+	int c;
+
+	(void)data;
+	while ((c = accept4(P.fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+		g_thread_unref(g_thread_new("proxy", proxy_conn, GINT_TO_POINTER(c)));
+	return NULL;
+}
+
+/* A change that comes with the watch's first answer is told too. */
+START_TEST(test_watch_change_with_head)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	g_autofree char *bin = member_bin(), *via = NULL;
+	socklen_t len = sizeof(a);
+
+	start_etcd("data");
+	P.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert(P.fd >= 0);
+	ck_assert(bind(P.fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+	ck_assert(getsockname(P.fd, (struct sockaddr *)&a, &len) == 0 && listen(P.fd, 16) == 0);
+	P.port = ntohs(a.sin_port);
+	g_atomic_int_set(&P.watching, 0);
+	g_thread_unref(g_thread_new("proxy", proxy, NULL));
+	via = g_strdup_printf("127.0.0.1:%d", P.port);
+	{
+		char *argv[] = { bin, "-s", via, "-t", "lock", "monitor", NULL };
+
+		ck_assert(M.n_clients < MAX_CLIENTS);
+		M.clients[M.n_clients++] = spawn_to("mon", argv);
+	}
+	ck_assert_msg(t_wait_for(g_atomic_int_get(&P.watching), 5000), "the monitor never watched");
+	/* Node 1 joins while the watch's first answer is held. */
+	client("a1", "-l", "2", "agent", "1", NULL);
+	assert_out("a1", "cluster: node 1 joined (members: 1)\n", 0, 5000);
+	assert_out("mon", "lock: node 1 joined (members: 1)\n", 0, 5000);
 }
 END_TEST
 
@@ -831,6 +941,7 @@ Suite *member_suite(void)
 	tcase_add_checked_fixture(etcd, member_setup, member_teardown);
 	tcase_set_timeout(etcd, 90);
 	tcase_add_test(etcd, test_join);
+	tcase_add_test(etcd, test_watch_change_with_head);
 	tcase_add_test(etcd, test_lease_held);
 	tcase_add_test(etcd, test_watch_in_order);
 	tcase_add_test(etcd, test_sigstop_past_lease);

@@ -259,6 +259,8 @@ static bool join(Agent *a, MbKvs *snap, int64_t *rev)
 
 /* --- the watch --- */
 
+static bool watch_process(Agent *a, MbErr *err);
+
 static bool watch_start(Agent *a, MbErr *err)
 {
 	char *body = mb_req_watch(PREFIX, a->rev + 1);
@@ -270,6 +272,11 @@ static bool watch_start(Agent *a, MbErr *err)
 		       a->watch.head.status);
 		ok = false;
 	}
+	/* What came with the head (the first messages, events too when a
+	 * change was that quick) is in the buffers already: no POLLIN
+	 * will tell of it. */
+	if (ok && !watch_process(a, err))
+		ok = false;
 	if (!ok)
 		mb_conn_close(&a->watch);
 	a->watching = ok;
@@ -295,12 +302,13 @@ static void apply(Agent *a, const MbKv *ev)
 	mb_members_apply(&a->m, ev);
 }
 
-/* Read what the watch stream has; false when it ended or broke. */
-static bool watch_read(Agent *a, MbErr *err)
+/* Apply every whole message the watch's buffers hold; false when the
+ * watch ended or broke. */
+static bool watch_process(Agent *a, MbErr *err)
 {
 	char *nl;
 
-	if (!mb_conn_fill(&a->watch, mb_now_ms() + 1, err) || !mb_conn_dechunk(&a->watch, err))
+	if (!mb_conn_dechunk(&a->watch, err))
 		return false;
 	while ((nl = memchr(a->watch.body.data, '\n', a->watch.body.len)) != NULL) {
 		size_t len = (size_t)(nl - a->watch.body.data);
@@ -334,6 +342,12 @@ static bool watch_read(Agent *a, MbErr *err)
 		return false;
 	}
 	return true;
+}
+
+/* Read what the watch stream has, and apply it. */
+static bool watch_read(Agent *a, MbErr *err)
+{
+	return mb_conn_fill(&a->watch, mb_now_ms() + 1, err) && watch_process(a, err);
 }
 
 /* After a break: the membership now (differences reported), then the
