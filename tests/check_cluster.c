@@ -179,7 +179,7 @@ START_TEST(test_killall_clears_by_itself)
 
 	t_start("2");
 	ck_assert_uint_ge(t_kill_kernels(), 3);
-	ck_assert_msg(t_wait_for(!g_file_test(record, G_FILE_TEST_EXISTS), 5000),
+	ck_assert_msg(t_wait_for(!g_file_test(record, G_FILE_TEST_EXISTS), 15000),
 		      "the record is still there");
 	t_assert_nothing_left();
 	ck_assert_int_eq(t_run(&out, &err, "ssi-stop", NULL), 0);
