@@ -238,35 +238,26 @@ static char *parse_value(const char *p, const char *end, const char **why)
 	return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
+/* A memory size: at most 7 digits, no leading zero, then K, M or G or
+ * nothing (bytes). */
 static gboolean parse_size(const char *value)
 {
-	const char *p = value;
+	g_autofree char *digits = g_strdup(value);
+	size_t len = strlen(digits);
 
-	if (!g_ascii_isdigit(*p) || *p == '0')
-		return FALSE;
-	while (g_ascii_isdigit(*p))
-		p++;
-	if (p - value > 7)
-		return FALSE;
-	if (*p == 'K' || *p == 'k' || *p == 'M' || *p == 'm' || *p == 'G' || *p == 'g')
-		p++;
-	return *p == '\0';
+	if (len > 0 && strchr("KkMmGg", digits[len - 1]) != NULL)
+		digits[len - 1] = '\0';
+	return digits[0] != '0' &&
+	       g_ascii_string_to_unsigned(digits, 10, 1, 9999999, NULL, NULL);
 }
 
 static gboolean parse_seconds(const char *value, guint *out)
 {
-	guint v = 0;
+	guint64 v;
 
-	if (*value == '\0' || strlen(value) > 4)
+	if (strlen(value) > 4 || !g_ascii_string_to_unsigned(value, 10, 1, 9999, &v, NULL))
 		return FALSE;
-	for (const char *p = value; *p; p++) {
-		if (!g_ascii_isdigit(*p))
-			return FALSE;
-		v = v * 10 + (guint)(*p - '0');
-	}
-	if (v == 0)
-		return FALSE;
-	*out = v;
+	*out = (guint)v;
 	return TRUE;
 }
 
@@ -376,8 +367,8 @@ static gboolean set_key(SsiConfig *cfg, const KeyInfo *key, char *value,
 	case KEY_NODES: {
 		guint64 v;
 
-		if (!g_ascii_string_to_unsigned(value, 10, 1, SSI_NODE_MAX_LIMIT, &v, NULL) ||
-		    *value == '0' || *value == '+') {
+		if (*value == '0' ||
+		    !g_ascii_string_to_unsigned(value, 10, 1, SSI_NODE_MAX_LIMIT, &v, NULL)) {
 			*why = "not a node limit (1-" G_STRINGIFY(SSI_NODE_MAX_LIMIT)
 			       "; 192.168.50.101 is the lock server's)";
 			return FALSE;
