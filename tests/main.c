@@ -132,6 +132,7 @@ int main(void)
 	} else {
 		sr = srunner_create(nodes_suite());
 		srunner_add_suite(sr, config_suite());
+		srunner_add_suite(sr, host_suite());
 		srunner_add_suite(sr, state_suite());
 		srunner_add_suite(sr, proc_suite());
 		srunner_add_suite(sr, cli_suite());

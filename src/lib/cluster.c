@@ -5,22 +5,18 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/un.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ssi_cluster.h"
 #include "ssi_console.h"
 #include "ssi_error.h"
+#include "ssi_host.h"
 #include "ssi_mconsole.h"
 
 #define MCONSOLE_TIMEOUT_MS 1000
 #define SWITCH_TIMEOUT_MS 5000
-#define TMPFS_MAGIC 0x01021994
-/* Beyond the guests' memory: what a booting kernel may add to its file. */
-#define MEMORY_MARGIN_MIN (16 << 20)
 
 static gboolean is_kernel(const SsiMachine *m)
 {
@@ -492,7 +488,7 @@ static gboolean spawn_kernel(SsiCluster *cluster, guint node, const char *preloa
  * (and widens the XSAVE calls where XSTATE_FIX asks for it). */
 static char *preload_path(void)
 {
-	return g_build_filename(ssi_libexec_dir(), "ssiuml-xstate.so", NULL);
+	return g_build_filename(ssi_host_libexec_dir(), "ssiuml-xstate.so", NULL);
 }
 
 enum { NO_LOCKSERVER, LOCKSERVER_FIRST, LOCKSERVER_LAST };
@@ -609,8 +605,8 @@ static GPtrArray *switch_argv(const SsiCluster *cluster)
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	gboolean vde = cluster->state->network == SSI_NETWORK_VDE;
 	const char *name = vde ? cluster->cfg->vde_switch : cluster->cfg->switch_prog;
-	char *prog = ssi_find_program(name);
-	char *stdbuf = ssi_find_program("stdbuf");
+	char *prog = ssi_host_find_program(name);
+	char *stdbuf = ssi_host_find_program("stdbuf");
 
 	/* Its console is a pipe to its relay: have it print line by line
 	 * still, as it does on a terminal. */
@@ -675,7 +671,7 @@ static gboolean start_switch(SsiCluster *cluster, GError **error)
 /* A new cluster's consoles and network: what the configuration asks. */
 static void take_kinds(SsiCluster *cluster)
 {
-	cluster->state->console = ssi_config_console(cluster->cfg);
+	cluster->state->console = ssi_host_console(cluster->cfg);
 	cluster->state->network = cluster->cfg->network;
 }
 
@@ -704,56 +700,6 @@ static gboolean prepare_dir(SsiCluster *cluster, GError **error)
 	return ssi_console_prepare(state, error) && ssi_state_save(state, error);
 }
 
-/* A MEM value in bytes: 64M, 1G, 65536K, or bytes. */
-static guint64 mem_bytes(const char *mem)
-{
-	char *end;
-	guint64 v = g_ascii_strtoull(mem, &end, 10);
-
-	switch (*end) {
-	case 'K': case 'k': return v << 10;
-	case 'M': case 'm': return v << 20;
-	case 'G': case 'g': return v << 30;
-	default: return v;
-	}
-}
-
-/*
- * Where UML puts the file behind a guest's memory, as its kernel chooses
- * it from its environment ENV: $TMPDIR, $TMP or $TEMP, the first set;
- * else /dev/shm when it is a tmpfs; else /tmp.  *WHY says how it was
- * chosen.
- */
-static const char *memory_dir(char **env, const char **why)
-{
-	static const char *const vars[] = { "TMPDIR", "TMP", "TEMP" };
-	struct statfs st;
-
-	for (guint i = 0; i < G_N_ELEMENTS(vars); i++) {
-		const char *dir = g_environ_getenv(env, vars[i]);
-
-		if (dir != NULL && *dir != '\0') {
-			*why = vars[i];
-			return dir;
-		}
-	}
-	if (statfs("/dev/shm", &st) == 0 && st.f_type == TMPFS_MAGIC) {
-		*why = "TMPDIR is not set";
-		return "/dev/shm";
-	}
-	*why = "TMPDIR is not set and /dev/shm is no tmpfs";
-	return "/tmp";
-}
-
-/* "8.0 MiB", the same whatever the locale. */
-static char *format_mib(guint64 bytes)
-{
-	char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-	g_ascii_formatd(buf, sizeof(buf), "%.1f", (double)bytes / (1 << 20));
-	return g_strconcat(buf, " MiB", NULL);
-}
-
 /* The environment the kernels of CLUSTER start with: that of its tmux
  * server once it runs (every console inherits it), else ours. */
 static char **kernel_environ(const SsiCluster *cluster)
@@ -776,46 +722,13 @@ static char **kernel_environ(const SsiCluster *cluster)
 	return g_get_environ();
 }
 
-/* Room for N guests of MEM each, and for the lock server (LOCKSERVER),
- * in the directory that backs their memory: a guest that finds it full
- * dies at once of a bus error. */
+/* Room for the guests' memory where the cluster's kernels will put it. */
 static gboolean check_memory_room(const SsiCluster *cluster, guint n, gboolean lockserver,
 				  GError **error)
 {
-	const SsiConfig *cfg = cluster->cfg;
 	g_auto(GStrv) env = kernel_environ(cluster);
-	const char *why;
-	const char *dir = memory_dir(env, &why);
-	guint64 need = (guint64)n * mem_bytes(cfg->mem) +
-		       (lockserver ? mem_bytes(cfg->lockserver_mem) : 0);
-	guint64 margin = MAX(need / 10, (guint64)MEMORY_MARGIN_MIN);
-	guint64 free_bytes;
-	struct statvfs st;
 
-	if (n == 0 && !lockserver)
-		return TRUE;
-	if (statvfs(dir, &st) != 0) {
-		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
-			    "memory backing directory %s (%s): %s; point TMPDIR at a "
-			    "directory with room, a tmpfs at best", dir, why, g_strerror(errno));
-		return FALSE;
-	}
-	free_bytes = (guint64)st.f_bavail * st.f_frsize;
-	if (free_bytes < need + margin) {
-		g_autofree char *has = format_mib(free_bytes);
-		g_autofree char *wants = format_mib(need + margin);
-		g_autofree char *mem = format_mib(need);
-
-		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
-			    "memory backing directory %s (%s): %s free, %s needed "
-			    "(%u machine%s, MEM%s %s, plus a margin); point TMPDIR at a "
-			    "directory with room, a tmpfs at best, or lower MEM",
-			    dir, why, has, wants, n + (lockserver ? 1 : 0),
-			    n + (lockserver ? 1 : 0) == 1 ? "" : "s",
-			    lockserver ? " and LOCKSERVER_MEM" : "", mem);
-		return FALSE;
-	}
-	return TRUE;
+	return ssi_host_check_memory_room(cluster->cfg, env, n, lockserver, error);
 }
 
 /* What must hold before a start of N nodes: no cluster runs, every file
@@ -833,7 +746,7 @@ static gboolean can_start(const SsiCluster *cluster, guint n, GError **error)
 			    *list ? "nodes up: " : "only the lock server is up", list);
 		return FALSE;
 	}
-	return ssi_config_check_files(cluster->cfg, ssi_config_console(cluster->cfg),
+	return ssi_host_check_files(cluster->cfg, ssi_host_console(cluster->cfg),
 				      cluster->cfg->network, error) &&
 	       check_memory_room(cluster, n, cluster->cfg->initrd_memexp != NULL, error);
 }
@@ -898,7 +811,7 @@ static gboolean add_todo(const SsiCluster *cluster, const SsiNodeSet *nodes,
 	if (ssi_nodeset_count(todo) == 0 && !*lockserver)
 		return TRUE;
 	/* New consoles are shown the way the cluster's others are. */
-	if (!ssi_config_check_files(cluster->cfg, cluster->state->console,
+	if (!ssi_host_check_files(cluster->cfg, cluster->state->console,
 				    cluster->state->network, error) ||
 	    !check_memory_room(cluster, ssi_nodeset_count(todo), *lockserver, error)) {
 		*lockserver = FALSE;

@@ -9,6 +9,7 @@
 
 #include "ssi_console.h"
 #include "ssi_error.h"
+#include "ssi_host.h"
 #include "ssi_state.h"
 
 #define TMUX_TIMEOUT_MS 5000
@@ -30,7 +31,7 @@ static char **child_env(void)
 static GPtrArray *tmux_argv(const char *dir, const SsiConfig *cfg)
 {
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
-	char *found = ssi_find_program(cfg->tmux);
+	char *found = ssi_host_find_program(cfg->tmux);
 
 	g_ptr_array_add(argv, found != NULL ? found : g_strdup(cfg->tmux));
 	g_ptr_array_add(argv, g_strdup("-S"));
@@ -121,7 +122,7 @@ GPtrArray *ssi_console_window_command(const SsiState *state, const SsiConfig *cf
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) attach = attach_argv(state->dir, cfg, name);
 	g_autofree char *title = ssi_console_title(name);
-	char *xterm = ssi_find_program(cfg->xterm);
+	char *xterm = ssi_host_find_program(cfg->xterm);
 
 	g_ptr_array_add(argv, xterm != NULL ? xterm : g_strdup(cfg->xterm));
 	g_ptr_array_add(argv, g_strdup("-T"));
@@ -197,7 +198,7 @@ GPtrArray *ssi_console_command(const SsiState *state, const SsiConfig *cfg,
 		g_autofree char *logname = g_strconcat(name, ".log", NULL);
 		g_autofree char *sockname = g_strconcat(name, ".console", NULL);
 
-		g_ptr_array_add(cmd, g_build_filename(ssi_libexec_dir(), "ssiuml-run", NULL));
+		g_ptr_array_add(cmd, g_build_filename(ssi_host_libexec_dir(), "ssiuml-run", NULL));
 		g_ptr_array_add(cmd, g_strdup("--log"));
 		g_ptr_array_add(cmd, ssi_state_path(state, logname));
 		/* The console outlives the terminal showing it. */
@@ -206,7 +207,7 @@ GPtrArray *ssi_console_command(const SsiState *state, const SsiConfig *cfg,
 		if (preload != NULL) {
 			g_ptr_array_add(cmd, g_strdup("--preload"));
 			g_ptr_array_add(cmd, g_strdup(preload));
-			if (ssi_config_use_xstate_fix(cfg))
+			if (ssi_host_use_xstate_fix(cfg))
 				g_ptr_array_add(cmd, g_strdup("--xstate-fix"));
 		}
 		/* A kernel that exits by itself may be the cluster's last;
@@ -371,7 +372,7 @@ gboolean ssi_console_restore(SsiState *state, const SsiConfig *cfg, const SsiMac
 	g_ptr_array_add(cmd, g_strdup("-y"));
 	g_ptr_array_add(cmd, g_strdup("25"));
 	g_ptr_array_add(cmd, g_strdup("--"));
-	g_ptr_array_add(cmd, g_build_filename(ssi_libexec_dir(), "ssiuml-run", NULL));
+	g_ptr_array_add(cmd, g_build_filename(ssi_host_libexec_dir(), "ssiuml-run", NULL));
 	g_ptr_array_add(cmd, g_strdup("--connect"));
 	g_ptr_array_add(cmd, g_steal_pointer(&sock));
 	if (!run_tmux(cmd, NULL, error)) {
