@@ -33,6 +33,11 @@ char *ssi_host_find_program(const char *name);
  * $SSIUML_LIBEXECDIR or the install's. */
 const char *ssi_host_libexec_dir(void);
 
+/* The library every kernel runs with preloaded, in that directory: it
+ * makes the guest's processes die with their kernel (and widens the
+ * XSAVE calls where XSTATE_FIX asks for it). */
+char *ssi_host_preload_path(void);
+
 /*
  * Room for N guests of MEM each, and for the lock server (LOCKSERVER,
  * LOCKSERVER_MEM), in the directory that backs their memory, as a kernel

@@ -44,7 +44,7 @@ int main(int argc, char **argv)
 		cluster = tool_cluster_peek(cfg);
 		return tool_dry_run(cluster, &nodes, FALSE);
 	}
-	cluster = tool_cluster(cfg);
+	cluster = tool_cluster(cfg, NULL);
 	/* The wait reads the lock server from its next word on, or, when
 	 * this add boots it anew, from its first. */
 	if (opts.wait && ssi_cluster_running(cluster) &&

@@ -35,8 +35,8 @@ int main(int argc, char **argv)
 	tool_options(argc, argv, usage, &opts);
 	cfg = tool_config(opts.config);
 	tool_nodes(argc, argv, cfg->max_nodes, &nodes);
-	cluster = tool_cluster(cfg);
-	ok = ssi_cluster_rm(cluster, &nodes, &not_up, &error);
+	cluster = tool_cluster(cfg, NULL);
+	ok = ssi_stop_nodes(cluster, &nodes, &not_up, &error);
 	for (guint n = 0; (n = ssi_nodeset_next(&not_up, n)) != 0;)
 		tool_warn("node %u is not up", n);
 	if (!ok)

@@ -133,6 +133,7 @@ int main(void)
 		sr = srunner_create(nodes_suite());
 		srunner_add_suite(sr, config_suite());
 		srunner_add_suite(sr, host_suite());
+		srunner_add_suite(sr, plan_suite());
 		srunner_add_suite(sr, state_suite());
 		srunner_add_suite(sr, proc_suite());
 		srunner_add_suite(sr, cli_suite());

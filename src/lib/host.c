@@ -63,6 +63,11 @@ const char *ssi_host_libexec_dir(void)
 	return env != NULL && *env != '\0' ? env : SSI_PKGLIBDIR;
 }
 
+char *ssi_host_preload_path(void)
+{
+	return g_build_filename(ssi_host_libexec_dir(), "ssiuml-xstate.so", NULL);
+}
+
 static gboolean check_file(const char *key, const char *path, gboolean exec,
 			   GError **error)
 {
@@ -122,8 +127,7 @@ gboolean ssi_host_check_files(const SsiConfig *cfg, SsiConsoleKind console,
 	    !check_file("helper", run, TRUE, error))
 		return FALSE;
 	{
-		g_autofree char *fix = g_build_filename(ssi_host_libexec_dir(),
-							"ssiuml-xstate.so", NULL);
+		g_autofree char *fix = ssi_host_preload_path();
 
 		if (ssi_host_use_xstate_fix(cfg) && !check_file("XSTATE_FIX", fix, FALSE, error))
 			return FALSE;
