@@ -65,57 +65,94 @@ static void close_notify(SsiState *state, int fd)
 	unlink(path);
 }
 
+static const char *machine_at(GPtrArray *machines, guint i)
+{
+	return ((SsiMachine *)g_ptr_array_index(machines, i))->name;
+}
+
+/* Machine I of wait_booted() is done with: its pidfd leaves the poll. */
+static guint settle(struct pollfd *pfds, gboolean *pending, guint i)
+{
+	if (pfds[1 + i].fd >= 0)
+		close(pfds[1 + i].fd);
+	pfds[1 + i].fd = -1;
+	pending[i] = FALSE;
+	return 1;
+}
+
 /*
  * Wait until every machine in BOOTING (SsiMachine *) has said on the
- * notify socket that its management console is up, or died, or the boot
- * timeout passed.  Those that did not make it are left in FAILED.
+ * notify socket FD that its management console is up, or died, or the
+ * boot timeout passed.  Those that did not make it are added to FAILED.
+ * Sleeps in one poll on the socket and the kernels' pidfds: it wakes for
+ * a notification or a death, nothing else.
  */
 static void wait_booted(SsiCluster *cluster, int fd, GPtrArray *booting,
 			GPtrArray *failed)
 {
 	gint64 deadline = g_get_monotonic_time() +
 			  (gint64)cluster->cfg->boot_timeout * G_USEC_PER_SEC;
-	g_autoptr(GHashTable) pending = g_hash_table_new(g_str_hash, g_str_equal);
+	/* pfds[0]: the socket; pfds[1 + i]: booting[i]'s pidfd, -1 once it
+	 * is done with (poll skips it). */
+	g_autofree struct pollfd *pfds = g_new0(struct pollfd, booting->len + 1);
+	g_autofree gboolean *pending = g_new0(gboolean, booting->len);
+	guint left = booting->len;
+	gboolean blind = FALSE;
 
+	pfds[0] = (struct pollfd){ .fd = fd, .events = POLLIN };
 	for (guint i = 0; i < booting->len; i++) {
 		SsiMachine *m = g_ptr_array_index(booting, i);
 
-		g_hash_table_insert(pending, m->name, m);
+		pending[i] = TRUE;
+		pfds[1 + i] = (struct pollfd){ .fd = ssi_proc_open(&m->proc), .events = POLLIN };
+		if (pfds[1 + i].fd >= 0)
+			continue;
+		if (ssi_proc_alive(&m->proc)) {
+			/* No pidfd for a living kernel: look at it every 50 ms. */
+			blind = TRUE;
+		} else {
+			g_ptr_array_add(failed, m);
+			left -= settle(pfds, pending, i);
+		}
 	}
-	while (g_hash_table_size(pending) > 0 && g_get_monotonic_time() < deadline) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		GHashTableIter iter;
-		gpointer key, value;
+	while (left > 0) {
+		gint64 ms = (deadline - g_get_monotonic_time() + 999) / 1000;
 
-		/* Wake for a notification, or every 50 ms to see who died. */
-		if (poll(&pfd, 1, 50) > 0) {
+		if (ms <= 0)
+			break;
+		if (poll(pfds, booting->len + 1, (int)MIN(ms, blind ? 50 : G_MAXINT)) < 0 &&
+		    errno != EINTR)
+			break;
+		if (pfds[0].revents & POLLIN) {
 			/* struct mconsole_notify: magic, version, type, len, data */
 			char buf[16 + 512 + 1];
-			ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+			ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 
 			if (n > 16) {
 				g_autofree char *sock = g_strndup(buf + 16, (gsize)(n - 16));
 				g_autofree char *dir = g_path_get_dirname(sock);
 				g_autofree char *name = g_path_get_basename(dir);
 
-				g_hash_table_remove(pending, name);
+				for (guint i = 0; i < booting->len; i++)
+					if (pending[i] && strcmp(name, machine_at(booting, i)) == 0)
+						left -= settle(pfds, pending, i);
 			}
 		}
-		g_hash_table_iter_init(&iter, pending);
-		while (g_hash_table_iter_next(&iter, &key, &value))
-			if (!ssi_proc_alive(&((SsiMachine *)value)->proc)) {
-				g_ptr_array_add(failed, value);
-				g_hash_table_iter_remove(&iter);
-			}
-	}
-	{
-		GHashTableIter iter;
-		gpointer key, value;
+		for (guint i = 0; i < booting->len; i++) {
+			SsiMachine *m = g_ptr_array_index(booting, i);
 
-		g_hash_table_iter_init(&iter, pending);
-		while (g_hash_table_iter_next(&iter, &key, &value))
-			g_ptr_array_add(failed, value);
+			if (!pending[i] || (pfds[1 + i].fd >= 0 && pfds[1 + i].revents == 0) ||
+			    (pfds[1 + i].fd < 0 && ssi_proc_alive(&m->proc)))
+				continue;
+			g_ptr_array_add(failed, m);
+			left -= settle(pfds, pending, i);
+		}
 	}
+	for (guint i = 0; i < booting->len; i++)
+		if (pending[i]) {
+			g_ptr_array_add(failed, g_ptr_array_index(booting, i));
+			settle(pfds, pending, i);
+		}
 }
 
 static gboolean spawn_kernel(SsiCluster *cluster, guint node, const char *preload,
