@@ -59,37 +59,34 @@ START_TEST(test_names_hosts_macs)
 }
 END_TEST
 
-START_TEST(test_node_argv)
+static const struct {
+	guint node;
+	SsiNetworkKind network;
+	const char *line;
+} argvs[] = {
+	{ 2, SSI_NETWORK_UML_SWITCH,
+	  "/run/st/linux-ssi umid=node2 uml_dir=/run/st mem=128M con=null ssl=null "
+	  "con0=fd:0,fd:1 ubd0=/run/st/node2.cow,/img/root.img root=/dev/ubda "
+	  "initrd=/img/initrd-ssi.img ubd1r=/img/cidev.img "
+	  "eth0=daemon,fe:fd:c0:a8:32:02,unix,/run/st/switch.ctl "
+	  "mconsole=notify:/run/st/notify.sock ssiuml.role=node ssiuml.node=2" },
+	{ 0, SSI_NETWORK_VDE,
+	  "/run/st/linux-ssi umid=lockserver uml_dir=/run/st mem=256M con=null "
+	  "ssl=null con0=fd:0,fd:1 initrd=/img/initrd-memexp.img "
+	  "ubd1r=/img/cidev.img "
+	  "eth0=vde,/run/st/switch.ctl,fe:fd:c0:a8:32:65,,,,ssiuml-lockserver "
+	  "mconsole=notify:/run/st/notify.sock ssiuml.role=lockserver" },
+};
+
+START_TEST(test_kernel_argv)
 {
 	g_autoptr(SsiConfig) cfg = plain_config();
-	SsiState *state = fake_state("/run/st", SSI_NETWORK_UML_SWITCH);
-	g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cfg, state, 2);
+	SsiState *state = fake_state("/run/st", argvs[_i].network);
+	g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cfg, state, argvs[_i].node);
 	g_autofree char *line = joined(argv);
 
 	ck_assert_ptr_null(g_ptr_array_index(argv, argv->len - 1));
-	ck_assert_str_eq(line,
-			 "/run/st/linux-ssi umid=node2 uml_dir=/run/st mem=128M con=null ssl=null "
-			 "con0=fd:0,fd:1 ubd0=/run/st/node2.cow,/img/root.img root=/dev/ubda "
-			 "initrd=/img/initrd-ssi.img ubd1r=/img/cidev.img "
-			 "eth0=daemon,fe:fd:c0:a8:32:02,unix,/run/st/switch.ctl "
-			 "mconsole=notify:/run/st/notify.sock ssiuml.role=node ssiuml.node=2");
-	fake_state_free(state);
-}
-END_TEST
-
-START_TEST(test_lockserver_argv_vde)
-{
-	g_autoptr(SsiConfig) cfg = plain_config();
-	SsiState *state = fake_state("/run/st", SSI_NETWORK_VDE);
-	g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cfg, state, 0);
-	g_autofree char *line = joined(argv);
-
-	ck_assert_str_eq(line,
-			 "/run/st/linux-ssi umid=lockserver uml_dir=/run/st mem=256M con=null "
-			 "ssl=null con0=fd:0,fd:1 initrd=/img/initrd-memexp.img "
-			 "ubd1r=/img/cidev.img "
-			 "eth0=vde,/run/st/switch.ctl,fe:fd:c0:a8:32:65,,,,ssiuml-lockserver "
-			 "mconsole=notify:/run/st/notify.sock ssiuml.role=lockserver");
+	ck_assert_str_eq(line, argvs[_i].line);
 	fake_state_free(state);
 }
 END_TEST
@@ -174,8 +171,7 @@ Suite *plan_suite(void)
 	TCase *tc = tcase_create("argv");
 
 	tcase_add_test(tc, test_names_hosts_macs);
-	tcase_add_test(tc, test_node_argv);
-	tcase_add_test(tc, test_lockserver_argv_vde);
+	tcase_add_loop_test(tc, test_kernel_argv, 0, G_N_ELEMENTS(argvs));
 	tcase_add_test(tc, test_unsafe_paths_become_relative);
 	tcase_add_test(tc, test_switch_argv);
 	tcase_add_test(tc, test_boot_order);
