@@ -260,16 +260,18 @@ int ssi_proc_open(const SsiProc *proc)
  * What the wait for PROCS (N) must still wait for: a pidfd in FDS for
  * each living process, and for each member left in the group of a
  * leader that is gone (/proc is read once, and only when a group is not
- * empty).  FALSE when there is nothing left to wait for; *BLIND is set
- * when a process is alive but no pidfd could be opened for it.
+ * empty).  FALSE when there is nothing left to wait for.  *TICK is set
+ * when a change may come without an event on FDS: a member leaving its
+ * group (a console relay does, once its kernel is gone), or a living
+ * process no pidfd could be opened for.
  */
-static gboolean still_there(const SsiProc *procs, guint n, GArray *fds, gboolean *blind)
+static gboolean still_there(const SsiProc *procs, guint n, GArray *fds, gboolean *tick)
 {
 	g_autoptr(GArray) suspects = g_array_new(FALSE, FALSE, sizeof(SsiProc));
 	g_autoptr(GArray) members = g_array_new(FALSE, FALSE, sizeof(SsiProc));
 	gboolean left = FALSE;
 
-	*blind = FALSE;
+	*tick = FALSE;
 	for (guint i = 0; i < n; i++) {
 		if (ssi_proc_alive(&procs[i]))
 			g_array_append_val(members, procs[i]);
@@ -278,12 +280,14 @@ static gboolean still_there(const SsiProc *procs, guint n, GArray *fds, gboolean
 	}
 	if (suspects->len > 0) {
 		g_autoptr(GArray) all = proc_list();
+		guint leaders = members->len;
 
 		for (guint i = 0; i < suspects->len; i++) {
 			const SsiProc *p = &g_array_index(suspects, SsiProc, i);
 
 			group_members(all, p->pid, p->start, members);
 		}
+		*tick = members->len > leaders;
 	}
 	for (guint i = 0; i < members->len; i++) {
 		struct pollfd pfd = { .fd = ssi_proc_open(&g_array_index(members, SsiProc, i)),
@@ -293,27 +297,27 @@ static gboolean still_there(const SsiProc *procs, guint n, GArray *fds, gboolean
 			g_array_append_val(fds, pfd);
 			left = TRUE;
 		} else if (ssi_proc_alive(&g_array_index(members, SsiProc, i))) {
-			*blind = left = TRUE;
+			*tick = left = TRUE;
 		}
 	}
 	return left;
 }
 
 /* Wait until every pidfd in FDS is readable (its process has exited), or
- * DEADLINE (monotonic) passes, or, when BLIND, at most 10 ms.  Closes
+ * DEADLINE (monotonic) passes, or, when TICK, at most 10 ms.  Closes
  * the pidfds. */
-static void wait_fds(GArray *fds, gint64 deadline, gboolean blind)
+static void wait_fds(GArray *fds, gint64 deadline, gboolean tick)
 {
 	guint open = fds->len;
 	struct pollfd *pfds = (struct pollfd *)fds->data;
 
-	while (open > 0 || blind) {
+	while (open > 0 || tick) {
 		gint64 left = (deadline - g_get_monotonic_time() + 999) / 1000;
 		int r;
 
 		if (left <= 0)
 			break;
-		r = poll(pfds, fds->len, blind ? (int)MIN(left, 10) : (int)MIN(left, INT_MAX));
+		r = poll(pfds, fds->len, (int)MIN(left, tick ? 10 : INT_MAX));
 		if (r < 0 && errno != EINTR)
 			break;
 		for (guint i = 0; i < fds->len; i++)
@@ -322,7 +326,7 @@ static void wait_fds(GArray *fds, gint64 deadline, gboolean blind)
 				pfds[i].fd = -1;
 				open--;
 			}
-		if (blind)
+		if (tick)
 			break;
 	}
 	for (guint i = 0; i < fds->len; i++)
@@ -339,15 +343,15 @@ gboolean ssi_proc_wait_gone(const SsiProc *procs, guint n, gint timeout_ms)
 	 * again, for what their groups left. */
 	for (;;) {
 		g_autoptr(GArray) fds = g_array_new(FALSE, FALSE, sizeof(struct pollfd));
-		gboolean blind;
+		gboolean tick;
 
-		if (!still_there(procs, n, fds, &blind))
+		if (!still_there(procs, n, fds, &tick))
 			return TRUE;
 		if (g_get_monotonic_time() >= deadline) {
 			wait_fds(fds, 0, FALSE);
 			return FALSE;
 		}
-		wait_fds(fds, deadline, blind);
+		wait_fds(fds, deadline, tick);
 	}
 }
 
