@@ -55,6 +55,10 @@ LIB_OBJS = $(LIB_SRCS:src/lib/%.c=$(B)/lib-obj/%.o)
 TOOLS = ssi-start ssi-add ssi-rm ssi-stop ssi-ls ssi-console
 TOOL_BINS = $(TOOLS:%=$(B)/bin/%)
 HELPERS = $(B)/lib/ssiuml-run $(B)/lib/ssiuml-xstate.so
+# The guests' client of the lock server: static, for the busybox images.
+MEMBER = $(B)/guest/ssiuml-member
+MEMBER_LIB_SRCS = src/guest/b64.c src/guest/http.c src/guest/etcd.c src/guest/members.c
+MEMBER_SRCS = $(MEMBER_LIB_SRCS) src/guest/net.c src/guest/ssiuml-member.c
 IMAGES = root.img cidev.img initrd-ssi.img initrd-memexp.img
 IMAGE_FILES = $(IMAGES:%=$(B)/images/%)
 MAN1 = $(TOOLS:%=$(B)/man/%.1)
@@ -64,10 +68,10 @@ MANS = $(MAN1) $(MAN5) $(MAN7)
 TEST_SRCS = $(wildcard tests/*.c)
 TEST_BIN = $(B)/tests/check_ssiuml
 
-.PHONY: all images man check install uninstall clean valgrind fuzz bench stress
+.PHONY: all images man check shellcheck install uninstall clean valgrind fuzz bench stress
 .DELETE_ON_ERROR:
 
-all: $(B)/libssiuml.a $(TOOL_BINS) $(HELPERS) images man
+all: $(B)/libssiuml.a $(TOOL_BINS) $(HELPERS) $(MEMBER) images man
 
 # Rewritten only when a path changes, so that objects rebuild exactly then.
 $(B)/ssi_paths.h: FORCE
@@ -107,21 +111,28 @@ $(B)/lib/ssiuml-xstate.so: src/ssiuml-xstate.c
 	@echo "  CCLD    $@"
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARNFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
-# etcd for the lock server and etcdctl for the nodes, from Debian's
-# etcd-server and etcd-client, unpacked, never installed on the host.
+# Never sanitized (it runs in the guests) and linked statically with
+# jansson (libjansson-dev ships libjansson.a): the images have no libraries.
+$(MEMBER): $(MEMBER_SRCS) $(wildcard src/guest/*.h)
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARNFLAGS) $(CFLAGS) -static -o $@ $(MEMBER_SRCS) \
+		$(LDFLAGS) -ljansson
+
+# etcd for the lock server, from Debian's etcd-server, unpacked, never
+# installed on the host.
 DEBS = $(B)/debs
 ETCD = $(DEBS)/etcd-server/usr/bin/etcd
-ETCDCTL = $(DEBS)/etcd-client/usr/bin/etcdctl
 
 $(DEBS)/.stamp: scripts/fetch-debs
-	@echo "  DEBS    etcd-server etcd-client"
-	$(Q)scripts/fetch-debs $(DEBS) etcd-server etcd-client >/dev/null
+	@echo "  DEBS    etcd-server"
+	$(Q)scripts/fetch-debs $(DEBS) etcd-server >/dev/null
 	$(Q)touch $@
 
 images: $(IMAGE_FILES)
-$(IMAGE_FILES) &: scripts/mkimages $(shell find scripts/image -type f) $(DEBS)/.stamp
+$(IMAGE_FILES) &: scripts/mkimages $(shell find scripts/image -type f) $(DEBS)/.stamp $(MEMBER)
 	@echo "  IMAGES  $(B)/images"
-	$(Q)ETCD=$(ETCD) ETCDCTL=$(ETCDCTL) scripts/mkimages $(B)/images
+	$(Q)ETCD=$(ETCD) MEMBER=$(MEMBER) scripts/mkimages $(B)/images
 
 man: $(MANS)
 $(B)/man/%: man/%.in Makefile
@@ -130,14 +141,28 @@ $(B)/man/%: man/%.in Makefile
 		-e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		-e 's|@UML_KERNEL@|$(UML_KERNEL)|g' $< > $@
 
-$(TEST_BIN): $(TEST_SRCS) tests/testlib.h $(B)/libssiuml.a
+$(TEST_BIN): $(TEST_SRCS) tests/testlib.h $(B)/libssiuml.a $(MEMBER_LIB_SRCS) $(wildcard src/guest/*.h)
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(JSON_CFLAGS) -Itests -o $@ $(TEST_SRCS) \
-		$(B)/libssiuml.a $(ALL_LDFLAGS) $(CHECK_LIBS) $(JSON_LIBS) $(GLIB_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(JSON_CFLAGS) -Itests -Isrc/guest -o $@ $(TEST_SRCS) \
+		$(MEMBER_LIB_SRCS) $(B)/libssiuml.a $(ALL_LDFLAGS) $(CHECK_LIBS) $(JSON_LIBS) \
+		-ljansson $(GLIB_LIBS)
+
+# Every shell script: the host's (bash, or sh where they say so) and the
+# guests' (busybox ash, checked as dash, which has the same "local").
+HOST_SCRIPTS = scripts/mkimages scripts/fetch-debs scripts/quickstart bench/bench bench/bigcluster
+GUEST_SCRIPTS = scripts/image/lib/ssiuml.sh scripts/image/initrd-ssi/init \
+		scripts/image/initrd-memexp/init scripts/image/root/sbin/cluster-agent \
+		scripts/image/root/sbin/ssiuml-power scripts/image/root/bin/cluster \
+		scripts/image/root/etc/init.d/rcS scripts/image/root/etc/init.d/rcK
+SHELLCHECK ?= shellcheck
+
+shellcheck:
+	$(Q)$(SHELLCHECK) -x $(HOST_SCRIPTS) $(GUEST_SCRIPTS)
+	$(Q)$(SHELLCHECK) -s bash scripts/bash-completion
 
 # The tests run the tools from the build tree against the built images.
-check: all $(TEST_BIN)
+check: all $(TEST_BIN) shellcheck
 	$(Q)bash -n scripts/bash-completion
 	$(Q)for m in $(MANS); do \
 		LC_ALL=C MANWIDTH=80 man --warnings -E UTF-8 -l $$m 2>&1 >/dev/null | \
@@ -165,20 +190,29 @@ valgrind: all $(TEST_BIN)
 	SSIUML_BUILD=$(CURDIR)/$(B) CK_RUN_SUITE=cli SSIUML_TEST_WRAPPER="$(VALGRIND)" \
 		$(TEST_BIN)
 
-# libFuzzer (clang) on the parsers, from the seeds in tests/fuzz/corpus;
+# libFuzzer (clang) on the parsers (configuration, node lists, the lock
+# server's event lines, ssiuml-member's HTTP and JSON), from the seeds in
+# tests/fuzz/corpus;
 # what it finds goes to $(B)/fuzz/corpus-*, the tree is not written.
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
-FUZZ_TARGETS = config nodes
+FUZZ_TARGETS = config nodes event member
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz-%)
-FUZZ_LIB = src/lib/config.c src/lib/nodes.c src/lib/error.c
+FUZZ_LIB = src/lib/config.c src/lib/nodes.c src/lib/error.c src/lib/event.c
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	     -fno-sanitize-recover=all
 
 $(B)/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $(wildcard include/*.h) $(B)/ssi_paths.h
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
-	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -Iinclude -I$(B) $(GLIB_CFLAGS) -o $@ $< $(FUZZ_LIB) \
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Iinclude -I$(B) $(GLIB_CFLAGS) -o $@ $< $(FUZZ_LIB) \
 		$(GLIB_LIBS)
+
+# ssiuml-member's parsers of what the lock server sends (no GLib there).
+$(B)/fuzz/fuzz-member: tests/fuzz/fuzz_member.c $(MEMBER_LIB_SRCS) $(wildcard src/guest/*.h)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc/guest -o $@ $< $(MEMBER_LIB_SRCS) -ljansson
 
 fuzz: $(FUZZ_BINS)
 	$(Q)for t in $(FUZZ_TARGETS); do \

@@ -2,13 +2,10 @@
  * Waiting for nodes to join the cluster, as its lock server sees it.
  *
  * The channel is the lock server's console log, STATE/lockserver.log,
- * which ssiuml-run writes: the lock server's monitor prints a line for
- * every change of the membership it holds in etcd,
+ * which ssiuml-run writes: the lock server's monitor prints an event line
+ * (ssi_event.h) for every change of the membership it holds in etcd,
  *
- *   ssiuml lock server: node 3 joined (members: 1 2 3)
- *   ssiuml lock server: node 3 rejoined (members: 1 2 3)
- *   ssiuml lock server: node 3 left (members: 1 2)
- *   ssiuml lock server: node 3 left, crashed (members: 1 2)
+ *   ssiuml-event: v=1 event=joined node=3 members=1,2,3
  *
  * and only what it prints after the wait was set up counts, so a node's
  * earlier membership is never taken for its new one.
@@ -23,10 +20,6 @@
 #define SSI_JOIN_DEFAULT_TIMEOUT 60
 
 typedef struct SsiJoinWait SsiJoinWait;
-
-/* One line of the lock server's console: whether it tells of a change
- * of membership, and if so of which *NODE, now a *MEMBER or not. */
-gboolean ssi_join_parse_line(const char *line, guint *node, gboolean *member);
 
 /* Start listening to CLUSTER's lock server: to all it will say when
  * NEW_LOG (call it before a start or an add that boots the lock server,

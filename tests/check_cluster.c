@@ -589,7 +589,7 @@ START_TEST(test_node_waits_for_lockserver)
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-add", "-c", alone, "3", NULL), 0);
 	ck_assert(t_wait_log("node3", "not answering; retrying", JOIN_MS));
 	t0 = g_get_monotonic_time();
-	/* Each try waits for its client's own timeout: allow a loaded host. */
+	/* Each try waits for the request's own timeout: allow a loaded host. */
 	ck_assert(t_wait_for(t_log_count("node3", "not answering; retrying") >= 2, 20000));
 	/* Once a second at most (the polling above is 50 ms coarse). */
 	ck_assert_int_ge(ms_since(t0), 900);

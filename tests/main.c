@@ -138,6 +138,7 @@ int main(void)
 		srunner_add_suite(sr, proc_suite());
 		srunner_add_suite(sr, cli_suite());
 		srunner_add_suite(sr, runner_suite());
+		srunner_add_suite(sr, member_suite());
 		srunner_add_suite(sr, cluster_suite());
 		srunner_add_suite(sr, tools_suite());
 		srunner_add_suite(sr, safety_suite());

@@ -7,11 +7,11 @@
 
 #include "ssi_console.h"
 #include "ssi_error.h"
+#include "ssi_event.h"
 #include "ssi_join.h"
 
 #define POLL_US 50000
 #define TROUBLE_POLLS 10	/* look for network trouble every 10th poll */
-#define TAG "ssiuml lock server: node "
 
 struct SsiJoinWait {
 	char *dir;		/* the state directory */
@@ -77,42 +77,19 @@ void ssi_join_wait_set_nodes(SsiJoinWait *wait, SsiCluster *cluster,
 	}
 }
 
-/* One line of the lock server's console. */
-gboolean ssi_join_parse_line(const char *line, guint *node, gboolean *member)
-{
-	const char *p = strstr(line, TAG);
-	char *end;
-	unsigned long n;
-
-	if (p == NULL)
-		return FALSE;
-	p += strlen(TAG);
-	if (*p < '1' || *p > '9')
-		return FALSE;
-	n = strtoul(p, &end, 10);
-	if (n > SSI_NODE_LIMIT)
-		return FALSE;
-	if (g_str_has_prefix(end, " joined ") || g_str_has_prefix(end, " rejoined "))
-		*member = TRUE;
-	else if (g_str_has_prefix(end, " left"))
-		*member = FALSE;
-	else
-		return FALSE;
-	*node = (guint)n;
-	return TRUE;
-}
-
+/* One line of the lock server's console: only the node an event is of
+ * changes, so that a line about another node never vouches for one that
+ * is (re)joining now. */
 static void parse_line(SsiJoinWait *wait, const char *line)
 {
-	gboolean member;
-	guint n;
+	SsiEvent ev;
 
-	if (!ssi_join_parse_line(line, &n, &member) || !ssi_nodeset_has(&wait->nodes, n))
+	if (!ssi_event_parse(line, &ev) || ev.node == 0 || !ssi_nodeset_has(&wait->nodes, ev.node))
 		return;
-	if (member)
-		ssi_nodeset_add(&wait->joined, n);
+	if (ssi_event_is_member(&ev))
+		ssi_nodeset_add(&wait->joined, ev.node);
 	else
-		ssi_nodeset_remove(&wait->joined, n);
+		ssi_nodeset_remove(&wait->joined, ev.node);
 }
 
 /* Read what the lock server said since last time. */

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "ssi_console.h"
+#include "ssi_event.h"
 #include "ssi_join.h"
 #include "ssi_nodes.h"
 #include "ssi_state.h"
@@ -70,41 +71,44 @@ static guint64 spaces_memory(GArray *spaces)
 	return sum + shmem;
 }
 
-/* The nodes the lock server last counted as members. */
-static void read_members(const char *dir, SsiNodeSet *members)
+/* The nodes the lock server last counted as members, and whether it
+ * said it serves, from its event lines. */
+static void read_members(const char *dir, SsiNodeSet *members, gboolean *ready)
 {
 	g_autofree char *log = ssi_console_log(dir, "lockserver");
 	g_auto(GStrv) lines = NULL;
 
 	ssi_nodeset_clear(members);
+	*ready = FALSE;
 	if (log == NULL)
 		return;
 	lines = g_strsplit(log, "\n", -1);
 	for (guint i = 0; lines[i] != NULL; i++) {
-		gboolean member;
-		guint n;
+		SsiEvent ev;
 
-		if (!ssi_join_parse_line(lines[i], &n, &member))
+		if (!ssi_event_parse(lines[i], &ev))
 			continue;
-		if (member)
-			ssi_nodeset_add(members, n);
-		else
-			ssi_nodeset_remove(members, n);
+		*members = ev.members;
+		if (ev.kind == SSI_EVENT_READY)
+			*ready = TRUE;
 	}
 }
 
-/* How far a running machine got, as its console LOG (or NULL) tells. */
+/* How far a running machine got, as its console LOG (or NULL) and the
+ * lock server's event lines tell. */
 static SsiRunState booted(const char *log, const SsiMachineStatus *ms,
-			  const SsiNodeSet *members)
+			  const SsiNodeSet *members, gboolean ready)
 {
 	if (strcmp(ms->name, "switch") == 0)
 		return SSI_RUN_UP;
 	/* The lock server's word, the one ssi-start --wait goes by. */
 	if (ms->node != 0 && ssi_nodeset_has(members, ms->node))
 		return SSI_RUN_JOINED;
+	if (ms->node == 0 && ready)
+		return SSI_RUN_UP;
 	if (log == NULL)
 		return SSI_RUN_BOOTING;
-	if (strstr(log, " login: ") || strstr(log, "etcd ready"))
+	if (strstr(log, " login: "))
 		return SSI_RUN_UP;
 	return SSI_RUN_BOOTING;
 }
@@ -135,6 +139,7 @@ SsiStatus *ssi_status_read(const char *dir, GError **error)
 	g_autoptr(SsiState) state = ssi_state_peek(dir, error);
 	SsiStatus *status;
 	SsiNodeSet members;
+	gboolean ready;
 
 	if (state == NULL)
 		return NULL;
@@ -143,7 +148,7 @@ SsiStatus *ssi_status_read(const char *dir, GError **error)
 	status->console = state->console;
 	status->network = state->network;
 	status->machines = g_ptr_array_new_with_free_func(machine_status_free);
-	read_members(state->dir, &members);
+	read_members(state->dir, &members, &ready);
 	for (guint i = 0; i < state->machines->len; i++) {
 		SsiMachine *m = g_ptr_array_index(state->machines, i);
 		SsiMachineStatus *ms = g_new0(SsiMachineStatus, 1);
@@ -171,7 +176,7 @@ SsiStatus *ssi_status_read(const char *dir, GError **error)
 			ms->window = m->xterm.pid;
 		if (strcmp(ms->name, "switch") != 0)
 			log = ssi_console_log(state->dir, ms->name);
-		ms->state = booted(log, ms, &members);
+		ms->state = booted(log, ms, &members, ready);
 		if (log != NULL)
 			ms->network_trouble = ssi_console_network_trouble_in(log);
 	}

@@ -1,0 +1,788 @@
+/* ssiuml-member: a guest's client of the cluster's lock server (etcd, v3
+ * JSON gateway).  One resident process per node joins (a lease, then one
+ * transaction that registers the node and reads the membership at one
+ * revision), keeps its lease alive, watches every change from that
+ * revision on and reports it on the console, joins again when its lease
+ * was lost, and leaves cleanly on SIGTERM.  The lock server's monitor,
+ * its readiness check, the "cluster" command and poweroff use it too.
+ * See ssiuml(7). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "member.h"
+#include "net.h"
+
+#define PREFIX "/ssiuml/"
+
+typedef struct {
+	MbConn req, watch;
+	const char *tag;	/* of every console line */
+	unsigned node;		/* 0: the lock server's monitor */
+	int ttl;		/* lease, seconds */
+	int timeout_ms;		/* of one request */
+	bool events;		/* write the event lines too */
+	pid_t init_pid;		/* signalled on a cluster shutdown; 0: none */
+	int rundir;		/* fd of the run directory, -1: none */
+	int64_t lease;
+	int64_t rev;		/* applied up to here */
+	bool watching, lost;
+	Members m;
+	bool shutting;		/* a cluster shutdown was seen */
+	int64_t power_at;	/* the monitor's deadline for it */
+	int64_t said_outage;	/* when "not answering" was said last */
+} Agent;
+
+static int sig_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t got_term;
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	got_term = 1;
+	if (write(sig_pipe[1], "", 1) < 0) {
+		/* full: it is readable already */
+	}
+	errno = saved;
+}
+
+static void say(const Agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const Agent *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s: ", a->tag);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static void report(void *data, MbEventKind kind, unsigned node, const char *members)
+{
+	Agent *a = data;
+	static const char *const words[] = {
+		[MB_JOINED] = "joined", [MB_REJOINED] = "rejoined", [MB_LEFT] = "left",
+		[MB_CRASHED] = "left, crashed", [MB_READY] = "ready",
+	};
+
+	if (kind != MB_READY)
+		say(a, "node %u %s (members: %s)", node, words[kind], members);
+	if (a->events) {
+		char line[MB_MEMBERS_MAX + 100];
+
+		mb_event_line(line, sizeof(line), kind, node, members);
+		puts(line);
+		fflush(stdout);
+	}
+}
+
+/* Sleep MS, or less when a signal comes. */
+static void nap(int ms)
+{
+	struct pollfd p = { .fd = sig_pipe[0], .events = POLLIN };
+
+	if (!got_term)
+		poll(&p, 1, ms);
+}
+
+static void write_run_file(const Agent *a, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void write_run_file(const Agent *a, const char *name, const char *fmt, ...)
+{
+	char tmp[64], text[64];
+	va_list ap;
+	int fd, len;
+
+	if (a->rundir < 0)
+		return;
+	va_start(ap, fmt);
+	len = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	fd = openat(a->rundir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (write(fd, text, (size_t)len) != len) {
+		close(fd);
+		unlinkat(a->rundir, tmp, 0);
+		return;
+	}
+	close(fd);
+	renameat(a->rundir, tmp, a->rundir, name);
+}
+
+static void outage(Agent *a, const MbErr *err, bool always)
+{
+	int64_t now = mb_now_ms();
+
+	/* Every try while joining; while joined, every 10 s at most. */
+	if (!always && a->said_outage != 0 && now - a->said_outage < 10000)
+		return;
+	a->said_outage = now;
+	say(a, "lock server %s not answering; retrying", a->req.name);
+	if (getenv("SSIUML_MEMBER_DEBUG") != NULL)
+		fprintf(stderr, "ssiuml-member: %s\n", err->msg);
+}
+
+/* --- the lock server's operations --- */
+
+static bool grant(Agent *a, int64_t *id, MbErr *err)
+{
+	char *body = mb_req_grant(a->ttl);
+	int64_t ttl;
+	bool ok = mb_conn_request(&a->req, "/v3/lease/grant", body, a->timeout_ms, err) &&
+		  mb_parse_grant(a->req.body.data, a->req.body.len, id, &ttl, err);
+
+	free(body);
+	return ok;
+}
+
+/* Register under lease ID and read the membership with it. */
+static bool register_node(Agent *a, int64_t id, int64_t *rev, MbKvs *snap, MbErr *err)
+{
+	char key[64], value[32];
+	char *body;
+	bool ok;
+
+	snprintf(key, sizeof(key), PREFIX "nodes/%u", a->node);
+	snprintf(value, sizeof(value), "%" PRId64, id);
+	body = mb_req_join_txn(key, value, id, PREFIX);
+	ok = mb_conn_request(&a->req, "/v3/kv/txn", body, a->timeout_ms, err) &&
+	     mb_parse_txn(a->req.body.data, a->req.body.len, rev, snap, err);
+	free(body);
+	return ok;
+}
+
+/* The lease's time to live, 0 when the lock server no longer has it. */
+static bool keepalive(Agent *a, int64_t *ttl, MbErr *err)
+{
+	char *body = mb_req_id(a->lease);
+	bool ok = mb_conn_request(&a->req, "/v3/lease/keepalive", body, a->timeout_ms, err) &&
+		  mb_parse_keepalive(a->req.body.data, a->req.body.len, ttl, err);
+
+	free(body);
+	return ok;
+}
+
+static bool snapshot(Agent *a, const char *prefix, int64_t *rev, MbKvs *kvs, MbErr *err)
+{
+	char *body = mb_req_range(prefix);
+	bool ok = mb_conn_request(&a->req, "/v3/kv/range", body, a->timeout_ms, err) &&
+		  mb_parse_range(a->req.body.data, a->req.body.len, rev, kvs, err);
+
+	free(body);
+	return ok;
+}
+
+static bool put(Agent *a, const char *key, const char *value, int64_t lease, MbErr *err)
+{
+	char *body = mb_req_put(key, value, lease);
+	bool ok = mb_conn_request(&a->req, "/v3/kv/put", body, a->timeout_ms, err) &&
+		  mb_parse_ok(a->req.body.data, a->req.body.len, err);
+
+	free(body);
+	return ok;
+}
+
+static bool lease_revoke(Agent *a, MbErr *err)
+{
+	char *body = mb_req_id(a->lease);
+	bool ok = mb_conn_request(&a->req, "/v3/lease/revoke", body, a->timeout_ms, err) &&
+		  mb_parse_ok(a->req.body.data, a->req.body.len, err);
+
+	free(body);
+	return ok;
+}
+
+/* --- joining --- */
+
+/* Join, trying until the lock server answers (false only on SIGTERM).
+ * Sets the lease and, when SNAP is not NULL, the membership it joined and
+ * that view's revision. */
+static bool join(Agent *a, MbKvs *snap, int64_t *rev)
+{
+	int64_t first_fail = 0;
+	int fails = 0;
+
+	for (;;) {
+		MbKvs kvs = { 0 };
+		MbErr err;
+		int64_t id = 0, r;
+
+		if (got_term)
+			return false;
+		if (grant(a, &id, &err) && register_node(a, id, &r, &kvs, &err)) {
+			a->lease = id;
+			a->lost = false;
+			a->said_outage = 0;
+			write_run_file(a, "lease", "%" PRId64 "\n", id);
+			if (snap != NULL) {
+				*snap = kvs;
+				*rev = r;
+			} else {
+				mb_kvs_free(&kvs);
+			}
+			return true;
+		}
+		/* Said once the lock server has not answered for a second (one
+		 * that is still starting soon does), then once a second at
+		 * most. */
+		if (first_fail == 0)
+			first_fail = mb_now_ms();
+		if (mb_now_ms() - first_fail >= 1000 &&
+		    (a->said_outage == 0 || mb_now_ms() - a->said_outage >= 1000))
+			outage(a, &err, true);
+		/* Every 250 ms for 3 s (a lock server still starting answers
+		 * within a second or two), then longer each time, up to 5 s,
+		 * spread by node: many nodes retrying at once would keep a
+		 * busy host busier. */
+		fails++;
+		nap(fails <= 12 ? 250 : (fails < 17 ? fails - 12 : 5) * 1000 +
+			(int)(a->node % 10) * 100);
+	}
+}
+
+/* --- the watch --- */
+
+static bool watch_start(Agent *a, MbErr *err)
+{
+	char *body = mb_req_watch(PREFIX, a->rev + 1);
+	bool ok = mb_conn_start(&a->watch, "/v3/watch", body, mb_now_ms() + a->timeout_ms, err);
+
+	free(body);
+	if (ok && (a->watch.head.status != 200 || !a->watch.head.chunked)) {
+		mb_err(err, "lock server %s: the watch was refused (HTTP %d)", a->watch.name,
+		       a->watch.head.status);
+		ok = false;
+	}
+	if (!ok)
+		mb_conn_close(&a->watch);
+	a->watching = ok;
+	return ok;
+}
+
+static void watch_stop(Agent *a)
+{
+	mb_conn_close(&a->watch);
+	a->watching = false;
+}
+
+/* Apply one event; note the loss of our own membership. */
+static void apply(Agent *a, const MbKv *ev)
+{
+	char mine[32];
+
+	snprintf(mine, sizeof(mine), "%" PRId64, a->lease);
+	if (a->node != 0 && ev->deleted && a->lease != 0 &&
+	    mb_key_node(ev->key, PREFIX "nodes/") == a->node && a->m.value[a->node] != NULL &&
+	    strcmp(a->m.value[a->node], mine) == 0)
+		a->lost = true;
+	mb_members_apply(&a->m, ev);
+}
+
+/* Read what the watch stream has; false when it ended or broke. */
+static bool watch_read(Agent *a, MbErr *err)
+{
+	char *nl;
+
+	if (!mb_conn_fill(&a->watch, mb_now_ms() + 1, err) || !mb_conn_dechunk(&a->watch, err))
+		return false;
+	while ((nl = memchr(a->watch.body.data, '\n', a->watch.body.len)) != NULL) {
+		size_t len = (size_t)(nl - a->watch.body.data);
+		MbWatchMsg msg;
+		bool ok = len == 0 ||
+			  mb_parse_watch(a->watch.body.data, len, &msg, err);
+
+		mb_buf_consume(&a->watch.body, len + 1);
+		if (!ok)
+			return false;
+		if (len == 0)
+			continue;
+		if (msg.canceled || msg.compact_revision != 0) {
+			mb_err(err, "watch canceled (compacted at %" PRId64 ")", msg.compact_revision);
+			mb_kvs_free(&msg.events);
+			return false;
+		}
+		for (size_t i = 0; i < msg.events.n; i++) {
+			/* Never one twice, even from a server that resends. */
+			if (msg.events.kv[i].mod_revision <= a->rev && msg.events.kv[i].mod_revision != 0)
+				continue;
+			apply(a, &msg.events.kv[i]);
+		}
+		for (size_t i = 0; i < msg.events.n; i++)
+			if (msg.events.kv[i].mod_revision > a->rev)
+				a->rev = msg.events.kv[i].mod_revision;
+		mb_kvs_free(&msg.events);
+	}
+	if (a->watch.chunks.done) {
+		mb_err(err, "lock server %s ended the watch", a->watch.name);
+		return false;
+	}
+	return true;
+}
+
+/* After a break: the membership now (differences reported), then the
+ * watch from there. */
+static bool watch_resume(Agent *a, MbErr *err)
+{
+	MbKvs kvs = { 0 };
+	int64_t rev;
+
+	if (!snapshot(a, PREFIX, &rev, &kvs, err))
+		return false;
+	for (size_t i = 0; i < kvs.n; i++) {
+		/* A snapshot without our key while we hold a lease: the
+		 * keep-alive will tell whether it was lost. */
+	}
+	mb_members_sync(&a->m, &kvs);
+	mb_kvs_free(&kvs);
+	a->rev = rev;
+	return watch_start(a, err);
+}
+
+/* --- cluster shutdown --- */
+
+static void check_shutdown(Agent *a)
+{
+	if (a->m.shutdown != NULL && !a->shutting) {
+		a->shutting = true;
+		if (a->node == 0) {
+			say(a, "node %s powers the cluster off; powering off when the nodes have left",
+			    a->m.shutdown);
+			a->power_at = mb_now_ms() + 5000;
+		} else if (strtoul(a->m.shutdown, NULL, 10) != a->node) {
+			say(a, "node %s powers the cluster off", a->m.shutdown);
+			/* busybox init powers off on SIGUSR2 (what its
+			 * poweroff command sends), running rcK first. */
+			if (a->init_pid > 0)
+				kill(a->init_pid, SIGUSR2);
+		}
+	}
+	if (a->node == 0 && a->shutting && a->power_at != 0 &&
+	    (mb_members_count(&a->m) == 0 || mb_now_ms() >= a->power_at)) {
+		a->power_at = 0;
+		if (a->init_pid > 0)
+			kill(a->init_pid, SIGTERM);
+	}
+}
+
+/* --- the resident loop --- */
+
+static void leave(Agent *a)
+{
+	char key[64];
+	MbErr err;
+
+	if (a->lease == 0)
+		return;
+	snprintf(key, sizeof(key), PREFIX "leaving/%u", a->node);
+	/* Marked leaving first, so that the others say "left", not
+	 * "crashed", when the revoke deletes both keys. */
+	if (put(a, key, "1", a->lease, &err) && lease_revoke(a, &err))
+		say(a, "node %u left", a->node);
+	else
+		say(a, "node %u: lock server not answering; the others will see it crash", a->node);
+	if (a->rundir >= 0)
+		unlinkat(a->rundir, "lease", 0);
+}
+
+static int run(Agent *a)
+{
+	int64_t next_ka = mb_now_ms() + a->ttl * 1000 / 3, next_watch = 0;
+
+	while (!got_term) {
+		struct pollfd p[2] = {
+			{ .fd = sig_pipe[0], .events = POLLIN },
+			{ .fd = a->watching ? a->watch.fd : -1, .events = POLLIN },
+		};
+		int64_t now = mb_now_ms(), wake = a->node != 0 ? next_ka : now + 1000;
+		MbErr err;
+
+		if (!a->watching && next_watch < wake)
+			wake = next_watch;
+		if (a->power_at != 0 && a->power_at < wake)
+			wake = a->power_at;
+		poll(p, 2, wake > now ? (int)(wake - now) : 0);
+		if (got_term)
+			break;
+		if (a->watching && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    !watch_read(a, &err)) {
+			watch_stop(a);
+			next_watch = mb_now_ms() + 1000;
+			outage(a, &err, false);
+		}
+		if (!a->watching && mb_now_ms() >= next_watch) {
+			if (!watch_resume(a, &err)) {
+				watch_stop(a);
+				next_watch = mb_now_ms() + 1000;
+				outage(a, &err, false);
+			}
+		}
+		if (a->node != 0 && !a->lost && mb_now_ms() >= next_ka) {
+			int64_t ttl;
+
+			next_ka = mb_now_ms() + a->ttl * 1000 / 3;
+			if (!keepalive(a, &ttl, &err)) {
+				outage(a, &err, false);
+				/* A lock server that went away without a word (its
+				 * machine killed) leaves the watch's connection
+				 * silent forever: start it again, from a snapshot,
+				 * once the server answers. */
+				if (a->watching) {
+					watch_stop(a);
+					next_watch = mb_now_ms() + 1000;
+				}
+			} else if (ttl <= 0)
+				a->lost = true;
+		}
+		if (a->lost) {
+			say(a, "node %u lost its membership; joining again", a->node);
+			a->lease = 0;
+			if (!join(a, NULL, NULL))
+				break;
+			/* The watch tells the others, and us, of the new key. */
+			next_ka = mb_now_ms() + a->ttl * 1000 / 3;
+		}
+		check_shutdown(a);
+	}
+	if (a->node != 0)
+		leave(a);
+	return 0;
+}
+
+/* A member process recorded in the run directory that still runs: wait
+ * for it to end (it took the lease over from the ramdisk, or crashed). */
+static void wait_previous(Agent *a)
+{
+	char buf[32], comm[32] = "", path[64];
+	ssize_t n;
+	int fd, pfd;
+	long pid;
+
+	if (a->rundir < 0 || (fd = openat(a->rundir, "member.pid", O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	pid = strtol(buf, NULL, 10);
+	if (pid <= 1 || pid == getpid())
+		return;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	if (n <= 0 || strncmp(comm, "ssiuml-member", 13) != 0)
+		return;
+	pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	while (!got_term) {
+		struct pollfd p[2] = { { .fd = sig_pipe[0], .events = POLLIN },
+				       { .fd = pfd, .events = POLLIN } };
+
+		if (pfd < 0 && kill((pid_t)pid, 0) < 0)
+			break;
+		if (poll(p, 2, pfd < 0 ? 2000 : -1) > 0 && (p[1].revents & POLLIN))
+			break;
+	}
+	if (pfd >= 0)
+		close(pfd);
+}
+
+/* The lease a previous member process held, if the lock server still
+ * has it. */
+static bool take_over(Agent *a)
+{
+	char buf[32];
+	int64_t ttl;
+	ssize_t n;
+	int fd;
+	MbErr err;
+
+	if (a->rundir < 0 || (fd = openat(a->rundir, "lease", O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	a->lease = strtoll(buf, NULL, 10);
+	if (a->lease != 0 && keepalive(a, &ttl, &err) && ttl > 0)
+		return true;
+	say(a, "node %u lost its membership; joining again", a->node);
+	a->lease = 0;
+	return false;
+}
+
+static int agent(Agent *a, bool daemon, bool wait_prev)
+{
+	MbKvs snap = { 0 };
+	char members[MB_MEMBERS_MAX];
+	int ready[2] = { -1, -1 };
+	MbErr err;
+
+	if (daemon) {
+		pid_t pid;
+		char c;
+
+		if (pipe(ready) < 0 || (pid = fork()) < 0) {
+			perror("ssiuml-member");
+			return 1;
+		}
+		if (pid > 0) {
+			/* Back to the caller once joined (or the child gone). */
+			close(ready[1]);
+			return read(ready[0], &c, 1) == 1 ? 0 : 1;
+		}
+		close(ready[0]);
+		setsid();
+	}
+	write_run_file(a, "member.pid", "%ld\n", (long)getpid());
+	if (wait_prev) {
+		wait_previous(a);
+		/* Stopped while waiting (the machine goes down): nothing to
+		 * take over, nothing to leave. */
+		if (got_term)
+			return 0;
+		write_run_file(a, "member.pid", "%ld\n", (long)getpid());
+	}
+	if (wait_prev && take_over(a)) {
+		/* Quietly: the previous process told what it saw. */
+		a->m.report = NULL;
+		if (snapshot(a, PREFIX, &a->rev, &snap, &err))
+			mb_members_sync(&a->m, &snap);
+		mb_kvs_free(&snap);
+		a->m.report = report;
+	} else {
+		if (!join(a, &snap, &a->rev))
+			return 0;
+		a->m.report = NULL;
+		mb_members_sync(&a->m, &snap);
+		mb_kvs_free(&snap);
+		a->m.report = report;
+		mb_members_format(&a->m, members, ' ');
+		report(a, MB_JOINED, a->node, members);
+	}
+	if (daemon) {
+		if (write(ready[1], "j", 1) < 0) {
+			/* the caller is gone; carry on */
+		}
+		close(ready[1]);
+	}
+	if (!watch_start(a, &err))
+		outage(a, &err, false);
+	check_shutdown(a);
+	return run(a);
+}
+
+/* The lock server's monitor: every member, then every change. */
+static int monitor(Agent *a)
+{
+	MbErr err;
+
+	for (;;) {
+		if (got_term)
+			return 0;
+		if (watch_resume(a, &err))
+			break;
+		outage(a, &err, false);
+		nap(1000);
+	}
+	if (a->events) {
+		char members[MB_MEMBERS_MAX];
+
+		mb_members_format(&a->m, members, ' ');
+		report(a, MB_READY, 0, members);
+	}
+	check_shutdown(a);
+	return run(a);
+}
+
+/* --- one-shot commands --- */
+
+static int fail(const char *msg)
+{
+	fprintf(stderr, "ssiuml-member: %s\n", msg);
+	return 1;
+}
+
+static int cmd_health(Agent *a, bool version)
+{
+	MbErr err;
+	char v[64];
+
+	if (!mb_conn_request(&a->req, "/health", NULL, a->timeout_ms, &err) ||
+	    !mb_parse_health(a->req.body.data, a->req.body.len, &err))
+		return fail(err.msg);
+	if (!version)
+		return 0;
+	if (!mb_conn_request(&a->req, "/version", NULL, a->timeout_ms, &err) ||
+	    !mb_parse_version(a->req.body.data, a->req.body.len, v, sizeof(v), &err))
+		return fail(err.msg);
+	puts(v);
+	return 0;
+}
+
+static int cmd_members(Agent *a)
+{
+	MbKvs kvs = { 0 };
+	char members[MB_MEMBERS_MAX];
+	int64_t rev;
+	MbErr err;
+
+	if (!snapshot(a, PREFIX "nodes/", &rev, &kvs, &err))
+		return fail(err.msg);
+	mb_members_sync(&a->m, &kvs);
+	mb_kvs_free(&kvs);
+	mb_members_format(&a->m, members, ' ');
+	puts(members);
+	return 0;
+}
+
+static int cmd_shutdown(Agent *a, const char *node)
+{
+	MbErr err;
+
+	if (!put(a, PREFIX "shutdown", node, 0, &err))
+		return fail(err.msg);
+	return 0;
+}
+
+static void usage(FILE *to)
+{
+	fputs("usage: ssiuml-member -s ADDRESS:PORT [OPTION...] COMMAND\n"
+	      "  agent NODE    join as NODE, keep the lease, report every change, leave\n"
+	      "                on SIGTERM (-d: return once joined, running on)\n"
+	      "  monitor       report every member and change (the lock server's)\n"
+	      "  health        succeed when the lock server is healthy (-v: its version)\n"
+	      "  members       print the members (\"1 2 3\", or \"none\")\n"
+	      "  shutdown NODE ask every machine of the cluster to power off\n"
+	      "options: -l LEASE seconds (2), -t TAG of console lines (cluster),\n"
+	      "  -T TIMEOUT ms of one request (3000), -r RUNDIR (lease, member.pid),\n"
+	      "  -e event lines too, -p PID to signal on a cluster shutdown,\n"
+	      "  -w wait for the member process RUNDIR names, then take over\n", to);
+}
+
+static bool number(const char *s, long min, long max, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	return *s != '\0' && *end == '\0' && errno == 0 && *out >= min && *out <= max;
+}
+
+int main(int argc, char **argv)
+{
+	Agent a = { .tag = "cluster", .ttl = 2, .timeout_ms = 3000, .rundir = -1 };
+	const char *server = NULL, *cmd;
+	bool daemon = false, version = false, wait_prev = false;
+	struct sigaction sa = { .sa_handler = on_signal };
+	MbErr err;
+	long n;
+	int c, rc;
+
+	while ((c = getopt(argc, argv, "s:l:t:T:r:ep:dvwh")) != -1) {
+		switch (c) {
+		case 's':
+			server = optarg;
+			break;
+		case 'l':
+			if (!number(optarg, 1, 3600, &n))
+				return fail("-l: want seconds, 1..3600"), 2;
+			a.ttl = (int)n;
+			break;
+		case 't':
+			a.tag = optarg;
+			break;
+		case 'T':
+			if (!number(optarg, 10, 600000, &n))
+				return fail("-T: want milliseconds, 10..600000"), 2;
+			a.timeout_ms = (int)n;
+			break;
+		case 'r':
+			a.rundir = open(optarg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (a.rundir < 0) {
+				fprintf(stderr, "ssiuml-member: %s: %s\n", optarg, strerror(errno));
+				return 1;
+			}
+			break;
+		case 'e':
+			a.events = true;
+			break;
+		case 'p':
+			if (!number(optarg, 0, 1 << 22, &n))
+				return fail("-p: want a PID"), 2;
+			a.init_pid = (pid_t)n;
+			break;
+		case 'd':
+			daemon = true;
+			break;
+		case 'v':
+			version = true;
+			break;
+		case 'w':
+			wait_prev = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (server == NULL || optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind++];
+	if (!mb_conn_init(&a.req, server, &err) || !mb_conn_init(&a.watch, server, &err))
+		return fail(err.msg), 2;
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return fail("pipe"), 1;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	mb_members_init(&a.m, report, &a);
+
+	if (strcmp(cmd, "agent") == 0 && optind + 1 == argc &&
+	    number(argv[optind], 1, MB_MAXNODE, &n)) {
+		a.node = (unsigned)n;
+		rc = agent(&a, daemon, wait_prev);
+	} else if (strcmp(cmd, "monitor") == 0 && optind == argc) {
+		rc = monitor(&a);
+	} else if (strcmp(cmd, "health") == 0 && optind == argc) {
+		rc = cmd_health(&a, version);
+	} else if (strcmp(cmd, "members") == 0 && optind == argc) {
+		a.m.report = NULL;
+		rc = cmd_members(&a);
+	} else if (strcmp(cmd, "shutdown") == 0 && optind + 1 == argc &&
+		   number(argv[optind], 1, MB_MAXNODE, &n)) {
+		rc = cmd_shutdown(&a, argv[optind]);
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	mb_members_free(&a.m);
+	mb_conn_free(&a.req);
+	mb_conn_free(&a.watch);
+	return rc;
+}
