@@ -177,6 +177,7 @@ Suite *nodes_suite(void);
 Suite *config_suite(void);
 Suite *host_suite(void);
 Suite *plan_suite(void);
+Suite *console_suite(void);
 Suite *state_suite(void);
 Suite *proc_suite(void);
 Suite *cli_suite(void);
