@@ -7,11 +7,13 @@
 
 #include "ssi_config.h"
 #include "ssi_nodes.h"
+#include "ssi_plan.h"
 #include "ssi_state.h"
 
 typedef struct {
 	SsiConfig *cfg;		/* borrowed */
 	SsiState *state;	/* owned: holds the lock until closed */
+	SsiNet net;		/* the CIDEV's, once a start or add checked it */
 } SsiCluster;
 
 /*

@@ -38,6 +38,10 @@ const char *ssi_host_libexec_dir(void);
  * XSAVE calls where XSTATE_FIX asks for it). */
 char *ssi_host_preload_path(void);
 
+/* The text of /cluster.conf in the CIDEV image at PATH (ext2), read with
+ * debugfs(8), never mounted; SSI_ERROR_MISSING when it cannot be read. */
+char *ssi_host_cidev_conf(const char *path, GError **error);
+
 /*
  * Room for N guests of MEM each, and for the lock server (LOCKSERVER,
  * LOCKSERVER_MEM), in the directory that backs their memory, as a kernel

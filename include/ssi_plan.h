@@ -9,8 +9,27 @@
 #include "ssi_nodes.h"
 #include "ssi_state.h"
 
-/* The lock server's host number: 192.168.50.101. */
-#define SSI_LOCKSERVER_HOST 101
+/*
+ * The cluster's network, as the CIDEV's /cluster.conf says it to every
+ * guest: the host follows the CIDEV it boots with.
+ */
+typedef struct {
+	guint8 net[3];		/* NET: node N is NET.N */
+	guint lockserver_host;	/* LOCKSERVER is NET.LOCKSERVER_HOST */
+	guint lockport;		/* LOCKPORT */
+	guint max_nodes;	/* MAXNODES: the nodes in the guests' hosts */
+} SsiNet;
+
+/*
+ * Parse the cluster.conf TEXT (KEY=value lines, '#' comments; keys it
+ * does not need are skipped) into NET.  NET, LOCKSERVER, LOCKPORT and
+ * MAXNODES must be there and valid, and LOCKSERVER on NET; the error
+ * (SSI_ERROR_MISSING) is "WHERE: KEY='value' (what it wants)".
+ */
+gboolean ssi_plan_net_parse(const char *text, const char *where, SsiNet *net, GError **error);
+
+/* "192.168.50.7": the address of host number HOST on NET. */
+char *ssi_plan_address(const SsiNet *net, guint host);
 
 /* The machine a kernel is: "node3" for node 3, "lockserver" for 0. */
 char *ssi_plan_machine_name(guint node);
@@ -19,10 +38,10 @@ char *ssi_plan_machine_name(guint node);
  * switch. */
 gboolean ssi_plan_is_kernel(const char *name);
 
-/* The host number of NODE's address, 192.168.50.HOST (0: the lock
- * server's), and its MAC, fe:fd:c0:a8:32:HOST. */
-guint ssi_plan_host(guint node);
-char *ssi_plan_mac(guint node);
+/* The host number of NODE's address on NET (0: the lock server's), and
+ * its MAC: fe:fd and the four bytes of the address, UML's scheme. */
+guint ssi_plan_host(const SsiNet *net, guint node);
+char *ssi_plan_mac(const SsiNet *net, guint node);
 
 /* Whether PATH would not reach the kernel whole: the kernel joins its
  * arguments into one line and splits it at blanks again, and its options
@@ -44,12 +63,14 @@ void ssi_plan_kernel_files(const SsiConfig *cfg, SsiPlanFile files[SSI_PLAN_N_FI
 
 /*
  * The kernel command line (NULL-terminated) of node NODE (0: the lock
- * server) of the cluster in STATE's directory, on STATE's network,
+ * server) of the cluster in STATE's directory, on STATE's switch and
+ * NET's addresses,
  * argv[0] being the linux-ssi link in the state directory.  Files and
  * state paths that would not reach the kernel whole are named relative
  * to the state directory, the kernels' working directory.
  */
-GPtrArray *ssi_plan_kernel_argv(const SsiConfig *cfg, const SsiState *state, guint node);
+GPtrArray *ssi_plan_kernel_argv(const SsiConfig *cfg, const SsiState *state,
+				 const SsiNet *net, guint node);
 
 /*
  * The switch's command line (NULL-terminated) for STATE's network: PROG

@@ -25,6 +25,9 @@ static char *joined(GPtrArray *argv)
 	return g_strjoinv(" ", (char **)argv->pdata);
 }
 
+/* What the default CIDEV says. */
+static const SsiNet default_net = { { 192, 168, 50 }, 101, 15697, 15 };
+
 static SsiConfig *plain_config(void)
 {
 	SsiConfig *cfg = ssi_config_new();
@@ -44,15 +47,20 @@ START_TEST(test_names_hosts_macs)
 {
 	g_autofree char *ls = ssi_plan_machine_name(0);
 	g_autofree char *n3 = ssi_plan_machine_name(3);
-	g_autofree char *mac0 = ssi_plan_mac(0);
-	g_autofree char *mac15 = ssi_plan_mac(15);
+	SsiNet other = { { 10, 1, 2 }, 250, 2379, 64 };
+	g_autofree char *mac0 = ssi_plan_mac(&default_net, 0);
+	g_autofree char *mac15 = ssi_plan_mac(&default_net, 15);
+	g_autofree char *mac_other = ssi_plan_mac(&other, 0);
+	g_autofree char *addr = ssi_plan_address(&other, 7);
 
 	ck_assert_str_eq(ls, "lockserver");
 	ck_assert_str_eq(n3, "node3");
-	ck_assert_uint_eq(ssi_plan_host(0), SSI_LOCKSERVER_HOST);
-	ck_assert_uint_eq(ssi_plan_host(7), 7);
+	ck_assert_uint_eq(ssi_plan_host(&default_net, 0), 101);
+	ck_assert_uint_eq(ssi_plan_host(&default_net, 7), 7);
 	ck_assert_str_eq(mac0, "fe:fd:c0:a8:32:65");
 	ck_assert_str_eq(mac15, "fe:fd:c0:a8:32:0f");
+	ck_assert_str_eq(mac_other, "fe:fd:0a:01:02:fa");
+	ck_assert_str_eq(addr, "10.1.2.7");
 	ck_assert(ssi_plan_is_kernel("node1"));
 	ck_assert(ssi_plan_is_kernel("lockserver"));
 	ck_assert(!ssi_plan_is_kernel("switch"));
@@ -82,7 +90,7 @@ START_TEST(test_kernel_argv)
 {
 	g_autoptr(SsiConfig) cfg = plain_config();
 	SsiState *state = fake_state("/run/st", argvs[_i].network);
-	g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cfg, state, argvs[_i].node);
+	g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cfg, state, &default_net, argvs[_i].node);
 	g_autofree char *line = joined(argv);
 
 	ck_assert_ptr_null(g_ptr_array_index(argv, argv->len - 1));
@@ -105,7 +113,7 @@ START_TEST(test_unsafe_paths_become_relative)
 	cfg->root = g_strdup("/img/a,b.img");
 	g_free(cfg->initrd);
 	cfg->initrd = NULL;
-	argv = ssi_plan_kernel_argv(cfg, state, 1);
+	argv = ssi_plan_kernel_argv(cfg, state, &default_net, 1);
 	line = joined(argv);
 	ck_assert_msg(strstr(line, " uml_dir=. ") != NULL, "%s", line);
 	ck_assert_msg(strstr(line, " ubd0=node1.cow,root.link ") != NULL, "%s", line);
@@ -165,6 +173,45 @@ START_TEST(test_boot_order)
 }
 END_TEST
 
+START_TEST(test_net_parse)
+{
+	g_autoptr(GError) error = NULL;
+	SsiNet net;
+
+	ck_assert(ssi_plan_net_parse("# a comment\nCLUSTER_NAME=x\n NET = '10.0.7'\n"
+				     "LOCKSERVER=\"10.0.7.200\"\nLOCKPORT=2379\nMAXNODES=64\n"
+				     "LEASE=2\n", "c", &net, &error));
+	ck_assert_uint_eq(net.net[0], 10);
+	ck_assert_uint_eq(net.net[2], 7);
+	ck_assert_uint_eq(net.lockserver_host, 200);
+	ck_assert_uint_eq(net.lockport, 2379);
+	ck_assert_uint_eq(net.max_nodes, 64);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	const char *error;
+} bad_nets[] = {
+	{ "LOCKSERVER=1.2.3.4\nLOCKPORT=1\nMAXNODES=1\n", "c: NET='' (want three numbers" },
+	{ "NET=1.2.300\n", "c: NET='1.2.300' (want three" },
+	{ "NET=1.2.3\nLOCKSERVER=1.2.4.5\n", "c: LOCKSERVER='1.2.4.5' (want an IPv4 address on NET)" },
+	{ "NET=1.2.3\nLOCKSERVER=1.2.3.0\n", "c: LOCKSERVER='1.2.3.0'" },
+	{ "NET=1.2.3\nLOCKSERVER=1.2.3.4\nLOCKPORT=99999\n", "c: LOCKPORT='99999' (want 1..65535)" },
+	{ "NET=1.2.3\nLOCKSERVER=1.2.3.4\nLOCKPORT=1\nMAXNODES=255\n",
+	  "c: MAXNODES='255' (want 1..254)" },
+};
+
+START_TEST(test_net_parse_bad)
+{
+	g_autoptr(GError) error = NULL;
+	SsiNet net;
+
+	ck_assert(!ssi_plan_net_parse(bad_nets[_i].text, "c", &net, &error));
+	ck_assert_msg(g_str_has_prefix(error->message, bad_nets[_i].error), "%s", error->message);
+}
+END_TEST
+
 Suite *plan_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -175,6 +222,8 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, test_unsafe_paths_become_relative);
 	tcase_add_test(tc, test_switch_argv);
 	tcase_add_test(tc, test_boot_order);
+	tcase_add_test(tc, test_net_parse);
+	tcase_add_loop_test(tc, test_net_parse_bad, 0, G_N_ELEMENTS(bad_nets));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -158,7 +158,7 @@ static void wait_booted(SsiCluster *cluster, int fd, GPtrArray *booting,
 static gboolean spawn_kernel(SsiCluster *cluster, guint node, const char *preload,
 			     SsiMachine **out, GError **error)
 {
-	g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cluster->cfg, cluster->state, node);
+	g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cluster->cfg, cluster->state, &cluster->net, node);
 	g_autofree char *name = ssi_plan_machine_name(node);
 	SsiMachine *m;
 

@@ -139,9 +139,34 @@ static gboolean check_memory_room(const SsiCluster *cluster, guint n, gboolean l
 	return ssi_host_check_memory_room(cluster->cfg, env, n, lockserver, error);
 }
 
-/* What must hold before a start of N nodes: no cluster runs, every file
- * is there, the guests' memory has room. */
-static gboolean can_start(const SsiCluster *cluster, guint n, GError **error)
+/* Read the network of the CIDEV the cluster boots with into CLUSTER,
+ * and check that NODES fit in it: a node whose address is the lock
+ * server's would take it over. */
+static gboolean check_net(SsiCluster *cluster, const SsiNodeSet *nodes, GError **error)
+{
+	const SsiConfig *cfg = cluster->cfg;
+	g_autofree char *text = ssi_host_cidev_conf(cfg->cidev, error);
+	g_autofree char *where = g_strdup_printf("CIDEV: %s: /cluster.conf", cfg->cidev);
+	guint ls;
+
+	if (text == NULL || !ssi_plan_net_parse(text, where, &cluster->net, error))
+		return FALSE;
+	ls = cluster->net.lockserver_host;
+	if (cfg->initrd_memexp != NULL && ssi_nodeset_has(nodes, ls)) {
+		g_autofree char *addr = ssi_plan_address(&cluster->net, ls);
+
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+			    "node %u: its address %s is the lock server's (LOCKSERVER, %s)",
+			    ls, addr, where);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* What must hold before a start of NODES: no cluster runs, every file
+ * is there, the CIDEV's network has room for them, the guests' memory
+ * too. */
+static gboolean can_start(SsiCluster *cluster, const SsiNodeSet *nodes, GError **error)
 {
 	if (ssi_cluster_running(cluster)) {
 		SsiNodeSet up;
@@ -155,15 +180,20 @@ static gboolean can_start(const SsiCluster *cluster, guint n, GError **error)
 		return FALSE;
 	}
 	return ssi_host_check_files(cluster->cfg, ssi_host_console(cluster->cfg),
-				      cluster->cfg->network, error) &&
-	       check_memory_room(cluster, n, cluster->cfg->initrd_memexp != NULL, error);
+				    cluster->cfg->network, error) &&
+	       check_net(cluster, nodes, error) &&
+	       check_memory_room(cluster, ssi_nodeset_count(nodes),
+				 cluster->cfg->initrd_memexp != NULL, error);
 }
 
 gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
 {
 	SsiNodeSet nodes;
 
-	if (!can_start(cluster, n, error))
+	ssi_nodeset_clear(&nodes);
+	for (guint i = 1; i <= n; i++)
+		ssi_nodeset_add(&nodes, i);
+	if (!can_start(cluster, &nodes, error))
 		return FALSE;
 	/* A new cluster starts from clean disks. */
 	ssi_reconcile_clear_files(cluster->state);
@@ -171,9 +201,6 @@ gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
 		ssi_reconcile_clear(cluster);
 		return FALSE;
 	}
-	ssi_nodeset_clear(&nodes);
-	for (guint i = 1; i <= n; i++)
-		ssi_nodeset_add(&nodes, i);
 	if (ssi_boot_machines(cluster, cluster->cfg->initrd_memexp != NULL
 			      ? SSI_PLAN_LOCKSERVER_FIRST : SSI_PLAN_NO_LOCKSERVER, &nodes, error))
 		return TRUE;
@@ -186,7 +213,7 @@ gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
 /* What an add of NODES boots: TODO, and the lock server (*LOCKSERVER)
  * when it died; the nodes that run already go into SKIPPED.  FALSE
  * (with *LOCKSERVER FALSE) when the add cannot be made. */
-static gboolean add_todo(const SsiCluster *cluster, const SsiNodeSet *nodes,
+static gboolean add_todo(SsiCluster *cluster, const SsiNodeSet *nodes,
 			 SsiNodeSet *todo, SsiNodeSet *skipped, gboolean *lockserver,
 			 GError **error)
 {
@@ -220,7 +247,8 @@ static gboolean add_todo(const SsiCluster *cluster, const SsiNodeSet *nodes,
 		return TRUE;
 	/* New consoles are shown the way the cluster's others are. */
 	if (!ssi_host_check_files(cluster->cfg, cluster->state->console,
-				    cluster->state->network, error) ||
+				  cluster->state->network, error) ||
+	    !check_net(cluster, todo, error) ||
 	    !check_memory_room(cluster, ssi_nodeset_count(todo), *lockserver, error)) {
 		*lockserver = FALSE;
 		return FALSE;
@@ -266,7 +294,7 @@ GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboole
 	if (start) {
 		g_autoptr(GPtrArray) argv = NULL;
 
-		if (!can_start(cluster, ssi_nodeset_count(nodes), error))
+		if (!can_start(cluster, nodes, error))
 			return NULL;
 		/* Only in memory: the record is not written. */
 		take_kinds(cluster);
@@ -285,7 +313,8 @@ GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboole
 	which = ssi_plan_boot_order(with, &todo);
 	for (guint i = 0; i < which->len; i++) {
 		guint node = g_array_index(which, guint, i);
-		g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cluster->cfg, cluster->state, node);
+		g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cluster->cfg, cluster->state,
+								      &cluster->net, node);
 		g_autofree char *name = ssi_plan_machine_name(node);
 
 		plan_machine(cluster, plan, name, argv, TRUE, preload);

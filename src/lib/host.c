@@ -68,6 +68,47 @@ char *ssi_host_preload_path(void)
 	return g_build_filename(ssi_host_libexec_dir(), "ssiuml-xstate.so", NULL);
 }
 
+char *ssi_host_cidev_conf(const char *path, GError **error)
+{
+	/* e2fsprogs puts it where a user's PATH may not look. */
+	static const char *const places[] = { "debugfs", "/usr/sbin/debugfs", "/sbin/debugfs" };
+	g_autofree char *debugfs = NULL;
+	g_autofree char *out = NULL;
+	g_autofree char *err = NULL;
+	g_autoptr(GError) local = NULL;
+	int status;
+
+	for (guint i = 0; i < G_N_ELEMENTS(places) && debugfs == NULL; i++)
+		debugfs = ssi_host_find_program(places[i]);
+	if (debugfs == NULL) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
+			    "CIDEV: %s: no debugfs (e2fsprogs) to read its cluster.conf", path);
+		return NULL;
+	}
+	{
+		const char *argv[] = { debugfs, "-R", "cat /cluster.conf", path, NULL };
+
+		if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+				  &err, &status, &local) ||
+		    !g_spawn_check_wait_status(status, &local)) {
+			g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING, "CIDEV: %s: %s", path,
+				    local->message);
+			return NULL;
+		}
+	}
+	/* debugfs says what it could not read on stderr, after its
+	 * banner, and exits 0. */
+	if (*out == '\0') {
+		g_auto(GStrv) lines = g_strsplit(g_strstrip(err), "\n", -1);
+		const char *why = lines[0] != NULL && lines[1] != NULL ? lines[1] : NULL;
+
+		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING, "CIDEV: %s: no /cluster.conf%s%s",
+			    path, why ? ": " : "", why ? why : "");
+		return NULL;
+	}
+	return g_steal_pointer(&out);
+}
+
 static gboolean check_file(const char *key, const char *path, gboolean exec,
 			   GError **error)
 {

@@ -1,6 +1,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "ssi_error.h"
 #include "ssi_plan.h"
 
 char *ssi_plan_machine_name(guint node)
@@ -13,14 +14,99 @@ gboolean ssi_plan_is_kernel(const char *name)
 	return strcmp(name, "switch") != 0;
 }
 
-guint ssi_plan_host(guint node)
+/* Parse VALUE as N dotted numbers 0-255 into OCTETS. */
+static gboolean parse_octets(const char *value, guint n, guint8 *octets)
 {
-	return node ? node : SSI_LOCKSERVER_HOST;
+	g_auto(GStrv) parts = g_strsplit(value, ".", -1);
+
+	if (g_strv_length(parts) != n)
+		return FALSE;
+	for (guint i = 0; i < n; i++) {
+		guint64 v;
+
+		if (!g_ascii_string_to_unsigned(parts[i], 10, 0, 255, &v, NULL))
+			return FALSE;
+		octets[i] = (guint8)v;
+	}
+	return TRUE;
 }
 
-char *ssi_plan_mac(guint node)
+/* VALUE without blanks around it and one pair of quotes, as the
+ * guests' parser takes it. */
+static char *conf_value(const char *value)
 {
-	return g_strdup_printf("fe:fd:c0:a8:32:%02x", ssi_plan_host(node));
+	char *v = g_strstrip(g_strdup(value));
+	size_t len = strlen(v);
+
+	if (len >= 2 && (v[0] == '"' || v[0] == '\'') && v[len - 1] == v[0]) {
+		memmove(v, v + 1, len - 2);
+		v[len - 2] = '\0';
+	}
+	return v;
+}
+
+gboolean ssi_plan_net_parse(const char *text, const char *where, SsiNet *net, GError **error)
+{
+	static const char *const keys[] = { "NET", "LOCKSERVER", "LOCKPORT", "MAXNODES" };
+	static const char *const wants[] = {
+		"want three numbers, e.g. 192.168.50", "want an IPv4 address on NET",
+		"want 1..65535", "want 1..254",
+	};
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	g_autofree char *values[G_N_ELEMENTS(keys)] = { NULL };
+	guint8 ls[4];
+	guint64 port = 0, max = 0;
+	guint bad = G_N_ELEMENTS(keys);
+
+	for (guint i = 0; lines[i] != NULL; i++) {
+		char *line = g_strstrip(lines[i]);
+		char *eq = strchr(line, '=');
+
+		if (*line == '#' || eq == NULL)
+			continue;
+		*eq = '\0';
+		for (guint k = 0; k < G_N_ELEMENTS(keys); k++)
+			if (strcmp(g_strstrip(line), keys[k]) == 0) {
+				g_free(values[k]);
+				values[k] = conf_value(eq + 1);
+			}
+	}
+	if (values[0] == NULL || !parse_octets(values[0], 3, net->net))
+		bad = 0;
+	else if (values[1] == NULL || !parse_octets(values[1], 4, ls) ||
+		 memcmp(ls, net->net, 3) != 0 || ls[3] == 0 || ls[3] == 255)
+		bad = 1;
+	else if (values[2] == NULL ||
+		 !g_ascii_string_to_unsigned(values[2], 10, 1, 65535, &port, NULL))
+		bad = 2;
+	else if (values[3] == NULL ||
+		 !g_ascii_string_to_unsigned(values[3], 10, 1, SSI_NODE_LIMIT, &max, NULL))
+		bad = 3;
+	if (bad < G_N_ELEMENTS(keys)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING, "%s: %s='%s' (%s)", where,
+			    keys[bad], values[bad] ? values[bad] : "", wants[bad]);
+		return FALSE;
+	}
+	net->lockserver_host = ls[3];
+	net->lockport = (guint)port;
+	net->max_nodes = (guint)max;
+	return TRUE;
+}
+
+char *ssi_plan_address(const SsiNet *net, guint host)
+{
+	return g_strdup_printf("%u.%u.%u.%u", net->net[0], net->net[1], net->net[2], host);
+}
+
+guint ssi_plan_host(const SsiNet *net, guint node)
+{
+	return node ? node : net->lockserver_host;
+}
+
+char *ssi_plan_mac(const SsiNet *net, guint node)
+{
+	return g_strdup_printf("fe:fd:%02x:%02x:%02x:%02x", net->net[0], net->net[1],
+			       net->net[2], ssi_plan_host(net, node));
 }
 
 gboolean ssi_plan_unsafe_path(const char *path)
@@ -60,13 +146,14 @@ static char *kernel_state_path(const SsiState *state, const char *name)
 	return ssi_state_path(state, name);
 }
 
-GPtrArray *ssi_plan_kernel_argv(const SsiConfig *cfg, const SsiState *state, guint node)
+GPtrArray *ssi_plan_kernel_argv(const SsiConfig *cfg, const SsiState *state,
+				 const SsiNet *net, guint node)
 {
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *name = ssi_plan_machine_name(node);
 	g_autofree char *ctl = kernel_state_path(state, "switch.ctl");
 	g_autofree char *notify = kernel_state_path(state, "notify.sock");
-	g_autofree char *mac = ssi_plan_mac(node);
+	g_autofree char *mac = ssi_plan_mac(net, node);
 	const char *dir = ssi_plan_unsafe_path(state->dir) ? "." : state->dir;
 
 	g_ptr_array_add(argv, ssi_state_path(state, "linux-ssi"));
