@@ -13,7 +13,8 @@
  * window, UML's directory), and when no kernel runs at all, the remains
  * of the cluster (switch, consoles, sockets, files) are cleared.
  * *CLEARED (when not NULL) says whether there was a dead cluster to
- * clear.  Fails only when the record cannot be written.
+ * clear.  The record is written only when it changed; fails only when
+ * it cannot be.
  */
 gboolean ssi_reconcile(SsiCluster *cluster, gboolean *cleared, GError **error);
 

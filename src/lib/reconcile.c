@@ -150,6 +150,7 @@ guint ssi_reconcile_clear(SsiCluster *cluster)
 gboolean ssi_reconcile(SsiCluster *cluster, gboolean *cleared, GError **error)
 {
 	SsiState *state = cluster->state;
+	guint before = state->machines->len;
 
 	if (cleared != NULL)
 		*cleared = FALSE;
@@ -159,8 +160,10 @@ gboolean ssi_reconcile(SsiCluster *cluster, gboolean *cleared, GError **error)
 		if (ssi_plan_is_kernel(m->name) && !ssi_proc_alive(&m->proc))
 			ssi_reconcile_forget(state, m);
 	}
+	/* A record that says what runs is left as it is: writing it costs
+	 * an fsync, on every command. */
 	if (ssi_cluster_running(cluster))
-		return ssi_state_save(state, error);
+		return state->machines->len == before || ssi_state_save(state, error);
 	if (cleared != NULL) {
 		g_autofree char *record = ssi_state_path(state, "state");
 		g_autofree char *sock = ssi_state_path(state, "tmux.sock");
