@@ -41,7 +41,7 @@ B = build
 endif
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSSI_VERSION='"$(VERSION)"' -Iinclude -I$(B) \
-	     $(GLIB_CFLAGS) $(WARNFLAGS) $(SANFLAGS) $(CFLAGS)
+	     $(GLIB_CFLAGS) $(JSON_CFLAGS) $(WARNFLAGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 ifeq ($(V),1)
@@ -54,7 +54,7 @@ LIB_SRCS = $(wildcard src/lib/*.c)
 LIB_OBJS = $(LIB_SRCS:src/lib/%.c=$(B)/lib-obj/%.o)
 TOOLS = ssi-start ssi-add ssi-rm ssi-stop ssi-ls ssi-console
 TOOL_BINS = $(TOOLS:%=$(B)/bin/%)
-HELPERS = $(B)/lib/ssiuml-run $(B)/lib/ssiuml-xstate.so
+HELPERS = $(B)/lib/ssiuml-run $(B)/lib/ssiuml-xstate.so $(B)/lib/ssiuml-cable
 # The guests' client of the lock server: static, for the busybox images.
 MEMBER = $(B)/guest/ssiuml-member
 MEMBER_LIB_SRCS = src/guest/b64.c src/guest/http.c src/guest/etcd.c src/guest/members.c
@@ -90,9 +90,8 @@ $(B)/libssiuml.a: $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-# ssi-ls alone speaks JSON.
-$(B)/bin/ssi-ls: TOOL_CFLAGS = $(JSON_CFLAGS)
-$(B)/bin/ssi-ls: TOOL_LIBS = $(JSON_LIBS)
+# The library reads another host's ssi-ls --json (src/lib/remote.c).
+TOOL_LIBS = $(JSON_LIBS)
 
 $(B)/bin/%: src/%.c src/tool.c src/tool.h $(B)/libssiuml.a
 	@mkdir -p $(@D)
@@ -103,7 +102,14 @@ $(B)/bin/%: src/%.c src/tool.c src/tool.h $(B)/libssiuml.a
 $(B)/lib/ssiuml-run: src/ssiuml-run.c $(B)/libssiuml.a
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libssiuml.a $(ALL_LDFLAGS) $(GLIB_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libssiuml.a $(ALL_LDFLAGS) $(JSON_LIBS) $(GLIB_LIBS)
+
+# Run by the kernels' vde_plug helpers, which carry the kernels'
+# LD_PRELOAD: plain C, no GLib, never sanitized.
+$(B)/lib/ssiuml-cable: src/ssiuml-cable.c
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARNFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
 # Loaded into the UML kernel: never sanitized, no GLib.
 $(B)/lib/ssiuml-xstate.so: src/ssiuml-xstate.c

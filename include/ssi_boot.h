@@ -8,6 +8,11 @@
 #include "ssi_cluster.h"
 #include "ssi_plan.h"
 
+/* The kernel command line (NULL-terminated) of node NODE (0: the lock
+ * server) of CLUSTER, on its switch or, when this host's nodes are
+ * plugged into another host's (ssi_remote_plug()), on their cable. */
+GPtrArray *ssi_boot_kernel_argv(const SsiCluster *cluster, guint node);
+
 /* The switch's command line (NULL-terminated) for CLUSTER's network,
  * its programs looked up in PATH. */
 GPtrArray *ssi_boot_switch_argv(const SsiCluster *cluster);

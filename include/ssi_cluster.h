@@ -60,6 +60,17 @@ gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
 			 SsiNodeSet *skipped, gboolean *lockserver, GError **error);
 
 /*
+ * Boot NODES as this host's share of a cluster whose switch and lock
+ * server run on another host, which ssi_remote_plug() recorded in the
+ * state: no switch or lock server here, each node's network a cable to
+ * that switch.  Nodes up here go into SKIPPED.  When nothing ran here
+ * before, this host's consoles are set up first.  On failure every
+ * machine this add started is ended, as by ssi_cluster_add().
+ */
+gboolean ssi_cluster_add_plugged(SsiCluster *cluster, const SsiNodeSet *nodes,
+				 SsiNodeSet *skipped, GError **error);
+
+/*
  * A dry run: the commands (each a GPtrArray of its arguments, not
  * NULL-terminated) that ssi_cluster_start() (START, NODES being 1..N) or
  * ssi_cluster_add() would run, in order, after the same checks, failing

@@ -41,6 +41,7 @@ typedef struct {
 	guint boot_timeout;	/* seconds */
 	guint stop_timeout;	/* seconds */
 	guint max_nodes;	/* MAXNODES: nodes are 1..max_nodes */
+	char *ssh_config;	/* SSH_CONFIG: ssh -F FILE for other hosts, or NULL */
 	GPtrArray *warnings;	/* "file:line: ..." strings */
 } SsiConfig;
 

@@ -63,14 +63,15 @@ void ssi_plan_kernel_files(const SsiConfig *cfg, SsiPlanFile files[SSI_PLAN_N_FI
 
 /*
  * The kernel command line (NULL-terminated) of node NODE (0: the lock
- * server) of the cluster in STATE's directory, on STATE's switch and
- * NET's addresses,
+ * server) of the cluster in STATE's directory, on STATE's switch (or,
+ * when CABLE is not NULL, on the cable that program runs to another
+ * host's switch) and NET's addresses,
  * argv[0] being the linux-ssi link in the state directory.  Files and
  * state paths that would not reach the kernel whole are named relative
  * to the state directory, the kernels' working directory.
  */
 GPtrArray *ssi_plan_kernel_argv(const SsiConfig *cfg, const SsiState *state,
-				 const SsiNet *net, guint node);
+				 const SsiNet *net, const char *cable, guint node);
 
 /*
  * The switch's command line (NULL-terminated) for STATE's network: PROG

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ssi_console.h"
+#include "ssi_remote.h"
 #include "ssi_state.h"
 #include "ssi_status.h"
 #include "tool.h"
@@ -17,8 +18,10 @@ static void usage(void)
 	       "\n"
 	       "List the machines of this user's cluster: each node, the lock server\n"
 	       "and the switch, with its state (booting, up, joined, dead), PID,\n"
-	       "uptime, host processes, memory and console.  Never waits for a lock\n"
-	       "or a machine.\n"
+	       "uptime, host processes, memory and console, and the machines of the\n"
+	       "cluster that run on other hosts, marked remote.  Never waits for a\n"
+	       "lock or a machine; asks the first host of a cluster joined with\n"
+	       "ssi-add --cluster over ssh, for at most 15 s.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -c, --config FILE  read FILE instead of ~/.ssiuml/ssiuml.conf\n"
@@ -61,6 +64,83 @@ static char *console_words(const SsiStatus *status, const SsiMachineStatus *ms)
 	return g_strdup_printf("ssi-console %s", ms->name);
 }
 
+/* A machine of the cluster on another host. */
+typedef struct {
+	char *name;
+	guint node;
+	const char *state;	/* "joined", "up", ... */
+	const char *host;	/* where it runs, when known */
+} Remote;
+
+/* The machines of the cluster elsewhere: REMOTES (Remote), and the state
+ * of this host's nodes as the lock server there says. */
+static GArray *remote_machines(SsiStatus *status, const SsiConfig *cfg, GStringChunk *strings)
+{
+	GArray *remotes = g_array_new(FALSE, TRUE, sizeof(Remote));
+	g_autofree char *url = ssi_remote_url(status->dir);
+	SsiNodeSet here, elsewhere;
+
+	ssi_nodeset_clear(&here);
+	for (guint i = 0; i < status->machines->len; i++) {
+		SsiMachineStatus *ms = g_ptr_array_index(status->machines, i);
+
+		if (ms->node != 0 && ms->state != SSI_RUN_DEAD)
+			ssi_nodeset_add(&here, ms->node);
+	}
+	if (url == NULL) {
+		/* The first host: members its lock server has, from elsewhere. */
+		ssi_remote_members(status->dir, &here, &elsewhere);
+		for (guint n = 0; (n = ssi_nodeset_next(&elsewhere, n)) != 0;) {
+			Remote r = { ssi_node_name(n), n, "joined", NULL };
+
+			g_array_append_val(remotes, r);
+		}
+	} else {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(SsiRemote) remote = ssi_remote_parse(url, &error);
+		g_autoptr(SsiRemoteCluster) rc = NULL;
+
+		if (remote != NULL)
+			rc = ssi_remote_query(remote, cfg, SSI_REMOTE_TIMEOUT_MS, &error);
+		if (rc == NULL) {
+			tool_warn("%s", error->message);
+			return remotes;
+		}
+		for (guint i = 0; i < rc->machines->len; i++) {
+			SsiRemoteMachine *m = g_ptr_array_index(rc->machines, i);
+
+			if (m->node != 0 && ssi_nodeset_has(&here, m->node)) {
+				/* Ours: the lock server there says whether it joined. */
+				for (guint k = 0; k < status->machines->len; k++) {
+					SsiMachineStatus *ms = g_ptr_array_index(status->machines, k);
+
+					if (ms->node == m->node && strcmp(m->state, "joined") == 0)
+						ms->state = SSI_RUN_JOINED;
+				}
+				continue;
+			}
+			if (strcmp(m->state, "dead") == 0)
+				continue;
+			{
+				Remote r = { g_strdup(m->name), m->node,
+					     g_string_chunk_insert(strings, m->state),
+					     m->remote ? NULL
+						       : g_string_chunk_insert(strings, remote->host) };
+
+				g_array_append_val(remotes, r);
+			}
+		}
+	}
+	return remotes;
+}
+
+static void remotes_free(GArray *remotes)
+{
+	for (guint i = 0; i < remotes->len; i++)
+		g_free(g_array_index(remotes, Remote, i).name);
+	g_array_unref(remotes);
+}
+
 typedef struct {
 	guint running, nodes, joined, procs;
 	guint64 memory;
@@ -84,7 +164,7 @@ static Totals totals(const SsiStatus *status)
 	return t;
 }
 
-static void print_table(const SsiStatus *status)
+static void print_table(const SsiStatus *status, const GArray *remotes)
 {
 	Totals t = totals(status);
 	g_autofree char *mem = g_format_size_full(t.memory, G_FORMAT_SIZE_IEC_UNITS);
@@ -108,8 +188,28 @@ static void print_table(const SsiStatus *status)
 			       m, console);
 		}
 	}
+	for (guint i = 0; i < remotes->len; i++) {
+		const Remote *r = &g_array_index(remotes, Remote, i);
+		g_autofree char *where = r->host ? g_strdup_printf("remote: %s", r->host)
+						 : g_strdup("remote");
+
+		printf("%-11s %-8s %8s %7s %5s %10s  %s\n", r->name, r->state, "-", "-",
+		       "-", "-", where);
+	}
 	printf("%u running (%u node%s, %u joined), %u processes, %s\n", t.running,
 	       t.nodes, t.nodes == 1 ? "" : "s", t.joined, t.procs, mem);
+	if (remotes->len > 0) {
+		guint nodes = 0, joined = 0;
+
+		for (guint i = 0; i < remotes->len; i++) {
+			const Remote *r = &g_array_index(remotes, Remote, i);
+
+			nodes += r->node != 0;
+			joined += r->node != 0 && strcmp(r->state, "joined") == 0;
+		}
+		printf("%u remote (%u node%s, %u joined), on other hosts of the cluster\n",
+		       remotes->len, nodes, nodes == 1 ? "" : "s", joined);
+	}
 	for (guint i = 0; i < status->machines->len; i++) {
 		const SsiMachineStatus *ms = g_ptr_array_index(status->machines, i);
 
@@ -122,8 +222,9 @@ static void print_table(const SsiStatus *status)
 		       "ssi-add, ssi-rm or ssi-stop.\n");
 }
 
-static void print_json(const SsiStatus *status, const SsiConfig *cfg)
+static void print_json(const SsiStatus *status, const SsiConfig *cfg, const GArray *remotes)
 {
+	g_autofree char *url = ssi_remote_url(status->dir);
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonGenerator) gen = json_generator_new();
 	g_autoptr(JsonNode) root = NULL;
@@ -148,6 +249,11 @@ static void print_json(const SsiStatus *status, const SsiConfig *cfg)
 		json_builder_add_string_value(b, ssi_network_word(status->network));
 	else
 		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "cluster");
+	if (url != NULL)
+		json_builder_add_string_value(b, url);
+	else
+		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "machines");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < status->machines->len; i++) {
@@ -157,6 +263,10 @@ static void print_json(const SsiStatus *status, const SsiConfig *cfg)
 		json_builder_begin_object(b);
 		json_builder_set_member_name(b, "name");
 		json_builder_add_string_value(b, ms->name);
+		json_builder_set_member_name(b, "remote");
+		json_builder_add_boolean_value(b, FALSE);
+		json_builder_set_member_name(b, "host");
+		json_builder_add_null_value(b);
 		json_builder_set_member_name(b, "kind");
 		json_builder_add_string_value(b, ms->node ? "node" : ms->name);
 		json_builder_set_member_name(b, "node");
@@ -194,6 +304,41 @@ static void print_json(const SsiStatus *status, const SsiConfig *cfg)
 
 			json_builder_add_string_value(b, cmd);
 		} else {
+			json_builder_add_null_value(b);
+		}
+		json_builder_end_object(b);
+	}
+	for (guint i = 0; i < remotes->len; i++) {
+		const Remote *r = &g_array_index(remotes, Remote, i);
+		static const char *const nulls[] = { "pid", "window", "network_trouble", "attach" };
+
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "name");
+		json_builder_add_string_value(b, r->name);
+		json_builder_set_member_name(b, "remote");
+		json_builder_add_boolean_value(b, TRUE);
+		json_builder_set_member_name(b, "host");
+		if (r->host != NULL)
+			json_builder_add_string_value(b, r->host);
+		else
+			json_builder_add_null_value(b);
+		json_builder_set_member_name(b, "kind");
+		json_builder_add_string_value(b, r->node ? "node" : r->name);
+		json_builder_set_member_name(b, "node");
+		if (r->node)
+			json_builder_add_int_value(b, r->node);
+		else
+			json_builder_add_null_value(b);
+		json_builder_set_member_name(b, "state");
+		json_builder_add_string_value(b, r->state);
+		json_builder_set_member_name(b, "uptime");
+		json_builder_add_double_value(b, 0);
+		json_builder_set_member_name(b, "processes");
+		json_builder_add_int_value(b, 0);
+		json_builder_set_member_name(b, "memory");
+		json_builder_add_int_value(b, 0);
+		for (guint k = 0; k < G_N_ELEMENTS(nulls); k++) {
+			json_builder_set_member_name(b, nulls[k]);
 			json_builder_add_null_value(b);
 		}
 		json_builder_end_object(b);
@@ -253,6 +398,8 @@ int main(int argc, char **argv)
 	g_autoptr(SsiStatus) status = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *dir = ssi_state_default_dir();
+	g_autoptr(GStringChunk) strings = g_string_chunk_new(64);
+	GArray *remotes = NULL;
 	ToolOptions opts = { .features = TOOL_LS };
 
 	tool_options(argc, argv, usage, &opts);
@@ -264,13 +411,18 @@ int main(int argc, char **argv)
 	status = ssi_status_read(dir, &error);
 	if (status == NULL)
 		return tool_fail(error);
-	if (opts.nodes != NULL)
+	/* --nodes serves completion, of this host's nodes: it asks no one. */
+	if (opts.nodes != NULL) {
 		print_nodes(status, strcmp(opts.nodes, "up") == 0, cfg->max_nodes);
-	else if (opts.json)
-		print_json(status, cfg);
+		return SSI_EXIT_OK;
+	}
+	remotes = remote_machines(status, cfg, strings);
+	if (opts.json)
+		print_json(status, cfg, remotes);
 	else if (status->machines->len == 0)
 		printf("No cluster is running.\n");
 	else
-		print_table(status);
+		print_table(status, remotes);
+	remotes_free(remotes);
 	return SSI_EXIT_OK;
 }

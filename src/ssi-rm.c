@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ssi_remote.h"
 #include "tool.h"
 
 const char *tool_name = "ssi-rm";
@@ -12,7 +13,8 @@ static void usage(void)
 	       "\n"
 	       "Crash each NODE: every process of its kernel is killed at once and\n"
 	       "nothing is told to it or to the other nodes, which must notice by\n"
-	       "themselves.  A node that is not up is noted and skipped.\n"
+	       "themselves.  A node that is not up, or runs on another host of the\n"
+	       "cluster, is noted and skipped.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -c, --config FILE  read FILE instead of ~/.ssiuml/ssiuml.conf\n"
@@ -28,7 +30,7 @@ int main(int argc, char **argv)
 	g_autoptr(SsiConfig) cfg = NULL;
 	g_autoptr(SsiCluster) cluster = NULL;
 	g_autoptr(GError) error = NULL;
-	SsiNodeSet nodes, not_up;
+	SsiNodeSet nodes, not_up, here, elsewhere;
 	ToolOptions opts = { 0 };
 	gboolean ok;
 
@@ -36,9 +38,15 @@ int main(int argc, char **argv)
 	cfg = tool_config(opts.config);
 	tool_nodes(argc, argv, cfg->max_nodes, &nodes);
 	cluster = tool_cluster(cfg, NULL);
+	/* Members of other hosts are theirs to crash. */
+	ssi_cluster_nodes_up(cluster, &here);
+	ssi_remote_members(cluster->state->dir, &here, &elsewhere);
 	ok = ssi_stop_nodes(cluster, &nodes, &not_up, &error);
 	for (guint n = 0; (n = ssi_nodeset_next(&not_up, n)) != 0;)
-		tool_warn("node %u is not up", n);
+		if (ssi_nodeset_has(&elsewhere, n))
+			tool_warn("node %u runs on another host of the cluster: remove it there", n);
+		else
+			tool_warn("node %u is not up", n);
 	if (!ok)
 		return tool_fail(error);
 	return SSI_EXIT_OK;

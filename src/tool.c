@@ -89,7 +89,7 @@ void tool_bad_option(char **argv)
 	/* "-1" reaches getopt as an option; it is a bad node number. */
 	if (arg != NULL && arg[0] == '-' && g_ascii_isdigit(arg[1]))
 		tool_usage_error("node '%s': not a node number", arg);
-	if (optopt != 0 && strchr("ctN", optopt) != NULL) {
+	if (optopt != 0 && strchr("ctNC", optopt) != NULL) {
 		if (arg != NULL && g_str_has_prefix(arg, "--"))
 			tool_usage_error("option '%s' requires an argument", arg);
 		tool_usage_error("option requires an argument -- '%c'", optopt);
@@ -111,6 +111,7 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 		{ "json", no_argument, NULL, 'j' },
 		{ "nodes", required_argument, NULL, 'N' },
 		{ "attach", no_argument, NULL, 'a' },
+		{ "cluster", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	g_autoptr(GString) shortopts = g_string_new("c:h");
@@ -123,6 +124,7 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 	opts->json = FALSE;
 	opts->nodes = NULL;
 	opts->attach = FALSE;
+	opts->cluster = NULL;
 	if (opts->features & TOOL_WAIT)
 		g_string_append(shortopts, "wt:");
 	if (opts->features & TOOL_DRY_RUN)
@@ -177,6 +179,11 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 			if (!(opts->features & TOOL_ATTACH))
 				tool_bad_option(argv);
 			opts->attach = TRUE;
+			break;
+		case 'C':
+			if (!(opts->features & TOOL_CLUSTER))
+				tool_bad_option(argv);
+			opts->cluster = optarg;
 			break;
 		default:
 			tool_bad_option(argv);

@@ -55,6 +55,7 @@ enum {
 	TOOL_DRY_RUN = 1 << 1,	/* -n, --dry-run */
 	TOOL_LS = 1 << 2,	/* -j, --json; --nodes=up|free */
 	TOOL_ATTACH = 1 << 3,	/* -a, --attach */
+	TOOL_CLUSTER = 1 << 4,	/* --cluster ssh://[user@]host[:port] */
 };
 
 typedef struct {
@@ -66,6 +67,7 @@ typedef struct {
 	gboolean json;		/* -j, --json */
 	const char *nodes;	/* --nodes=up|free, or NULL */
 	gboolean attach;	/* -a, --attach */
+	const char *cluster;	/* --cluster URL, or NULL */
 } ToolOptions;
 
 /* Parse the options every tool takes (-c FILE, -h, --version) and those

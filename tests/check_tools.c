@@ -233,12 +233,24 @@ START_TEST(test_dry_run)
 }
 END_TEST
 
+/* Detach every client of the cluster's tmux session SESSION, as C-b d
+ * would.  Typed keys are not used: typed while tmux is still taking its
+ * terminal over, they reach the machine instead. */
+static void detach_clients(const char *session)
+{
+	g_autofree char *sock = g_build_filename(T.state, "tmux.sock", NULL);
+	g_autofree char *target = g_strconcat("=", session, NULL);
+	const char *argv[] = { "tmux", "-S", sock, "detach-client", "-s", target, NULL };
+
+	g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+		     NULL, NULL, NULL, NULL, NULL, NULL);
+}
+
 /* Run ssi-console ARG on a terminal (script(1)); once the terminal shows
- * WANT, type C-b d (tmux's detach), again every 2 s while it stays
- * attached: keys typed while tmux is still drawing its first screen may
- * reach the machine instead.  Returns its exit status and what the
- * terminal showed. */
-static int console_on_terminal(const char *arg, const char *want, char **shown)
+ * WANT, detach its client from SESSION (again every 2 s while it stays
+ * attached).  Returns its exit status and what the terminal showed. */
+static int console_on_terminal(const char *arg, const char *session, const char *want,
+			       char **shown)
 {
 	g_autofree char *tool = t_build("bin/ssi-console");
 	g_autofree char *inner = g_strdup_printf("%s %s", tool, arg);
@@ -246,7 +258,7 @@ static int console_on_terminal(const char *arg, const char *want, char **shown)
 	g_autoptr(GString) seen = g_string_new(NULL);
 	g_autoptr(GError) error = NULL;
 	gint64 deadline = g_get_monotonic_time() + (gint64)t_ms(20000) * 1000;
-	gint64 typed = 0;
+	gint64 asked = 0;
 	int in, out, status;
 	GPid pid;
 
@@ -266,13 +278,13 @@ static int console_on_terminal(const char *arg, const char *want, char **shown)
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 			ck_abort_msg("ssi-console %s: %s within %d ms; the terminal showed:\n%s",
-				     arg, typed ? "still attached" : "no sign of its console",
+				     arg, asked ? "still attached" : "no sign of its console",
 				     t_ms(20000), seen->str);
 		}
-		if ((typed == 0 && strstr(seen->str, want) != NULL) ||
-		    (typed != 0 && now - typed > (gint64)t_ms(2000) * 1000)) {
-			ck_assert(write(in, "\002d", 2) == 2);
-			typed = now;
+		if ((asked == 0 && strstr(seen->str, want) != NULL) ||
+		    (asked != 0 && now - asked > (gint64)t_ms(2000) * 1000)) {
+			detach_clients(session);
+			asked = now;
 		}
 		ready = poll(&pfd, 1, 100);
 		if (ready <= 0)
@@ -297,7 +309,7 @@ START_TEST(test_console_attach_headless)
 	t_start("1");
 	t_assert_log("node1", "node1 login:", BOOT_MS);
 	node1 = t_kernel_pid("node1");
-	ck_assert_int_eq(console_on_terminal("1", "node1 login:", &shown), 0);
+	ck_assert_int_eq(console_on_terminal("1", "node1", "node1 login:", &shown), 0);
 	ck_assert_msg(strstr(shown, "node1 login:") && strstr(shown, "[detached"), "%s", shown);
 	/* Detaching left it running. */
 	ck_assert(t_alive(node1));
@@ -390,7 +402,7 @@ START_TEST(test_console_restored)
 			     "again\n") && strstr(err, "attach -t node1"), "%s", err);
 	ck_assert(t_alive(node1) && t_alive(sw));
 	/* On a terminal: what it printed last is shown again. */
-	ck_assert_int_eq(console_on_terminal("1", "node1 login:", &shown), 0);
+	ck_assert_int_eq(console_on_terminal("1", "node1", "node1 login:", &shown), 0);
 	ck_assert_msg(strstr(shown, "node1 login:") && strstr(shown, "[detached"), "%s", shown);
 	/* And it takes input. */
 	t_login("node1");

@@ -184,6 +184,7 @@ Suite *cli_suite(void);
 Suite *cluster_suite(void);
 Suite *tools_suite(void);
 Suite *safety_suite(void);
+Suite *multi_suite(void);
 Suite *member_suite(void);
 Suite *runner_suite(void);
 Suite *victim_suite(void);

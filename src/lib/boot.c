@@ -12,6 +12,7 @@
 #include "ssi_error.h"
 #include "ssi_host.h"
 #include "ssi_reconcile.h"
+#include "ssi_remote.h"
 
 #define SWITCH_TIMEOUT_MS 5000
 
@@ -158,7 +159,7 @@ static void wait_booted(SsiCluster *cluster, int fd, GPtrArray *booting,
 static gboolean spawn_kernel(SsiCluster *cluster, guint node, const char *preload,
 			     SsiMachine **out, GError **error)
 {
-	g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cluster->cfg, cluster->state, &cluster->net, node);
+	g_autoptr(GPtrArray) argv = ssi_boot_kernel_argv(cluster, node);
 	g_autofree char *name = ssi_plan_machine_name(node);
 	SsiMachine *m;
 
@@ -259,6 +260,16 @@ gboolean ssi_boot_machines(SsiCluster *cluster, SsiPlanLockserver with,
 		return FALSE;
 	}
 	return TRUE;
+}
+
+GPtrArray *ssi_boot_kernel_argv(const SsiCluster *cluster, guint node)
+{
+	const SsiState *state = cluster->state;
+	g_autofree char *remote = ssi_remote_url(state->dir);
+	g_autofree char *cable = remote == NULL ? NULL
+				 : ssi_remote_cable_name(state, ssi_plan_unsafe_path(state->dir));
+
+	return ssi_plan_kernel_argv(cluster->cfg, state, &cluster->net, cable, node);
 }
 
 GPtrArray *ssi_boot_switch_argv(const SsiCluster *cluster)

@@ -269,6 +269,46 @@ gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
 				 : SSI_PLAN_NO_LOCKSERVER, &todo, error);
 }
 
+gboolean ssi_cluster_add_plugged(SsiCluster *cluster, const SsiNodeSet *nodes,
+				 SsiNodeSet *skipped, GError **error)
+{
+	SsiNodeSet todo = *nodes, up;
+	gboolean fresh = !ssi_cluster_running(cluster);
+
+	ssi_nodeset_clear(skipped);
+	ssi_cluster_nodes_up(cluster, &up);
+	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
+		if (ssi_nodeset_has(&up, n)) {
+			ssi_nodeset_add(skipped, n);
+			ssi_nodeset_remove(&todo, n);
+		}
+	if (ssi_nodeset_count(&todo) == 0)
+		return TRUE;
+	if (!ssi_host_check_files(cluster->cfg, fresh ? ssi_host_console(cluster->cfg)
+				  : cluster->state->console, SSI_NETWORK_VDE, error) ||
+	    !check_net(cluster, &todo, error) ||
+	    !check_memory_room(cluster, ssi_nodeset_count(&todo), FALSE, error))
+		return FALSE;
+	if (fresh) {
+		/* This host's share starts as a cluster does, but on VDE
+		 * whatever NETWORK says: the first host's switch is one. */
+		if (!prepare_dir(cluster, error)) {
+			ssi_reconcile_clear(cluster);
+			return FALSE;
+		}
+		cluster->state->network = SSI_NETWORK_VDE;
+		if (!ssi_state_save(cluster->state, error)) {
+			ssi_reconcile_clear(cluster);
+			return FALSE;
+		}
+	}
+	if (ssi_boot_machines(cluster, SSI_PLAN_NO_LOCKSERVER, &todo, error))
+		return TRUE;
+	if (!ssi_cluster_running(cluster))
+		ssi_reconcile_clear(cluster);
+	return FALSE;
+}
+
 /* The commands that start machine NAME (ARGV, logged or not) and its window. */
 static void plan_machine(const SsiCluster *cluster, GPtrArray *plan, const char *name,
 			 GPtrArray *argv, gboolean logged, const char *preload)
@@ -313,8 +353,7 @@ GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboole
 	which = ssi_plan_boot_order(with, &todo);
 	for (guint i = 0; i < which->len; i++) {
 		guint node = g_array_index(which, guint, i);
-		g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cluster->cfg, cluster->state,
-								      &cluster->net, node);
+		g_autoptr(GPtrArray) argv = ssi_boot_kernel_argv(cluster, node);
 		g_autofree char *name = ssi_plan_machine_name(node);
 
 		plan_machine(cluster, plan, name, argv, TRUE, preload);

@@ -49,6 +49,7 @@ static const KeyInfo keys[] = {
 	{ "BOOT_TIMEOUT", KEY_SECONDS, F(boot_timeout) },
 	{ "STOP_TIMEOUT", KEY_SECONDS, F(stop_timeout) },
 	{ "MAXNODES", KEY_NODES, F(max_nodes) },
+	{ "SSH_CONFIG", KEY_OPTIONAL_PATH, F(ssh_config) },
 };
 #undef F
 
@@ -93,6 +94,7 @@ void ssi_config_free(SsiConfig *cfg)
 	g_free(cfg->vde_switch);
 	g_free(cfg->xterm);
 	g_free(cfg->tmux);
+	g_free(cfg->ssh_config);
 	g_ptr_array_unref(cfg->warnings);
 	g_free(cfg);
 }

@@ -147,7 +147,7 @@ static char *kernel_state_path(const SsiState *state, const char *name)
 }
 
 GPtrArray *ssi_plan_kernel_argv(const SsiConfig *cfg, const SsiState *state,
-				 const SsiNet *net, guint node)
+				 const SsiNet *net, const char *cable, guint node)
 {
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *name = ssi_plan_machine_name(node);
@@ -179,7 +179,12 @@ GPtrArray *ssi_plan_kernel_argv(const SsiConfig *cfg, const SsiState *state,
 						      kernel_file(cfg, "INITRD_MEMEXP")));
 	}
 	g_ptr_array_add(argv, g_strdup_printf("ubd1r=%s", kernel_file(cfg, "CIDEV")));
-	if (state->network == SSI_NETWORK_VDE)
+	if (cable != NULL)
+		/* Plugged into another host's switch: the kernel's vde_plug
+		 * runs the cable, ssh to that switch (ssi_remote_plug()). */
+		g_ptr_array_add(argv, g_strdup_printf("eth0=vde,cmd://%s,%s,,,,ssiuml-%s",
+						      cable, mac, name));
+	else if (state->network == SSI_NETWORK_VDE)
 		/* eth0=vde,SOCKET,MAC,PORT,GROUP,MODE,DESCR: the description
 		 * names the machine in the switch's port list. */
 		g_ptr_array_add(argv, g_strdup_printf("eth0=vde,%s,%s,,,,ssiuml-%s",

@@ -45,7 +45,7 @@ static gboolean is_our_file(const char *name)
 		"state", "tmux.sock", "tmux.conf", "switch.ctl", "switch.mgmt", "linux-ssi",
 		"notify.sock", "lockserver.log", "windows.log", "switch.log", "switch.console",
 		"root.link", "cidev.link",
-		"initrd.link", "initrd-memexp.link", NULL,
+		"initrd.link", "initrd-memexp.link", "remote", "cable", "cable.args", NULL,
 	};
 
 	if (g_strv_contains(fixed, name))

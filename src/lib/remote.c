@@ -1,0 +1,498 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <json-glib/json-glib.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ssi_console.h"
+#include "ssi_error.h"
+#include "ssi_event.h"
+#include "ssi_host.h"
+#include "ssi_remote.h"
+
+#define REMOTE_OUTPUT_MAX (1 << 20)
+
+void ssi_remote_free(SsiRemote *remote)
+{
+	if (remote == NULL)
+		return;
+	g_free(remote->url);
+	g_free(remote->user);
+	g_free(remote->host);
+	g_free(remote);
+}
+
+static gboolean bad_url(const char *url, const char *why, GError **error)
+{
+	g_set_error(error, SSI_ERROR, SSI_ERROR_USAGE,
+		    "cluster '%s': %s (say ssh://[user@]host[:port])", url, why);
+	return FALSE;
+}
+
+/* A host name or an IPv4 address: what ssh takes as a host, and never
+ * an option. */
+static gboolean host_ok(const char *host)
+{
+	return *host != '\0' && *host != '-' && *host != '.' &&
+	       strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789.-_") == strlen(host);
+}
+
+SsiRemote *ssi_remote_parse(const char *url, GError **error)
+{
+	g_autoptr(SsiRemote) remote = g_new0(SsiRemote, 1);
+	const char *p, *at, *colon;
+	g_autofree char *hostport = NULL;
+
+	remote->url = g_strdup(url);
+	if (!g_str_has_prefix(url, "ssh://")) {
+		bad_url(url, "not an ssh:// address", error);
+		return NULL;
+	}
+	p = url + strlen("ssh://");
+	if (strchr(p, '/') != NULL) {
+		bad_url(url, "no path is taken", error);
+		return NULL;
+	}
+	at = strchr(p, '@');
+	if (at != NULL) {
+		remote->user = g_strndup(p, (gsize)(at - p));
+		if (*remote->user == '\0' || *remote->user == '-' ||
+		    strspn(remote->user, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789._-") != strlen(remote->user)) {
+			bad_url(url, "not a user name", error);
+			return NULL;
+		}
+		p = at + 1;
+	}
+	hostport = g_strdup(p);
+	if (*hostport == '[') {
+		char *end = strchr(hostport, ']');
+
+		if (end == NULL || end == hostport + 1 ||
+		    strspn(hostport + 1, "0123456789abcdefABCDEF:.") != (gsize)(end - hostport - 1)) {
+			bad_url(url, "not an IPv6 address in brackets", error);
+			return NULL;
+		}
+		remote->host = g_strndup(hostport + 1, (gsize)(end - hostport - 1));
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] != '\0' && colon == NULL) {
+			bad_url(url, "unexpected text after the address", error);
+			return NULL;
+		}
+	} else {
+		colon = strrchr(hostport, ':');
+		remote->host = colon ? g_strndup(hostport, (gsize)(colon - hostport))
+				     : g_strdup(hostport);
+		if (!host_ok(remote->host)) {
+			bad_url(url, "not a host name or address", error);
+			return NULL;
+		}
+	}
+	if (colon != NULL) {
+		guint64 port;
+
+		if (!g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &port, NULL)) {
+			bad_url(url, "not a port (1-65535)", error);
+			return NULL;
+		}
+		remote->port = (guint)port;
+	}
+	return g_steal_pointer(&remote);
+}
+
+GPtrArray *ssi_remote_ssh_argv(const SsiRemote *remote, const SsiConfig *cfg,
+			       gboolean cable, const char *const *words)
+{
+	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GString) command = g_string_new(NULL);
+
+	g_ptr_array_add(argv, g_strdup("ssh"));
+	if (cfg->ssh_config != NULL) {
+		g_ptr_array_add(argv, g_strdup("-F"));
+		g_ptr_array_add(argv, g_strdup(cfg->ssh_config));
+	}
+	/* Nobody is there to answer a question: the cable runs under a
+	 * kernel, the queries under a tool that must not hang. */
+	g_ptr_array_add(argv, g_strdup("-T"));
+	g_ptr_array_add(argv, g_strdup("-o"));
+	g_ptr_array_add(argv, g_strdup("BatchMode=yes"));
+	g_ptr_array_add(argv, g_strdup("-o"));
+	g_ptr_array_add(argv, g_strdup("ConnectTimeout=10"));
+	if (cable) {
+		/* A first host that vanished ends the cable in seconds. */
+		g_ptr_array_add(argv, g_strdup("-o"));
+		g_ptr_array_add(argv, g_strdup("ServerAliveInterval=2"));
+		g_ptr_array_add(argv, g_strdup("-o"));
+		g_ptr_array_add(argv, g_strdup("ServerAliveCountMax=3"));
+	}
+	if (remote->port != 0) {
+		g_ptr_array_add(argv, g_strdup("-p"));
+		g_ptr_array_add(argv, g_strdup_printf("%u", remote->port));
+	}
+	if (remote->user != NULL) {
+		g_ptr_array_add(argv, g_strdup("-l"));
+		g_ptr_array_add(argv, g_strdup(remote->user));
+	}
+	g_ptr_array_add(argv, g_strdup("--"));
+	g_ptr_array_add(argv, g_strdup(remote->host));
+	/* ssh hands the remote side one string, for the user's shell there:
+	 * every word quoted, whatever it holds. */
+	for (guint i = 0; words[i] != NULL; i++) {
+		g_autofree char *q = g_shell_quote(words[i]);
+
+		g_string_append_printf(command, "%s%s", i ? " " : "", q);
+	}
+	g_ptr_array_add(argv, g_string_free(g_steal_pointer(&command), FALSE));
+	g_ptr_array_add(argv, NULL);
+	return argv;
+}
+
+/* Read what FD has now into BUF (at most REMOTE_OUTPUT_MAX); FALSE at
+ * its end. */
+static gboolean drain(int fd, GString *buf)
+{
+	char chunk[4096];
+	ssize_t n = read(fd, chunk, sizeof(chunk));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return TRUE;
+	if (n <= 0)
+		return FALSE;
+	if (buf->len < REMOTE_OUTPUT_MAX)
+		g_string_append_len(buf, chunk, n);
+	return TRUE;
+}
+
+/*
+ * Run ARGV, its input /dev/null, collecting its output and errors, for
+ * at most TIMEOUT_MS; then it is killed.  TRUE when it exited 0.
+ */
+static gboolean run_bounded(char **argv, gint timeout_ms, char **out, char **err,
+			    GError **error)
+{
+	g_autoptr(GString) obuf = g_string_new(NULL);
+	g_autoptr(GString) ebuf = g_string_new(NULL);
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	int ofd, efd, status = 0;
+	gboolean open_o = TRUE, open_e = TRUE, timed_out = FALSE;
+	GPid pid;
+
+	if (!g_spawn_async_with_pipes(NULL, argv, NULL,
+				      G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+				      G_SPAWN_STDIN_FROM_DEV_NULL,
+				      NULL, NULL, &pid, NULL, &ofd, &efd, error))
+		return FALSE;
+	while (open_o || open_e) {
+		struct pollfd pfd[2] = {
+			{ .fd = open_o ? ofd : -1, .events = POLLIN },
+			{ .fd = open_e ? efd : -1, .events = POLLIN },
+		};
+		gint64 left = (deadline - g_get_monotonic_time()) / 1000;
+
+		if (left <= 0) {
+			timed_out = TRUE;
+			break;
+		}
+		if (poll(pfd, 2, (int)MIN(left, 1000)) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents)
+			open_o = drain(ofd, obuf);
+		if (pfd[1].revents)
+			open_e = drain(efd, ebuf);
+	}
+	close(ofd);
+	close(efd);
+	if (timed_out)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	g_spawn_close_pid(pid);
+	*out = g_string_free(g_steal_pointer(&obuf), FALSE);
+	*err = g_strstrip(g_string_free(g_steal_pointer(&ebuf), FALSE));
+	if (timed_out) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "no answer within %d s",
+			    timeout_ms / 1000);
+		return FALSE;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "%s",
+			    **err ? *err : "ssh failed");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void remote_machine_free(gpointer data)
+{
+	SsiRemoteMachine *m = data;
+
+	g_free(m->name);
+	g_free(m->state);
+	g_free(m);
+}
+
+void ssi_remote_cluster_free(SsiRemoteCluster *rc)
+{
+	if (rc == NULL)
+		return;
+	g_free(rc->state_dir);
+	g_free(rc->network);
+	if (rc->machines != NULL)
+		g_ptr_array_unref(rc->machines);
+	g_free(rc);
+}
+
+static const char *member_string(JsonObject *o, const char *name)
+{
+	JsonNode *n = json_object_get_member(o, name);
+
+	return n != NULL && JSON_NODE_HOLDS_VALUE(n) &&
+	       json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n) : NULL;
+}
+
+/* ssi-ls --json, as printed by the first host. */
+static SsiRemoteCluster *parse_listing(const char *text, GError **error)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(SsiRemoteCluster) rc = g_new0(SsiRemoteCluster, 1);
+	JsonNode *root;
+	JsonObject *doc;
+	JsonArray *machines;
+
+	rc->machines = g_ptr_array_new_with_free_func(remote_machine_free);
+	if (!json_parser_load_from_data(parser, text, -1, NULL) ||
+	    (root = json_parser_get_root(parser)) == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+			    "its ssi-ls --json printed no JSON document");
+		return NULL;
+	}
+	doc = json_node_get_object(root);
+	if (member_string(doc, "state_dir") == NULL ||
+	    !json_object_has_member(doc, "machines") ||
+	    !JSON_NODE_HOLDS_ARRAY(json_object_get_member(doc, "machines"))) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+			    "its ssi-ls --json is not what ssiuml prints");
+		return NULL;
+	}
+	rc->state_dir = g_strdup(member_string(doc, "state_dir"));
+	rc->running = json_object_get_boolean_member_with_default(doc, "running", FALSE);
+	rc->network = g_strdup(member_string(doc, "network"));
+	machines = json_object_get_array_member(doc, "machines");
+	for (guint i = 0; i < json_array_get_length(machines); i++) {
+		JsonNode *node = json_array_get_element(machines, i);
+		JsonObject *o;
+		SsiRemoteMachine *m;
+		const char *name, *state;
+
+		if (!JSON_NODE_HOLDS_OBJECT(node))
+			continue;
+		o = json_node_get_object(node);
+		name = member_string(o, "name");
+		state = member_string(o, "state");
+		if (name == NULL || state == NULL)
+			continue;
+		m = g_new0(SsiRemoteMachine, 1);
+		m->name = g_strdup(name);
+		m->node = ssi_node_number(name);
+		m->state = g_strdup(state);
+		m->remote = json_object_get_boolean_member_with_default(o, "remote", FALSE);
+		g_ptr_array_add(rc->machines, m);
+	}
+	return g_steal_pointer(&rc);
+}
+
+SsiRemoteCluster *ssi_remote_query(const SsiRemote *remote, const SsiConfig *cfg,
+				   gint timeout_ms, GError **error)
+{
+	static const char *const words[] = { "ssi-ls", "--json", NULL };
+	g_autoptr(GPtrArray) argv = ssi_remote_ssh_argv(remote, cfg, FALSE, words);
+	g_autoptr(GError) local = NULL;
+	g_autofree char *out = NULL, *err = NULL;
+	SsiRemoteCluster *rc;
+
+	if (!run_bounded((char **)argv->pdata, timeout_ms, &out, &err, &local) ||
+	    (rc = parse_listing(out, &local)) == NULL) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s",
+			    remote->url, local->message);
+		return NULL;
+	}
+	return rc;
+}
+
+void ssi_remote_cluster_nodes(const SsiRemoteCluster *rc, SsiNodeSet *up, SsiNodeSet *joined)
+{
+	ssi_nodeset_clear(up);
+	ssi_nodeset_clear(joined);
+	for (guint i = 0; i < rc->machines->len; i++) {
+		const SsiRemoteMachine *m = g_ptr_array_index(rc->machines, i);
+
+		if (m->node == 0 || strcmp(m->state, "dead") == 0)
+			continue;
+		ssi_nodeset_add(up, m->node);
+		if (strcmp(m->state, "joined") == 0)
+			ssi_nodeset_add(joined, m->node);
+	}
+}
+
+/* Write LEN bytes of DATA to STATE/NAME, mode 0600. */
+static gboolean write_state_file(SsiState *state, const char *name, const char *data,
+				 gssize len, GError **error)
+{
+	g_autofree char *path = ssi_state_path(state, name);
+	g_autoptr(GError) local = NULL;
+
+	if (!g_file_set_contents_full(path, data, len, G_FILE_SET_CONTENTS_CONSISTENT,
+				      0600, &local)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_STATE, "%s", local->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean ssi_remote_plug(SsiState *state, const SsiRemote *remote, const SsiConfig *cfg,
+			 const SsiRemoteCluster *rc, GError **error)
+{
+	g_autofree char *ctl = NULL;
+	g_autofree char *url = g_strconcat(remote->url, "\n", NULL);
+	g_autofree char *link = ssi_state_path(state, "cable");
+	g_autofree char *helper = g_build_filename(ssi_host_libexec_dir(), "ssiuml-cable", NULL);
+	g_autoptr(GPtrArray) argv = NULL;
+	g_autoptr(GString) args = g_string_new(NULL);
+
+	if (!rc->running) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_NOT_RUNNING,
+			    "no cluster is running on %s; start one there with ssi-start",
+			    remote->host);
+		return FALSE;
+	}
+	if (g_strcmp0(rc->network, "vde") != 0) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+			    "the cluster on %s runs NETWORK=%s: nodes of other hosts "
+			    "need NETWORK=vde there", remote->host,
+			    rc->network ? rc->network : "unknown");
+		return FALSE;
+	}
+	ctl = g_build_filename(rc->state_dir, "switch.ctl", NULL);
+	{
+		const char *const words[] = { "vde_plug", ctl, NULL };
+
+		argv = ssi_remote_ssh_argv(remote, cfg, TRUE, words);
+	}
+	for (guint i = 0; i + 1 < argv->len; i++)
+		g_string_append_len(args, g_ptr_array_index(argv, i),
+				    (gssize)strlen(g_ptr_array_index(argv, i)) + 1);
+	if (!write_state_file(state, "cable.args", args->str, (gssize)args->len, error) ||
+	    !write_state_file(state, "remote", url, -1, error))
+		return FALSE;
+	unlink(link);
+	if (symlink(helper, link) != 0) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_STATE, "%s: %s", link,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+char *ssi_remote_url(const char *dir)
+{
+	g_autofree char *path = g_build_filename(dir, "remote", NULL);
+	char *data = NULL;
+
+	if (!g_file_get_contents(path, &data, NULL, NULL))
+		return NULL;
+	g_strstrip(data);
+	if (*data == '\0')
+		g_clear_pointer(&data, g_free);
+	return data;
+}
+
+char *ssi_remote_cable_name(const SsiState *state, gboolean relative)
+{
+	return relative ? g_strdup("./cable") : ssi_state_path(state, "cable");
+}
+
+void ssi_remote_members(const char *dir, const SsiNodeSet *local, SsiNodeSet *elsewhere)
+{
+	g_autofree char *log = ssi_console_log(dir, "lockserver");
+	g_auto(GStrv) lines = NULL;
+
+	ssi_nodeset_clear(elsewhere);
+	if (log == NULL)
+		return;
+	lines = g_strsplit(log, "\n", -1);
+	/* Each event line carries the whole membership: the last one is it. */
+	for (guint i = 0; lines[i] != NULL; i++) {
+		SsiEvent ev;
+
+		if (ssi_event_parse(lines[i], &ev))
+			*elsewhere = ev.members;
+	}
+	for (guint n = 0; (n = ssi_nodeset_next(local, n)) != 0;)
+		ssi_nodeset_remove(elsewhere, n);
+	/* A node crashed here (ssi-rm, a kernel killed) stays a member until
+	 * its lease runs out; its disk, kept here until ssi-stop, tells it
+	 * from a node of another host. */
+	for (guint n = 0; (n = ssi_nodeset_next(elsewhere, n)) != 0;) {
+		g_autofree char *name = ssi_node_name(n);
+		g_autofree char *base = g_strconcat(name, ".cow", NULL);
+		g_autofree char *cow = g_build_filename(dir, base, NULL);
+
+		if (g_file_test(cow, G_FILE_TEST_EXISTS))
+			ssi_nodeset_remove(elsewhere, n);
+	}
+}
+
+gboolean ssi_remote_wait_joined(const SsiRemote *remote, const SsiConfig *cfg,
+				const SsiNodeSet *nodes, guint timeout, GError **error)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout * G_USEC_PER_SEC;
+	g_autoptr(GError) last = NULL;
+	SsiNodeSet missing = *nodes;
+
+	for (;;) {
+		g_autoptr(SsiRemoteCluster) rc = NULL;
+		gint64 left = (deadline - g_get_monotonic_time()) / 1000;
+
+		g_clear_error(&last);
+		rc = ssi_remote_query(remote, cfg, (gint)CLAMP(left, 1000, SSI_REMOTE_TIMEOUT_MS),
+				      &last);
+		if (rc != NULL) {
+			SsiNodeSet up, joined;
+
+			ssi_remote_cluster_nodes(rc, &up, &joined);
+			missing = *nodes;
+			for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
+				if (ssi_nodeset_has(&joined, n))
+					ssi_nodeset_remove(&missing, n);
+			if (ssi_nodeset_count(&missing) == 0)
+				return TRUE;
+		}
+		if (g_get_monotonic_time() + G_USEC_PER_SEC > deadline)
+			break;
+		g_usleep(G_USEC_PER_SEC);
+	}
+	{
+		g_autofree char *list = ssi_nodeset_format(&missing);
+
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+			    "node%s %s did not join the cluster on %s within %u s%s%s",
+			    ssi_nodeset_count(&missing) > 1 ? "s" : "", list, remote->host,
+			    timeout, last ? ": " : "", last ? last->message : "");
+	}
+	return FALSE;
+}
+
+void ssi_remote_unplug(SsiState *state)
+{
+	static const char *const names[] = { "remote", "cable", "cable.args" };
+
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		g_autofree char *path = ssi_state_path(state, names[i]);
+
+		unlink(path);
+	}
+}

@@ -1,0 +1,530 @@
+/*
+ * One cluster across two hosts.  Host A is the test's own HOME; host B
+ * another HOME and state directory, whose tools reach A through a real
+ * sshd that the test starts on 127.0.0.1 (a free port, a throwaway key,
+ * its own configuration under the test's directory, so that the sweep
+ * finds it and every session it starts).  Both hosts are the same user:
+ * a second one would need an account made on this machine.
+ */
+#include <arpa/inet.h>
+#include <json-glib/json-glib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+#define JOIN_MS 30000
+#define SSHD "/usr/sbin/sshd"
+
+/* What makes a host, for the tools: its HOME, its configuration, and so
+ * its state directory. */
+typedef struct {
+	char *home;
+	char *conf;
+	char *state;
+} Host;
+
+static Host host_a, host_b;
+static GPid sshd;
+static char *ssh_dir;
+
+static void host_free(Host *h)
+{
+	g_clear_pointer(&h->home, g_free);
+	g_clear_pointer(&h->conf, g_free);
+	g_clear_pointer(&h->state, g_free);
+}
+
+/* From now on the tools and the helpers of testlib act on host H. */
+static void on(const Host *h)
+{
+	g_free(T.home);
+	g_free(T.conf);
+	g_free(T.state);
+	T.home = g_strdup(h->home);
+	T.conf = g_strdup(h->conf);
+	T.state = g_strdup(h->state);
+	g_setenv("HOME", T.home, TRUE);
+	g_setenv("SSIUML_CONF", T.conf, TRUE);
+}
+
+static void run_ok(const char *what, const char *const *argv)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	int status = 0;
+
+	ck_assert_msg(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH |
+				   G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL, &out, &err,
+				   &status, NULL) && g_spawn_check_wait_status(status, NULL),
+		      "%s failed: %s", what, err ? err : "");
+}
+
+static int free_port(void)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	socklen_t len = sizeof(addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert(fd >= 0);
+	ck_assert(bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0);
+	ck_assert(getsockname(fd, (struct sockaddr *)&addr, &len) == 0);
+	close(fd);
+	return ntohs(addr.sin_port);
+}
+
+static gboolean port_open(int port)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	gboolean ok;
+
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/*
+ * Start an sshd on 127.0.0.1 that lets this user in with a throwaway
+ * key and gives every session host A's environment; write host B's ssh
+ * configuration for it.  Returns the URL host B joins, or NULL (with
+ * *WHY) when this machine cannot run one.
+ */
+static char *start_sshd(const char **why)
+{
+	g_autofree char *host_key = NULL, *user_key = NULL, *pub = NULL, *keys = NULL;
+	g_autofree char *config = NULL, *client = NULL, *text = NULL, *log = NULL;
+	g_autofree char *bin = t_build("bin"), *lib = t_build("lib");
+	const char *user = g_get_user_name();
+	int port;
+
+	if (!g_file_test(SSHD, G_FILE_TEST_IS_EXECUTABLE) ||
+	    g_find_program_in_path("ssh") == NULL || g_find_program_in_path("ssh-keygen") == NULL) {
+		*why = "needs openssh-server and openssh-client";
+		return NULL;
+	}
+	/* sshd run by root wants its privilege separation directory, which
+	 * the package makes at boot. */
+	if (geteuid() == 0 && !g_file_test("/run/sshd", G_FILE_TEST_IS_DIR) &&
+	    mkdir("/run/sshd", 0755) != 0) {
+		*why = "sshd needs /run/sshd, which cannot be made";
+		return NULL;
+	}
+	ssh_dir = g_build_filename(T.dir, "ssh", NULL);
+	ck_assert_int_eq(mkdir(ssh_dir, 0700), 0);
+	host_key = g_build_filename(ssh_dir, "host_key", NULL);
+	user_key = g_build_filename(ssh_dir, "user_key", NULL);
+	{
+		const char *argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+				       host_key, NULL };
+
+		run_ok("ssh-keygen", argv);
+		argv[7] = user_key;
+		run_ok("ssh-keygen", argv);
+	}
+	pub = g_strconcat(user_key, ".pub", NULL);
+	keys = g_build_filename(ssh_dir, "authorized_keys", NULL);
+	ck_assert(g_file_get_contents(pub, &text, NULL, NULL));
+	ck_assert(g_file_set_contents(keys, text, -1, NULL));
+	port = free_port();
+	config = g_build_filename(ssh_dir, "sshd_config", NULL);
+	log = g_build_filename(ssh_dir, "sshd.log", NULL);
+	g_clear_pointer(&text, g_free);
+	/* The sessions are host A's: its HOME, configuration and tools. */
+	text = g_strdup_printf("ListenAddress 127.0.0.1\n"
+			       "Port %d\n"
+			       "HostKey %s\n"
+			       "PidFile none\n"
+			       "AuthorizedKeysFile %s\n"
+			       "PasswordAuthentication no\n"
+			       "KbdInteractiveAuthentication no\n"
+			       "UsePAM no\n"
+			       "PermitRootLogin prohibit-password\n"
+			       "StrictModes no\n"
+			       "SetEnv HOME=%s SSIUML_CONF=%s SSIUML_LIBEXECDIR=%s "
+			       "PATH=%s:/usr/bin:/bin LC_ALL=C\n",
+			       port, host_key, keys, host_a.home, host_a.conf, lib, bin);
+	ck_assert(g_file_set_contents(config, text, -1, NULL));
+	g_clear_pointer(&text, g_free);
+	client = g_build_filename(ssh_dir, "ssh_config", NULL);
+	text = g_strdup_printf("Host *\n"
+			       "  IdentityFile %s\n"
+			       "  IdentitiesOnly yes\n"
+			       "  UserKnownHostsFile %s/known_hosts\n"
+			       "  StrictHostKeyChecking accept-new\n"
+			       "  LogLevel ERROR\n", user_key, ssh_dir);
+	ck_assert(g_file_set_contents(client, text, -1, NULL));
+	{
+		const char *argv[] = { SSHD, "-D", "-f", config, "-E", log, NULL };
+		g_autoptr(GError) error = NULL;
+
+		ck_assert_msg(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+					    NULL, NULL, &sshd, &error), "%s", error->message);
+	}
+	if (!t_wait_for(port_open(port), 10000)) {
+		g_autofree char *said = NULL;
+
+		g_file_get_contents(log, &said, NULL, NULL);
+		ck_abort_msg("sshd does not listen on port %d: %s", port, said ? said : "");
+	}
+	return g_strdup_printf("ssh://%s@127.0.0.1:%d", user, port);
+}
+
+static void stop_sshd(void)
+{
+	if (sshd > 0) {
+		kill(sshd, SIGKILL);
+		waitpid(sshd, NULL, 0);
+		sshd = 0;
+	}
+}
+
+static JsonObject *ls_json(JsonParser **parser)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	g_autoptr(GError) error = NULL;
+
+	ck_assert_msg(t_run(&out, &err, "ssi-ls", "--json", NULL) == 0, "ssi-ls: %s", err);
+	*parser = json_parser_new();
+	ck_assert_msg(json_parser_load_from_data(*parser, out, -1, &error), "%s\n%s",
+		      error ? error->message : "", out);
+	return json_node_get_object(json_parser_get_root(*parser));
+}
+
+/* "node1 joined local, node3 joined remote, ...": the nodes DOC lists. */
+static char *ls_nodes(JsonObject *doc, guint *count)
+{
+	JsonArray *machines = json_object_get_array_member(doc, "machines");
+	g_autoptr(GString) s = g_string_new(NULL);
+
+	*count = 0;
+	for (guint i = 0; i < json_array_get_length(machines); i++) {
+		JsonObject *m = json_array_get_object_element(machines, i);
+
+		if (strcmp(json_object_get_string_member(m, "kind"), "node") != 0)
+			continue;
+		(*count)++;
+		g_string_append_printf(s, "%s%s %s %s", s->len ? ", " : "",
+				       json_object_get_string_member(m, "name"),
+				       json_object_get_string_member(m, "state"),
+				       json_object_get_boolean_member(m, "remote")
+				       ? "remote" : "local");
+	}
+	return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+/* The "round-trip min/avg/max = ..." figures of the pings to IP that
+ * NODE's console printed, or "?". */
+static char *ping_figures(const char *node, const char *ip)
+{
+	g_autofree char *path = t_log_path(node);
+	g_autofree char *log = NULL;
+	g_autofree char *head = g_strdup_printf("--- %s ping statistics ---", ip);
+	const char *p, *rt;
+
+	if (!g_file_get_contents(path, &log, NULL, NULL) || (p = strstr(log, head)) == NULL ||
+	    (rt = strstr(p, "round-trip min/avg/max = ")) == NULL)
+		return g_strdup("?");
+	rt += strlen("round-trip min/avg/max = ");
+	return g_strndup(rt, strcspn(rt, "\r\n"));
+}
+
+/* The cables of host B: the ssh processes its kernels run. */
+static GArray *cables(void)
+{
+	g_autoptr(GArray) all = t_procs_mentioning(ssh_dir);
+	GArray *found = g_array_new(FALSE, FALSE, sizeof(int));
+
+	for (guint i = 0; i < all->len; i++) {
+		int pid = g_array_index(all, int, i);
+		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
+		g_autofree char *cmd = NULL;
+		gsize len = 0;
+
+		if (!g_file_get_contents(path, &cmd, &len, NULL) || strcmp(cmd, "ssh") != 0)
+			continue;
+		for (gsize k = 0; k + 1 < len; k++)
+			if (cmd[k] == '\0')
+				cmd[k] = ' ';
+		if (strstr(cmd, "vde_plug") != NULL)
+			g_array_append_val(found, pid);
+	}
+	return found;
+}
+
+/* The far ends of the cables on host A: vde_plug on its switch, run by
+ * sshd (a kernel's own vde_plug speaks seqpacket:// to it). */
+static guint far_ends(void)
+{
+	g_autoptr(GArray) all = t_procs_mentioning(host_a.state);
+	guint n = 0;
+
+	for (guint i = 0; i < all->len; i++) {
+		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline",
+							g_array_index(all, int, i));
+		g_autofree char *cmd = NULL;
+		gsize len = 0;
+
+		if (!g_file_get_contents(path, &cmd, &len, NULL) || strcmp(cmd, "vde_plug") != 0)
+			continue;
+		for (gsize k = 0; k + 1 < len; k++)
+			if (cmd[k] == '\0')
+				cmd[k] = ' ';
+		n += strstr(cmd, "seqpacket://") == NULL;
+	}
+	return n;
+}
+
+static gint64 ms_since(gint64 t0)
+{
+	return (g_get_monotonic_time() - t0) / 1000;
+}
+
+static void assert_no_state(const Host *h)
+{
+	g_autoptr(GDir) dir = g_dir_open(h->state, 0, NULL);
+	const char *name;
+
+	while (dir && (name = g_dir_read_name(dir)) != NULL)
+		ck_assert_msg(strcmp(name, "lock") == 0, "left in %s: %s", h->state, name);
+}
+
+/*
+ * Host A starts nodes 1..NA on VDE; host B boots nodes B1 (and B2
+ * unless NULL) into A's cluster through the test's sshd, waiting for
+ * them to join.  Returns how long B's ssi-add took in ms, or -1 (with
+ * *WHY) when this machine cannot run sshd.  Leaves the tools on B.
+ */
+static gint64 two_hosts(const char *na, const char *b1, const char *b2, const char **why)
+{
+	g_autofree char *url = NULL, *err = NULL, *extra = NULL;
+	gint64 t0, join_ms;
+
+	host_a.home = g_strdup(T.home);
+	host_a.conf = g_strdup(T.conf);
+	host_a.state = g_strdup(T.state);
+	host_b.home = g_build_filename(T.dir, "hb", NULL);
+	host_b.conf = g_build_filename(T.dir, "b.conf", NULL);
+	host_b.state = g_build_filename(host_b.home, ".ssiuml", "run", NULL);
+	ck_assert_int_eq(mkdir(host_b.home, 0700), 0);
+	url = start_sshd(why);
+	if (url == NULL)
+		return -1;
+
+	/* Host A: the cluster, on VDE. */
+	on(&host_a);
+	t_write_conf("NETWORK=vde\n");
+	ck_assert_msg(t_run(NULL, &err, "ssi-start", "--wait", na, NULL) == 0, "ssi-start: %s",
+		      err);
+
+	/* Host B: no switch, no lock server; nodes 3 and 4 join A's. */
+	on(&host_b);
+	extra = g_strdup_printf("SSH_CONFIG=%s/ssh_config\n", ssh_dir);
+	t_write_conf(extra);
+	t0 = g_get_monotonic_time();
+	ck_assert_msg(t_run(NULL, &err, "ssi-add", "--wait", "--cluster", url, b1, b2,
+			    NULL) == 0, "ssi-add --cluster: %s", err);
+	join_ms = ms_since(t0);
+	ck_assert_msg(g_file_test(host_b.state, G_FILE_TEST_IS_DIR), "no state on host B");
+	{
+		g_autofree char *sw = g_build_filename(host_b.state, "switch.ctl", NULL);
+		g_autofree char *ls = g_build_filename(host_b.state, "lockserver.log", NULL);
+
+		ck_assert(!g_file_test(sw, G_FILE_TEST_EXISTS));
+		ck_assert(!g_file_test(ls, G_FILE_TEST_EXISTS));
+	}
+	return join_ms;
+}
+
+/* Two nodes on host A, two on host B over an ssh cable: one membership,
+ * one network, one node numbering; a cut cable is a crash for A's
+ * nodes; each host's ssi-stop ends its own. */
+START_TEST(test_two_hosts)
+{
+	g_autofree char *out = NULL, *err = NULL, *list = NULL;
+	g_autoptr(JsonParser) pa = NULL;
+	g_autoptr(JsonParser) pb = NULL;
+	g_autoptr(GArray) cut = NULL;
+	const char *why = NULL;
+	gint64 t0, join_ms, seen_ms;
+	int bound;
+	guint count;
+	gsize from;
+
+	join_ms = two_hosts("2", "3", "4", &why);
+	if (join_ms < 0)
+		t_skip("%s", why);
+
+	/* Every host lists the whole cluster: its own, and the others' marked. */
+	list = ls_nodes(ls_json(&pb), &count);
+	ck_assert_msg(count == 4 && strstr(list, "node3 joined local") &&
+		      strstr(list, "node4 joined local") && strstr(list, "node1 joined remote") &&
+		      strstr(list, "node2 joined remote"), "host B lists %u nodes: %s", count, list);
+	g_free(list);
+	on(&host_a);
+	list = ls_nodes(ls_json(&pa), &count);
+	ck_assert_msg(count == 4 && strstr(list, "node1 joined local") &&
+		      strstr(list, "node3 joined remote") && strstr(list, "node4 joined remote"),
+		      "host A lists %u nodes: %s", count, list);
+
+	/* One numbering: a number up on one host is not booted on the other. */
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "3", NULL), 0);
+	ck_assert_msg(strstr(err, "node 3 is already up, on another host of the cluster"),
+		      "%s", err);
+	ck_assert_int_eq(t_kernel_pid("node3"), 0);
+	/* Nor crashed from there. */
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-rm", "3", NULL), 0);
+	ck_assert_msg(strstr(err, "node 3 runs on another host of the cluster: remove it there"),
+		      "%s", err);
+	on(&host_b);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "1", NULL), 0);
+	ck_assert_msg(strstr(err, "node 1 is already up, on another host of the cluster"),
+		      "%s", err);
+	ck_assert_int_eq(t_kernel_pid("node1"), 0);
+
+	/* One network: each way, within a host and across. */
+	t_login("node3");
+	t_keys("node3", "ping -c 3 192.168.50.4; ping -c 3 192.168.50.1; echo PINGS-$((6*7))\n");
+	t_assert_log("node3", "PINGS-42", JOIN_MS);
+	ck_assert_msg(t_wait_log("node3", "bytes from 192.168.50.4", 0) &&
+		      t_wait_log("node3", "bytes from 192.168.50.1", 0),
+		      "node 3 cannot ping nodes 4 and 1: %s", t_log_tail("node3", 12));
+	on(&host_a);
+	t_login("node1");
+	t_keys("node1", "ping -q -c 20 -i 0.2 192.168.50.2; ping -q -c 20 -i 0.2 192.168.50.3; "
+			"ping -c 1 192.168.50.4; echo PINGS-$((6*7))\n");
+	t_assert_log("node1", "PINGS-42", JOIN_MS);
+	ck_assert_msg(t_wait_log("node1", "bytes from 192.168.50.4", 0),
+		      "node 1 cannot ping node 4: %s", t_log_tail("node1", 12));
+	{
+		g_autofree char *within = ping_figures("node1", "192.168.50.2");
+		g_autofree char *across = ping_figures("node1", "192.168.50.3");
+
+		ck_assert_msg(strcmp(across, "?") != 0, "no ping figures: %s",
+			      t_log_tail("node1", 12));
+		printf("multi: ping min/avg/max within one switch %s, across the ssh cable %s; "
+		       "2 remote nodes joined in %" G_GINT64_FORMAT " ms\n", within, across,
+		       join_ms);
+		fflush(stdout);
+	}
+
+	/* The cables cut: A's nodes see B's crash, within the lease and a
+	 * margin; nothing of them is left on A. */
+	from = t_log_size("node1");
+	cut = cables();
+	ck_assert_msg(cut->len == 2, "%u cables found, not 2", cut->len);
+	t0 = g_get_monotonic_time();
+	for (guint i = 0; i < cut->len; i++)
+		kill(g_array_index(cut, int, i), SIGKILL);
+	bound = t_lease_ms() + t_ms(1000);
+	ck_assert_msg(t_wait_log_from("node1", "cluster: node 3 left, crashed", from, JOIN_MS),
+		      "node 1 did not report node 3: %s", t_log_tail("node1", 8));
+	ck_assert_msg(t_wait_log_from("node1", "cluster: node 4 left, crashed", from, JOIN_MS),
+		      "node 1 did not report node 4: %s", t_log_tail("node1", 8));
+	seen_ms = ms_since(t0);
+	ck_assert_msg(seen_ms <= bound, "the cut was reported after %" G_GINT64_FORMAT
+		      " ms, more than the lease and a margin (%d ms)", seen_ms, bound);
+	ck_assert_msg(t_wait_for(far_ends() == 0, 5000), "%u cable ends left on host A",
+		      far_ends());
+	printf("multi: the cut cables were reported after %" G_GINT64_FORMAT " ms (bound %d)\n",
+	       seen_ms, bound);
+
+	/* Each host stops its own, and says what it left to the other. */
+	on(&host_b);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-stop", NULL), 0);
+	ck_assert_msg(strstr(out, "the rest of the cluster runs on as it was"), "%s", out);
+	ck_assert_int_eq(t_count_procs(host_b.home), 0);
+	assert_no_state(&host_b);
+	on(&host_a);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", NULL), 0);
+	stop_sshd();
+	t_assert_nothing_left();
+	assert_no_state(&host_b);
+}
+END_TEST
+
+/* poweroff on a node of host B powers the whole cluster off, on both
+ * hosts, as on one: the request goes through the lock server. */
+START_TEST(test_poweroff_reaches_every_host)
+{
+	g_autofree char *record_a = NULL, *record_b = NULL;
+	const char *why = NULL;
+	gint64 t0;
+	int bound;
+
+	if (two_hosts("1", "2", NULL, &why) < 0)
+		t_skip("%s", why);
+	record_a = g_build_filename(host_a.state, "state", NULL);
+	record_b = g_build_filename(host_b.state, "state", NULL);
+	t_login("node2");
+	t0 = g_get_monotonic_time();
+	t_keys("node2", "poweroff\n");
+	/* Each host's kernels shut down, and their relays clear its
+	 * record: bounded as ssi-stop is. */
+	bound = t_stop_timeout_ms() + 3000 + t_ms(4000);
+	ck_assert_msg(t_wait_for(t_count_procs(host_a.state) == 0 &&
+				 t_count_procs(host_b.state) == 0 &&
+				 !g_file_test(record_a, G_FILE_TEST_EXISTS) &&
+				 !g_file_test(record_b, G_FILE_TEST_EXISTS), bound),
+		      "after %" G_GINT64_FORMAT " ms, %u processes of host A, %u of host B, "
+		      "records: %d %d", ms_since(t0), t_count_procs(host_a.state),
+		      t_count_procs(host_b.state), g_file_test(record_a, G_FILE_TEST_EXISTS),
+		      g_file_test(record_b, G_FILE_TEST_EXISTS));
+	stop_sshd();
+	on(&host_a);
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* Bad addresses are refused before anything is asked or started. */
+START_TEST(test_bad_cluster_address)
+{
+	static const char *const bad[] = {
+		"ssh://", "ssh://-oProxyCommand=x", "ssh://host/path", "http://host",
+		"ssh://user@", "ssh://host:0", "ssh://host:70000", "ssh://a b",
+		"ssh://@host", "ssh://[::1", "ssh://us;er@host",
+	};
+	g_autofree char *err = NULL;
+
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--cluster", bad[i], "3", NULL), 2);
+		ck_assert_msg(strstr(err, "(say ssh://[user@]host[:port])"), "%s: %s", bad[i], err);
+	}
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "-n", "--cluster", "ssh://h", "3", NULL), 2);
+	ck_assert_msg(strstr(err, "--dry-run and --cluster do not go together"), "%s", err);
+	/* A host that does not answer: a failure that leaves nothing. */
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--cluster", "ssh://127.0.0.1:1", "3",
+			       NULL), 1);
+	ck_assert_msg(strstr(err, "ssi-add: cluster ssh://127.0.0.1:1: "), "%s", err);
+	t_assert_nothing_left();
+}
+END_TEST
+
+static void multi_teardown(void)
+{
+	stop_sshd();
+	host_free(&host_a);
+	host_free(&host_b);
+	g_clear_pointer(&ssh_dir, g_free);
+}
+
+Suite *multi_suite(void)
+{
+	Suite *s = suite_create("multi");
+	TCase *tc = t_uml_tcase("multi", 300);
+
+	tcase_add_checked_fixture(tc, NULL, multi_teardown);
+	tcase_add_test(tc, test_bad_cluster_address);
+	tcase_add_test(tc, test_two_hosts);
+	tcase_add_test(tc, test_poweroff_reaches_every_host);
+	suite_add_tcase(s, tc);
+	return s;
+}
