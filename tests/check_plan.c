@@ -99,6 +99,22 @@ START_TEST(test_kernel_argv)
 }
 END_TEST
 
+/* Plugged into another host's switch, a node's network is the cable
+ * its kernel's vde_plug runs. */
+START_TEST(test_cable_argv)
+{
+	g_autoptr(SsiConfig) cfg = plain_config();
+	SsiState *state = fake_state("/run/st", SSI_NETWORK_VDE);
+	g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cfg, state, &default_net,
+							 "/run/st/cable", 4);
+	g_autofree char *line = joined(argv);
+
+	ck_assert_msg(strstr(line, " eth0=vde,cmd:///run/st/cable,fe:fd:c0:a8:32:04,,,,"
+			     "ssiuml-node4 ") != NULL, "%s", line);
+	fake_state_free(state);
+}
+END_TEST
+
 /* Paths with a blank or a comma reach the kernel as links and names
  * relative to the state directory, its working directory. */
 START_TEST(test_unsafe_paths_become_relative)
@@ -220,6 +236,7 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, test_names_hosts_macs);
 	tcase_add_loop_test(tc, test_kernel_argv, 0, G_N_ELEMENTS(argvs));
 	tcase_add_test(tc, test_unsafe_paths_become_relative);
+	tcase_add_test(tc, test_cable_argv);
 	tcase_add_test(tc, test_switch_argv);
 	tcase_add_test(tc, test_boot_order);
 	tcase_add_test(tc, test_net_parse);
