@@ -1,4 +1,5 @@
-/* The four operations: start, add, rm, stop. */
+/* A cluster as its locked record says, and what starts machines into it:
+ * the checks, ssi-start, ssi-add and their dry runs. */
 #ifndef SSI_CLUSTER_H
 #define SSI_CLUSTER_H
 
@@ -6,21 +7,19 @@
 
 #include "ssi_config.h"
 #include "ssi_nodes.h"
+#include "ssi_plan.h"
 #include "ssi_state.h"
-
-#define SSI_LOCKSERVER_HOST 101
 
 typedef struct {
 	SsiConfig *cfg;		/* borrowed */
 	SsiState *state;	/* owned: holds the lock until closed */
-	gboolean cleared;	/* opening found and cleared a dead cluster */
+	SsiNet net;		/* the CIDEV's, once a start or add checked it */
 } SsiCluster;
 
 /*
  * Lock this user's state directory (DIR, or the default when NULL) and
- * bring the record in line with what runs: machines that died are
- * forgotten with their leftovers, and when no kernel runs at all, the
- * remains of the cluster (switch, consoles, sockets) are cleared.
+ * read its record, changing nothing: ssi_reconcile() brings the record
+ * in line with what runs, when the caller wants that.
  */
 SsiCluster *ssi_cluster_open(SsiConfig *cfg, const char *dir, GError **error);
 /* The cluster as the record of DIR (or the default) says, read without
@@ -38,10 +37,6 @@ gboolean ssi_cluster_running(const SsiCluster *cluster);
 
 /* Whether the lock server's kernel runs. */
 gboolean ssi_cluster_lockserver_running(const SsiCluster *cluster);
-
-/* The kernel command line for node N (N = 0: the lock server), argv[0]
- * being the linux-ssi link in the state directory. */
-GPtrArray *ssi_cluster_kernel_argv(const SsiCluster *cluster, guint node);
 
 /*
  * Start the switch, then the lock server, then nodes 1..N together, and
@@ -84,29 +79,5 @@ gboolean ssi_cluster_add_plugged(SsiCluster *cluster, const SsiNodeSet *nodes,
  */
 GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboolean start,
 			    SsiNodeSet *skipped, GError **error);
-
-/*
- * Crash NODES: SIGKILL every process of each kernel at once; nothing is
- * told to any guest.  Nodes not up go into NOT_UP.
- */
-gboolean ssi_cluster_rm(SsiCluster *cluster, const SsiNodeSet *nodes,
-			SsiNodeSet *not_up, GError **error);
-
-typedef struct {
-	gboolean was_running;	/* a kernel ran when the stop began */
-	guint halted;		/* kernels that halted when asked */
-	guint killed;		/* processes that had to be SIGKILLed */
-} SsiStopReport;
-
-/*
- * Halt every kernel through its management console (each reply waited
- * for at most a second), wait up to STOP_TIMEOUT seconds, SIGKILL what
- * is left, stop the switch and the consoles, and clear the state.  It
- * returns once every process of the cluster is gone: kernels, their
- * relays, switch, tmux server and its clients.  The worst case is
- * STOP_TIMEOUT + 3 seconds.
- */
-gboolean ssi_cluster_stop(SsiCluster *cluster, SsiStopReport *report,
-			  GError **error);
 
 #endif

@@ -75,35 +75,9 @@ gboolean ssi_config_load(SsiConfig *cfg, const char *path, gboolean must_exist,
 /* ssi_config_file() then ssi_config_load(): what every tool does first. */
 SsiConfig *ssi_config_read(const char *option, GError **error);
 
-/* The console backend CFG asks for, with AUTO resolved from DISPLAY. */
-SsiConsoleKind ssi_config_console(const SsiConfig *cfg);
-
-/* Whether the kernel must run with the XSAVE-size shim on this host. */
-gboolean ssi_config_use_xstate_fix(const SsiConfig *cfg);
-
-/*
- * Check that every file a start or an add needs is there and usable:
- * KERNEL runnable, ROOT and CIDEV readable, the initrds when set, the
- * programs of NETWORK (SWITCH, or VDE_SWITCH and vde_plug), tmux, and
- * xterm when CONSOLE (the consoles to be opened) is SSI_CONSOLE_XTERM.
- * An add passes the running cluster's console and network.  The error
- * (SSI_ERROR_MISSING) names the key and the path.  A helper directory
- * whose path LD_PRELOAD cannot take (a blank or a colon) is refused too.
- */
-gboolean ssi_config_check_files(const SsiConfig *cfg, SsiConsoleKind console,
-				SsiNetworkKind network, GError **error);
-
 /* The configuration's words for a CONSOLE and a NETWORK: "xterm",
  * "tmux", "uml_switch", "vde" (the state record keeps them too). */
 const char *ssi_console_word(SsiConsoleKind console);
 const char *ssi_network_word(SsiNetworkKind network);
-
-/* Program NAME resolved through PATH unless it holds a slash; NULL if
- * there is no such executable. */
-char *ssi_find_program(const char *name);
-
-/* Directory holding the helpers (ssiuml-run, the xstate shim):
- * $SSIUML_LIBEXECDIR or the install's. */
-const char *ssi_libexec_dir(void);
 
 #endif

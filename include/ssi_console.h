@@ -80,11 +80,28 @@ char *ssi_console_log(const char *dir, const char *name);
  * mount likely just ran out of space") is returned instead. */
 char *ssi_console_last_line(const char *dir, const char *name);
 
-/* The line of NAME's console (in state directory DIR) that tells its
- * network interface is missing or not connected, or NULL. */
-char *ssi_console_network_trouble(const char *dir, const char *name);
-/* The same, in console output LOG already read. */
+/* Whether LINE of a console tells that its machine's network interface
+ * is missing or not connected. */
+gboolean ssi_console_network_trouble_line(const char *line);
+/* The first such line in console output LOG, stripped, or NULL. */
 char *ssi_console_network_trouble_in(const char *log);
+
+/* A reader of a console's log that keeps its place, so that a log is
+ * read once however often it is looked at. */
+typedef struct SsiConsoleTail SsiConsoleTail;
+typedef void (*SsiConsoleLine)(const char *line, gpointer data);
+
+/* The log of NAME's console in state directory DIR: from what it holds
+ * now when FROM_END, else from its start. */
+SsiConsoleTail *ssi_console_tail_new(const char *dir, const char *name, gboolean from_end);
+
+/* Call LINE (with DATA) for each whole line (carriage returns dropped)
+ * the log gained since the last call.  A log begun anew (its machine
+ * booted again) is read from its start. */
+void ssi_console_tail_read(SsiConsoleTail *tail, SsiConsoleLine line, gpointer data);
+
+void ssi_console_tail_free(SsiConsoleTail *tail);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsiConsoleTail, ssi_console_tail_free)
 
 /* With xterm consoles: which running machines have no window, and the
  * last thing an xterm said (from DIR/windows.log), or NULL when every

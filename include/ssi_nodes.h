@@ -1,4 +1,5 @@
-/* Node numbers and sets of them. */
+/* Node numbers, their machines' names ("node3"), and sets of them:
+ * what a node is called on the command line and in the state. */
 #ifndef SSI_NODES_H
 #define SSI_NODES_H
 
@@ -38,6 +39,13 @@ guint ssi_nodeset_count(const SsiNodeSet *set);
 /* The smallest node in SET greater than AFTER, or 0 when there is none:
  * for (n = 0; (n = ssi_nodeset_next(set, n)) != 0; ) ... */
 guint ssi_nodeset_next(const SsiNodeSet *set, guint after);
+
+/* Name of node N: "node3". */
+char *ssi_node_name(guint node);
+
+/* Node number of NAME ("node3"), 0 when NAME is not a node
+ * (1-SSI_NODE_LIMIT). */
+guint ssi_node_number(const char *name);
 
 /* "1 2 5" (space separated, ascending); "" for an empty set. */
 char *ssi_nodeset_format(const SsiNodeSet *set);

@@ -46,6 +46,10 @@ guint ssi_proc_kill_group(const SsiProc *proc);
 /* Send SIG to PROC if it is still the same process. */
 gboolean ssi_proc_signal(const SsiProc *proc, int sig);
 
+/* A pidfd (close-on-exec) for PROC, which turns readable once it has
+ * exited; -1 when PROC is gone or is not the process recorded. */
+int ssi_proc_open(const SsiProc *proc);
+
 /* Wait until none of the N processes in PROCS is alive and their groups
  * are empty, or TIMEOUT_MS passes.  TRUE when all are gone. */
 gboolean ssi_proc_wait_gone(const SsiProc *procs, guint n, gint timeout_ms);

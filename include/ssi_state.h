@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "ssi_config.h"
+#include "ssi_nodes.h"
 #include "ssi_proc.h"
 
 /* One machine: a node ("node3"), "lockserver" or "switch". */
@@ -65,11 +66,5 @@ SsiMachine *ssi_state_find(const SsiState *state, const char *name);
 SsiMachine *ssi_state_add(SsiState *state, const char *name);
 
 void ssi_state_remove(SsiState *state, const char *name);
-
-/* Name of node N: "node3". */
-char *ssi_node_name(guint node);
-
-/* Node number of NAME, 0 when NAME is not a node. */
-guint ssi_node_number(const char *name);
 
 #endif

@@ -145,7 +145,7 @@ int main(int argc, char **argv)
 		cluster = tool_cluster_peek(cfg);
 		return tool_dry_run(cluster, &nodes, FALSE);
 	}
-	cluster = tool_cluster(cfg);
+	cluster = tool_cluster(cfg, NULL);
 	recorded = ssi_remote_url(cluster->state->dir);
 	if (remote != NULL && recorded == NULL && ssi_cluster_running(cluster)) {
 		tool_warn("this host runs a cluster of its own: stop it with ssi-stop "

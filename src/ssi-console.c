@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 		tool_usage_error("one machine at a time");
 	name = machine_name(argv[optind]);
 	cfg = tool_config(opts.config);
-	cluster = tool_cluster(cfg);
+	cluster = tool_cluster(cfg, NULL);
 	m = ssi_state_find(cluster->state, name);
 	if (m == NULL || !ssi_proc_alive(&m->proc)) {
 		tool_warn("%s is not running", name);

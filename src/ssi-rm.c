@@ -37,11 +37,11 @@ int main(int argc, char **argv)
 	tool_options(argc, argv, usage, &opts);
 	cfg = tool_config(opts.config);
 	tool_nodes(argc, argv, cfg->max_nodes, &nodes);
-	cluster = tool_cluster(cfg);
+	cluster = tool_cluster(cfg, NULL);
 	/* Members of other hosts are theirs to crash. */
 	ssi_cluster_nodes_up(cluster, &here);
 	ssi_remote_members(cluster->state->dir, &here, &elsewhere);
-	ok = ssi_cluster_rm(cluster, &nodes, &not_up, &error);
+	ok = ssi_stop_nodes(cluster, &nodes, &not_up, &error);
 	for (guint n = 0; (n = ssi_nodeset_next(&not_up, n)) != 0;)
 		if (ssi_nodeset_has(&elsewhere, n))
 			tool_warn("node %u runs on another host of the cluster: remove it there", n);

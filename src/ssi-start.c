@@ -66,7 +66,7 @@ int main(int argc, char **argv)
 	ssi_nodeset_clear(&nodes);
 	for (guint i = 1; i <= n; i++)
 		ssi_nodeset_add(&nodes, i);
-	cluster = opts.dry_run ? tool_cluster_peek(cfg) : tool_cluster(cfg);
+	cluster = opts.dry_run ? tool_cluster_peek(cfg) : tool_cluster(cfg, NULL);
 	if (opts.wait && (wait = ssi_join_wait_new(cluster, TRUE, &error)) == NULL)
 		return tool_fail(error);
 	if (opts.dry_run)

@@ -30,8 +30,8 @@ int main(int argc, char **argv)
 {
 	g_autoptr(SsiConfig) cfg = NULL;
 	g_autoptr(SsiCluster) cluster = NULL;
-	g_autoptr(GError) error = NULL;
 	SsiStopReport report;
+	gboolean cleared;
 	ToolOptions opts = { 0 };
 	g_autofree char *url = NULL;
 	SsiNodeSet here, elsewhere;
@@ -40,8 +40,8 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		tool_usage_error("unexpected argument '%s'", argv[optind]);
 	cfg = tool_config(opts.config);
-	cluster = tool_cluster(cfg);
-	if (!cluster->cleared && !ssi_cluster_running(cluster)) {
+	cluster = tool_cluster(cfg, &cleared);
+	if (!cleared && !ssi_cluster_running(cluster)) {
 		printf("No cluster is running.\n");
 		return SSI_EXIT_OK;
 	}
@@ -49,8 +49,7 @@ int main(int argc, char **argv)
 	url = ssi_remote_url(cluster->state->dir);
 	ssi_cluster_nodes_up(cluster, &here);
 	ssi_remote_members(cluster->state->dir, &here, &elsewhere);
-	if (!ssi_cluster_stop(cluster, &report, &error))
-		return tool_fail(error);
+	ssi_stop_cluster(cluster, &report);
 	if (report.killed > 0 && report.was_running)
 		tool_warn("%u process%s did not halt in time and %s killed",
 			  report.killed, report.killed == 1 ? "" : "es",

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "ssi_cluster.h"
+#include "ssi_reconcile.h"
 
 #define PROGRAM_EXIT_MS 10000
 
@@ -107,7 +108,7 @@ static void after_exit(int program, int log)
 	g_free(cfg->tmux);
 	cfg->tmux = g_strdup(tmux_prog);
 	cluster = ssi_cluster_open(cfg, state_dir, &error);
-	if (cluster == NULL)
+	if (cluster == NULL || !ssi_reconcile(cluster, NULL, &error))
 		dprintf(log, "ssiuml-run: cannot reconcile the cluster: %s\n", error->message);
 }
 

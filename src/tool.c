@@ -59,16 +59,19 @@ SsiConfig *tool_config(const char *option)
 	return cfg;
 }
 
-SsiCluster *tool_cluster(SsiConfig *cfg)
+SsiCluster *tool_cluster(SsiConfig *cfg, gboolean *cleared)
 {
 	g_autoptr(GError) error = NULL;
-	SsiCluster *cluster = ssi_cluster_open(cfg, NULL, &error);
+	g_autoptr(SsiCluster) cluster = ssi_cluster_open(cfg, NULL, &error);
+	gboolean was_dead;
 
-	if (cluster == NULL)
+	if (cluster == NULL || !ssi_reconcile(cluster, &was_dead, &error))
 		exit(tool_fail(error));
-	if (cluster->cleared)
+	if (was_dead)
 		tool_warn("cleared the remains of a cluster whose kernels had died");
-	return cluster;
+	if (cleared != NULL)
+		*cleared = was_dead;
+	return g_steal_pointer(&cluster);
 }
 
 void tool_check_windows(const SsiCluster *cluster)

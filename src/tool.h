@@ -9,6 +9,8 @@
 #include "ssi_config.h"
 #include "ssi_error.h"
 #include "ssi_join.h"
+#include "ssi_reconcile.h"
+#include "ssi_stop.h"
 
 extern const char *tool_name;
 
@@ -30,9 +32,10 @@ G_NORETURN void tool_bad_option(char **argv);
  * exits on error. */
 SsiConfig *tool_config(const char *option);
 
-/* Lock the state and reconcile it; exits on error.  Says so when the
- * remains of a dead cluster were cleared. */
-SsiCluster *tool_cluster(SsiConfig *cfg);
+/* Lock the state and reconcile it; exits on error.  Says so, and sets
+ * *CLEARED (when not NULL), when the remains of a dead cluster were
+ * cleared. */
+SsiCluster *tool_cluster(SsiConfig *cfg, gboolean *cleared);
 
 /* The cluster as recorded, unlocked and unchanged (for dry runs); exits
  * on error. */

@@ -144,6 +144,40 @@ START_TEST(test_wait_options)
 }
 END_TEST
 
+/* The CIDEV's cluster.conf is the network plan: the MACs follow its NET,
+ * a node on the lock server's address is refused by name, and a CIDEV
+ * without one is too. */
+START_TEST(test_cidev_network)
+{
+	g_autofree char *conf = g_build_filename(T.dir, "cluster.conf", NULL);
+	g_autofree char *cidev = g_build_filename(T.dir, "cidev.img", NULL);
+	g_autofree char *mkimages = t_build("../scripts/mkimages");
+	g_autofree char *extra = g_strdup_printf("CIDEV=%s\n", cidev);
+	g_autofree char *out = NULL, *err = NULL, *err2 = NULL;
+	const char *argv[] = { mkimages, "--cidev", conf, cidev, NULL };
+	int status;
+
+	ck_assert(g_file_set_contents(conf, "CLUSTER_NAME=other\nNET=10.9.8\n"
+				      "LOCKSERVER=10.9.8.3\nLOCKPORT=2379\nMAXNODES=15\n"
+				      "LEASE=2\n", -1, NULL));
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL |
+			       G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, NULL));
+	ck_assert(g_spawn_check_wait_status(status, NULL));
+	t_write_conf(extra);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-start", "--dry-run", "2", NULL), 0);
+	ck_assert_msg(strstr(out, ",fe:fd:0a:09:08:03,unix,") &&
+		      strstr(out, ",fe:fd:0a:09:08:02,unix,"), "%s", out);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "--dry-run", "3", NULL), 1);
+	ck_assert_msg(strstr(err, "ssi-start: node 3: its address 10.9.8.3 is the lock "
+			     "server's (LOCKSERVER, CIDEV: "), "%s", err);
+	t_write_conf("CIDEV=/etc/hostname\n");
+	ck_assert_int_eq(t_run(NULL, &err2, "ssi-start", "2", NULL), 1);
+	ck_assert_msg(strstr(err2, "ssi-start: CIDEV: /etc/hostname: no /cluster.conf"),
+		      "%s", err2);
+	assert_nothing_started();
+}
+END_TEST
+
 /* MAXNODES raises the limit of every tool; the default is 15. */
 START_TEST(test_maxnodes)
 {
@@ -340,6 +374,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_add_rm_without_cluster);
 	tcase_add_test(tc, test_wait_options);
 	tcase_add_test(tc, test_maxnodes);
+	tcase_add_test(tc, test_cidev_network);
 	tcase_add_test(tc, test_wait_needs_lockserver);
 	tcase_add_test(tc, test_malformed_config);
 	tcase_add_test(tc, test_unknown_key_warning);

@@ -222,26 +222,6 @@ START_TEST(test_file_choice)
 }
 END_TEST
 
-START_TEST(test_check_files_names_key)
-{
-	g_autoptr(SsiConfig) cfg = ssi_config_new();
-	g_autoptr(GError) error = NULL;
-
-	g_free(cfg->kernel);
-	cfg->kernel = g_strdup("/bin/sh");
-	g_free(cfg->root);
-	cfg->root = g_strdup("/nonexistent/root.img");
-	ck_assert(!ssi_config_check_files(cfg, SSI_CONSOLE_TMUX, SSI_NETWORK_UML_SWITCH, &error));
-	ck_assert_str_eq(error->message, "ROOT: /nonexistent/root.img: No such file or directory");
-
-	g_clear_error(&error);
-	g_free(cfg->kernel);
-	cfg->kernel = g_strdup("/etc/passwd");
-	ck_assert(!ssi_config_check_files(cfg, SSI_CONSOLE_TMUX, SSI_NETWORK_UML_SWITCH, &error));
-	ck_assert_str_eq(error->message, "KERNEL: /etc/passwd: not executable");
-}
-END_TEST
-
 Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -259,7 +239,6 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_long_value);
 	tcase_add_test(tc, test_load_missing);
 	tcase_add_test(tc, test_file_choice);
-	tcase_add_test(tc, test_check_files_names_key);
 	suite_add_tcase(s, tc);
 	return s;
 }

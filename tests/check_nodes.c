@@ -83,6 +83,22 @@ START_TEST(test_set_edges)
 }
 END_TEST
 
+START_TEST(test_node_names)
+{
+	g_autofree char *name = ssi_node_name(12);
+
+	ck_assert_str_eq(name, "node12");
+	ck_assert_uint_eq(ssi_node_number("node12"), 12);
+	ck_assert_uint_eq(ssi_node_number("node"), 0);
+	ck_assert_uint_eq(ssi_node_number("node1x"), 0);
+	ck_assert_uint_eq(ssi_node_number("switch"), 0);
+	ck_assert_uint_eq(ssi_node_number("node0"), 0);
+	ck_assert_uint_eq(ssi_node_number("node+1"), 0);
+	ck_assert_uint_eq(ssi_node_number("node254"), SSI_NODE_LIMIT);
+	ck_assert_uint_eq(ssi_node_number("node255"), 0);
+}
+END_TEST
+
 Suite *nodes_suite(void)
 {
 	Suite *s = suite_create("nodes");
@@ -93,6 +109,7 @@ Suite *nodes_suite(void)
 	tcase_add_test(tc, test_set_counts_once);
 	tcase_add_test(tc, test_set_one_bad_spoils_all);
 	tcase_add_test(tc, test_set_edges);
+	tcase_add_test(tc, test_node_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

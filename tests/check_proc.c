@@ -1,3 +1,4 @@
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -104,6 +105,46 @@ START_TEST(test_wait_gone_times_out)
 }
 END_TEST
 
+/* A pidfd is only handed out for the process recorded, and turns
+ * readable when it exits. */
+START_TEST(test_open_checks_identity)
+{
+	pid_t leader = spawn_group();
+	SsiProc p, stale;
+	struct pollfd pfd = { .events = POLLIN };
+
+	ck_assert(ssi_proc_lookup(leader, &p));
+	stale = p;
+	stale.start -= 1;
+	ck_assert_int_eq(ssi_proc_open(&stale), -1);
+	pfd.fd = ssi_proc_open(&p);
+	ck_assert_int_ge(pfd.fd, 0);
+	ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+	kill(leader, SIGKILL);
+	ck_assert_int_eq(poll(&pfd, 1, t_ms(2000)), 1);
+	close(pfd.fd);
+}
+END_TEST
+
+/* A leader killed alone (killall -9) leaves its group's members: the wait
+ * is for them too, and the kill finds them. */
+START_TEST(test_wait_gone_waits_for_orphans)
+{
+	pid_t leader = spawn_group();
+	SsiProc p;
+
+	ck_assert(ssi_proc_lookup(leader, &p));
+	ck_assert(t_wait_for(group_size(leader, p.start) == 2, 1000));
+	kill(leader, SIGKILL);
+	waitpid(leader, NULL, 0);
+	ck_assert(!ssi_proc_alive(&p));
+	ck_assert(!ssi_proc_wait_gone(&p, 1, 100));
+	ck_assert_uint_eq(ssi_proc_kill_group(&p), 1);
+	ck_assert(ssi_proc_wait_gone(&p, 1, t_ms(2000)));
+	ck_assert_uint_eq(group_size(leader, p.start), 0);
+}
+END_TEST
+
 START_TEST(test_boot_id)
 {
 	g_autofree char *id = ssi_boot_id();
@@ -122,6 +163,8 @@ Suite *proc_suite(void)
 	tcase_add_test(tc, test_kill_group);
 	tcase_add_test(tc, test_reused_pid_not_killed);
 	tcase_add_test(tc, test_wait_gone_times_out);
+	tcase_add_test(tc, test_open_checks_identity);
+	tcase_add_test(tc, test_wait_gone_waits_for_orphans);
 	tcase_add_test(tc, test_boot_id);
 	suite_add_tcase(s, tc);
 	return s;

@@ -151,18 +151,6 @@ START_TEST(test_garbage_record_reads_empty)
 }
 END_TEST
 
-START_TEST(test_node_names)
-{
-	g_autofree char *name = ssi_node_name(12);
-
-	ck_assert_str_eq(name, "node12");
-	ck_assert_uint_eq(ssi_node_number("node12"), 12);
-	ck_assert_uint_eq(ssi_node_number("node"), 0);
-	ck_assert_uint_eq(ssi_node_number("node1x"), 0);
-	ck_assert_uint_eq(ssi_node_number("switch"), 0);
-}
-END_TEST
-
 Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -177,7 +165,6 @@ Suite *state_suite(void)
 	tcase_add_test(tc, test_record_round_trip);
 	tcase_add_test(tc, test_other_boot_reads_empty);
 	tcase_add_test(tc, test_garbage_record_reads_empty);
-	tcase_add_test(tc, test_node_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

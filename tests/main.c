@@ -132,6 +132,9 @@ int main(void)
 	} else {
 		sr = srunner_create(nodes_suite());
 		srunner_add_suite(sr, config_suite());
+		srunner_add_suite(sr, host_suite());
+		srunner_add_suite(sr, plan_suite());
+		srunner_add_suite(sr, console_suite());
 		srunner_add_suite(sr, state_suite());
 		srunner_add_suite(sr, proc_suite());
 		srunner_add_suite(sr, cli_suite());

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ssi_config.h"
+#include "ssi_host.h"
 #include "testlib.h"
 
 TestEnv T;
@@ -58,7 +59,7 @@ static double probe_boot_ms(char **why)
 		goto out;
 	}
 	envp = g_environ_setenv(envp, "LD_PRELOAD", shim, TRUE);
-	if (ssi_config_use_xstate_fix(cfg))
+	if (ssi_host_use_xstate_fix(cfg))
 		envp = g_environ_setenv(envp, "SSIUML_XSTATE_FIX", "1", TRUE);
 	{
 		g_autofree char *rd = g_strconcat("initrd=", initrd, NULL);

@@ -175,6 +175,9 @@ TCase *t_uml_tcase(const char *name, int limit_s);
 
 Suite *nodes_suite(void);
 Suite *config_suite(void);
+Suite *host_suite(void);
+Suite *plan_suite(void);
+Suite *console_suite(void);
 Suite *state_suite(void);
 Suite *proc_suite(void);
 Suite *cli_suite(void);

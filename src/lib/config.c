@@ -2,7 +2,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <cpuid.h>
 
 #include "ssi_config.h"
 #include "ssi_nodes.h"
@@ -240,35 +239,26 @@ static char *parse_value(const char *p, const char *end, const char **why)
 	return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
+/* A memory size: at most 7 digits, no leading zero, then K, M or G or
+ * nothing (bytes). */
 static gboolean parse_size(const char *value)
 {
-	const char *p = value;
+	g_autofree char *digits = g_strdup(value);
+	size_t len = strlen(digits);
 
-	if (!g_ascii_isdigit(*p) || *p == '0')
-		return FALSE;
-	while (g_ascii_isdigit(*p))
-		p++;
-	if (p - value > 7)
-		return FALSE;
-	if (*p == 'K' || *p == 'k' || *p == 'M' || *p == 'm' || *p == 'G' || *p == 'g')
-		p++;
-	return *p == '\0';
+	if (len > 0 && strchr("KkMmGg", digits[len - 1]) != NULL)
+		digits[len - 1] = '\0';
+	return digits[0] != '0' &&
+	       g_ascii_string_to_unsigned(digits, 10, 1, 9999999, NULL, NULL);
 }
 
 static gboolean parse_seconds(const char *value, guint *out)
 {
-	guint v = 0;
+	guint64 v;
 
-	if (*value == '\0' || strlen(value) > 4)
+	if (strlen(value) > 4 || !g_ascii_string_to_unsigned(value, 10, 1, 9999, &v, NULL))
 		return FALSE;
-	for (const char *p = value; *p; p++) {
-		if (!g_ascii_isdigit(*p))
-			return FALSE;
-		v = v * 10 + (guint)(*p - '0');
-	}
-	if (v == 0)
-		return FALSE;
-	*out = v;
+	*out = (guint)v;
 	return TRUE;
 }
 
@@ -378,8 +368,8 @@ static gboolean set_key(SsiConfig *cfg, const KeyInfo *key, char *value,
 	case KEY_NODES: {
 		guint64 v;
 
-		if (!g_ascii_string_to_unsigned(value, 10, 1, SSI_NODE_MAX_LIMIT, &v, NULL) ||
-		    *value == '0' || *value == '+') {
+		if (*value == '0' ||
+		    !g_ascii_string_to_unsigned(value, 10, 1, SSI_NODE_MAX_LIMIT, &v, NULL)) {
 			*why = "not a node limit (1-" G_STRINGIFY(SSI_NODE_MAX_LIMIT)
 			       "; 192.168.50.101 is the lock server's)";
 			return FALSE;
@@ -526,128 +516,4 @@ SsiConfig *ssi_config_read(const char *option, GError **error)
 	if (!ssi_config_load(cfg, path, explicit_file, error))
 		return NULL;
 	return g_steal_pointer(&cfg);
-}
-
-SsiConsoleKind ssi_config_console(const SsiConfig *cfg)
-{
-	const char *display;
-
-	if (cfg->console != SSI_CONSOLE_AUTO)
-		return cfg->console;
-	display = g_getenv("DISPLAY");
-	return display != NULL && *display != '\0' ? SSI_CONSOLE_XTERM : SSI_CONSOLE_TMUX;
-}
-
-/*
- * Debian 12's UML kernel saves the guest's vector registers in an 832-byte
- * XSAVE buffer (x87, SSE, AVX).  A host with AVX-512 or AMX has a larger
- * XSAVE area and its ptrace(PTRACE_SETREGSET) refuses anything smaller, so
- * every guest process dies.  CPUID leaf 0xD tells the host's size.
- */
-gboolean ssi_config_use_xstate_fix(const SsiConfig *cfg)
-{
-	unsigned int a, b, c, d;
-
-	switch (cfg->xstate_fix) {
-	case SSI_XSTATE_FIX_YES:
-		return TRUE;
-	case SSI_XSTATE_FIX_NO:
-		return FALSE;
-	case SSI_XSTATE_FIX_AUTO:
-		break;
-	}
-	if (!__get_cpuid_count(0xd, 0, &a, &b, &c, &d))
-		return FALSE;
-	return c > 832;
-}
-
-char *ssi_find_program(const char *name)
-{
-	if (strchr(name, '/') != NULL)
-		return g_file_test(name, G_FILE_TEST_IS_EXECUTABLE) &&
-		       !g_file_test(name, G_FILE_TEST_IS_DIR) ? g_strdup(name) : NULL;
-	return g_find_program_in_path(name);
-}
-
-const char *ssi_libexec_dir(void)
-{
-	const char *env = g_getenv("SSIUML_LIBEXECDIR");
-
-	return env != NULL && *env != '\0' ? env : SSI_PKGLIBDIR;
-}
-
-static gboolean check_file(const char *key, const char *path, gboolean exec,
-			   GError **error)
-{
-	struct stat st;
-
-	if (stat(path, &st) != 0) {
-		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING, "%s: %s: %s",
-			    key, path, g_strerror(errno));
-		return FALSE;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
-			    "%s: %s: not a regular file", key, path);
-		return FALSE;
-	}
-	if (access(path, exec ? X_OK : R_OK) != 0) {
-		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING, "%s: %s: %s",
-			    key, path, exec ? "not executable" : g_strerror(errno));
-		return FALSE;
-	}
-	return TRUE;
-}
-
-static gboolean check_program(const char *key, const char *name, GError **error)
-{
-	g_autofree char *found = ssi_find_program(name);
-
-	if (found == NULL) {
-		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
-			    "%s: %s: no such program%s", key, name,
-			    strchr(name, '/') ? "" : " in PATH");
-		return FALSE;
-	}
-	return TRUE;
-}
-
-gboolean ssi_config_check_files(const SsiConfig *cfg, SsiConsoleKind console,
-				SsiNetworkKind network, GError **error)
-{
-	g_autofree char *run = g_build_filename(ssi_libexec_dir(), "ssiuml-run", NULL);
-
-	if (!check_file("KERNEL", cfg->kernel, TRUE, error) ||
-	    !check_file("ROOT", cfg->root, FALSE, error) ||
-	    !check_file("CIDEV", cfg->cidev, FALSE, error) ||
-	    (cfg->initrd != NULL && !check_file("INITRD", cfg->initrd, FALSE, error)) ||
-	    (cfg->initrd_memexp != NULL &&
-	     !check_file("INITRD_MEMEXP", cfg->initrd_memexp, FALSE, error)) ||
-	    (network == SSI_NETWORK_UML_SWITCH &&
-	     !check_program("SWITCH", cfg->switch_prog, error)) ||
-	    (network == SSI_NETWORK_VDE &&
-	     (!check_program("VDE_SWITCH", cfg->vde_switch, error) ||
-	      /* The kernel's vde transport runs it, found in PATH. */
-	      !check_program("NETWORK=vde", "vde_plug", error))) ||
-	    !check_program("TMUX", cfg->tmux, error) ||
-	    (console == SSI_CONSOLE_XTERM &&
-	     !check_program("XTERM", cfg->xterm, error)) ||
-	    !check_file("helper", run, TRUE, error))
-		return FALSE;
-	{
-		g_autofree char *fix = g_build_filename(ssi_libexec_dir(),
-							"ssiuml-xstate.so", NULL);
-
-		if (ssi_config_use_xstate_fix(cfg) && !check_file("XSTATE_FIX", fix, FALSE, error))
-			return FALSE;
-		/* It is always preloaded, and LD_PRELOAD splits at both. */
-		if (strpbrk(fix, " \t:") != NULL) {
-			g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
-				    "helper: %s: LD_PRELOAD cannot name a file whose path holds "
-				    "a blank or a colon; install ssiuml under a path without "
-				    "them (or point SSIUML_LIBEXECDIR at one)", fix);
-			return FALSE;
-		}
-	}
-	return TRUE;
 }

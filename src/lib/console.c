@@ -3,12 +3,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ssi_console.h"
 #include "ssi_error.h"
+#include "ssi_host.h"
 #include "ssi_state.h"
 
 #define TMUX_TIMEOUT_MS 5000
@@ -30,7 +32,7 @@ static char **child_env(void)
 static GPtrArray *tmux_argv(const char *dir, const SsiConfig *cfg)
 {
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
-	char *found = ssi_find_program(cfg->tmux);
+	char *found = ssi_host_find_program(cfg->tmux);
 
 	g_ptr_array_add(argv, found != NULL ? found : g_strdup(cfg->tmux));
 	g_ptr_array_add(argv, g_strdup("-S"));
@@ -121,7 +123,7 @@ GPtrArray *ssi_console_window_command(const SsiState *state, const SsiConfig *cf
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) attach = attach_argv(state->dir, cfg, name);
 	g_autofree char *title = ssi_console_title(name);
-	char *xterm = ssi_find_program(cfg->xterm);
+	char *xterm = ssi_host_find_program(cfg->xterm);
 
 	g_ptr_array_add(argv, xterm != NULL ? xterm : g_strdup(cfg->xterm));
 	g_ptr_array_add(argv, g_strdup("-T"));
@@ -197,7 +199,7 @@ GPtrArray *ssi_console_command(const SsiState *state, const SsiConfig *cfg,
 		g_autofree char *logname = g_strconcat(name, ".log", NULL);
 		g_autofree char *sockname = g_strconcat(name, ".console", NULL);
 
-		g_ptr_array_add(cmd, g_build_filename(ssi_libexec_dir(), "ssiuml-run", NULL));
+		g_ptr_array_add(cmd, g_build_filename(ssi_host_libexec_dir(), "ssiuml-run", NULL));
 		g_ptr_array_add(cmd, g_strdup("--log"));
 		g_ptr_array_add(cmd, ssi_state_path(state, logname));
 		/* The console outlives the terminal showing it. */
@@ -206,7 +208,7 @@ GPtrArray *ssi_console_command(const SsiState *state, const SsiConfig *cfg,
 		if (preload != NULL) {
 			g_ptr_array_add(cmd, g_strdup("--preload"));
 			g_ptr_array_add(cmd, g_strdup(preload));
-			if (ssi_config_use_xstate_fix(cfg))
+			if (ssi_host_use_xstate_fix(cfg))
 				g_ptr_array_add(cmd, g_strdup("--xstate-fix"));
 		}
 		/* A kernel that exits by itself may be the cluster's last;
@@ -371,7 +373,7 @@ gboolean ssi_console_restore(SsiState *state, const SsiConfig *cfg, const SsiMac
 	g_ptr_array_add(cmd, g_strdup("-y"));
 	g_ptr_array_add(cmd, g_strdup("25"));
 	g_ptr_array_add(cmd, g_strdup("--"));
-	g_ptr_array_add(cmd, g_build_filename(ssi_libexec_dir(), "ssiuml-run", NULL));
+	g_ptr_array_add(cmd, g_build_filename(ssi_host_libexec_dir(), "ssiuml-run", NULL));
 	g_ptr_array_add(cmd, g_strdup("--connect"));
 	g_ptr_array_add(cmd, g_steal_pointer(&sock));
 	if (!run_tmux(cmd, NULL, error)) {
@@ -445,7 +447,7 @@ char *ssi_console_last_line(const char *dir, const char *name)
 	return NULL;
 }
 
-char *ssi_console_network_trouble_in(const char *log)
+gboolean ssi_console_network_trouble_line(const char *line)
 {
 	/* What UML's transports and our images print when a machine has no
 	 * working network interface. */
@@ -457,20 +459,87 @@ char *ssi_console_network_trouble_in(const char *log)
 		"returned -107",	/* the switch went away */
 		"uml_net_start_xmit: failed",
 	};
+
+	for (guint k = 0; k < G_N_ELEMENTS(signs); k++)
+		if (strstr(line, signs[k]) != NULL)
+			return TRUE;
+	return FALSE;
+}
+
+char *ssi_console_network_trouble_in(const char *log)
+{
 	g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
 
 	for (guint i = 0; lines[i] != NULL; i++)
-		for (guint k = 0; k < G_N_ELEMENTS(signs); k++)
-			if (strstr(lines[i], signs[k]) != NULL)
-				return g_utf8_make_valid(g_strstrip(lines[i]), -1);
+		if (ssi_console_network_trouble_line(lines[i]))
+			return g_utf8_make_valid(g_strstrip(lines[i]), -1);
 	return NULL;
 }
 
-char *ssi_console_network_trouble(const char *dir, const char *name)
-{
-	g_autofree char *data = ssi_console_log(dir, name);
+struct SsiConsoleTail {
+	char *path;
+	dev_t dev;		/* the file read so far, to tell a new one */
+	ino_t ino;
+	off_t offset;		/* read up to here */
+	GString *partial;	/* a line not finished yet */
+};
 
-	return data != NULL ? ssi_console_network_trouble_in(data) : NULL;
+SsiConsoleTail *ssi_console_tail_new(const char *dir, const char *name, gboolean from_end)
+{
+	SsiConsoleTail *tail = g_new0(SsiConsoleTail, 1);
+	g_autofree char *logname = g_strconcat(name, ".log", NULL);
+	struct stat st;
+
+	tail->path = g_build_filename(dir, logname, NULL);
+	tail->partial = g_string_new(NULL);
+	if (stat(tail->path, &st) == 0) {
+		tail->dev = st.st_dev;
+		tail->ino = st.st_ino;
+		tail->offset = from_end ? st.st_size : 0;
+	}
+	return tail;
+}
+
+void ssi_console_tail_read(SsiConsoleTail *tail, SsiConsoleLine line, gpointer data)
+{
+	char buf[8192];
+	int fd = open(tail->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	/* Another file, or one shorter than what was read of it: a log
+	 * begun anew (an inode may be reused at once). */
+	if (fstat(fd, &st) == 0 && (st.st_dev != tail->dev || st.st_ino != tail->ino ||
+				    st.st_size < tail->offset)) {
+		tail->dev = st.st_dev;
+		tail->ino = st.st_ino;
+		tail->offset = 0;
+		g_string_truncate(tail->partial, 0);
+	}
+	while ((n = pread(fd, buf, sizeof(buf), tail->offset)) > 0) {
+		tail->offset += n;
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != '\n') {
+				if (buf[i] != '\r' && tail->partial->len < 4096)
+					g_string_append_c(tail->partial, buf[i]);
+				continue;
+			}
+			line(tail->partial->str, data);
+			g_string_truncate(tail->partial, 0);
+		}
+	}
+	close(fd);
+}
+
+void ssi_console_tail_free(SsiConsoleTail *tail)
+{
+	if (tail == NULL)
+		return;
+	g_free(tail->path);
+	g_string_free(tail->partial, TRUE);
+	g_free(tail);
 }
 
 char *ssi_console_lost_windows(const SsiState *state)

@@ -1,9 +1,4 @@
-#include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "ssi_console.h"
 #include "ssi_error.h"
@@ -11,23 +6,22 @@
 #include "ssi_join.h"
 
 #define POLL_US 50000
-#define TROUBLE_POLLS 10	/* look for network trouble every 10th poll */
 
 struct SsiJoinWait {
 	char *dir;		/* the state directory */
-	char *log;		/* its lockserver.log */
-	off_t offset;		/* read up to here (whole lines) */
-	GString *partial;	/* a line not finished yet */
+	SsiConsoleTail *log;	/* its lockserver.log */
 	SsiProc lockserver;
 	SsiNodeSet nodes;	/* waited for */
 	SsiProc procs[SSI_NODE_LIMIT + 1];	/* their kernels */
+	SsiConsoleTail *consoles[SSI_NODE_LIMIT + 1];	/* their logs */
+	char *trouble[SSI_NODE_LIMIT + 1];	/* the first line of each that
+						 * says it has no network */
 	SsiNodeSet joined;	/* members among them, as last said */
 };
 
 SsiJoinWait *ssi_join_wait_new(SsiCluster *cluster, gboolean new_log, GError **error)
 {
 	g_autoptr(SsiJoinWait) wait = g_new0(SsiJoinWait, 1);
-	struct stat st;
 
 	if (cluster->cfg->initrd_memexp == NULL) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_USAGE,
@@ -41,9 +35,7 @@ SsiJoinWait *ssi_join_wait_new(SsiCluster *cluster, gboolean new_log, GError **e
 		return NULL;
 	}
 	wait->dir = g_strdup(cluster->state->dir);
-	wait->log = ssi_state_path(cluster->state, "lockserver.log");
-	wait->offset = !new_log && stat(wait->log, &st) == 0 ? st.st_size : 0;
-	wait->partial = g_string_new(NULL);
+	wait->log = ssi_console_tail_new(wait->dir, "lockserver", !new_log);
 	ssi_nodeset_clear(&wait->nodes);
 	ssi_nodeset_clear(&wait->joined);
 	return g_steal_pointer(&wait);
@@ -54,8 +46,11 @@ void ssi_join_wait_free(SsiJoinWait *wait)
 	if (wait == NULL)
 		return;
 	g_free(wait->dir);
-	g_free(wait->log);
-	g_string_free(wait->partial, TRUE);
+	ssi_console_tail_free(wait->log);
+	for (guint n = 0; n <= SSI_NODE_LIMIT; n++) {
+		ssi_console_tail_free(wait->consoles[n]);
+		g_free(wait->trouble[n]);
+	}
 	g_free(wait);
 }
 
@@ -74,14 +69,19 @@ void ssi_join_wait_set_nodes(SsiJoinWait *wait, SsiCluster *cluster,
 		memset(&wait->procs[n], 0, sizeof(wait->procs[n]));
 		if (m != NULL)
 			wait->procs[n] = m->proc;
+		/* Its console from the start of this boot. */
+		ssi_console_tail_free(wait->consoles[n]);
+		wait->consoles[n] = ssi_console_tail_new(wait->dir, name, FALSE);
+		g_clear_pointer(&wait->trouble[n], g_free);
 	}
 }
 
 /* One line of the lock server's console: only the node an event is of
  * changes, so that a line about another node never vouches for one that
  * is (re)joining now. */
-static void parse_line(SsiJoinWait *wait, const char *line)
+static void parse_line(const char *line, gpointer data)
 {
+	SsiJoinWait *wait = data;
 	SsiEvent ev;
 
 	if (!ssi_event_parse(line, &ev) || ev.node == 0 || !ssi_nodeset_has(&wait->nodes, ev.node))
@@ -92,28 +92,17 @@ static void parse_line(SsiJoinWait *wait, const char *line)
 		ssi_nodeset_remove(&wait->joined, ev.node);
 }
 
-/* Read what the lock server said since last time. */
-static void read_log(SsiJoinWait *wait)
+/* One line of a node's console: the first that says it has no network
+ * is kept. */
+static void trouble_line(const char *line, gpointer data)
 {
-	char buf[8192];
-	int fd = open(wait->log, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n;
+	char **trouble = data;
 
-	if (fd < 0)
-		return;
-	while ((n = pread(fd, buf, sizeof(buf), wait->offset)) > 0) {
-		wait->offset += n;
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] != '\n') {
-				if (buf[i] != '\r' && wait->partial->len < 4096)
-					g_string_append_c(wait->partial, buf[i]);
-				continue;
-			}
-			parse_line(wait, wait->partial->str);
-			g_string_truncate(wait->partial, 0);
-		}
+	if (*trouble == NULL && ssi_console_network_trouble_line(line)) {
+		g_autofree char *copy = g_strdup(line);
+
+		*trouble = g_utf8_make_valid(g_strstrip(copy), -1);
 	}
-	close(fd);
 }
 
 /* "node 2 (its console: ...)", for each node in MISSING. */
@@ -138,11 +127,11 @@ gboolean ssi_join_wait_run(SsiJoinWait *wait, guint timeout,
 	gint64 deadline = g_get_monotonic_time() + (gint64)timeout * G_USEC_PER_SEC;
 	guint total = ssi_nodeset_count(&wait->nodes), told = G_MAXUINT;
 
-	for (guint polls = 0;; polls++) {
+	for (;;) {
 		SsiNodeSet missing = wait->nodes, dead;
 		guint joined;
 
-		read_log(wait);
+		ssi_console_tail_read(wait->log, parse_line, wait);
 		joined = ssi_nodeset_count(&wait->joined);
 		if (progress != NULL && joined != told)
 			progress(&wait->joined, total, data);
@@ -152,7 +141,6 @@ gboolean ssi_join_wait_run(SsiJoinWait *wait, guint timeout,
 		ssi_nodeset_clear(&dead);
 		for (guint n = 0; (n = ssi_nodeset_next(&wait->nodes, n)) != 0;) {
 			g_autofree char *name = NULL;
-			g_autofree char *trouble = NULL;
 
 			if (ssi_nodeset_has(&wait->joined, n)) {
 				ssi_nodeset_remove(&missing, n);
@@ -163,15 +151,16 @@ gboolean ssi_join_wait_run(SsiJoinWait *wait, guint timeout,
 				continue;
 			}
 			/* A node cut off from the network would only time out.
-			 * Its whole console is read for that: twice a second. */
-			if (polls % TROUBLE_POLLS != 0)
-				continue;
-			name = ssi_node_name(n);
-			trouble = ssi_console_network_trouble(wait->dir, name);
-			if (trouble != NULL) {
+			 * What its console printed since the last look is read
+			 * for that. */
+			if (wait->consoles[n] != NULL)
+				ssi_console_tail_read(wait->consoles[n], trouble_line,
+						      &wait->trouble[n]);
+			if (wait->trouble[n] != NULL) {
+				name = ssi_node_name(n);
 				g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
 					    "%s has no network, it cannot join: its console "
-					    "says \"%s\"", name, trouble);
+					    "says \"%s\"", name, wait->trouble[n]);
 				return FALSE;
 			}
 		}

@@ -5,42 +5,43 @@
 
 gboolean ssi_node_parse(const char *arg, guint max, guint *node, GError **error)
 {
-	guint value = 0;
-	size_t len = strlen(arg);
+	g_autoptr(GError) local = NULL;
+	guint64 value;
 
-	if (len == 0) {
+	if (!g_ascii_string_to_unsigned(arg, 10, 1, max, &value, &local) &&
+	    g_error_matches(local, G_NUMBER_PARSER_ERROR, G_NUMBER_PARSER_ERROR_INVALID)) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_USAGE,
-			    "node '': not a node number");
+			    "node '%s': not a node number", arg);
 		return FALSE;
 	}
-	for (size_t i = 0; i < len; i++) {
-		if (arg[i] < '0' || arg[i] > '9') {
-			g_set_error(error, SSI_ERROR, SSI_ERROR_USAGE,
-				    "node '%s': not a node number", arg);
-			return FALSE;
-		}
-	}
 	/* "03" could be read as octal by another tool: refuse to guess. */
-	if (len > 1 && arg[0] == '0') {
+	if (arg[0] == '0' && arg[1] != '\0') {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_USAGE,
 			    "node '%s': not a node number (leading zero)", arg);
 		return FALSE;
 	}
-	/* Three digits cover the widest limit (254); more is never a node. */
-	if (len > 3) {
+	if (local != NULL) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_USAGE,
 			    "node %s: out of range (1-%u)", arg, max);
 		return FALSE;
 	}
-	for (size_t i = 0; i < len; i++)
-		value = value * 10 + (guint)(arg[i] - '0');
-	if (value < 1 || value > max) {
-		g_set_error(error, SSI_ERROR, SSI_ERROR_USAGE,
-			    "node %s: out of range (1-%u)", arg, max);
-		return FALSE;
-	}
-	*node = value;
+	*node = (guint)value;
 	return TRUE;
+}
+
+char *ssi_node_name(guint node)
+{
+	return g_strdup_printf("node%u", node);
+}
+
+guint ssi_node_number(const char *name)
+{
+	guint64 n;
+
+	if (!g_str_has_prefix(name, "node") ||
+	    !g_ascii_string_to_unsigned(name + 4, 10, 1, SSI_NODE_LIMIT, &n, NULL))
+		return 0;
+	return (guint)n;
 }
 
 gboolean ssi_nodeset_parse(int argc, char *const *argv, guint max,

@@ -1,10 +1,14 @@
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ssi_proc.h"
 
@@ -149,20 +153,33 @@ GArray *ssi_proc_family(const SsiProc *proc)
 	return out;
 }
 
+/* The living members of group PGID started no earlier than SINCE, from
+ * ALL (proc_list()). */
+static void group_members(const GArray *all, pid_t pgid, guint64 since, GArray *out)
+{
+	for (guint i = 0; i < all->len; i++) {
+		const SsiProcInfo *p = &g_array_index(all, SsiProcInfo, i);
+
+		if (p->pgrp == pgid && p->start >= since) {
+			SsiProc member = { p->pid, p->start };
+
+			g_array_append_val(out, member);
+		}
+	}
+}
+
 GArray *ssi_proc_group(pid_t pgid, guint64 since)
 {
 	GArray *pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
 	g_autoptr(GArray) all = NULL;
+	g_autoptr(GArray) members = g_array_new(FALSE, FALSE, sizeof(SsiProc));
 
 	if (pgid <= 1)
 		return pids;
 	all = proc_list();
-	for (guint i = 0; i < all->len; i++) {
-		const SsiProcInfo *p = &g_array_index(all, SsiProcInfo, i);
-
-		if (p->pgrp == pgid && p->start >= since)
-			g_array_append_val(pids, p->pid);
-	}
+	group_members(all, pgid, since, members);
+	for (guint i = 0; i < members->len; i++)
+		g_array_append_val(pids, g_array_index(members, SsiProc, i).pid);
 	return pids;
 }
 
@@ -172,18 +189,34 @@ gboolean ssi_proc_signal(const SsiProc *proc, int sig)
 }
 
 /*
- * The members left in PROC's group when its leader is gone.  The kernel
- * never hands out a PID that is still some group's ID, so while the
- * leader's PID is unused, every process of group PROC->pid is a remain of
- * PROC's; once the PID belongs to a new process, the group is not ours.
+ * Whether PROC's group may have members left now that its leader is gone.
+ * The kernel never hands out a PID that is still some group's ID, so while
+ * the leader's PID is unused, every process of group PROC->pid is a remain
+ * of PROC's; once the PID belongs to a new process, the group is not ours.
+ * One kill(-pgid, 0) says whether the group is empty; only when it is not
+ * must /proc be read to tell its members (zombies among them count: they
+ * are members no more).
  */
-static GArray *orphans(const SsiProc *proc)
+static gboolean group_may_remain(const SsiProc *proc)
 {
 	SsiProc now;
 
-	if (ssi_proc_lookup(proc->pid, &now))
-		return g_array_new(FALSE, FALSE, sizeof(pid_t));
-	return ssi_proc_group(proc->pid, proc->start);
+	if (proc->pid <= 1 || ssi_proc_lookup(proc->pid, &now))
+		return FALSE;
+	return kill(-proc->pid, 0) == 0 || errno == EPERM;
+}
+
+/* The members (SsiProc) left in PROC's group when its leader is gone. */
+static GArray *orphans(const SsiProc *proc)
+{
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+	g_autoptr(GArray) all = NULL;
+
+	if (!group_may_remain(proc))
+		return out;
+	all = proc_list();
+	group_members(all, proc->pid, proc->start, out);
+	return out;
 }
 
 guint ssi_proc_kill_group(const SsiProc *proc)
@@ -200,38 +233,126 @@ guint ssi_proc_kill_group(const SsiProc *proc)
 	/* The leader is gone already (killall -9) with helpers left. */
 	members = orphans(proc);
 	for (guint i = 0; i < members->len; i++)
-		if (kill(g_array_index(members, pid_t, i), SIGKILL) == 0)
+		if (ssi_proc_signal(&g_array_index(members, SsiProc, i), SIGKILL))
 			count++;
 	return count;
 }
 
-static gboolean all_gone(const SsiProc *procs, guint n)
+int ssi_proc_open(const SsiProc *proc)
 {
-	for (guint i = 0; i < n; i++) {
-		g_autoptr(GArray) members = NULL;
+	int fd;
 
-		if (ssi_proc_alive(&procs[i]))
-			return FALSE;
-		members = orphans(&procs[i]);
-		if (members->len > 0)
-			return FALSE;
+	if (proc->pid <= 0)
+		return -1;
+	fd = (int)syscall(SYS_pidfd_open, proc->pid, 0);
+	if (fd < 0)
+		return -1;
+	/* Opened by PID: only once it is open is the process pinned, so
+	 * check now that it is still the one recorded. */
+	if (!ssi_proc_alive(proc)) {
+		close(fd);
+		return -1;
 	}
-	return TRUE;
+	return fd;
+}
+
+/*
+ * What the wait for PROCS (N) must still wait for: a pidfd in FDS for
+ * each living process, and for each member left in the group of a
+ * leader that is gone (/proc is read once, and only when a group is not
+ * empty).  FALSE when there is nothing left to wait for.  *TICK is set
+ * when a change may come without an event on FDS: a member leaving its
+ * group (a console relay does, once its kernel is gone), or a living
+ * process no pidfd could be opened for.
+ */
+static gboolean still_there(const SsiProc *procs, guint n, GArray *fds, gboolean *tick)
+{
+	g_autoptr(GArray) suspects = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+	g_autoptr(GArray) members = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+	gboolean left = FALSE;
+
+	*tick = FALSE;
+	for (guint i = 0; i < n; i++) {
+		if (ssi_proc_alive(&procs[i]))
+			g_array_append_val(members, procs[i]);
+		else if (group_may_remain(&procs[i]))
+			g_array_append_val(suspects, procs[i]);
+	}
+	if (suspects->len > 0) {
+		g_autoptr(GArray) all = proc_list();
+		guint leaders = members->len;
+
+		for (guint i = 0; i < suspects->len; i++) {
+			const SsiProc *p = &g_array_index(suspects, SsiProc, i);
+
+			group_members(all, p->pid, p->start, members);
+		}
+		*tick = members->len > leaders;
+	}
+	for (guint i = 0; i < members->len; i++) {
+		struct pollfd pfd = { .fd = ssi_proc_open(&g_array_index(members, SsiProc, i)),
+				      .events = POLLIN };
+
+		if (pfd.fd >= 0) {
+			g_array_append_val(fds, pfd);
+			left = TRUE;
+		} else if (ssi_proc_alive(&g_array_index(members, SsiProc, i))) {
+			*tick = left = TRUE;
+		}
+	}
+	return left;
+}
+
+/* Wait until every pidfd in FDS is readable (its process has exited), or
+ * DEADLINE (monotonic) passes, or, when TICK, at most 10 ms.  Closes
+ * the pidfds. */
+static void wait_fds(GArray *fds, gint64 deadline, gboolean tick)
+{
+	guint open = fds->len;
+	struct pollfd *pfds = (struct pollfd *)fds->data;
+
+	while (open > 0 || tick) {
+		gint64 left = (deadline - g_get_monotonic_time() + 999) / 1000;
+		int r;
+
+		if (left <= 0)
+			break;
+		r = poll(pfds, fds->len, (int)MIN(left, tick ? 10 : INT_MAX));
+		if (r < 0 && errno != EINTR)
+			break;
+		for (guint i = 0; i < fds->len; i++)
+			if (pfds[i].fd >= 0 && pfds[i].revents != 0) {
+				close(pfds[i].fd);
+				pfds[i].fd = -1;
+				open--;
+			}
+		if (tick)
+			break;
+	}
+	for (guint i = 0; i < fds->len; i++)
+		if (pfds[i].fd >= 0)
+			close(pfds[i].fd);
 }
 
 gboolean ssi_proc_wait_gone(const SsiProc *procs, guint n, gint timeout_ms)
 {
 	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-	struct timespec pause = { 0, 10 * 1000 * 1000 };
 
 	/* The processes are not our children (tmux owns them), so there is
-	 * nothing to wait(2) for: poll /proc, 100 times a second. */
-	while (!all_gone(procs, n)) {
-		if (g_get_monotonic_time() >= deadline)
+	 * nothing to wait(2) for: wait on their pidfds instead, then look
+	 * again, for what their groups left. */
+	for (;;) {
+		g_autoptr(GArray) fds = g_array_new(FALSE, FALSE, sizeof(struct pollfd));
+		gboolean tick;
+
+		if (!still_there(procs, n, fds, &tick))
+			return TRUE;
+		if (g_get_monotonic_time() >= deadline) {
+			wait_fds(fds, 0, FALSE);
 			return FALSE;
-		nanosleep(&pause, NULL);
+		}
+		wait_fds(fds, deadline, tick);
 	}
-	return TRUE;
 }
 
 gboolean ssi_proc_wait_leader(const SsiProc *proc, gint timeout_ms)

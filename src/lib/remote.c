@@ -10,6 +10,7 @@
 #include "ssi_console.h"
 #include "ssi_error.h"
 #include "ssi_event.h"
+#include "ssi_host.h"
 #include "ssi_remote.h"
 
 #define REMOTE_OUTPUT_MAX (1 << 20)
@@ -358,7 +359,7 @@ gboolean ssi_remote_plug(SsiState *state, const SsiRemote *remote, const SsiConf
 	g_autofree char *ctl = NULL;
 	g_autofree char *url = g_strconcat(remote->url, "\n", NULL);
 	g_autofree char *link = ssi_state_path(state, "cable");
-	g_autofree char *helper = g_build_filename(ssi_libexec_dir(), "ssiuml-cable", NULL);
+	g_autofree char *helper = g_build_filename(ssi_host_libexec_dir(), "ssiuml-cable", NULL);
 	g_autoptr(GPtrArray) argv = NULL;
 	g_autoptr(GString) args = g_string_new(NULL);
 

@@ -24,26 +24,6 @@ char *ssi_state_default_dir(void)
 	return g_build_filename(g_get_home_dir(), ".ssiuml", "run", NULL);
 }
 
-char *ssi_node_name(guint node)
-{
-	return g_strdup_printf("node%u", node);
-}
-
-guint ssi_node_number(const char *name)
-{
-	const char *p;
-	guint n = 0;
-
-	if (!g_str_has_prefix(name, "node") || name[4] == '\0')
-		return 0;
-	for (p = name + 4; *p; p++) {
-		if (!g_ascii_isdigit(*p) || p - name > 7)
-			return 0;
-		n = n * 10 + (guint)(*p - '0');
-	}
-	return n;
-}
-
 static void machine_free(gpointer data)
 {
 	SsiMachine *m = data;
@@ -115,7 +95,7 @@ static void write_proc(GKeyFile *kf, const char *group, const char *prefix,
 static gboolean valid_machine_name(const char *name)
 {
 	return strcmp(name, "switch") == 0 || strcmp(name, "lockserver") == 0 ||
-	       (ssi_node_number(name) >= 1 && ssi_node_number(name) <= 254);
+	       ssi_node_number(name) != 0;
 }
 
 /* Read the record into STATE.  A missing, torn or foreign file must not

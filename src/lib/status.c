@@ -71,27 +71,35 @@ static guint64 spaces_memory(GArray *spaces)
 	return sum + shmem;
 }
 
+typedef struct {
+	SsiNodeSet members;
+	gboolean ready;
+} Members;
+
+static void member_line(const char *line, gpointer data)
+{
+	Members *seen = data;
+	SsiEvent ev;
+
+	if (!ssi_event_parse(line, &ev))
+		return;
+	seen->members = ev.members;
+	if (ev.kind == SSI_EVENT_READY)
+		seen->ready = TRUE;
+}
+
 /* The nodes the lock server last counted as members, and whether it
- * said it serves, from its event lines. */
+ * said it serves, from its event lines: its log is read line by line,
+ * never held whole. */
 static void read_members(const char *dir, SsiNodeSet *members, gboolean *ready)
 {
-	g_autofree char *log = ssi_console_log(dir, "lockserver");
-	g_auto(GStrv) lines = NULL;
+	g_autoptr(SsiConsoleTail) log = ssi_console_tail_new(dir, "lockserver", FALSE);
+	Members seen = { .ready = FALSE };
 
-	ssi_nodeset_clear(members);
-	*ready = FALSE;
-	if (log == NULL)
-		return;
-	lines = g_strsplit(log, "\n", -1);
-	for (guint i = 0; lines[i] != NULL; i++) {
-		SsiEvent ev;
-
-		if (!ssi_event_parse(lines[i], &ev))
-			continue;
-		*members = ev.members;
-		if (ev.kind == SSI_EVENT_READY)
-			*ready = TRUE;
-	}
+	ssi_nodeset_clear(&seen.members);
+	ssi_console_tail_read(log, member_line, &seen);
+	*members = seen.members;
+	*ready = seen.ready;
 }
 
 /* How far a running machine got, as its console LOG (or NULL) and the

@@ -1,0 +1,176 @@
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ssi_console.h"
+#include "ssi_plan.h"
+#include "ssi_reconcile.h"
+
+void ssi_reconcile_remove_umid_dir(const SsiState *state, const char *name)
+{
+	g_autofree char *dir = ssi_state_path(state, name);
+	g_autofree char *pid = g_build_filename(dir, "pid", NULL);
+	g_autofree char *mc = g_build_filename(dir, "mconsole", NULL);
+
+	unlink(pid);
+	unlink(mc);
+	rmdir(dir);
+}
+
+void ssi_reconcile_forget(SsiState *state, SsiMachine *m)
+{
+	/* A kernel killed by hand may have left its console's relay. */
+	if (ssi_proc_kill_group(&m->proc) > 0)
+		ssi_proc_wait_gone(&m->proc, 1, 1000);
+	if (ssi_proc_signal(&m->relay, SIGKILL))
+		ssi_proc_wait_gone(&m->relay, 1, 1000);
+	if (ssi_proc_alive(&m->xterm)) {
+		SsiProc window = m->xterm;
+
+		/* Its window closes with it: gone when we return. */
+		ssi_console_close_window(m);
+		ssi_proc_wait_gone(&window, 1, 1000);
+	}
+	ssi_console_close_window(m);
+	if (ssi_plan_is_kernel(m->name))
+		ssi_reconcile_remove_umid_dir(state, m->name);
+	ssi_state_remove(state, m->name);
+}
+
+static gboolean is_our_file(const char *name)
+{
+	static const char *const fixed[] = {
+		"state", "tmux.sock", "tmux.conf", "switch.ctl", "switch.mgmt", "linux-ssi",
+		"notify.sock", "lockserver.log", "windows.log", "switch.log", "switch.console",
+		"root.link", "cidev.link",
+		"initrd.link", "initrd-memexp.link", "remote", "cable", "cable.args", NULL,
+	};
+
+	if (g_strv_contains(fixed, name))
+		return TRUE;
+	if (g_str_has_prefix(name, "state."))	/* a torn atomic write */
+		return TRUE;
+	if (strcmp(name, "lockserver.console") == 0)
+		return TRUE;
+	if (g_str_has_prefix(name, "node") &&
+	    (g_str_has_suffix(name, ".log") || g_str_has_suffix(name, ".cow"))) {
+		g_autofree char *base = g_strndup(name, strlen(name) - 4);
+
+		return ssi_node_number(base) != 0;
+	}
+	if (g_str_has_prefix(name, "node") && g_str_has_suffix(name, ".console")) {
+		g_autofree char *base = g_strndup(name, strlen(name) - strlen(".console"));
+
+		return ssi_node_number(base) != 0;
+	}
+	return FALSE;
+}
+
+/* vde_switch's socket directory (a socket for uml_switch): its control
+ * socket and the ports' sockets, nothing else. */
+void ssi_reconcile_remove_switch_dir(const char *path)
+{
+	g_autoptr(GDir) dir = NULL;
+	const char *name;
+
+	if (unlink(path) == 0 || errno != EISDIR)
+		return;
+	dir = g_dir_open(path, 0, NULL);
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *sock = g_build_filename(path, name, NULL);
+		struct stat st;
+
+		if (lstat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(sock);
+	}
+	rmdir(path);
+}
+
+void ssi_reconcile_clear_files(SsiState *state)
+{
+	g_autoptr(GDir) dir = g_dir_open(state->dir, 0, NULL);
+	const char *name;
+
+	if (dir == NULL)
+		return;
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *path = ssi_state_path(state, name);
+
+		if (strcmp(name, "lockserver") == 0 || ssi_node_number(name) != 0)
+			ssi_reconcile_remove_umid_dir(state, name);
+		else if (strcmp(name, "switch.ctl") == 0)
+			ssi_reconcile_remove_switch_dir(path);
+		else if (is_our_file(name))
+			unlink(path);
+	}
+}
+
+guint ssi_reconcile_clear(SsiCluster *cluster)
+{
+	SsiState *state = cluster->state;
+	SsiMachine *sw = ssi_state_find(state, "switch");
+	guint killed = 0;
+
+	/* uml_switch removes its socket on SIGINT, vde_switch its own on
+	 * SIGTERM: stop them with those. */
+	if (sw != NULL && ssi_proc_signal(&sw->proc, state->network == SSI_NETWORK_VDE
+					  ? SIGTERM : SIGINT) &&
+	    !ssi_proc_wait_gone(&sw->proc, 1, 1000))
+		killed += ssi_proc_kill_group(&sw->proc);
+	g_autoptr(GArray) windows = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+
+	for (guint i = 0; i < state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(state->machines, i);
+		gboolean running = ssi_proc_alive(&m->proc);
+		guint k = ssi_proc_kill_group(&m->proc);
+
+		/* What a machine that exited left (its console's relay,
+		 * waiting for our lock) is not a machine that had to be
+		 * killed. */
+		if (running)
+			killed += k;
+		if (ssi_proc_alive(&m->xterm))
+			g_array_append_val(windows, m->xterm);
+		ssi_console_close_window(m);
+	}
+	killed += ssi_console_stop_server(state, cluster->cfg, 1000);
+	/* Windows close on their own once their session ends; the stop is
+	 * over only when they have. */
+	if (!ssi_proc_wait_gone((SsiProc *)windows->data, windows->len, 1000))
+		for (guint i = 0; i < windows->len; i++)
+			if (ssi_proc_signal(&g_array_index(windows, SsiProc, i), SIGKILL))
+				killed++;
+	g_ptr_array_set_size(state->machines, 0);
+	ssi_reconcile_clear_files(state);
+	return killed;
+}
+
+gboolean ssi_reconcile(SsiCluster *cluster, gboolean *cleared, GError **error)
+{
+	SsiState *state = cluster->state;
+	guint before = state->machines->len;
+
+	if (cleared != NULL)
+		*cleared = FALSE;
+	for (guint i = state->machines->len; i-- > 0;) {
+		SsiMachine *m = g_ptr_array_index(state->machines, i);
+
+		if (ssi_plan_is_kernel(m->name) && !ssi_proc_alive(&m->proc))
+			ssi_reconcile_forget(state, m);
+	}
+	/* A record that says what runs is left as it is: writing it costs
+	 * an fsync, on every command. */
+	if (ssi_cluster_running(cluster))
+		return state->machines->len == before || ssi_state_save(state, error);
+	if (cleared != NULL) {
+		g_autofree char *record = ssi_state_path(state, "state");
+		g_autofree char *sock = ssi_state_path(state, "tmux.sock");
+
+		*cleared = state->machines->len > 0 || g_file_test(record, G_FILE_TEST_EXISTS) ||
+			   g_file_test(sock, G_FILE_TEST_EXISTS);
+	}
+	ssi_reconcile_clear(cluster);
+	return TRUE;
+}
