@@ -16,6 +16,11 @@
 #include "ssi_config.h"
 #include "ssi_state.h"
 
+/* How long to wait for a dead machine's relay to copy its last words to
+ * the log, so that an error can quote them: a relay on a loaded host can
+ * take more than a second. */
+#define SSI_RELAY_DRAIN_MS 5000
+
 /* Write the tmux configuration for a new cluster showing its consoles
  * the way STATE->console says. */
 gboolean ssi_console_prepare(SsiState *state, GError **error);

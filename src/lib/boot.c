@@ -243,7 +243,7 @@ gboolean ssi_boot_machines(SsiCluster *cluster, SsiPlanLockserver with,
 
 		/* A kernel that died: its relay may be copying its last words. */
 		if (!alive)
-			ssi_proc_wait_leader(&m->relay, 1000);
+			ssi_proc_wait_leader(&m->relay, SSI_RELAY_DRAIN_MS);
 		last = ssi_console_last_line(cluster->state->dir, m->name);
 
 		g_string_append_printf(why, "%s%s: %s%s%s", why->len ? "; " : "", m->name,

@@ -318,7 +318,7 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg, SsiMachine *m,
 		 * reconcile a cluster this command is still making. */
 		if (logged) {
 			find_lost_relay(state, m);
-			ssi_proc_wait_leader(&m->relay, 1000);
+			ssi_proc_wait_leader(&m->relay, SSI_RELAY_DRAIN_MS);
 		}
 		last = ssi_console_last_line(state->dir, m->name);
 		if (ssi_proc_signal(&m->relay, SIGKILL))
