@@ -194,17 +194,6 @@ static void stop_sshd(void)
 	}
 }
 
-static JsonObject *ls_json(JsonParser **parser)
-{
-	g_autofree char *out = NULL, *err = NULL;
-	g_autoptr(GError) error = NULL;
-
-	ck_assert_msg(t_run(&out, &err, "ssi-ls", "--json", NULL) == 0, "ssi-ls: %s", err);
-	*parser = json_parser_new();
-	ck_assert_msg(json_parser_load_from_data(*parser, out, -1, &error), "%s\n%s",
-		      error ? error->message : "", out);
-	return json_node_get_object(json_parser_get_root(*parser));
-}
 
 /* "node1 joined local, node3 joined remote, ...": the nodes DOC lists. */
 static char *ls_nodes(JsonObject *doc, guint *count)
@@ -371,13 +360,13 @@ START_TEST(test_two_hosts)
 		t_skip("%s", why);
 
 	/* Every host lists the whole cluster: its own, and the others' marked. */
-	list = ls_nodes(ls_json(&pb), &count);
+	list = ls_nodes(t_ls_json(&pb), &count);
 	ck_assert_msg(count == 4 && strstr(list, "node3 joined local") &&
 		      strstr(list, "node4 joined local") && strstr(list, "node1 joined remote") &&
 		      strstr(list, "node2 joined remote"), "host B lists %u nodes: %s", count, list);
 	g_free(list);
 	on(&host_a);
-	list = ls_nodes(ls_json(&pa), &count);
+	list = ls_nodes(t_ls_json(&pa), &count);
 	ck_assert_msg(count == 4 && strstr(list, "node1 joined local") &&
 		      strstr(list, "node3 joined remote") && strstr(list, "node4 joined remote"),
 		      "host A lists %u nodes: %s", count, list);

@@ -17,18 +17,6 @@
 
 #define BOOT_MS 30000
 
-/* ssi-ls --json, parsed; the tool must succeed. */
-static JsonObject *ls_json(JsonParser **parser)
-{
-	g_autofree char *out = NULL, *err = NULL;
-	g_autoptr(GError) error = NULL;
-
-	ck_assert_msg(t_run(&out, &err, "ssi-ls", "--json", NULL) == 0, "ssi-ls: %s", err);
-	*parser = json_parser_new();
-	ck_assert_msg(json_parser_load_from_data(*parser, out, -1, &error), "%s\n%s",
-		      error ? error->message : "", out);
-	return json_node_get_object(json_parser_get_root(*parser));
-}
 
 /* The machine NAME in a parsed ssi-ls --json, or NULL. */
 static JsonObject *ls_machine(JsonObject *doc, const char *name)
@@ -64,7 +52,7 @@ START_TEST(test_ls_nothing_running)
 	ck_assert_str_eq(err, "");
 	/* Looking creates nothing. */
 	ck_assert(!g_file_test(T.state, G_FILE_TEST_EXISTS));
-	doc = ls_json(&parser);
+	doc = t_ls_json(&parser);
 	ck_assert_int_eq(json_object_get_int_member(doc, "version"), 1);
 	ck_assert(!json_object_get_boolean_member(doc, "running"));
 	ck_assert_uint_eq(json_array_get_length(json_object_get_array_member(doc, "machines")), 0);
@@ -97,7 +85,7 @@ START_TEST(test_ls_running_cluster)
 		      strstr(out, "\nlockserver ") && strstr(out, "\nnode1 ") &&
 		      strstr(out, "\nnode2 ") && strstr(out, "4 running (2 nodes, 2 joined)"),
 		      "%s", out);
-	doc = ls_json(&parser);
+	doc = t_ls_json(&parser);
 	ck_assert(json_object_get_boolean_member(doc, "running"));
 	ck_assert_str_eq(json_object_get_string_member(doc, "console"), "tmux");
 	m = ls_machine(doc, "node1");
@@ -144,7 +132,7 @@ START_TEST(test_ls_running_cluster)
 	}
 	ck_assert(t_wait_for(!t_alive(node1), 2000));
 	before = state_record();
-	doc = ls_json(&parser2);
+	doc = t_ls_json(&parser2);
 	ck_assert_str_eq(json_object_get_string_member(ls_machine(doc, "node1"), "state"),
 			 "dead");
 	ck_assert(json_object_get_null_member(ls_machine(doc, "node1"), "pid"));
@@ -344,7 +332,7 @@ START_TEST(test_console_reopens_closed_window)
 	t_start("1");
 	t_assert_windows(node1, 1);
 	kernel = t_kernel_pid("node1");
-	m = ls_machine(ls_json(&p1), "node1");
+	m = ls_machine(t_ls_json(&p1), "node1");
 	xterm = json_object_get_int_member(m, "window");
 	ck_assert_int_gt(xterm, 0);
 	/* The user closes the window: the machine runs on. */
@@ -360,7 +348,7 @@ START_TEST(test_console_reopens_closed_window)
 	ck_assert(t_alive(kernel));
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-console", "1", NULL), 0);
 	t_assert_windows(node1, 1);
-	m = ls_machine(ls_json(&p2), "node1");
+	m = ls_machine(t_ls_json(&p2), "node1");
 	again = json_object_get_int_member(m, "window");
 	ck_assert_int_gt(again, 0);
 	ck_assert_int_ne(again, xterm);
@@ -516,7 +504,7 @@ START_TEST(test_vde_network)
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-add", "-n", "3", NULL), 0);
 	t_write_conf("NETWORK=vde\n");
 	ck_assert(g_file_test(sock, G_FILE_TEST_EXISTS));
-	doc = ls_json(&parser);
+	doc = t_ls_json(&parser);
 	ck_assert_str_eq(json_object_get_string_member(doc, "network"), "vde");
 	ck_assert_int_eq(json_object_get_int_member(json_object_get_object_member(doc, "totals"),
 						    "joined"), 2);

@@ -748,6 +748,18 @@ guint t_count_comm(const char *comm)
 	return count;
 }
 
+JsonObject *t_ls_json(JsonParser **parser)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	g_autoptr(GError) error = NULL;
+
+	ck_assert_msg(t_run(&out, &err, "ssi-ls", "--json", NULL) == 0, "ssi-ls: %s", err);
+	*parser = json_parser_new();
+	ck_assert_msg(json_parser_load_from_data(*parser, out, -1, &error), "%s\n%s",
+		      error ? error->message : "", out);
+	return json_node_get_object(json_parser_get_root(*parser));
+}
+
 void t_start(const char *n)
 {
 	g_autofree char *out = NULL, *err = NULL;

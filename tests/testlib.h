@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 /* The private world of one test: everything lives under dir. */
 typedef struct {
@@ -147,6 +148,9 @@ char *t_x_report(void);
 
 /* Whether any process with command name COMM mentions the test's dir. */
 guint t_count_comm(const char *comm);
+
+/* ssi-ls --json, parsed (the tool must succeed); *PARSER owns it. */
+JsonObject *t_ls_json(JsonParser **parser);
 
 /* ssi-start N, which must succeed; ssi-stop, which must succeed. */
 void t_start(const char *n);

@@ -84,8 +84,10 @@ static void member_line(const char *line, gpointer data)
 	if (!ssi_event_parse(line, &ev))
 		return;
 	seen->members = ev.members;
-	if (ev.kind == SSI_EVENT_READY)
-		seen->ready = TRUE;
+	/* Every event line comes from a monitor whose watch works: the lock
+	 * server serves even when its "ready" line was cut on the console
+	 * by a line of the kernel's or of its init. */
+	seen->ready = TRUE;
 }
 
 /* The nodes the lock server last counted as members, and whether it
