@@ -53,7 +53,8 @@ gboolean ssi_plan_net_parse(const char *text, const char *where, SsiNet *net, GE
 		"want 1..65535", "want 1..254",
 	};
 	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-	g_autofree char *values[G_N_ELEMENTS(keys)] = { NULL };
+	/* Freed at the end: g_autofree would free the first alone. */
+	char *values[G_N_ELEMENTS(keys)] = { NULL };
 	guint8 ls[4];
 	guint64 port = 0, max = 0;
 	guint bad = G_N_ELEMENTS(keys);
@@ -82,11 +83,13 @@ gboolean ssi_plan_net_parse(const char *text, const char *where, SsiNet *net, GE
 	else if (values[3] == NULL ||
 		 !g_ascii_string_to_unsigned(values[3], 10, 1, SSI_NODE_LIMIT, &max, NULL))
 		bad = 3;
-	if (bad < G_N_ELEMENTS(keys)) {
+	if (bad < G_N_ELEMENTS(keys))
 		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING, "%s: %s='%s' (%s)", where,
 			    keys[bad], values[bad] ? values[bad] : "", wants[bad]);
+	for (guint k = 0; k < G_N_ELEMENTS(keys); k++)
+		g_free(values[k]);
+	if (bad < G_N_ELEMENTS(keys))
 		return FALSE;
-	}
 	net->lockserver_host = ls[3];
 	net->lockport = (guint)port;
 	net->max_nodes = (guint)max;
