@@ -3,13 +3,21 @@
 #include "ssi_error.h"
 #include "ssi_nodes.h"
 
+/* Decimal digits and nothing else: the GLib parser lets strtoull skip
+ * some leading white space (a vertical tab, say). */
+static gboolean all_digits(const char *s)
+{
+	return *s != '\0' && s[strspn(s, "0123456789")] == '\0';
+}
+
 gboolean ssi_node_parse(const char *arg, guint max, guint *node, GError **error)
 {
 	g_autoptr(GError) local = NULL;
 	guint64 value;
 
-	if (!g_ascii_string_to_unsigned(arg, 10, 1, max, &value, &local) &&
-	    g_error_matches(local, G_NUMBER_PARSER_ERROR, G_NUMBER_PARSER_ERROR_INVALID)) {
+	if (!all_digits(arg) ||
+	    (!g_ascii_string_to_unsigned(arg, 10, 1, max, &value, &local) &&
+	     g_error_matches(local, G_NUMBER_PARSER_ERROR, G_NUMBER_PARSER_ERROR_INVALID))) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_USAGE,
 			    "node '%s': not a node number", arg);
 		return FALSE;
@@ -38,7 +46,7 @@ guint ssi_node_number(const char *name)
 {
 	guint64 n;
 
-	if (!g_str_has_prefix(name, "node") ||
+	if (!g_str_has_prefix(name, "node") || !all_digits(name + 4) ||
 	    !g_ascii_string_to_unsigned(name + 4, 10, 1, SSI_NODE_LIMIT, &n, NULL))
 		return 0;
 	return (guint)n;
