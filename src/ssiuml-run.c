@@ -347,6 +347,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ssiuml-run: pipe: %s\n", strerror(errno));
 		return 1;
 	}
+	/* The relay ignores SIGHUP from its first instruction on: a PROGRAM
+	 * that dies at once ends the pane, whose hangup would otherwise kill
+	 * the relay before it copied PROGRAM's last words to the log. */
+	signal(SIGHUP, SIG_IGN);
 	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "ssiuml-run: fork: %s\n", strerror(errno));
@@ -369,8 +373,9 @@ int main(int argc, char **argv)
 		if (dup2(input[0], STDIN_FILENO) < 0)
 			return 1;
 		/* Nor does the hangup of that terminal end it (uml_switch
-		 * would die of it; the kernels do not). */
-		signal(SIGHUP, SIG_IGN);
+		 * would die of it; the kernels do not): SIGHUP stays ignored. */
+	} else {
+		signal(SIGHUP, SIG_DFL);
 	}
 	if (preload != NULL)
 		setenv("LD_PRELOAD", preload, 1);
