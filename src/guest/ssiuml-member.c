@@ -618,32 +618,60 @@ static int agent(Agent *a, bool daemon, bool wait_prev)
 	return run(a);
 }
 
-/* The lock server's etcd, just started beside us: wait until it is
- * healthy, trying every 20 ms in this one process (the nodes are waiting
- * for it; a program started for each try would slow etcd down, in a
- * guest of one CPU), quietly for 10 s; then say so, with its version.
- * False on SIGTERM. */
-static bool wait_ready(Agent *a, const char *cluster)
+/* The membership, then the watch from it, trying once a second until
+ * the lock server answers; false on SIGTERM. */
+static bool watch_resume_loop(Agent *a)
 {
-	int64_t start = mb_now_ms();
-	char v[64];
 	MbErr err;
 
 	for (;;) {
 		if (got_term)
 			return false;
-		if (mb_conn_request(&a->req, "/health", NULL, a->timeout_ms, &err) &&
-		    mb_parse_health(a->req.body.data, a->req.body.len, &err))
-			break;
+		if (watch_resume(a, &err))
+			return true;
+		outage(a, &err, false);
+		nap(1000);
+	}
+}
+
+/* The lock server's etcd, just started beside us: wait until it is
+ * healthy (it has a leader: a linearizable read asked before would wait
+ * seconds for one), trying every 20 ms in this one process (the nodes are
+ * waiting for it; a program started for each try would slow etcd down,
+ * in a guest of one CPU), quietly for 10 s; then read the membership,
+ * say it is ready, with its version, report the members already there
+ * and watch from that view.  False on SIGTERM. */
+static bool first_view(Agent *a, const char *cluster)
+{
+	int64_t start = mb_now_ms(), rev;
+	MbKvs kvs = { 0 };
+	char v[64];
+	MbErr err;
+
+	while (!(mb_conn_request(&a->req, "/health", NULL, a->timeout_ms, &err) &&
+		 mb_parse_health(a->req.body.data, a->req.body.len, &err) &&
+		 snapshot(a, PREFIX, &rev, &kvs, &err))) {
+		mb_kvs_free(&kvs);
+		if (got_term)
+			return false;
 		if (mb_now_ms() - start >= 10000)
 			outage(a, &err, false);
 		nap(20);
+		if (got_term)
+			return false;
 	}
 	if (!mb_conn_request(&a->req, "/version", NULL, a->timeout_ms, &err) ||
 	    !mb_parse_version(a->req.body.data, a->req.body.len, v, sizeof(v), &err))
 		v[0] = '\0';
 	say(a, "etcd ready: cluster %s, node leases of %d s%s%s%s", cluster, a->ttl,
 	    v[0] ? " (etcd " : "", v, v[0] ? ")" : "");
+	mb_members_sync(&a->m, &kvs);
+	mb_kvs_free(&kvs);
+	a->rev = rev;
+	if (!watch_start(a, &err)) {
+		outage(a, &err, false);
+		return watch_resume_loop(a);
+	}
 	return true;
 }
 
@@ -651,18 +679,8 @@ static bool wait_ready(Agent *a, const char *cluster)
  * CLUSTER (its name), etcd was just started: wait for it first. */
 static int monitor(Agent *a, const char *cluster)
 {
-	MbErr err;
-
-	if (cluster != NULL && !wait_ready(a, cluster))
+	if (!(cluster != NULL ? first_view(a, cluster) : watch_resume_loop(a)))
 		return 0;
-	for (;;) {
-		if (got_term)
-			return 0;
-		if (watch_resume(a, &err))
-			break;
-		outage(a, &err, false);
-		nap(1000);
-	}
 	if (a->events) {
 		char members[MB_MEMBERS_MAX];
 
@@ -736,7 +754,7 @@ static void usage(FILE *to)
 	      "  -T TIMEOUT ms of one request (3000), -r RUNDIR (lease, member.pid),\n"
 	      "  -e event lines too, -p PID to signal on a cluster shutdown,\n"
 	      "  -w wait for the member process RUNDIR names, then take over,\n"
-	      "  -n CLUSTER (monitor) etcd was just started: wait until it is healthy,\n"
+	      "  -n CLUSTER (monitor) etcd was just started: wait until it answers,\n"
 	      "     then say \"etcd ready: cluster CLUSTER, ...\"\n", to);
 }
 
