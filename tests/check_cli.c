@@ -318,7 +318,7 @@ START_TEST(test_bus_error_named)
 	{
 		static const char cause[] = ": Bus error - the host /dev/shm or /tmp mount "
 					    "likely just ran out of space";
-		g_auto(GStrv) parts = g_strsplit(err, "; ", -1);
+		g_auto(GStrv) parts = g_strsplit(g_strstrip(err), "; ", -1);
 
 		ck_assert_msg(g_strv_length(parts) >= 2, "%s", err);
 		for (guint i = 0; i < 2; i++)

@@ -1,4 +1,9 @@
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ssi_console.h"
@@ -68,6 +73,68 @@ START_TEST(test_network_trouble)
 }
 END_TEST
 
+/* In its own group, on one CPU: the forked relay then runs only once
+ * its parent has executed PROGRAM, which has every chance to finish
+ * first. */
+static void relay_child_setup(gpointer data)
+{
+	cpu_set_t one;
+
+	(void)data;
+	setpgid(0, 0);
+	if (sched_getaffinity(0, sizeof(one), &one) == 0) {
+		for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+			if (CPU_ISSET(cpu, &one)) {
+				CPU_ZERO(&one);
+				CPU_SET(cpu, &one);
+				sched_setaffinity(0, sizeof(one), &one);
+				break;
+			}
+	}
+}
+
+/* A machine that prints and dies at once, taking its terminal with it
+ * (tmux hangs up the pane's group): its relay still copies its last
+ * words to the log, which is how a failed boot is explained. */
+START_TEST(test_relay_outlives_quick_death)
+{
+	g_autofree char *run = t_build("lib/ssiuml-run");
+
+	/* Orphans come to this process, to be reaped here: init may take
+	 * its time, and a zombie still counts in its group. */
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	for (int i = 0; i < 20; i++) {
+		g_autofree char *name = g_strdup_printf("quick%d.log", i);
+		g_autofree char *log = g_build_filename(T.dir, name, NULL);
+		g_autofree char *data = NULL;
+		const char *argv[] = { run, "--log", log, "--", "/bin/sh", "-c",
+				       "echo last words; kill -HUP 0", NULL };
+		gint64 deadline;
+		GPid pid;
+		int status;
+
+		ck_assert(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+					relay_child_setup, NULL, &pid, NULL));
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		/* The relay is in the group of the machine that died, and
+		 * this test's child once orphaned. */
+		deadline = g_get_monotonic_time() + t_ms(5000) * 1000;
+		while (kill(-pid, 0) == 0 && g_get_monotonic_time() < deadline) {
+			if (waitpid(-pid, NULL, WNOHANG) <= 0)
+				g_usleep(2000);
+		}
+		if (kill(-pid, 0) == 0) {
+			kill(-pid, SIGKILL);
+			ck_abort_msg("run %d: the relay did not finish in %d ms", i, t_ms(5000));
+		}
+		ck_assert(g_file_get_contents(log, &data, NULL, NULL));
+		ck_assert_msg(strstr(data, "last words") != NULL,
+			      "run %d: the relay died before copying its machine's output: "
+			      "log is \"%s\"", i, data);
+	}
+}
+END_TEST
+
 Suite *console_suite(void)
 {
 	Suite *s = suite_create("console");
@@ -75,6 +142,10 @@ Suite *console_suite(void)
 
 	tcase_add_test(tc, test_tail_keeps_its_place);
 	tcase_add_test(tc, test_network_trouble);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("relay");
+	tcase_add_checked_fixture(tc, t_setup, t_teardown);
+	tcase_add_test(tc, test_relay_outlives_quick_death);
 	suite_add_tcase(s, tc);
 	return s;
 }

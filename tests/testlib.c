@@ -105,13 +105,8 @@ out:
 	}
 	if (out >= 0)
 		close(out);
-	if (dir != NULL) {
-		const char *rm[] = { "rm", "-rf", dir, NULL };
-
-		t_sweep(dir);
-		g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-			     NULL, NULL, NULL, NULL);
-	}
+	if (dir != NULL)
+		t_remove(dir);
 	return result;
 }
 
@@ -251,13 +246,10 @@ void t_sweep_finished(void)
 
 	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
 		g_autofree char *path = g_build_filename(root, name, NULL);
-		const char *rm[] = { "rm", "-rf", path, NULL };
 
 		if (!g_str_has_prefix(name, "t-") || g_strcmp0(path, T.dir) == 0)
 			continue;
-		t_sweep(path);
-		g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-			     NULL, NULL, NULL, NULL);
+		t_remove(path);
 	}
 }
 
@@ -324,12 +316,7 @@ void t_teardown(void)
 		kill(T.xvfb, SIGKILL);
 		waitpid(T.xvfb, NULL, 0);
 	}
-	{
-		const char *argv[] = { "rm", "-rf", T.dir, NULL };
-
-		g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-			     NULL, NULL, NULL, NULL);
-	}
+	t_remove(T.dir);
 	g_free(T.dir);
 	g_free(T.home);
 	g_free(T.conf);
@@ -454,6 +441,62 @@ void t_sweep(const char *path)
 			kill(g_array_index(pids, int, i), SIGKILL);
 		nanosleep(&pause, NULL);
 	}
+}
+
+/* Undo \ooo, as /proc/self/mountinfo writes a blank and a few others. */
+static char *unescape_mountinfo(const char *field)
+{
+	GString *out = g_string_new(NULL);
+
+	for (const char *p = field; *p != '\0'; p++) {
+		if (p[0] == '\\' && g_ascii_isdigit(p[1]) && g_ascii_isdigit(p[2]) &&
+		    g_ascii_isdigit(p[3])) {
+			g_string_append_c(out, (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0')));
+			p += 3;
+		} else {
+			g_string_append_c(out, *p);
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+guint t_unmount_under(const char *path)
+{
+	g_autofree char *data = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_autofree char *prefix = g_strconcat(path, "/", NULL);
+	guint count = 0;
+
+	if (!g_file_get_contents("/proc/self/mountinfo", &data, NULL, NULL))
+		return 0;
+	lines = g_strsplit(data, "\n", -1);
+	/* The last mounted first: a mount inside another goes before it. */
+	for (gint i = (gint)g_strv_length(lines) - 1; i >= 0; i--) {
+		g_auto(GStrv) fields = g_strsplit(lines[i], " ", 6);
+		g_autofree char *point = NULL;
+
+		if (g_strv_length(fields) < 5)
+			continue;
+		point = unescape_mountinfo(fields[4]);
+		if (strcmp(point, path) == 0 || g_str_has_prefix(point, prefix)) {
+			const char *argv[] = { "umount", "-l", point, NULL };
+
+			g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+				     NULL, NULL, NULL, NULL);
+			count++;
+		}
+	}
+	return count;
+}
+
+void t_remove(const char *path)
+{
+	const char *rm[] = { "rm", "-rf", "--one-file-system", path, NULL };
+
+	t_sweep(path);
+	t_unmount_under(path);
+	g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+		     NULL, NULL);
 }
 
 char *t_log_path(const char *name)

@@ -90,6 +90,14 @@ GArray *t_procs_of(const char *name);
 /* SIGKILL by PID every process mentioning PATH, until none is left. */
 void t_sweep(const char *path);
 
+/* Unmount (lazily) whatever is mounted at or under PATH, the innermost
+ * first; returns how many were. */
+guint t_unmount_under(const char *path);
+
+/* Remove the tree PATH for good: t_sweep it, unmount what a test mounted
+ * in it (a test killed at its timeout runs no cleanup), then delete it. */
+void t_remove(const char *path);
+
 /* STATE/NAME.log: what the console of machine NAME printed. */
 char *t_log_path(const char *name);
 
