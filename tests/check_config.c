@@ -140,6 +140,8 @@ static const struct {
 	{ "ROOT=/a\\", "f.conf:1: malformed line: backslash" },
 	{ "MEM=lots\n", "f.conf:1: MEM: not a memory size" },
 	{ "MEM=0M\n", "f.conf:1: MEM: not a memory size" },
+	{ "MEM=128\n", "f.conf:1: MEM: below the 64M a machine needs to boot (a size without K" },
+	{ "LOCKSERVER_MEM=65535K\n", "f.conf:1: LOCKSERVER_MEM: below the 64M" },
 	{ "CONSOLE=vt100\n", "f.conf:1: CONSOLE: not one of" },
 	{ "KERNEL=\n", "f.conf:1: KERNEL: empty value" },
 	{ "STOP_TIMEOUT=-1\n", "f.conf:1: STOP_TIMEOUT: not a number" },

@@ -478,13 +478,32 @@ START_TEST(test_gone_on_return)
 }
 END_TEST
 
+/* A KERNEL line for a kernel that starves the machine WHO (a umid=
+ * value, or "*" for all) of memory, which the configuration refuses:
+ * that machine dies while it boots. */
+static char *starving_kernel(const char *who)
+{
+	g_autofree char *path = g_build_filename(T.dir, "starving-linux", NULL);
+	g_autofree char *script = g_strdup_printf(
+		"#!/bin/sh\n"
+		"for a; do\n"
+		"\tcase $a in umid=%s) exec /usr/bin/linux.uml \"$@\" mem=1M ;; esac\n"
+		"done\n"
+		"exec /usr/bin/linux.uml \"$@\"\n", who);
+
+	ck_assert(g_file_set_contents(path, script, -1, NULL));
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	return g_strdup_printf("KERNEL=%s\n", path);
+}
+
 /* A start one of whose machines fails (the lock server, given too
  * little memory, dies while the nodes boot) ends what it started. */
 START_TEST(test_failed_start_ends_all)
 {
 	g_autofree char *err = NULL, *out = NULL;
+	g_autofree char *kernel = starving_kernel("lockserver");
 
-	t_write_conf("LOCKSERVER_MEM=1M\n");
+	t_write_conf(kernel);
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "2", NULL), 1);
 	/* The lock server is seen dead at its spawn or while booting; the
 	 * nodes were booting either way. */
@@ -502,14 +521,19 @@ END_TEST
 /* An add whose nodes fail leaves the cluster as it was. */
 START_TEST(test_failed_add_ends_its_own)
 {
-	g_autofree char *err = NULL, *out = NULL;
+	g_autofree char *err = NULL, *out = NULL, *kernel = NULL, *link = NULL, *target = NULL;
 	g_autoptr(GArray) left = NULL;
 	int node1, lockserver;
 
 	t_start("1");
 	node1 = t_kernel_pid("node1");
 	lockserver = t_kernel_pid("lockserver");
-	t_write_conf("MEM=1M\n");
+	/* A running cluster keeps the kernel it started with: its link. */
+	kernel = starving_kernel("*");
+	link = g_build_filename(T.state, "linux-ssi", NULL);
+	target = g_build_filename(T.dir, "starving-linux", NULL);
+	ck_assert_int_eq(unlink(link), 0);
+	ck_assert_int_eq(symlink(target, link), 0);
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "2", "3", NULL), 1);
 	/* Each may be seen dead at its spawn ("exited at once") or while
 	 * booting; the add ends whichever it had started. */

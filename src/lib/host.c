@@ -184,20 +184,6 @@ gboolean ssi_host_check_files(const SsiConfig *cfg, SsiConsoleKind console,
 	return TRUE;
 }
 
-/* A MEM value in bytes: 64M, 1G, 65536K, or bytes. */
-static guint64 mem_bytes(const char *mem)
-{
-	char *end;
-	guint64 v = g_ascii_strtoull(mem, &end, 10);
-
-	switch (*end) {
-	case 'K': case 'k': return v << 10;
-	case 'M': case 'm': return v << 20;
-	case 'G': case 'g': return v << 30;
-	default: return v;
-	}
-}
-
 /*
  * Where UML puts the file behind a guest's memory, as its kernel chooses
  * it from its environment ENV: $TMPDIR, $TMP or $TEMP, the first set;
@@ -239,8 +225,8 @@ gboolean ssi_host_check_memory_room(const SsiConfig *cfg, char **env, guint n,
 {
 	const char *why;
 	const char *dir = memory_dir(env, &why);
-	guint64 need = (guint64)n * mem_bytes(cfg->mem) +
-		       (lockserver ? mem_bytes(cfg->lockserver_mem) : 0);
+	guint64 need = (guint64)n * ssi_config_size_bytes(cfg->mem) +
+		       (lockserver ? ssi_config_size_bytes(cfg->lockserver_mem) : 0);
 	guint64 margin = MAX(need / 10, (guint64)MEMORY_MARGIN_MIN);
 	guint64 free_bytes;
 	struct statvfs st;
