@@ -566,6 +566,10 @@ char *ssi_console_lost_windows(const SsiState *state)
 		if (lines[0] != NULL && *lines[0] != '\0')
 			why = lines[g_strv_length(lines) - 1];
 	}
+	/* xterm run by root prints its format, not the display it names. */
+	if (why != NULL && g_str_has_suffix(why, "Can't open display: %s"))
+		return g_strdup_printf("no console window for %s: xterm cannot open display "
+				       "\"%s\"", names->str, g_getenv("DISPLAY") ?: "");
 	return g_strdup_printf("no console window for %s%s%s", names->str,
 			       why ? ": " : "", why ? why : "");
 }
