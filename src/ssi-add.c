@@ -132,6 +132,7 @@ int main(int argc, char **argv)
 	gboolean ok, lockserver;
 
 	tool_options(argc, argv, usage, &opts);
+	tool_catch_interrupts();
 	cfg = tool_config(opts.config);
 	tool_nodes(argc, argv, cfg->max_nodes, &nodes);
 	if (opts.cluster != NULL) {

@@ -54,6 +54,7 @@ int main(int argc, char **argv)
 	guint n = 3;
 
 	tool_options(argc, argv, usage, &opts);
+	tool_catch_interrupts();
 	if (argc - optind > 1)
 		tool_usage_error("too many arguments: one node count at most");
 	cfg = tool_config(opts.config);

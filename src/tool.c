@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,27 @@ int tool_fail(const GError *error)
 {
 	fprintf(stderr, "%s: %s\n", tool_name, error->message);
 	return ssi_error_exit_code(error);
+}
+
+static void on_interrupt(int sig)
+{
+	ssi_interrupt(sig);
+}
+
+void tool_catch_interrupts(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = on_interrupt, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	for (guint i = 0; i < G_N_ELEMENTS(sigs); i++) {
+		struct sigaction old;
+
+		/* One ignored from the start (nohup, a background job)
+		 * stays ignored, as it would without us. */
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
 }
 
 void tool_usage_error(const char *fmt, ...)
@@ -227,12 +249,14 @@ static void tell_left_running(SsiConfig *cfg, const SsiNodeSet *nodes)
 	if (names->len == 0)
 		return;
 	if (start) {
-		tool_warn("left running, to read the consoles: %s; stop it all with ssi-stop",
-			  names->str);
+		tool_warn("left running%s: %s; stop it all with ssi-stop",
+			  ssi_interrupted() ? "" : ", to read the consoles", names->str);
 	} else {
 		list = ssi_nodeset_format(&left);
-		tool_warn("left running, to read %s: %s; remove %s with ssi-rm %s",
-			  ssi_nodeset_count(&left) == 1 ? "its console" : "their consoles",
+		tool_warn("left running%s%s: %s; remove %s with ssi-rm %s",
+			  ssi_interrupted() ? "" : ", to read ",
+			  ssi_interrupted() ? "" : ssi_nodeset_count(&left) == 1 ? "its console"
+										  : "their consoles",
 			  names->str, ssi_nodeset_count(&left) == 1 ? "it" : "them", list);
 	}
 }

@@ -70,6 +70,11 @@ typedef struct {
 	const char *cluster;	/* --cluster URL, or NULL */
 } ToolOptions;
 
+/* From here on, SIGINT, SIGTERM and SIGHUP end the command's work as a
+ * failure would (a boot ends what it started; a wait names what it
+ * leaves) with exit status 128 plus the signal's number. */
+void tool_catch_interrupts(void);
+
 /* Parse the options every tool takes (-c FILE, -h, --version) and those
  * of OPTS->features, calling USAGE for --help; leaves optind at the first
  * operand. */

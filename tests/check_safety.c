@@ -711,6 +711,74 @@ START_TEST(test_failed_wait_says_what_is_left)
 }
 END_TEST
 
+static gboolean file_has(const char *path, const char *text)
+{
+	g_autofree char *data = NULL;
+
+	return g_file_get_contents(path, &data, NULL, NULL) && strstr(data, text) != NULL;
+}
+
+/* Ctrl-C during a start's boot: the start ends what it had started, as
+ * a failure does, and exits 128 + 2. */
+START_TEST(test_interrupted_boot_ends_all)
+{
+	g_autofree char *out = g_build_filename(T.dir, "start.out", NULL);
+	g_autofree char *errfile = g_build_filename(T.dir, "start.err", NULL);
+	g_autofree char *log = NULL;
+	g_autofree char *err = NULL, *ls = NULL;
+	GPid pid;
+
+	pid = t_spawn(out, errfile, "ssi-start", "3", NULL);
+	/* The lock server boots first, the nodes after it. */
+	log = t_log_path("lockserver");
+	ck_assert_msg(t_wait_for(g_file_test(log, G_FILE_TEST_EXISTS), 10000),
+		      "no lock server was started");
+	ck_assert_int_eq(kill(pid, SIGINT), 0);
+	ck_assert_int_eq(t_reap(pid), 128 + SIGINT);
+	ck_assert(g_file_get_contents(errfile, &err, NULL, NULL));
+	ck_assert_msg(g_str_has_prefix(err, "ssi-start: the boot was interrupted by SIGINT; "
+					    "stopped what it had started (lockserver") &&
+		      !strchr(strchr(err, '\n') + 1, '\n'), "%s", err);
+	/* Gone on return, nothing in between. */
+	assert_none_running("an interrupted ssi-start");
+	t_assert_nothing_left();
+	ck_assert_int_eq(t_run(&ls, NULL, "ssi-ls", NULL), 0);
+	ck_assert_str_eq(ls, "No cluster is running.\n");
+}
+END_TEST
+
+/* A wait interrupted (SIGTERM) once every machine booted: the cluster
+ * boots on, and the command says what it leaves and how to end it. */
+START_TEST(test_interrupted_wait_says_what_is_left)
+{
+	g_autofree char *out = g_build_filename(T.dir, "start.out", NULL);
+	g_autofree char *errfile = g_build_filename(T.dir, "start.err", NULL);
+	g_autofree char *err = NULL;
+	GPid pid;
+
+	pid = t_spawn(out, errfile, "ssi-start", "--wait", "2", NULL);
+	/* Headless, it names the consoles once they all booted, then waits. */
+	ck_assert_msg(t_wait_for(file_has(out, "Detach with"), 30000),
+		      "ssi-start did not print its consoles");
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(t_reap(pid), 128 + SIGTERM);
+	ck_assert(g_file_get_contents(errfile, &err, NULL, NULL));
+	ck_assert_msg(strstr(err, "ssi-start: the wait for nodes 1 2 to join was interrupted by "
+				  "SIGTERM\n") ||
+		      strstr(err, "ssi-start: the wait for node 1 to join was interrupted by "
+				  "SIGTERM\n") ||
+		      strstr(err, "ssi-start: the wait for node 2 to join was interrupted by "
+				  "SIGTERM\n"), "%s", err);
+	ck_assert_msg(g_str_has_suffix(err, "\nssi-start: left running: switch, lockserver, "
+					    "node1, node2; stop it all with ssi-stop\n"),
+		      "%s", err);
+	ck_assert(t_kernel_pid("node1") > 0 && t_kernel_pid("node2") > 0);
+	t_stop();
+	assert_none_running("ssi-stop");
+	t_assert_nothing_left();
+}
+END_TEST
+
 Suite *safety_suite(void)
 {
 	Suite *s = suite_create("safety");
@@ -727,6 +795,8 @@ Suite *safety_suite(void)
 	tcase_add_test(tc, test_failed_start_ends_all);
 	tcase_add_test(tc, test_failed_add_ends_its_own);
 	tcase_add_test(tc, test_failed_wait_says_what_is_left);
+	tcase_add_test(tc, test_interrupted_boot_ends_all);
+	tcase_add_test(tc, test_interrupted_wait_says_what_is_left);
 	tcase_add_test(tc, test_memory_room);
 	tcase_add_loop_test(tc, test_blank_paths, 0, 2);
 	suite_add_tcase(s, tc);

@@ -324,21 +324,15 @@ void t_teardown(void)
 	memset(&T, 0, sizeof(T));
 }
 
-int t_run(char **out, char **err, const char *tool, ...)
+/* argv for build/bin/TOOL and the arguments in AP, under
+ * $SSIUML_TEST_WRAPPER when it is set (make valgrind runs every tool
+ * under memcheck). */
+static GPtrArray *tool_argv(const char *tool, va_list ap)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *rel = g_build_filename("bin", tool, NULL);
-	g_autoptr(GError) error = NULL;
 	const char *arg;
-	va_list ap;
-	int status;
 
-	/* What an earlier run left in OUT and ERR is replaced. */
-	if (out != NULL)
-		g_clear_pointer(out, g_free);
-	if (err != NULL)
-		g_clear_pointer(err, g_free);
-	/* make valgrind runs every tool under memcheck. */
 	if (g_getenv("SSIUML_TEST_WRAPPER") != NULL) {
 		g_auto(GStrv) words = g_strsplit_set(g_getenv("SSIUML_TEST_WRAPPER"), " ", -1);
 
@@ -347,11 +341,27 @@ int t_run(char **out, char **err, const char *tool, ...)
 				g_ptr_array_add(argv, g_strdup(words[i]));
 	}
 	g_ptr_array_add(argv, t_build(rel));
-	va_start(ap, tool);
 	while ((arg = va_arg(ap, const char *)) != NULL)
 		g_ptr_array_add(argv, g_strdup(arg));
-	va_end(ap);
 	g_ptr_array_add(argv, NULL);
+	return argv;
+}
+
+int t_run(char **out, char **err, const char *tool, ...)
+{
+	g_autoptr(GPtrArray) argv = NULL;
+	g_autoptr(GError) error = NULL;
+	va_list ap;
+	int status;
+
+	/* What an earlier run left in OUT and ERR is replaced. */
+	if (out != NULL)
+		g_clear_pointer(out, g_free);
+	if (err != NULL)
+		g_clear_pointer(err, g_free);
+	va_start(ap, tool);
+	argv = tool_argv(tool, ap);
+	va_end(ap);
 	/* Output not asked for is dropped, not mixed into the report. */
 	ck_assert_msg(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
 				   G_SPAWN_STDIN_FROM_DEV_NULL | G_SPAWN_SEARCH_PATH |
@@ -360,6 +370,38 @@ int t_run(char **out, char **err, const char *tool, ...)
 				   out, err, &status, &error),
 		      "cannot run %s: %s", tool, error ? error->message : "");
 	ck_assert_msg(WIFEXITED(status), "%s died of signal %d", tool, WTERMSIG(status));
+	return WEXITSTATUS(status);
+}
+
+GPid t_spawn(const char *out, const char *err, const char *tool, ...)
+{
+	g_autoptr(GPtrArray) argv = NULL;
+	g_autoptr(GError) error = NULL;
+	int ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int efd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	va_list ap;
+	GPid pid;
+
+	ck_assert(ofd >= 0 && efd >= 0);
+	va_start(ap, tool);
+	argv = tool_argv(tool, ap);
+	va_end(ap);
+	ck_assert_msg(g_spawn_async_with_fds(NULL, (char **)argv->pdata, NULL,
+					     G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+					     -1, ofd, efd, &error),
+		      "cannot run %s: %s", tool, error ? error->message : "");
+	close(ofd);
+	close(efd);
+	return pid;
+}
+
+int t_reap(GPid pid)
+{
+	int status;
+
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status), "process %d died of signal %d", (int)pid,
+		      WTERMSIG(status));
 	return WEXITSTATUS(status);
 }
 

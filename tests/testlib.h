@@ -76,6 +76,14 @@ void t_write_conf(const char *extra);
  * status and fills *OUT and *ERR when not NULL (freeing what they held). */
 int t_run(char **out, char **err, const char *tool, ...) G_GNUC_NULL_TERMINATED;
 
+/* Start build/bin/TOOL with the NULL-terminated arguments, its standard
+ * output and error going to the files OUT and ERR; t_reap() it. */
+GPid t_spawn(const char *out, const char *err, const char *tool, ...) G_GNUC_NULL_TERMINATED;
+
+/* Wait for PID (from t_spawn) to end; returns its exit status, fails
+ * the test if a signal ended it. */
+int t_reap(GPid pid);
+
 /* PIDs of living processes whose environment or command line mentions
  * PATH, Xvfb excepted (the teardown ends it last). */
 GArray *t_procs_mentioning(const char *path);

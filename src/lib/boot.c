@@ -116,7 +116,7 @@ static void wait_booted(SsiCluster *cluster, int fd, GPtrArray *booting,
 			left -= settle(pfds, pending, i);
 		}
 	}
-	while (left > 0) {
+	while (left > 0 && !ssi_interrupted()) {
 		gint64 ms = (deadline - g_get_monotonic_time() + 999) / 1000;
 
 		if (ms <= 0)
@@ -218,6 +218,7 @@ gboolean ssi_boot_machines(SsiCluster *cluster, SsiPlanLockserver with,
 	g_autoptr(GString) why = g_string_new(NULL);
 	g_autofree char *preload = ssi_host_preload_path();
 	g_autoptr(GArray) which = ssi_plan_boot_order(with, nodes);
+	g_autoptr(GError) interrupted = NULL;
 	int fd;
 
 	if (!link_kernel_files(cluster, error))
@@ -225,7 +226,7 @@ gboolean ssi_boot_machines(SsiCluster *cluster, SsiPlanLockserver with,
 	fd = open_notify(cluster->state, error);
 	if (fd < 0)
 		return FALSE;
-	for (guint i = 0; i < which->len; i++) {
+	for (guint i = 0; i < which->len && !ssi_interrupted(); i++) {
 		g_autoptr(GError) local = NULL;
 		SsiMachine *m;
 
@@ -234,8 +235,21 @@ gboolean ssi_boot_machines(SsiCluster *cluster, SsiPlanLockserver with,
 		else
 			g_string_append_printf(why, "%s%s", why->len ? "; " : "", local->message);
 	}
-	wait_booted(cluster, fd, booting, failed);
+	if (!ssi_interrupted())
+		wait_booted(cluster, fd, booting, failed);
 	close_notify(cluster->state, fd);
+	/* Asked to stop: whatever is booting is ended, failed or not. */
+	if (!ssi_interrupt_check("the boot was", &interrupted)) {
+		g_autoptr(GString) msg = g_string_new(interrupted->message);
+
+		if (why->len > 0)
+			g_string_append_printf(msg, "; %s", why->str);
+		end_machines(cluster, booting, msg);
+		if (!ssi_state_save(cluster->state, error))
+			return FALSE;
+		g_set_error(error, SSI_ERROR, SSI_ERROR_INTERRUPTED, "%s", msg->str);
+		return FALSE;
+	}
 	for (guint i = 0; i < failed->len; i++) {
 		SsiMachine *m = g_ptr_array_index(failed, i);
 		gboolean alive = ssi_proc_alive(&m->proc);
