@@ -442,6 +442,21 @@ GArray *t_procs_mentioning(const char *path)
 	return pids;
 }
 
+char *t_cmdline(int pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
+	char *cmd = NULL;
+	gsize len = 0;
+
+	if (!g_file_get_contents(path, &cmd, &len, NULL))
+		return NULL;
+	/* The arguments end in NULs: all but the last become blanks. */
+	for (gsize i = 0; i + 1 < len; i++)
+		if (cmd[i] == '\0')
+			cmd[i] = ' ';
+	return cmd;
+}
+
 void t_sweep(const char *path)
 {
 	for (int round = 0; round < 200; round++) {
@@ -648,16 +663,11 @@ char *t_x_report(void)
 
 	for (guint i = 0; i < pids->len; i++) {
 		int pid = g_array_index(pids, int, i);
-		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
-		g_autofree char *cmd = NULL;
-		gsize len;
+		g_autofree char *cmd = t_cmdline(pid);
+		g_autofree char *prog = cmd ? g_strndup(cmd, strcspn(cmd, " ")) : NULL;
 
-		if (!g_file_get_contents(path, &cmd, &len, NULL) ||
-		    (strcmp(cmd, "xterm") != 0 && !g_str_has_suffix(cmd, "/xterm")))
+		if (prog == NULL || (strcmp(prog, "xterm") != 0 && !g_str_has_suffix(prog, "/xterm")))
 			continue;
-		for (gsize k = 0; k + 1 < len; k++)
-			if (cmd[k] == '\0')
-				cmd[k] = ' ';
 		g_string_append_printf(xterms, "  %d %s\n", pid, cmd);
 	}
 	g_file_get_contents(xvfb, &xlog, NULL, NULL);
@@ -784,15 +794,7 @@ void t_assert_nothing_left(void)
 	t_wait_for(t_count_procs(T.dir) == 0, 500);
 	pids = t_procs_mentioning(T.dir);
 	if (pids->len > 0) {
-		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline",
-							g_array_index(pids, int, 0));
-		g_autofree char *cmd = NULL;
-		gsize len = 0;
-
-		g_file_get_contents(path, &cmd, &len, NULL);
-		for (gsize i = 0; cmd && i + 1 < len; i++)
-			if (cmd[i] == '\0')
-				cmd[i] = ' ';
+		g_autofree char *cmd = t_cmdline(g_array_index(pids, int, 0));
 		g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat",
 							     g_array_index(pids, int, 0));
 		g_autofree char *stat = NULL;

@@ -80,6 +80,10 @@ int t_run(char **out, char **err, const char *tool, ...) G_GNUC_NULL_TERMINATED;
  * PATH, Xvfb excepted (the teardown ends it last). */
 GArray *t_procs_mentioning(const char *path);
 
+/* PID's command line, its arguments joined by blanks, for a report;
+ * NULL when PID is gone. */
+char *t_cmdline(int pid);
+
 /* How many such processes there are. */
 guint t_count_procs(const char *path);
 
