@@ -413,7 +413,7 @@ int main(int argc, char **argv)
 		return tool_fail(error);
 	/* --nodes serves completion, of this host's nodes: it asks no one. */
 	if (opts.nodes != NULL) {
-		print_nodes(status, strcmp(opts.nodes, "up") == 0, cfg->max_nodes);
+		print_nodes(status, strcmp(opts.nodes, "up") == 0, tool_node_limit(cfg));
 		return SSI_EXIT_OK;
 	}
 	remotes = remote_machines(status, cfg, strings);

@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 
 	tool_options(argc, argv, usage, &opts);
 	cfg = tool_config(opts.config);
-	tool_nodes(argc, argv, cfg->max_nodes, &nodes);
+	tool_nodes(argc, argv, cfg, &nodes);
 	cluster = tool_cluster(cfg, NULL);
 	/* Members of other hosts are theirs to crash. */
 	ssi_cluster_nodes_up(cluster, &here);

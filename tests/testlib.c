@@ -285,6 +285,42 @@ void t_write_conf(const char *extra)
 	ck_assert(g_file_set_contents(T.conf, text, -1, NULL));
 }
 
+char *t_make_cidev(const char *text, char **err)
+{
+	g_autofree char *conf = g_build_filename(T.dir, "cluster.conf", NULL);
+	g_autofree char *cidev = g_build_filename(T.dir, "cidev.img", NULL);
+	g_autofree char *mkimages = t_build("../scripts/mkimages");
+	g_autofree char *said = NULL;
+	const char *argv[] = { mkimages, "--cidev", conf, cidev, NULL };
+	int status;
+
+	ck_assert(g_file_set_contents(conf, text, -1, NULL));
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+			       NULL, NULL, &said, &status, NULL));
+	if (err != NULL) {
+		g_free(*err);
+		*err = g_strdup(said);
+	}
+	return g_spawn_check_wait_status(status, NULL) ? g_steal_pointer(&cidev) : NULL;
+}
+
+void t_use_cidev_maxnodes(guint max, const char *extra)
+{
+	g_autofree char *shipped = t_build("../scripts/image/cidev/cluster.conf");
+	g_autofree char *text = NULL, *err = NULL, *cidev = NULL, *lines = NULL;
+	g_autoptr(GRegex) re = g_regex_new("^MAXNODES=.*$", G_REGEX_MULTILINE, 0, NULL);
+	g_autofree char *with = g_strdup_printf("MAXNODES=%u", max);
+	g_autofree char *changed = NULL;
+
+	ck_assert(g_file_get_contents(shipped, &text, NULL, NULL));
+	changed = g_regex_replace_literal(re, text, -1, 0, with, 0, NULL);
+	ck_assert_msg(strstr(changed, with) != NULL, "no MAXNODES in %s", shipped);
+	cidev = t_make_cidev(changed, &err);
+	ck_assert_msg(cidev != NULL, "mkimages --cidev: %s", err);
+	lines = g_strdup_printf("CIDEV=%s\n%s", cidev, extra ? extra : "");
+	t_write_conf(lines);
+}
+
 void t_setup(void)
 {
 	g_autofree char *lib = t_build("lib");

@@ -140,16 +140,16 @@ static gboolean check_memory_room(const SsiCluster *cluster, guint n, gboolean l
 }
 
 /* Read the network of the CIDEV the cluster boots with into CLUSTER,
- * and check that NODES fit in it: a node whose address is the lock
- * server's would take it over. */
+ * and check that NODES fit in it: none above its node limit, none on
+ * the lock server's address, which it would take over. */
 static gboolean check_net(SsiCluster *cluster, const SsiNodeSet *nodes, GError **error)
 {
 	const SsiConfig *cfg = cluster->cfg;
-	g_autofree char *text = ssi_host_cidev_conf(cfg->cidev, error);
 	g_autofree char *where = g_strdup_printf("CIDEV: %s: /cluster.conf", cfg->cidev);
 	guint ls;
 
-	if (text == NULL || !ssi_plan_net_parse(text, where, &cluster->net, error))
+	if (!ssi_host_cidev_net(cfg, &cluster->net, error) ||
+	    !ssi_plan_check_nodes(cfg, &cluster->net, nodes, error))
 		return FALSE;
 	ls = cluster->net.lockserver_host;
 	if (cfg->initrd_memexp != NULL && ssi_nodeset_has(nodes, ls)) {
