@@ -57,10 +57,9 @@ static void print_consoles(const SsiCluster *cluster, const SsiConfig *cfg,
  * host being its first, are not booted here: one number, one node. */
 static void skip_members_elsewhere(const SsiCluster *cluster, SsiNodeSet *nodes)
 {
-	SsiNodeSet here, elsewhere;
+	SsiNodeSet elsewhere;
 
-	ssi_cluster_nodes_up(cluster, &here);
-	ssi_remote_members(cluster->state->dir, &here, &elsewhere);
+	ssi_cluster_members_elsewhere(cluster, &elsewhere);
 	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
 		if (ssi_nodeset_has(&elsewhere, n)) {
 			tool_warn("node %u is already up, on another host of the cluster", n);

@@ -89,7 +89,7 @@ static GArray *remote_machines(SsiStatus *status, const SsiConfig *cfg, GStringC
 	}
 	if (url == NULL) {
 		/* The first host: members its lock server has, from elsewhere. */
-		ssi_remote_members(status->dir, &here, &elsewhere);
+		ssi_remote_members(status->dir, &status->members, &here, &elsewhere);
 		for (guint n = 0; (n = ssi_nodeset_next(&elsewhere, n)) != 0;) {
 			Remote r = { ssi_node_name(n), n, "joined", NULL };
 

@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 	g_autoptr(SsiConfig) cfg = NULL;
 	g_autoptr(SsiCluster) cluster = NULL;
 	g_autoptr(GError) error = NULL;
-	SsiNodeSet nodes, not_up, here, elsewhere;
+	SsiNodeSet nodes, not_up, elsewhere;
 	ToolOptions opts = { 0 };
 	gboolean ok;
 
@@ -39,8 +39,7 @@ int main(int argc, char **argv)
 	tool_nodes(argc, argv, cfg, &nodes);
 	cluster = tool_cluster(cfg, NULL);
 	/* Members of other hosts are theirs to crash. */
-	ssi_cluster_nodes_up(cluster, &here);
-	ssi_remote_members(cluster->state->dir, &here, &elsewhere);
+	ssi_cluster_members_elsewhere(cluster, &elsewhere);
 	ok = ssi_stop_nodes(cluster, &nodes, &not_up, &error);
 	for (guint n = 0; (n = ssi_nodeset_next(&not_up, n)) != 0;)
 		if (ssi_nodeset_has(&elsewhere, n))

@@ -9,6 +9,7 @@
 #include "ssi_host.h"
 #include "ssi_plan.h"
 #include "ssi_reconcile.h"
+#include "ssi_remote.h"
 
 SsiCluster *ssi_cluster_open(SsiConfig *cfg, const char *dir, GError **error)
 {
@@ -56,6 +57,21 @@ void ssi_cluster_nodes_up(const SsiCluster *cluster, SsiNodeSet *up)
 		if (n != 0 && ssi_proc_alive(&m->proc))
 			ssi_nodeset_add(up, n);
 	}
+}
+
+void ssi_cluster_members_elsewhere(const SsiCluster *cluster, SsiNodeSet *elsewhere)
+{
+	SsiMachine *ls = ssi_state_find(cluster->state, "lockserver");
+	SsiConsoleFacts facts = { 0 };
+	SsiNodeSet here;
+
+	ssi_nodeset_clear(elsewhere);
+	if (ls == NULL)
+		return;
+	ssi_console_facts(cluster->state->dir, ls, &facts);
+	ssi_cluster_nodes_up(cluster, &here);
+	ssi_remote_members(cluster->state->dir, &facts.members, &here, elsewhere);
+	ssi_console_facts_clear(&facts);
 }
 
 gboolean ssi_cluster_running(const SsiCluster *cluster)
