@@ -11,10 +11,14 @@
 #include "ssi_reconcile.h"
 #include "ssi_remote.h"
 
-SsiCluster *ssi_cluster_open(SsiConfig *cfg, const char *dir, GError **error)
+/* The cluster of CFG whose record OPEN (ssi_state_open() or
+ * ssi_state_peek()) reads from DIR, or the default directory. */
+static SsiCluster *cluster_read(SsiConfig *cfg, const char *dir,
+				SsiState *(*open)(const char *dir, GError **error),
+				GError **error)
 {
 	g_autofree char *def = dir == NULL ? ssi_state_default_dir() : NULL;
-	SsiState *state = ssi_state_open(dir != NULL ? dir : def, error);
+	SsiState *state = open(dir != NULL ? dir : def, error);
 	SsiCluster *cluster;
 
 	if (state == NULL)
@@ -25,18 +29,14 @@ SsiCluster *ssi_cluster_open(SsiConfig *cfg, const char *dir, GError **error)
 	return cluster;
 }
 
+SsiCluster *ssi_cluster_open(SsiConfig *cfg, const char *dir, GError **error)
+{
+	return cluster_read(cfg, dir, ssi_state_open, error);
+}
+
 SsiCluster *ssi_cluster_peek(SsiConfig *cfg, const char *dir, GError **error)
 {
-	g_autofree char *def = dir == NULL ? ssi_state_default_dir() : NULL;
-	SsiState *state = ssi_state_peek(dir != NULL ? dir : def, error);
-	SsiCluster *cluster;
-
-	if (state == NULL)
-		return NULL;
-	cluster = g_new0(SsiCluster, 1);
-	cluster->cfg = cfg;
-	cluster->state = state;
-	return cluster;
+	return cluster_read(cfg, dir, ssi_state_peek, error);
 }
 
 void ssi_cluster_close(SsiCluster *cluster)
