@@ -77,6 +77,13 @@ START_TEST(test_help_and_version)
 		ck_assert_int_eq(t_run(&out, &err, tools[t], "--help", NULL), 0);
 		ck_assert(g_str_has_prefix(out, synopsis));
 		ck_assert_str_eq(err, "");
+		/* Those that boot nodes say where the node limit comes from. */
+		if (t < 2) {
+			g_autofree char *flat = g_strdelimit(g_strdup(out), "\n", ' ');
+
+			ck_assert_msg(strstr(flat, "node limit: MAXNODES of the CIDEV's cluster.conf"),
+				      "%s", out);
+		}
 		ck_assert_int_eq(t_run(&out2, NULL, tools[t], "-h", NULL), 0);
 		ck_assert_str_eq(out, out2);
 		ck_assert_int_eq(t_run(&out3, NULL, tools[t], "--version", NULL), 0);
