@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "ssi_console.h"
-#include "ssi_event.h"
 #include "ssi_join.h"
 #include "ssi_nodes.h"
 #include "ssi_plan.h"
