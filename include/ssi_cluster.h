@@ -32,6 +32,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsiCluster, ssi_cluster_close)
 /* Nodes whose kernels run. */
 void ssi_cluster_nodes_up(const SsiCluster *cluster, SsiNodeSet *up);
 
+/* The nodes the cluster's lock server counts that run on other hosts
+ * (ssi_remote_members()), from its console's log; empty when this host
+ * runs no lock server. */
+void ssi_cluster_members_elsewhere(const SsiCluster *cluster, SsiNodeSet *elsewhere);
+
 /* Whether any kernel (node or lock server) runs. */
 gboolean ssi_cluster_running(const SsiCluster *cluster);
 

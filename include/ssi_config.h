@@ -40,7 +40,8 @@ typedef struct {
 	SsiXstateFix xstate_fix;
 	guint boot_timeout;	/* seconds */
 	guint stop_timeout;	/* seconds */
-	guint max_nodes;	/* MAXNODES: nodes are 1..max_nodes */
+	guint max_nodes;	/* MAXNODES: a lower node limit than the
+				 * CIDEV's, or 0 (unset: the CIDEV's) */
 	char *ssh_config;	/* SSH_CONFIG: ssh -F FILE for other hosts, or NULL */
 	GPtrArray *warnings;	/* "file:line: ..." strings */
 } SsiConfig;

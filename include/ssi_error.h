@@ -14,6 +14,7 @@ typedef enum {
 	SSI_ERROR_RUNNING,	/* a cluster is already running: exit 1 */
 	SSI_ERROR_MISSING,	/* a configured file is missing or unusable: exit 1 */
 	SSI_ERROR_STATE,	/* the state directory is unusable: exit 1 */
+	SSI_ERROR_RANGE,	/* a node number above the limit: exit 2 */
 	SSI_ERROR_INTERRUPTED,	/* a signal asked to stop: exit 128 + its number */
 } SsiErrorCode;
 
@@ -25,9 +26,9 @@ enum {
 
 GQuark ssi_error_quark(void);
 
-/* The exit status a tool should return for ERROR: 2 for usage and
- * syntax errors, 128 plus the signal's number for an interruption, 1
- * for everything else. */
+/* The exit status a tool should return for ERROR: 2 for usage, range
+ * and syntax errors, 128 plus the signal's number for an interruption,
+ * 1 for everything else. */
 int ssi_error_exit_code(const GError *error);
 
 /* Note that signal SIG asked the command to stop; safe in a signal

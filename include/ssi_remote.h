@@ -98,13 +98,14 @@ char *ssi_remote_url(const char *dir);
 char *ssi_remote_cable_name(const SsiState *state, gboolean relative);
 
 /*
- * The nodes the lock server of the cluster in state directory DIR counts
- * as members but that do not run on this host (not in LOCAL) and never
- * ran in this cluster here (no disk of theirs in DIR): those of other
- * hosts, not those that crashed here and whose leases still run.  Read from the lock server's event lines (ssi_event.h)
- * in its console log; empty when this host runs no lock server.
+ * Of MEMBERS, the nodes the lock server of the cluster in state
+ * directory DIR counts (its last event line, ssi_console_facts()), those
+ * that do not run on this host (not in LOCAL) and never ran in this
+ * cluster here (no disk of theirs in DIR): those of other hosts, not
+ * those that crashed here and whose leases still run.
  */
-void ssi_remote_members(const char *dir, const SsiNodeSet *local, SsiNodeSet *elsewhere);
+void ssi_remote_members(const char *dir, const SsiNodeSet *members, const SsiNodeSet *local,
+			SsiNodeSet *elsewhere);
 
 /*
  * Wait until REMOTE's lock server counts every one of NODES as a member,

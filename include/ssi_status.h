@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "ssi_config.h"
+#include "ssi_nodes.h"
 
 typedef enum {
 	SSI_RUN_DEAD,		/* recorded, but its process is gone */
@@ -32,13 +33,15 @@ typedef struct {
 	SsiConsoleKind console;	/* XTERM or TMUX */
 	SsiNetworkKind network;
 	GPtrArray *machines;	/* SsiMachineStatus *, in start order */
+	SsiNodeSet members;	/* the nodes the lock server last counted */
 } SsiStatus;
 
 /*
  * Look at the cluster recorded in state directory DIR without taking its
- * lock, changing anything or talking to any machine: /proc gives the
- * processes and their memory, the consoles' logs how far each machine
- * booted, and the lock server's log the membership.  Memory is what is
+ * lock, changing anything of it or talking to any machine: /proc gives
+ * the processes and their memory, the consoles' logs how far each
+ * machine booted, and the lock server's log the membership.  Each log
+ * is read from where the last look left it (ssi_console_facts()).  Memory is what is
  * resident for the machine's process group: the anonymous and file pages
  * of each address space once (UML's helper threads share the kernel's),
  * and the guest's memory, a shared mapping of every one of them, once.

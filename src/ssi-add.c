@@ -14,7 +14,9 @@ static void usage(void)
 	printf("Usage: %s [-c FILE] [-n] [-w [-t S]] NODE...\n"
 	       "       %s [-c FILE] [-w [-t S]] --cluster ssh://[USER@]HOST[:PORT] NODE...\n"
 	       "\n"
-	       "Boot each NODE (1-%u, or up to MAXNODES) into the running cluster.\n"
+	       "Boot each NODE into the running cluster.  A NODE is at most the node\n"
+	       "limit: MAXNODES of the CIDEV's cluster.conf (15 in the one ssiuml\n"
+	       "builds), or MAXNODES of the configuration when that is lower.\n"
 	       "A node that is already up, here or on another host of the cluster,\n"
 	       "is skipped with a note.  With --cluster, the nodes boot on this host\n"
 	       "into the cluster that HOST runs (NETWORK=vde there), plugged into its\n"
@@ -31,7 +33,7 @@ static void usage(void)
 	       "\n"
 	       "Exit status: 0 every node is up (and joined), 1 failed or a node did\n"
 	       "not join in time, 2 usage error.\n"
-	       "See ssi-add(1).\n", tool_name, tool_name, SSI_DEFAULT_MAX_NODES, SSI_JOIN_DEFAULT_TIMEOUT);
+	       "See ssi-add(1).\n", tool_name, tool_name, SSI_JOIN_DEFAULT_TIMEOUT);
 }
 
 /* Print how to attach to the consoles of NODES but SKIPPED. */
@@ -55,10 +57,9 @@ static void print_consoles(const SsiCluster *cluster, const SsiConfig *cfg,
  * host being its first, are not booted here: one number, one node. */
 static void skip_members_elsewhere(const SsiCluster *cluster, SsiNodeSet *nodes)
 {
-	SsiNodeSet here, elsewhere;
+	SsiNodeSet elsewhere;
 
-	ssi_cluster_nodes_up(cluster, &here);
-	ssi_remote_members(cluster->state->dir, &here, &elsewhere);
+	ssi_cluster_members_elsewhere(cluster, &elsewhere);
 	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
 		if (ssi_nodeset_has(&elsewhere, n)) {
 			tool_warn("node %u is already up, on another host of the cluster", n);
@@ -134,7 +135,7 @@ int main(int argc, char **argv)
 	tool_options(argc, argv, usage, &opts);
 	tool_catch_interrupts();
 	cfg = tool_config(opts.config);
-	tool_nodes(argc, argv, cfg->max_nodes, &nodes);
+	tool_nodes(argc, argv, cfg, &nodes);
 	if (opts.cluster != NULL) {
 		if (opts.dry_run)
 			tool_usage_error("--dry-run and --cluster do not go together");

@@ -89,7 +89,7 @@ static GArray *remote_machines(SsiStatus *status, const SsiConfig *cfg, GStringC
 	}
 	if (url == NULL) {
 		/* The first host: members its lock server has, from elsewhere. */
-		ssi_remote_members(status->dir, &here, &elsewhere);
+		ssi_remote_members(status->dir, &status->members, &here, &elsewhere);
 		for (guint n = 0; (n = ssi_nodeset_next(&elsewhere, n)) != 0;) {
 			Remote r = { ssi_node_name(n), n, "joined", NULL };
 
@@ -413,7 +413,7 @@ int main(int argc, char **argv)
 		return tool_fail(error);
 	/* --nodes serves completion, of this host's nodes: it asks no one. */
 	if (opts.nodes != NULL) {
-		print_nodes(status, strcmp(opts.nodes, "up") == 0, cfg->max_nodes);
+		print_nodes(status, strcmp(opts.nodes, "up") == 0, tool_node_limit(cfg));
 		return SSI_EXIT_OK;
 	}
 	remotes = remote_machines(status, cfg, strings);

@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 	gboolean cleared;
 	ToolOptions opts = { 0 };
 	g_autofree char *url = NULL;
-	SsiNodeSet here, elsewhere;
+	SsiNodeSet elsewhere;
 
 	tool_options(argc, argv, usage, &opts);
 	if (optind < argc)
@@ -47,8 +47,7 @@ int main(int argc, char **argv)
 	}
 	/* What runs on other hosts is theirs to stop: note it first. */
 	url = ssi_remote_url(cluster->state->dir);
-	ssi_cluster_nodes_up(cluster, &here);
-	ssi_remote_members(cluster->state->dir, &here, &elsewhere);
+	ssi_cluster_members_elsewhere(cluster, &elsewhere);
 	ssi_stop_cluster(cluster, &report);
 	if (report.killed > 0 && report.was_running)
 		tool_warn("%u process%s did not halt in time and %s killed",

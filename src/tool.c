@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "ssi_console.h"
+#include "ssi_host.h"
 #include "tool.h"
 
 /* "NAME: MESSAGE\n" on stderr. */
@@ -287,14 +288,42 @@ int tool_wait_joined(SsiCluster **cluster, SsiJoinWait *wait,
 	return rc;
 }
 
-void tool_nodes(int argc, char **argv, guint max, SsiNodeSet *nodes)
+/* The node limit of CFG, and where it comes from (*SOURCE). */
+static guint node_limit(const SsiConfig *cfg, char **source)
 {
 	g_autoptr(GError) error = NULL;
+	SsiNet net;
 
+	if (!ssi_host_cidev_net(cfg, &net, &error))
+		exit(tool_fail(error));
+	return ssi_plan_node_limit(cfg, &net, source);
+}
+
+guint tool_node_limit(const SsiConfig *cfg)
+{
+	return node_limit(cfg, NULL);
+}
+
+void tool_parse_nodes(int argc, char *const *argv, const SsiConfig *cfg, SsiNodeSet *nodes)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *source = NULL;
+	guint limit;
+
+	if (!ssi_nodeset_parse(argc, argv, SSI_NODE_LIMIT, nodes, &error) &&
+	    !g_error_matches(error, SSI_ERROR, SSI_ERROR_RANGE))
+		tool_usage_error("%s", error->message);
+	g_clear_error(&error);
+	limit = node_limit(cfg, &source);
+	if (!ssi_nodeset_parse(argc, argv, limit, nodes, &error))
+		tool_usage_error("%s; the node limit is %s", error->message, source);
+}
+
+void tool_nodes(int argc, char **argv, const SsiConfig *cfg, SsiNodeSet *nodes)
+{
 	if (optind == argc)
 		tool_usage_error("no node given");
-	if (!ssi_nodeset_parse(argc - optind, argv + optind, max, nodes, &error))
-		tool_usage_error("%s", error->message);
+	tool_parse_nodes(argc - optind, argv + optind, cfg, nodes);
 }
 
 /* ARG as a shell would need it typed: bare when it is plain. */

@@ -86,8 +86,18 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 int tool_wait_joined(SsiCluster **cluster, SsiJoinWait *wait,
 		     const SsiNodeSet *nodes, const ToolOptions *opts);
 
-/* The node operands, from argv[optind] on: at least one, each from 1 to
- * MAX (the configuration's MAXNODES); exits with a usage error otherwise. */
-void tool_nodes(int argc, char **argv, guint max, SsiNodeSet *nodes);
+/* The node limit of CFG (ssi_plan_node_limit(), its CIDEV read); exits
+ * when the CIDEV cannot be read or the configuration disagrees with it. */
+guint tool_node_limit(const SsiConfig *cfg);
+
+/* The ARGC node numbers of ARGV, each from 1 to the node limit of CFG,
+ * into NODES; exits with a usage error otherwise, one that says where
+ * the limit comes from for a number above it.  Numbers that are no node
+ * numbers at all are told without the CIDEV read. */
+void tool_parse_nodes(int argc, char *const *argv, const SsiConfig *cfg, SsiNodeSet *nodes);
+
+/* The node operands, from argv[optind] on, by tool_parse_nodes(): at
+ * least one. */
+void tool_nodes(int argc, char **argv, const SsiConfig *cfg, SsiNodeSet *nodes);
 
 #endif

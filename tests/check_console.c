@@ -1,7 +1,9 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,13 +65,160 @@ END_TEST
 
 START_TEST(test_network_trouble)
 {
-	g_autofree char *found = ssi_console_network_trouble_in(
-		"booting\n  daemon_open : control connect failed, errno = 111  \nmore\n");
-
-	ck_assert_str_eq(found, "daemon_open : control connect failed, errno = 111");
+	ck_assert(ssi_console_network_trouble_line("  daemon_open : control connect failed"));
 	ck_assert(ssi_console_network_trouble_line("ssiuml: no network interface"));
 	ck_assert(!ssi_console_network_trouble_line("eth0: link up"));
-	ck_assert_ptr_null(ssi_console_network_trouble_in("all fine\n"));
+}
+END_TEST
+
+/* Remove DIR and the files in it. */
+static void remove_dir(const char *dir)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+
+		ck_assert_int_eq(unlink(path), 0);
+	}
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+
+/* A machine of the test's own process: a living one, as the record has. */
+static void our_machine(SsiMachine *m, const char *name)
+{
+	memset(m, 0, sizeof(*m));
+	m->name = (char *)name;
+	ck_assert(ssi_proc_lookup(getpid(), &m->proc));
+}
+
+/* Write TEXT over the log at OFFSET, its size and inode unchanged. */
+static void overwrite(const char *path, off_t offset, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, text, strlen(text), offset), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* Append to the log at PATH more lines than a look keeps its place for,
+ * so that the next look does; returns how many bytes. */
+static gsize append_filler(const char *path)
+{
+	g_autoptr(GString) text = g_string_new(NULL);
+
+	while (text->len < 70 * 1024)
+		g_string_append_printf(text, "kernel line %06u\r\n", (guint)text->len);
+	append(path, text->str);
+	return text->len;
+}
+
+static const char first[] = "booting\n  daemon_open : control connect failed  \n"
+			    "ssiuml-event: v=1 event=joined node=3 members=1,3\n";
+
+/* The facts of a log, and its place kept: what was read is not read
+ * again, an unfinished line counts without being kept. */
+START_TEST(test_facts_keep_place)
+{
+	g_autofree char *dir = g_dir_make_tmp("ssiuml-facts-XXXXXX", NULL);
+	g_autofree char *log = g_build_filename(dir, "lockserver.log", NULL);
+	g_autofree char *seen = g_build_filename(dir, "lockserver.seen", NULL);
+	g_autofree char *kept = NULL, *members = NULL, *offset = NULL;
+	SsiConsoleFacts facts;
+	SsiMachine m;
+	gsize at;
+
+	our_machine(&m, "lockserver");
+	ssi_console_facts(dir, &m, &facts);	/* no log yet: nothing */
+	ck_assert(!facts.login && !facts.events && facts.network_trouble == NULL);
+	ck_assert(!g_file_test(seen, G_FILE_TEST_EXISTS));
+	at = append_filler(log);
+	append(log, first);
+	append(log, "ssiuml-event: v=1 event=joined node=2 members=1,2");
+	ssi_console_facts(dir, &m, &facts);
+	ck_assert_str_eq(facts.network_trouble, "daemon_open : control connect failed");
+	ck_assert(facts.events && !facts.login);
+	members = ssi_nodeset_format(&facts.members);
+	ck_assert_str_eq(members, "1 3");	/* not the event line cut short */
+	ssi_console_facts_clear(&facts);
+	ck_assert(g_file_get_contents(seen, &kept, NULL, NULL));
+	offset = g_strdup_printf("\noffset=%zu\n", at + strlen(first));
+	ck_assert_msg(strstr(kept, offset) != NULL, "%s", kept);
+	/* What was read is not read again: a change in it goes unseen. */
+	overwrite(log, (off_t)(at + strlen("booting\n  ")), "daemon_ok__");
+	append(log, ",5\nnode1 login: ");
+	ssi_console_facts(dir, &m, &facts);
+	g_free(members);
+	members = ssi_nodeset_format(&facts.members);
+	ck_assert_str_eq(members, "1 2 5");
+	ck_assert(facts.login);
+	ck_assert_str_eq(facts.network_trouble, "daemon_open : control connect failed");
+	ssi_console_facts_clear(&facts);
+	/* The prompt, unfinished, is read each time, never kept; nor is a
+	 * place that spares too little reading. */
+	g_free(kept);
+	ck_assert(g_file_get_contents(seen, &kept, NULL, NULL));
+	ck_assert_msg(strstr(kept, offset) != NULL && strstr(kept, "login=false") != NULL,
+		      "%s", kept);
+	ssi_console_facts(dir, &m, &facts);
+	ck_assert(facts.login);
+	ssi_console_facts_clear(&facts);
+	remove_dir(dir);
+}
+END_TEST
+
+/* How a place kept goes stale: the machine booted again (another
+ * process, its log's inode reused), the log cut shorter, or a new log of
+ * the same name (another inode) longer than the place. */
+enum { STALE_BOOT, STALE_CUT, STALE_NEW_LOG };
+
+/* A stale place is not trusted: the log is read from its start. */
+START_TEST(test_facts_stale)
+{
+	g_autofree char *dir = g_dir_make_tmp("ssiuml-facts-XXXXXX", NULL);
+	g_autofree char *log = g_build_filename(dir, "node3.log", NULL);
+	g_autofree char *old = g_build_filename(dir, "old.log", NULL);
+	g_autofree char *members = NULL;
+	SsiConsoleFacts facts;
+	SsiMachine m;
+	gsize at;
+
+	our_machine(&m, "node3");
+	at = append_filler(log);
+	append(log, first);
+	append(log, "node3 login: root\n");
+	ssi_console_facts(dir, &m, &facts);
+	ck_assert(facts.login && facts.events && facts.network_trouble != NULL);
+	ssi_console_facts_clear(&facts);
+	switch (_i) {
+	case STALE_BOOT:
+		/* What was read changes, and so does the machine. */
+		overwrite(log, (off_t)(at + strlen("booting\n  ")), "daemon_ok__");
+		overwrite(log, (off_t)(at + strlen(first) - strlen("1,3\n")), "1,4");
+		m.proc.start++;
+		break;
+	case STALE_CUT:
+		ck_assert_int_eq(truncate(log, 0), 0);
+		append(log, "booting again\n");
+		break;
+	case STALE_NEW_LOG:
+		/* The old file kept by another name, so its inode is not reused. */
+		ck_assert_int_eq(link(log, old), 0);
+		ck_assert_int_eq(unlink(log), 0);
+		append_filler(log);
+		append_filler(log);
+		append(log, "booting again\n");
+		break;
+	}
+	ssi_console_facts(dir, &m, &facts);
+	members = ssi_nodeset_format(&facts.members);
+	ck_assert_ptr_null(facts.network_trouble);
+	ck_assert(facts.login == (_i == STALE_BOOT) && facts.events == (_i == STALE_BOOT));
+	ck_assert_str_eq(members, _i == STALE_BOOT ? "1 4" : "");
+	ssi_console_facts_clear(&facts);
+	remove_dir(dir);
 }
 END_TEST
 
@@ -142,6 +291,8 @@ Suite *console_suite(void)
 
 	tcase_add_test(tc, test_tail_keeps_its_place);
 	tcase_add_test(tc, test_network_trouble);
+	tcase_add_test(tc, test_facts_keep_place);
+	tcase_add_loop_test(tc, test_facts_stale, STALE_BOOT, STALE_NEW_LOG + 1);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("relay");
 	tcase_add_checked_fixture(tc, t_setup, t_teardown);

@@ -71,6 +71,43 @@ START_TEST(test_memory_room)
 }
 END_TEST
 
+/* The CIDEV's plan is read from the image itself; a configuration that
+ * asks for more nodes than it has is refused naming both. */
+START_TEST(test_cidev_net)
+{
+	g_autoptr(SsiConfig) cfg = ssi_config_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *err = NULL, *want = NULL;
+	SsiNet net;
+
+	g_free(cfg->cidev);
+	cfg->cidev = t_make_cidev("CLUSTER_NAME=c\nNET=10.4.5\nLOCKSERVER=10.4.5.200\n"
+				  "LOCKPORT=2400\nMAXNODES=40\nLEASE=3\n", &err);
+	ck_assert_msg(cfg->cidev != NULL, "mkimages --cidev: %s", err);
+	ck_assert_msg(ssi_host_cidev_net(cfg, &net, &error), "%s", error->message);
+	ck_assert_uint_eq(net.net[1], 4);
+	ck_assert_uint_eq(net.lockserver_host, 200);
+	ck_assert_uint_eq(net.lockport, 2400);
+	ck_assert_uint_eq(net.max_nodes, 40);
+	cfg->max_nodes = 40;
+	ck_assert(ssi_host_cidev_net(cfg, &net, &error));
+	cfg->max_nodes = 41;
+	cfg->path = g_strdup("/h/ssiuml.conf");
+	ck_assert(!ssi_host_cidev_net(cfg, &net, &error));
+	ck_assert(g_error_matches(error, SSI_ERROR, SSI_ERROR_SYNTAX));
+	want = g_strdup_printf("/h/ssiuml.conf: MAXNODES=41 is above the CIDEV's MAXNODES=40 "
+			       "(CIDEV: %s: /cluster.conf): lower it, or build a CIDEV for 41 "
+			       "nodes with mkimages --cidev", cfg->cidev);
+	ck_assert_str_eq(error->message, want);
+	g_clear_error(&error);
+	g_free(cfg->cidev);
+	cfg->cidev = g_strdup("/etc/hostname");
+	ck_assert(!ssi_host_cidev_net(cfg, &net, &error));
+	ck_assert(g_error_matches(error, SSI_ERROR, SSI_ERROR_MISSING));
+	ck_assert(g_str_has_prefix(error->message, "CIDEV: /etc/hostname: no /cluster.conf"));
+}
+END_TEST
+
 Suite *host_suite(void)
 {
 	Suite *s = suite_create("host");
@@ -81,6 +118,7 @@ Suite *host_suite(void)
 	tcase_add_test(tc, test_console_from_display);
 	tcase_add_test(tc, test_find_program);
 	tcase_add_test(tc, test_memory_room);
+	tcase_add_test(tc, test_cidev_net);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -241,15 +241,11 @@ static GArray *cables(void)
 
 	for (guint i = 0; i < all->len; i++) {
 		int pid = g_array_index(all, int, i);
-		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
-		g_autofree char *cmd = NULL;
-		gsize len = 0;
+		g_autofree char *cmd = t_cmdline(pid);
 
-		if (!g_file_get_contents(path, &cmd, &len, NULL) || strcmp(cmd, "ssh") != 0)
+		/* ssh itself, as run by its name. */
+		if (cmd == NULL || !g_str_has_prefix(cmd, "ssh "))
 			continue;
-		for (gsize k = 0; k + 1 < len; k++)
-			if (cmd[k] == '\0')
-				cmd[k] = ' ';
 		if (strstr(cmd, "vde_plug") != NULL)
 			g_array_append_val(found, pid);
 	}
@@ -264,16 +260,10 @@ static guint far_ends(void)
 	guint n = 0;
 
 	for (guint i = 0; i < all->len; i++) {
-		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline",
-							g_array_index(all, int, i));
-		g_autofree char *cmd = NULL;
-		gsize len = 0;
+		g_autofree char *cmd = t_cmdline(g_array_index(all, int, i));
 
-		if (!g_file_get_contents(path, &cmd, &len, NULL) || strcmp(cmd, "vde_plug") != 0)
+		if (cmd == NULL || !g_str_has_prefix(cmd, "vde_plug "))
 			continue;
-		for (gsize k = 0; k + 1 < len; k++)
-			if (cmd[k] == '\0')
-				cmd[k] = ' ';
 		n += strstr(cmd, "seqpacket://") == NULL;
 	}
 	return n;

@@ -395,14 +395,8 @@ static char *procs_report(void)
 
 	for (guint i = 0; i < pids->len; i++) {
 		int pid = g_array_index(pids, int, i);
-		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
-		g_autofree char *cmd = NULL;
-		gsize len = 0;
+		g_autofree char *cmd = t_cmdline(pid);
 
-		g_file_get_contents(path, &cmd, &len, NULL);
-		for (gsize k = 0; cmd != NULL && k + 1 < len; k++)
-			if (cmd[k] == '\0')
-				cmd[k] = ' ';
 		g_string_append_printf(out, "  %d %.160s\n", pid, cmd ? cmd : "?");
 	}
 	return g_string_free(out, FALSE);

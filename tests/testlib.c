@@ -277,6 +277,42 @@ void t_write_conf(const char *extra)
 	ck_assert(g_file_set_contents(T.conf, text, -1, NULL));
 }
 
+char *t_make_cidev(const char *text, char **err)
+{
+	g_autofree char *conf = g_build_filename(T.dir, "cluster.conf", NULL);
+	g_autofree char *cidev = g_build_filename(T.dir, "cidev.img", NULL);
+	g_autofree char *mkimages = t_build("../scripts/mkimages");
+	g_autofree char *said = NULL;
+	const char *argv[] = { mkimages, "--cidev", conf, cidev, NULL };
+	int status;
+
+	ck_assert(g_file_set_contents(conf, text, -1, NULL));
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+			       NULL, NULL, &said, &status, NULL));
+	if (err != NULL) {
+		g_free(*err);
+		*err = g_strdup(said);
+	}
+	return g_spawn_check_wait_status(status, NULL) ? g_steal_pointer(&cidev) : NULL;
+}
+
+void t_use_cidev_maxnodes(guint max, const char *extra)
+{
+	g_autofree char *shipped = t_build("../scripts/image/cidev/cluster.conf");
+	g_autofree char *text = NULL, *err = NULL, *cidev = NULL, *lines = NULL;
+	g_autoptr(GRegex) re = g_regex_new("^MAXNODES=.*$", G_REGEX_MULTILINE, 0, NULL);
+	g_autofree char *with = g_strdup_printf("MAXNODES=%u", max);
+	g_autofree char *changed = NULL;
+
+	ck_assert(g_file_get_contents(shipped, &text, NULL, NULL));
+	changed = g_regex_replace_literal(re, text, -1, 0, with, 0, NULL);
+	ck_assert_msg(strstr(changed, with) != NULL, "no MAXNODES in %s", shipped);
+	cidev = t_make_cidev(changed, &err);
+	ck_assert_msg(cidev != NULL, "mkimages --cidev: %s", err);
+	lines = g_strdup_printf("CIDEV=%s\n%s", cidev, extra ? extra : "");
+	t_write_conf(lines);
+}
+
 void t_setup(void)
 {
 	g_autofree char *lib = t_build("lib");
@@ -469,6 +505,21 @@ GArray *t_procs_mentioning(const char *path)
 		}
 	}
 	return pids;
+}
+
+char *t_cmdline(int pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
+	char *cmd = NULL;
+	gsize len = 0;
+
+	if (!g_file_get_contents(path, &cmd, &len, NULL))
+		return NULL;
+	/* The arguments end in NULs: all but the last become blanks. */
+	for (gsize i = 0; i + 1 < len; i++)
+		if (cmd[i] == '\0')
+			cmd[i] = ' ';
+	return cmd;
 }
 
 void t_sweep(const char *path)
@@ -733,16 +784,11 @@ char *t_x_report(void)
 
 	for (guint i = 0; i < pids->len; i++) {
 		int pid = g_array_index(pids, int, i);
-		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
-		g_autofree char *cmd = NULL;
-		gsize len;
+		g_autofree char *cmd = t_cmdline(pid);
+		g_autofree char *prog = cmd ? g_strndup(cmd, strcspn(cmd, " ")) : NULL;
 
-		if (!g_file_get_contents(path, &cmd, &len, NULL) ||
-		    (strcmp(cmd, "xterm") != 0 && !g_str_has_suffix(cmd, "/xterm")))
+		if (prog == NULL || (strcmp(prog, "xterm") != 0 && !g_str_has_suffix(prog, "/xterm")))
 			continue;
-		for (gsize k = 0; k + 1 < len; k++)
-			if (cmd[k] == '\0')
-				cmd[k] = ' ';
 		g_string_append_printf(xterms, "  %d %s\n", pid, cmd);
 	}
 	g_file_get_contents(xvfb, &xlog, NULL, NULL);
@@ -869,15 +915,7 @@ void t_assert_nothing_left(void)
 	t_wait_for(t_count_procs(T.dir) == 0, 500);
 	pids = t_procs_mentioning(T.dir);
 	if (pids->len > 0) {
-		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline",
-							g_array_index(pids, int, 0));
-		g_autofree char *cmd = NULL;
-		gsize len = 0;
-
-		g_file_get_contents(path, &cmd, &len, NULL);
-		for (gsize i = 0; cmd && i + 1 < len; i++)
-			if (cmd[i] == '\0')
-				cmd[i] = ' ';
+		g_autofree char *cmd = t_cmdline(g_array_index(pids, int, 0));
 		g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat",
 							     g_array_index(pids, int, 0));
 		g_autofree char *stat = NULL;

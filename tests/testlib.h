@@ -72,6 +72,15 @@ char *t_build(const char *rel);
 /* Write T.conf: the built images plus EXTRA lines (may be NULL). */
 void t_write_conf(const char *extra);
 
+/* A CIDEV made by scripts/mkimages --cidev from cluster.conf TEXT, as
+ * T.dir/cidev.img (its path); NULL when mkimages refused it, with what
+ * it said in *ERR when ERR is not NULL. */
+char *t_make_cidev(const char *text, char **err);
+
+/* t_make_cidev() of the default cluster.conf but for MAXNODES=MAX, and
+ * T.conf written with it as CIDEV (and EXTRA lines, may be NULL). */
+void t_use_cidev_maxnodes(guint max, const char *extra);
+
 /* Run build/bin/TOOL with the NULL-terminated arguments; returns its exit
  * status and fills *OUT and *ERR when not NULL (freeing what they held). */
 int t_run(char **out, char **err, const char *tool, ...) G_GNUC_NULL_TERMINATED;
@@ -87,6 +96,10 @@ int t_reap(GPid pid);
 /* PIDs of living processes whose environment or command line mentions
  * PATH, Xvfb excepted (the teardown ends it last). */
 GArray *t_procs_mentioning(const char *path);
+
+/* PID's command line, its arguments joined by blanks, for a report;
+ * NULL when PID is gone. */
+char *t_cmdline(int pid);
 
 /* How many such processes there are. */
 guint t_count_procs(const char *path);

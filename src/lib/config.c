@@ -20,7 +20,7 @@ typedef enum {
 	KEY_CONSOLE,
 	KEY_XSTATE_FIX,
 	KEY_SECONDS,
-	KEY_NODES,		/* the node limit: 1..SSI_NODE_MAX_LIMIT */
+	KEY_NODES,		/* a node limit: 1..SSI_NODE_LIMIT */
 	KEY_NETWORK,
 } KeyType;
 
@@ -73,7 +73,6 @@ SsiConfig *ssi_config_new(void)
 	cfg->xstate_fix = SSI_XSTATE_FIX_AUTO;
 	cfg->boot_timeout = 30;
 	cfg->stop_timeout = 3;
-	cfg->max_nodes = SSI_DEFAULT_MAX_NODES;
 	cfg->warnings = g_ptr_array_new_with_free_func(g_free);
 	return cfg;
 }
@@ -382,9 +381,8 @@ static gboolean set_key(SsiConfig *cfg, const KeyInfo *key, char *value,
 		guint64 v;
 
 		if (*value == '0' ||
-		    !g_ascii_string_to_unsigned(value, 10, 1, SSI_NODE_MAX_LIMIT, &v, NULL)) {
-			*why = "not a node limit (1-" G_STRINGIFY(SSI_NODE_MAX_LIMIT)
-			       "; 192.168.50.101 is the lock server's)";
+		    !g_ascii_string_to_unsigned(value, 10, 1, SSI_NODE_LIMIT, &v, NULL)) {
+			*why = "not a node limit (1-" G_STRINGIFY(SSI_NODE_LIMIT) ")";
 			return FALSE;
 		}
 		*(guint *)field = (guint)v;

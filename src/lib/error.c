@@ -34,7 +34,8 @@ int ssi_error_exit_code(const GError *error)
 	    error->code == SSI_ERROR_INTERRUPTED && interrupted_by != 0)
 		return 128 + interrupted_by;
 	if (error != NULL && error->domain == SSI_ERROR &&
-	    (error->code == SSI_ERROR_USAGE || error->code == SSI_ERROR_SYNTAX))
+	    (error->code == SSI_ERROR_USAGE || error->code == SSI_ERROR_RANGE ||
+	     error->code == SSI_ERROR_SYNTAX))
 		return SSI_EXIT_USAGE;
 	return SSI_EXIT_FAILURE;
 }

@@ -68,7 +68,8 @@ char *ssi_host_preload_path(void)
 	return g_build_filename(ssi_host_libexec_dir(), "ssiuml-xstate.so", NULL);
 }
 
-char *ssi_host_cidev_conf(const char *path, GError **error)
+/* The text of /cluster.conf in the CIDEV image at PATH. */
+static char *cidev_conf(const char *path, GError **error)
 {
 	/* e2fsprogs puts it where a user's PATH may not look. */
 	static const char *const places[] = { "debugfs", "/usr/sbin/debugfs", "/sbin/debugfs" };
@@ -107,6 +108,26 @@ char *ssi_host_cidev_conf(const char *path, GError **error)
 		return NULL;
 	}
 	return g_steal_pointer(&out);
+}
+
+gboolean ssi_host_cidev_net(const SsiConfig *cfg, SsiNet *net, GError **error)
+{
+	g_autofree char *text = cidev_conf(cfg->cidev, error);
+	g_autofree char *where = g_strdup_printf("CIDEV: %s: /cluster.conf", cfg->cidev);
+
+	if (text == NULL || !ssi_plan_net_parse(text, where, net, error))
+		return FALSE;
+	/* The guests name nodes 1..MAXNODES of the CIDEV in their hosts
+	 * files: the configuration may only ask for fewer. */
+	if (cfg->max_nodes > net->max_nodes) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_SYNTAX,
+			    "%s: MAXNODES=%u is above the CIDEV's MAXNODES=%u (%s): "
+			    "lower it, or build a CIDEV for %u nodes with "
+			    "mkimages --cidev", cfg->path ? cfg->path : "configuration",
+			    cfg->max_nodes, net->max_nodes, where, cfg->max_nodes);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 static gboolean check_file(const char *key, const char *path, gboolean exec,

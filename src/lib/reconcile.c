@@ -39,6 +39,23 @@ void ssi_reconcile_forget(SsiState *state, SsiMachine *m)
 	ssi_state_remove(state, m->name);
 }
 
+/* Where a look at the log of machine BASE ("node3", "lockserver") left
+ * off: NAME is BASE.seen, or a write of it cut short, BASE.seen.XXXXXX
+ * (ssi_console_facts()). */
+static gboolean is_seen_file(const char *name)
+{
+	const char *dot = strstr(name, ".seen");
+	g_autofree char *base = NULL;
+	const char *rest;
+
+	if (dot == NULL)
+		return FALSE;
+	base = g_strndup(name, (gsize)(dot - name));
+	rest = dot + strlen(".seen");
+	return (strcmp(base, "lockserver") == 0 || ssi_node_number(base) != 0) &&
+	       (*rest == '\0' || (rest[0] == '.' && strlen(rest) == 7));
+}
+
 static gboolean is_our_file(const char *name)
 {
 	static const char *const fixed[] = {
@@ -52,7 +69,7 @@ static gboolean is_our_file(const char *name)
 		return TRUE;
 	if (g_str_has_prefix(name, "state."))	/* a torn atomic write */
 		return TRUE;
-	if (strcmp(name, "lockserver.console") == 0)
+	if (strcmp(name, "lockserver.console") == 0 || is_seen_file(name))
 		return TRUE;
 	if (g_str_has_prefix(name, "node") &&
 	    (g_str_has_suffix(name, ".log") || g_str_has_suffix(name, ".cow"))) {

@@ -9,7 +9,6 @@
 
 #include "ssi_console.h"
 #include "ssi_error.h"
-#include "ssi_event.h"
 #include "ssi_host.h"
 #include "ssi_remote.h"
 
@@ -415,22 +414,10 @@ char *ssi_remote_cable_name(const SsiState *state, gboolean relative)
 	return relative ? g_strdup("./cable") : ssi_state_path(state, "cable");
 }
 
-void ssi_remote_members(const char *dir, const SsiNodeSet *local, SsiNodeSet *elsewhere)
+void ssi_remote_members(const char *dir, const SsiNodeSet *members, const SsiNodeSet *local,
+			SsiNodeSet *elsewhere)
 {
-	g_autofree char *log = ssi_console_log(dir, "lockserver");
-	g_auto(GStrv) lines = NULL;
-
-	ssi_nodeset_clear(elsewhere);
-	if (log == NULL)
-		return;
-	lines = g_strsplit(log, "\n", -1);
-	/* Each event line carries the whole membership: the last one is it. */
-	for (guint i = 0; lines[i] != NULL; i++) {
-		SsiEvent ev;
-
-		if (ssi_event_parse(lines[i], &ev))
-			*elsewhere = ev.members;
-	}
+	*elsewhere = *members;
 	for (guint n = 0; (n = ssi_nodeset_next(local, n)) != 0;)
 		ssi_nodeset_remove(elsewhere, n);
 	/* A node crashed here (ssi-rm, a kernel killed) stays a member until
