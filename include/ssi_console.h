@@ -116,6 +116,9 @@ typedef struct {
 	gboolean events;	/* an event line (ssi_event.h): its monitor
 				 * watches, so the lock server serves */
 	SsiNodeSet members;	/* the membership of the last event line */
+	char *last_error;	/* the last error line of its ramdisk's, or NULL */
+	char *boot_stopped;	/* once its ramdisk stopped booting: the error
+				 * line before it said so (its reason), or NULL */
 } SsiConsoleFacts;
 
 /*
@@ -132,6 +135,10 @@ typedef struct {
 void ssi_console_facts(const char *dir, const SsiMachine *m, SsiConsoleFacts *facts);
 /* Free what FACTS hold and empty them. */
 void ssi_console_facts_clear(SsiConsoleFacts *facts);
+
+/* Add to the facts at DATA (an SsiConsoleFacts) what whole console LINE
+ * tells; an SsiConsoleLine, for a reader of its own. */
+void ssi_console_facts_line(const char *line, gpointer data);
 
 /* With xterm consoles: which running machines have no window, and the
  * last thing an xterm said (from DIR/windows.log), or NULL when every

@@ -13,6 +13,7 @@ typedef enum {
 	SSI_RUN_BOOTING,	/* running, not yet at its login prompt */
 	SSI_RUN_UP,		/* at its login prompt (the lock server: serving) */
 	SSI_RUN_JOINED,		/* a node the lock server counts as a member */
+	SSI_RUN_FAILED,		/* running, but its ramdisk stopped booting */
 } SsiRunState;
 
 typedef struct {
@@ -26,6 +27,7 @@ typedef struct {
 	pid_t window;		/* its xterm, 0 when it has none open */
 	char *network_trouble;	/* its console's word that it has no working
 				 * network, or NULL */
+	char *boot_stopped;	/* FAILED: its console's word why, or NULL */
 } SsiMachineStatus;
 
 typedef struct {

@@ -114,7 +114,8 @@ static GArray *remote_machines(SsiStatus *status, const SsiConfig *cfg, GStringC
 				for (guint k = 0; k < status->machines->len; k++) {
 					SsiMachineStatus *ms = g_ptr_array_index(status->machines, k);
 
-					if (ms->node == m->node && strcmp(m->state, "joined") == 0)
+					if (ms->node == m->node && ms->state != SSI_RUN_FAILED &&
+					    strcmp(m->state, "joined") == 0)
 						ms->state = SSI_RUN_JOINED;
 				}
 				continue;
@@ -216,6 +217,13 @@ static void print_table(const SsiStatus *status, const GArray *remotes)
 		if (ms->state != SSI_RUN_DEAD && ms->network_trouble != NULL)
 			printf("%s has no network: its console says \"%s\"\n", ms->name,
 			       ms->network_trouble);
+		if (ms->state == SSI_RUN_FAILED && ms->node != 0)
+			printf("%s stopped booting: its console says \"%s\"; ssi-rm %u and "
+			       "ssi-add %u boot it again\n", ms->name, ms->boot_stopped, ms->node,
+			       ms->node);
+		else if (ms->state == SSI_RUN_FAILED)
+			printf("%s stopped booting: its console says \"%s\"; ssi-stop and "
+			       "ssi-start boot the cluster again\n", ms->name, ms->boot_stopped);
 	}
 	if (t.running < status->machines->len)
 		printf("Machines shown dead are cleared by the next ssi-start, "
@@ -297,6 +305,11 @@ static void print_json(const SsiStatus *status, const SsiConfig *cfg, const GArr
 			json_builder_add_string_value(b, ms->network_trouble);
 		else
 			json_builder_add_null_value(b);
+		json_builder_set_member_name(b, "boot_stopped");
+		if (ms->state == SSI_RUN_FAILED)
+			json_builder_add_string_value(b, ms->boot_stopped);
+		else
+			json_builder_add_null_value(b);
 		json_builder_set_member_name(b, "attach");
 		if (alive) {
 			g_autofree char *cmd = ssi_console_attach_command(status->dir, cfg,
@@ -310,7 +323,8 @@ static void print_json(const SsiStatus *status, const SsiConfig *cfg, const GArr
 	}
 	for (guint i = 0; i < remotes->len; i++) {
 		const Remote *r = &g_array_index(remotes, Remote, i);
-		static const char *const nulls[] = { "pid", "window", "network_trouble", "attach" };
+		static const char *const nulls[] = { "pid", "window", "network_trouble",
+						     "boot_stopped", "attach" };
 
 		json_builder_begin_object(b);
 		json_builder_set_member_name(b, "name");

@@ -472,22 +472,32 @@ START_TEST(test_gone_on_return)
 }
 END_TEST
 
-/* A KERNEL line for a kernel that starves the machine WHO (a umid=
- * value, or "*" for all) of memory, which the configuration refuses:
- * that machine dies while it boots. */
-static char *starving_kernel(const char *who)
+/* The path of a kernel that gives machine WHO (a umid= value, or "*"
+ * for all) the kernel arguments EXTRA after those it was given (the
+ * last of a kind counts). */
+static char *wrapped_kernel(const char *who, const char *extra)
 {
-	g_autofree char *path = g_build_filename(T.dir, "starving-linux", NULL);
+	g_autofree char *path = g_build_filename(T.dir, "wrapped-linux", NULL);
 	g_autofree char *script = g_strdup_printf(
 		"#!/bin/sh\n"
 		"for a; do\n"
-		"\tcase $a in umid=%s) exec /usr/bin/linux.uml \"$@\" mem=1M ;; esac\n"
+		"\tcase $a in umid=%s) exec /usr/bin/linux.uml \"$@\" %s ;; esac\n"
 		"done\n"
-		"exec /usr/bin/linux.uml \"$@\"\n", who);
+		"exec /usr/bin/linux.uml \"$@\"\n", who, extra);
 
 	ck_assert(g_file_set_contents(path, script, -1, NULL));
 	ck_assert_int_eq(chmod(path, 0755), 0);
-	return g_strdup_printf("KERNEL=%s\n", path);
+	return g_steal_pointer(&path);
+}
+
+/* From now on, the running cluster boots its machines with KERNEL: it
+ * keeps the kernel it started with as a link in its state directory. */
+static void cluster_kernel(const char *kernel)
+{
+	g_autofree char *link = g_build_filename(T.state, "linux-ssi", NULL);
+
+	ck_assert_int_eq(unlink(link), 0);
+	ck_assert_int_eq(symlink(kernel, link), 0);
 }
 
 /* A start one of whose machines fails (the lock server, given too
@@ -495,9 +505,11 @@ static char *starving_kernel(const char *who)
 START_TEST(test_failed_start_ends_all)
 {
 	g_autofree char *err = NULL, *out = NULL;
-	g_autofree char *kernel = starving_kernel("lockserver");
+	g_autofree char *kernel = wrapped_kernel("lockserver", "mem=1M");
+	g_autofree char *line = g_strdup_printf("KERNEL=%s\n", kernel);
 
-	t_write_conf(kernel);
+	/* Too little memory, which the configuration would refuse. */
+	t_write_conf(line);
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "2", NULL), 1);
 	/* The lock server is seen dead at its spawn or while booting; the
 	 * nodes were booting either way. */
@@ -515,19 +527,15 @@ END_TEST
 /* An add whose nodes fail leaves the cluster as it was. */
 START_TEST(test_failed_add_ends_its_own)
 {
-	g_autofree char *err = NULL, *out = NULL, *kernel = NULL, *link = NULL, *target = NULL;
+	g_autofree char *err = NULL, *out = NULL, *kernel = NULL;
 	g_autoptr(GArray) left = NULL;
 	int node1, lockserver;
 
 	t_start("1");
 	node1 = t_kernel_pid("node1");
 	lockserver = t_kernel_pid("lockserver");
-	/* A running cluster keeps the kernel it started with: its link. */
-	kernel = starving_kernel("*");
-	link = g_build_filename(T.state, "linux-ssi", NULL);
-	target = g_build_filename(T.dir, "starving-linux", NULL);
-	ck_assert_int_eq(unlink(link), 0);
-	ck_assert_int_eq(symlink(target, link), 0);
+	kernel = wrapped_kernel("*", "mem=1M");
+	cluster_kernel(kernel);
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "2", "3", NULL), 1);
 	/* Each may be seen dead at its spawn ("exited at once") or while
 	 * booting; the add ends whichever it had started. */
@@ -773,6 +781,82 @@ START_TEST(test_interrupted_wait_says_what_is_left)
 }
 END_TEST
 
+/* machines[] of ssi-ls --json: the one named NAME. */
+static JsonObject *ls_machine(JsonObject *ls, const char *name)
+{
+	JsonArray *machines = json_object_get_array_member(ls, "machines");
+
+	for (guint i = 0; i < json_array_get_length(machines); i++) {
+		JsonObject *m = json_array_get_object_element(machines, i);
+
+		if (strcmp(json_object_get_string_member(m, "name"), name) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+/* Whether ssi-ls --json shows NAME failed, its boot stopped for a reason
+ * that has WHY in it. */
+static gboolean shown_failed(const char *name, const char *why)
+{
+	g_autoptr(JsonParser) parser = NULL;
+	JsonObject *ls = t_ls_json(&parser);
+	JsonObject *m = ls_machine(ls, name);
+
+	return m != NULL && strcmp(json_object_get_string_member(m, "state"), "failed") == 0 &&
+	       json_object_get_string_member(m, "boot_stopped") != NULL &&
+	       strstr(json_object_get_string_member(m, "boot_stopped"), why) != NULL;
+}
+
+/* A node whose ramdisk stops before it joins fails --wait at once, by
+ * its console's reason, and ssi-ls shows it failed. */
+START_TEST(test_stopped_boot_fails_wait)
+{
+	g_autofree char *kernel = NULL, *err = NULL, *out = NULL;
+	static const char why[] = "ssiuml: error: ssiuml.role=bogus, but initrd-ssi.img is "
+				  "the node ramdisk (want ssiuml.role=node)";
+
+	t_start("1");
+	kernel = wrapped_kernel("node2", "ssiuml.role=bogus");
+	cluster_kernel(kernel);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--wait", "2", NULL), 1);
+	ck_assert_msg(strstr(err, "ssi-add: node2 stopped booting, it cannot join: its console "
+				  "says \"") && strstr(err, why), "%s", err);
+	ck_assert(shown_failed("node2", why));
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", NULL), 0);
+	ck_assert_msg(strstr(out, "\nnode2 stopped booting: its console says \"") &&
+		      strstr(out, "\"; ssi-rm 2 and ssi-add 2 boot it again\n"), "%s", out);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* A node whose root filesystem cannot be mounted, after it joined:
+ * ssi-ls shows it failed with the reason, and it leaves the cluster. */
+START_TEST(test_stopped_boot_leaves)
+{
+	g_autofree char *cow = g_build_filename(T.state, "node2.cow", NULL);
+	g_autofree char *out = NULL;
+
+	t_start("1");
+	/* The node's copy-on-write file cannot be made. */
+	ck_assert_int_eq(mkdir(cow, 0700), 0);
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-add", "2", NULL), 0);
+	ck_assert_msg(t_wait_for(shown_failed("node2", "cannot mount the root filesystem"),
+				 30000), "node2 is not shown failed");
+	/* It joined from its ramdisk, before the root filesystem: the
+	 * others see it leave, not crash. */
+	ck_assert_msg(t_wait_log("node1", "cluster: node 2 left (members: 1)", 10000),
+		      "node1 did not see node2 leave");
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-rm", "2", NULL), 0);
+	ck_assert_int_eq(rmdir(cow), 0);
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-add", "--wait", "2", NULL), 0);
+	ck_assert(!shown_failed("node2", ""));
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
 Suite *safety_suite(void)
 {
 	Suite *s = suite_create("safety");
@@ -791,6 +875,8 @@ Suite *safety_suite(void)
 	tcase_add_test(tc, test_failed_wait_says_what_is_left);
 	tcase_add_test(tc, test_interrupted_boot_ends_all);
 	tcase_add_test(tc, test_interrupted_wait_says_what_is_left);
+	tcase_add_test(tc, test_stopped_boot_fails_wait);
+	tcase_add_test(tc, test_stopped_boot_leaves);
 	tcase_add_test(tc, test_memory_room);
 	tcase_add_loop_test(tc, test_blank_paths, 0, 2);
 	suite_add_tcase(s, tc);

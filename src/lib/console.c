@@ -543,9 +543,39 @@ void ssi_console_tail_free(SsiConsoleTail *tail)
 void ssi_console_facts_clear(SsiConsoleFacts *facts)
 {
 	g_clear_pointer(&facts->network_trouble, g_free);
+	g_clear_pointer(&facts->last_error, g_free);
+	g_clear_pointer(&facts->boot_stopped, g_free);
 	facts->login = FALSE;
 	facts->events = FALSE;
 	ssi_nodeset_clear(&facts->members);
+}
+
+/* The ramdisks' words (scripts/image): each failure is an error line,
+ * and the last before it waits for ctrl-alt-del says that it stopped. */
+static const char *const guest_errors[] = { "ssiuml: error: ", "ssiuml lock server: error: " };
+static const char *const guest_stops[] = { "node boot stopped;", "lock server stopped;" };
+
+/* Note in FACTS a whole line from a ramdisk's error output. */
+static void facts_error(const char *line, SsiConsoleFacts *facts)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(guest_errors); i++) {
+		const char *at = strstr(line, guest_errors[i]);
+		g_autofree char *copy = NULL;
+
+		if (at == NULL)
+			continue;
+		copy = g_strdup(at);
+		g_strstrip(copy);
+		if (g_str_has_prefix(at + strlen(guest_errors[i]), guest_stops[i])) {
+			if (facts->boot_stopped == NULL)
+				facts->boot_stopped = g_strdup(facts->last_error != NULL
+							       ? facts->last_error : copy);
+		} else {
+			g_free(facts->last_error);
+			facts->last_error = g_utf8_make_valid(copy, -1);
+		}
+		return;
+	}
 }
 
 /* Add to FACTS what console LINE, finished or not, says of its machine. */
@@ -562,12 +592,13 @@ static void facts_text(const char *line, SsiConsoleFacts *facts)
 
 /* Add what whole console LINE tells to the facts at DATA: an event line
  * is read only once finished, lest a membership cut short count. */
-static void facts_line(const char *line, gpointer data)
+void ssi_console_facts_line(const char *line, gpointer data)
 {
 	SsiConsoleFacts *facts = data;
 	SsiEvent ev;
 
 	facts_text(line, facts);
+	facts_error(line, facts);
 	/* Each event line carries the whole membership: the last one is it. */
 	if (ssi_event_parse(line, &ev)) {
 		facts->events = TRUE;
@@ -585,10 +616,16 @@ static void facts_merge(SsiConsoleFacts *into, const SsiConsoleFacts *later)
 		into->events = TRUE;
 		into->members = later->members;
 	}
+	if (later->last_error != NULL) {
+		g_free(into->last_error);
+		into->last_error = g_strdup(later->last_error);
+	}
+	if (into->boot_stopped == NULL && later->boot_stopped != NULL)
+		into->boot_stopped = g_strdup(later->boot_stopped);
 }
 
 #define SEEN_GROUP "seen"
-#define SEEN_VERSION 1
+#define SEEN_VERSION 2
 /* A place is kept once it spares reading this much: below, reading the
  * log again costs less than writing the place down. */
 #define SEEN_MIN_GAIN (64 << 10)
@@ -624,6 +661,8 @@ static gboolean seen_load(const char *path, const SsiMachine *m, const struct st
 	facts->login = g_key_file_get_boolean(kf, SEEN_GROUP, "login", NULL);
 	facts->events = g_key_file_get_boolean(kf, SEEN_GROUP, "events", NULL);
 	facts->network_trouble = g_key_file_get_string(kf, SEEN_GROUP, "network_trouble", NULL);
+	facts->last_error = g_key_file_get_string(kf, SEEN_GROUP, "last_error", NULL);
+	facts->boot_stopped = g_key_file_get_string(kf, SEEN_GROUP, "boot_stopped", NULL);
 	tail->offset = tail->line_end = (off_t)offset;
 	return TRUE;
 }
@@ -649,6 +688,10 @@ static void seen_save(const char *path, const SsiMachine *m, const SsiConsoleTai
 	g_key_file_set_string(kf, SEEN_GROUP, "members", members);
 	if (facts->network_trouble != NULL)
 		g_key_file_set_string(kf, SEEN_GROUP, "network_trouble", facts->network_trouble);
+	if (facts->last_error != NULL)
+		g_key_file_set_string(kf, SEEN_GROUP, "last_error", facts->last_error);
+	if (facts->boot_stopped != NULL)
+		g_key_file_set_string(kf, SEEN_GROUP, "boot_stopped", facts->boot_stopped);
 	data = g_key_file_to_data(kf, &len, NULL);
 	g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT,
 				 0600, NULL);
@@ -672,7 +715,7 @@ void ssi_console_facts(const char *dir, const SsiMachine *m, SsiConsoleFacts *fa
 	    !seen_load(seen, m, &st, tail, &kept))
 		ssi_console_facts_clear(&kept);
 	from = tail->line_end;
-	ssi_console_tail_read(tail, facts_line, &read);
+	ssi_console_tail_read(tail, ssi_console_facts_line, &read);
 	if (tail->anew)
 		ssi_console_facts_clear(&kept);
 	facts_merge(&kept, &read);

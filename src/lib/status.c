@@ -76,6 +76,9 @@ static guint64 spaces_memory(GArray *spaces)
 static SsiRunState booted(const SsiConsoleFacts *facts, const SsiMachineStatus *ms,
 			  const SsiConsoleFacts *lockserver)
 {
+	/* It waits for ctrl-alt-del, a member or not (it leaves then). */
+	if (facts->boot_stopped != NULL)
+		return SSI_RUN_FAILED;
 	/* The lock server's word, the one ssi-start --wait goes by. */
 	if (ms->node != 0 && ssi_nodeset_has(&lockserver->members, ms->node))
 		return SSI_RUN_JOINED;
@@ -93,6 +96,7 @@ static void machine_status_free(gpointer data)
 
 	g_free(ms->name);
 	g_free(ms->network_trouble);
+	g_free(ms->boot_stopped);
 	g_free(ms);
 }
 
@@ -162,6 +166,7 @@ SsiStatus *ssi_status_read(const char *dir, GError **error)
 		}
 		ms->state = booted(seen, ms, &lockserver);
 		ms->network_trouble = g_strdup(seen->network_trouble);
+		ms->boot_stopped = g_strdup(seen->boot_stopped);
 		ssi_console_facts_clear(&facts);
 	}
 	ssi_console_facts_clear(&lockserver);
@@ -188,6 +193,8 @@ const char *ssi_run_state_name(SsiRunState state)
 		return "up";
 	case SSI_RUN_JOINED:
 		return "joined";
+	case SSI_RUN_FAILED:
+		return "failed";
 	}
 	return "unknown";
 }
