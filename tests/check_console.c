@@ -63,6 +63,37 @@ START_TEST(test_tail_keeps_its_place)
 }
 END_TEST
 
+/* A ramdisk's error lines: the one before its "stopped" line is why. */
+START_TEST(test_boot_stopped)
+{
+	SsiConsoleFacts facts = { 0 };
+
+	ssi_console_facts_line("ssiuml: error: no lock server yet", &facts);
+	ck_assert_ptr_null(facts.boot_stopped);
+	ssi_console_facts_line("[  1.0] ssiuml: error: cannot mount the root filesystem  ", &facts);
+	ssi_console_facts_line("ssiuml: error: node boot stopped; ctrl-alt-del powers this "
+			       "node off", &facts);
+	ck_assert_str_eq(facts.boot_stopped, "ssiuml: error: cannot mount the root filesystem");
+	/* The first stop counts: what comes after it is no reason. */
+	ssi_console_facts_line("ssiuml: error: later", &facts);
+	ssi_console_facts_line("ssiuml: error: node boot stopped; again", &facts);
+	ck_assert_str_eq(facts.boot_stopped, "ssiuml: error: cannot mount the root filesystem");
+	ssi_console_facts_clear(&facts);
+	ck_assert_ptr_null(facts.boot_stopped);
+	/* A stop with no reason before it is its own. */
+	ssi_console_facts_line("ssiuml lock server: error: lock server stopped; ctrl-alt-del "
+			       "powers it off", &facts);
+	ck_assert_str_eq(facts.boot_stopped, "ssiuml lock server: error: lock server stopped; "
+			 "ctrl-alt-del powers it off");
+	ssi_console_facts_clear(&facts);
+	/* Words that only look alike. */
+	ssi_console_facts_line("ssiuml: warning: node boot stopped; no", &facts);
+	ssi_console_facts_line("echo ssiuml: errors: node boot stopped;", &facts);
+	ck_assert_ptr_null(facts.boot_stopped);
+	ssi_console_facts_clear(&facts);
+}
+END_TEST
+
 START_TEST(test_network_trouble)
 {
 	ck_assert(ssi_console_network_trouble_line("  daemon_open : control connect failed"));
@@ -291,6 +322,7 @@ Suite *console_suite(void)
 
 	tcase_add_test(tc, test_tail_keeps_its_place);
 	tcase_add_test(tc, test_network_trouble);
+	tcase_add_test(tc, test_boot_stopped);
 	tcase_add_test(tc, test_facts_keep_place);
 	tcase_add_loop_test(tc, test_facts_stale, STALE_BOOT, STALE_NEW_LOG + 1);
 	suite_add_tcase(s, tc);
