@@ -3,13 +3,17 @@
  * another HOME and state directory, whose tools reach A through a real
  * sshd that the test starts on 127.0.0.1 (a free port, a throwaway key,
  * its own configuration under the test's directory, so that the sweep
- * finds it and every session it starts).  Both hosts are the same user:
- * a second one would need an account made on this machine.
+ * finds it and every session it starts).  Run as root, the test runs
+ * host B's tools (and a third host's) as another user, nobody, through
+ * setpriv(1), as host A's root reaches them: two users, two HOMEs, one
+ * machine, nothing changed on it.  Run as another user, both hosts are
+ * that user, and the test says so.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <json-glib/json-glib.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +38,10 @@ typedef struct {
 static Host host_a, host_b;
 static GPid sshd;
 static int sshd_port;
+/* Host B's user when it is another than the test's (root's). */
+static gboolean other_user;
+static uid_t other_uid;
+static gid_t other_gid;
 static char *ssh_dir;
 
 static void host_free(Host *h)
@@ -43,9 +51,37 @@ static void host_free(Host *h)
 	g_clear_pointer(&h->state, g_free);
 }
 
+/* The words that run a command as host H's user: setpriv, for a host
+ * other than A when it is another user; else none. */
+static char *as_user_of(const Host *h)
+{
+	if (!other_user || (host_a.home != NULL && strcmp(h->home, host_a.home) == 0))
+		return NULL;
+	return g_strdup_printf("setpriv --reuid=%u --regid=%u --clear-groups",
+			       (unsigned)other_uid, (unsigned)other_gid);
+}
+
 /* From now on the tools and the helpers of testlib act on host H. */
 static void on(const Host *h)
 {
+	static char *wrapper;
+	static gboolean saved;
+	g_autofree char *as = as_user_of(h);
+
+	/* make valgrind's wrapper, if any, runs under setpriv. */
+	if (!saved) {
+		wrapper = g_strdup(g_getenv("SSIUML_TEST_WRAPPER"));
+		saved = TRUE;
+	}
+	if (as != NULL) {
+		g_autofree char *words = g_strconcat(as, wrapper ? " " : "", wrapper, NULL);
+
+		g_setenv("SSIUML_TEST_WRAPPER", words, TRUE);
+	} else if (wrapper != NULL) {
+		g_setenv("SSIUML_TEST_WRAPPER", wrapper, TRUE);
+	} else {
+		g_unsetenv("SSIUML_TEST_WRAPPER");
+	}
 	g_free(T.home);
 	g_free(T.conf);
 	g_free(T.state);
@@ -65,6 +101,36 @@ static void run_ok(const char *what, const char *const *argv)
 				   G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL, &out, &err,
 				   &status, NULL) && g_spawn_check_wait_status(status, NULL),
 		      "%s failed: %s", what, err ? err : "");
+}
+
+static gboolean have_program(const char *name);
+
+/* Pick host B's user: nobody, when the test runs as root and setpriv is
+ * there; then the test's directories let that user pass (not read). */
+static void pick_user(void)
+{
+	struct passwd *pw = getpwnam("nobody");
+	g_autofree char *root = g_path_get_dirname(T.dir);
+
+	other_user = geteuid() == 0 && pw != NULL && pw->pw_uid != 0 && have_program("setpriv");
+	if (!other_user) {
+		printf("multi: host B runs as this same user (uid %u): only root can run it "
+		       "as another (nobody), through setpriv\n", (unsigned)geteuid());
+		fflush(stdout);
+		return;
+	}
+	other_uid = pw->pw_uid;
+	other_gid = pw->pw_gid;
+	ck_assert_int_eq(chmod(root, 0711), 0);
+	ck_assert_int_eq(chmod(T.dir, 0711), 0);
+}
+
+/* Make HOME, a host's home directory, its user's. */
+static void make_home(const char *home)
+{
+	ck_assert_int_eq(mkdir(home, 0700), 0);
+	if (other_user)
+		ck_assert_int_eq(chown(home, other_uid, other_gid), 0);
 }
 
 static int free_port(void)
@@ -140,6 +206,16 @@ static char *start_sshd(const char **why)
 		run_ok("ssh-keygen", argv);
 	}
 	pub = g_strconcat(user_key, ".pub", NULL);
+	if (other_user) {
+		/* The key and the known hosts are host B's user's; the
+		 * directory lets it pass. */
+		g_autofree char *known = g_build_filename(ssh_dir, "known_hosts", NULL);
+
+		ck_assert(g_file_set_contents(known, "", 0, NULL));
+		ck_assert_int_eq(chown(known, other_uid, other_gid), 0);
+		ck_assert_int_eq(chown(user_key, other_uid, other_gid), 0);
+		ck_assert_int_eq(chmod(ssh_dir, 0711), 0);
+	}
 	keys = g_build_filename(ssh_dir, "authorized_keys", NULL);
 	ck_assert(g_file_get_contents(pub, &text, NULL, NULL));
 	ck_assert(g_file_set_contents(keys, text, -1, NULL));
@@ -356,7 +432,8 @@ static gint64 two_hosts(const char *na, const char *b1, const char *b2, const ch
 	host_b.home = g_build_filename(T.dir, "hb", NULL);
 	host_b.conf = g_build_filename(T.dir, "b.conf", NULL);
 	host_b.state = g_build_filename(host_b.home, ".ssiuml", "run", NULL);
-	ck_assert_int_eq(mkdir(host_b.home, 0700), 0);
+	pick_user();
+	make_home(host_b.home);
 	url = start_sshd(why);
 	if (url == NULL)
 		return -1;
@@ -377,6 +454,15 @@ static gint64 two_hosts(const char *na, const char *b1, const char *b2, const ch
 			    NULL) == 0, "ssi-add --cluster: %s", err);
 	join_ms = ms_since(t0);
 	ck_assert_msg(g_file_test(host_b.state, G_FILE_TEST_IS_DIR), "no state on host B");
+	{
+		/* Host B's kernels are its user's. */
+		g_autofree char *name = g_strconcat("node", b1, NULL);
+		g_autofree char *proc = g_strdup_printf("/proc/%d", t_kernel_pid(name));
+		struct stat st;
+
+		ck_assert_int_eq(stat(proc, &st), 0);
+		ck_assert_int_eq(st.st_uid, other_user ? other_uid : geteuid());
+	}
 	{
 		g_autofree char *sw = g_build_filename(host_b.state, "switch.ctl", NULL);
 		g_autofree char *ls = g_build_filename(host_b.state, "lockserver.log", NULL);
@@ -553,17 +639,24 @@ static GPid add_on(const Host *h, const char *err, const char *const *args)
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_auto(GStrv) env = env_of(h);
 	g_autoptr(GError) error = NULL;
+	g_autofree char *as = as_user_of(h);
 	GPid pid = 0;
 	int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 	ck_assert(fd >= 0);
+	if (as != NULL) {
+		g_auto(GStrv) words = g_strsplit(as, " ", -1);
+
+		for (guint i = 0; words[i] != NULL; i++)
+			g_ptr_array_add(argv, g_strdup(words[i]));
+	}
 	g_ptr_array_add(argv, t_build("bin/ssi-add"));
 	for (guint i = 0; args[i] != NULL; i++)
 		g_ptr_array_add(argv, g_strdup(args[i]));
 	g_ptr_array_add(argv, NULL);
 	ck_assert_msg(g_spawn_async_with_pipes_and_fds(NULL, (const char *const *)argv->pdata,
 						       (const char *const *)env,
-						       G_SPAWN_DO_NOT_REAP_CHILD |
+						       G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH |
 						       G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
 						       -1, -1, fd, NULL, NULL, 0, &pid, NULL,
 						       NULL, NULL, &error),
@@ -601,7 +694,7 @@ START_TEST(test_add_race)
 	host_c.home = g_build_filename(T.dir, "hc", NULL);
 	host_c.conf = g_build_filename(T.dir, "c.conf", NULL);
 	host_c.state = g_build_filename(host_c.home, ".ssiuml", "run", NULL);
-	ck_assert_int_eq(mkdir(host_c.home, 0700), 0);
+	make_home(host_c.home);
 	extra = g_strdup_printf("SSH_CONFIG=%s/ssh_config\n", ssh_dir);
 	on(&host_c);
 	t_write_conf(extra);
