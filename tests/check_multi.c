@@ -173,6 +173,38 @@ static gboolean have_program(const char *name)
 	return path != NULL;
 }
 
+/* Whether host B's user gets in, by ssh with CLIENT's configuration, to
+ * the sshd on 127.0.0.1:PORT as USER. */
+static gboolean ssh_works(const char *client, int port, const char *user)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *as = as_user_of(&host_b);
+	int status = 0;
+
+	if (as != NULL) {
+		g_auto(GStrv) words = g_strsplit(as, " ", -1);
+
+		for (guint i = 0; words[i] != NULL; i++)
+			g_ptr_array_add(argv, g_strdup(words[i]));
+	}
+	g_ptr_array_add(argv, g_strdup("ssh"));
+	g_ptr_array_add(argv, g_strdup("-F"));
+	g_ptr_array_add(argv, g_strdup(client));
+	g_ptr_array_add(argv, g_strdup("-o"));
+	g_ptr_array_add(argv, g_strdup("BatchMode=yes"));
+	g_ptr_array_add(argv, g_strdup("-p"));
+	g_ptr_array_add(argv, g_strdup_printf("%d", port));
+	g_ptr_array_add(argv, g_strdup("-l"));
+	g_ptr_array_add(argv, g_strdup(user));
+	g_ptr_array_add(argv, g_strdup("127.0.0.1"));
+	g_ptr_array_add(argv, g_strdup("true"));
+	g_ptr_array_add(argv, NULL);
+	return g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH |
+			    G_SPAWN_STDIN_FROM_DEV_NULL | G_SPAWN_STDOUT_TO_DEV_NULL |
+			    G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, NULL) &&
+	       g_spawn_check_wait_status(status, NULL);
+}
+
 static char *start_sshd(const char **why)
 {
 	g_autofree char *host_key = NULL, *user_key = NULL, *pub = NULL, *keys = NULL;
@@ -260,6 +292,25 @@ static char *start_sshd(const char **why)
 
 		g_file_get_contents(log, &said, NULL, NULL);
 		ck_abort_msg("sshd does not listen on port %d: %s", port, said ? said : "");
+	}
+	if (!ssh_works(client, port, user)) {
+		static char reason[512];
+		g_autofree char *said = NULL;
+		g_auto(GStrv) lines = NULL;
+		guint n;
+
+		g_file_get_contents(log, &said, NULL, NULL);
+		lines = g_strsplit(said ? g_strstrip(said) : "", "\n", -1);
+		n = g_strv_length(lines);
+		g_snprintf(reason, sizeof(reason), "the test's sshd, run as %s, does not let "
+			   "host B in as %s: %s", g_get_user_name(), user,
+			   n ? lines[n - 1] : "(it says nothing)");
+		/* Not root, sshd can only let this user in, and refuses some
+		 * (a locked account, such as nobody's, with UsePAM no). */
+		if (geteuid() == 0)
+			ck_abort_msg("%s", reason);
+		*why = reason;
+		return NULL;
 	}
 	return g_strdup_printf("ssh://%s@127.0.0.1:%d", user, port);
 }
