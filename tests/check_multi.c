@@ -886,6 +886,27 @@ START_TEST(test_bad_cluster_address)
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--cluster", "ssh://127.0.0.1:1", "3",
 			       NULL), 1);
 	ck_assert_msg(strstr(err, "ssi-add: cluster ssh://127.0.0.1:1: "), "%s", err);
+	/* Nor a dry run's. */
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "-n", "--cluster", "ssh://127.0.0.1:1",
+			       "3", NULL), 1);
+	ck_assert_msg(strstr(err, "ssi-add: cluster ssh://127.0.0.1:1: "), "%s", err);
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* ssi-stop --all on a host whose first host does not answer names it,
+ * stops this host all the same and exits 3. */
+START_TEST(test_stop_all_unreachable)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	g_autofree char *remote = g_build_filename(T.state, "remote", NULL);
+
+	ck_assert_int_eq(g_mkdir_with_parents(T.state, 0700), 0);
+	ck_assert(g_file_set_contents(remote, "ssh://127.0.0.1:1\n", -1, NULL));
+	ck_assert_int_eq(t_run(&out, &err, "ssi-stop", "--all", NULL), 3);
+	ck_assert_msg(strstr(err, "ssi-stop: cluster ssh://127.0.0.1:1: "), "%s", err);
+	ck_assert_msg(strstr(out, "No cluster is running."), "%s", out);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", "--all", "x", NULL), 2);
 	t_assert_nothing_left();
 }
 END_TEST
@@ -905,6 +926,7 @@ Suite *multi_suite(void)
 
 	tcase_add_checked_fixture(tc, NULL, multi_teardown);
 	tcase_add_test(tc, test_bad_cluster_address);
+	tcase_add_test(tc, test_stop_all_unreachable);
 	tcase_add_test(tc, test_two_hosts);
 	tcase_add_test(tc, test_poweroff_reaches_every_host);
 	tcase_add_test(tc, test_add_race);
