@@ -106,10 +106,10 @@ $(B)/lib/ssiuml-run: src/ssiuml-run.c $(B)/libssiuml.a
 
 # Run by the kernels' vde_plug helpers, which carry the kernels'
 # LD_PRELOAD: plain C, no GLib, never sanitized.
-$(B)/lib/ssiuml-cable: src/ssiuml-cable.c
+$(B)/lib/ssiuml-cable: src/ssiuml-cable.c $(B)/ssi_paths.h
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
-	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARNFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -I$(B) $(WARNFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
 # Loaded into the UML kernel: never sanitized, no GLib.
 $(B)/lib/ssiuml-xstate.so: src/ssiuml-xstate.c

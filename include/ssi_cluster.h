@@ -85,4 +85,12 @@ gboolean ssi_cluster_add_plugged(SsiCluster *cluster, const SsiNodeSet *nodes,
 GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboolean start,
 			    SsiNodeSet *skipped, GError **error);
 
+/*
+ * A dry run of ssi_cluster_add_plugged(): the commands it would run for
+ * NODES, each node's network the cable STATE/nodeN.cable, after the same
+ * checks.  Nothing is run or written; nodes up here go into SKIPPED.
+ */
+GPtrArray *ssi_cluster_plan_plugged(SsiCluster *cluster, const SsiNodeSet *nodes,
+				    SsiNodeSet *skipped, GError **error);
+
 #endif

@@ -22,6 +22,9 @@ enum {
 	SSI_EXIT_OK = 0,
 	SSI_EXIT_FAILURE = 1,
 	SSI_EXIT_USAGE = 2,
+	/* ssi-stop --all: stopped, but some host of the cluster could not
+	 * be reached to be asked */
+	SSI_EXIT_UNREACHABLE = 3,
 };
 
 GQuark ssi_error_quark(void);

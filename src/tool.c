@@ -112,7 +112,7 @@ void tool_bad_option(char **argv)
 	/* "-1" reaches getopt as an option; it is a bad node number. */
 	if (arg != NULL && arg[0] == '-' && g_ascii_isdigit(arg[1]))
 		tool_usage_error("node '%s': not a node number", arg);
-	if (optopt != 0 && strchr("ctNC", optopt) != NULL) {
+	if (optopt != 0 && strchr("ctNCF", optopt) != NULL) {
 		if (arg != NULL && g_str_has_prefix(arg, "--"))
 			tool_usage_error("option '%s' requires an argument", arg);
 		tool_usage_error("option requires an argument -- '%c'", optopt);
@@ -135,6 +135,8 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 		{ "nodes", required_argument, NULL, 'N' },
 		{ "attach", no_argument, NULL, 'a' },
 		{ "cluster", required_argument, NULL, 'C' },
+		{ "claim-for", required_argument, NULL, 'F' },
+		{ "all", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	g_autoptr(GString) shortopts = g_string_new("c:h");
@@ -148,6 +150,8 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 	opts->nodes = NULL;
 	opts->attach = FALSE;
 	opts->cluster = NULL;
+	opts->claim_for = NULL;
+	opts->all = FALSE;
 	if (opts->features & TOOL_WAIT)
 		g_string_append(shortopts, "wt:");
 	if (opts->features & TOOL_DRY_RUN)
@@ -207,6 +211,16 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 			if (!(opts->features & TOOL_CLUSTER))
 				tool_bad_option(argv);
 			opts->cluster = optarg;
+			break;
+		case 'F':
+			if (!(opts->features & TOOL_CLUSTER))
+				tool_bad_option(argv);
+			opts->claim_for = optarg;
+			break;
+		case 'A':
+			if (!(opts->features & TOOL_ALL))
+				tool_bad_option(argv);
+			opts->all = TRUE;
 			break;
 		default:
 			tool_bad_option(argv);
@@ -358,14 +372,20 @@ int tool_dry_run(SsiCluster *cluster, const SsiNodeSet *nodes, gboolean start)
 		return tool_fail(error);
 	for (guint i = 0; i < plan->len; i++) {
 		GPtrArray *argv = g_ptr_array_index(plan, i);
-		g_autoptr(GString) line = g_string_new(NULL);
 
-		for (guint k = 0; k < argv->len; k++) {
-			g_autofree char *word = shell_word(g_ptr_array_index(argv, k));
-
-			g_string_append_printf(line, "%s%s", k ? " " : "", word);
-		}
-		printf("%s\n", line->str);
+		tool_print_command((char *const *)argv->pdata, argv->len);
 	}
 	return SSI_EXIT_OK;
+}
+
+void tool_print_command(char *const *argv, guint len)
+{
+	g_autoptr(GString) line = g_string_new(NULL);
+
+	for (guint k = 0; k < len; k++) {
+		g_autofree char *word = shell_word(argv[k]);
+
+		g_string_append_printf(line, "%s%s", k ? " " : "", word);
+	}
+	printf("%s\n", line->str);
 }

@@ -46,6 +46,9 @@ SsiCluster *tool_cluster_peek(SsiConfig *cfg);
  * exit status; the same checks fail the same way. */
 int tool_dry_run(SsiCluster *cluster, const SsiNodeSet *nodes, gboolean start);
 
+/* Print ARGV (LEN words) on one line, each word quoted for a shell. */
+void tool_print_command(char *const *argv, guint len);
+
 /* Warn about running machines whose console window did not open. */
 void tool_check_windows(const SsiCluster *cluster);
 
@@ -55,7 +58,8 @@ enum {
 	TOOL_DRY_RUN = 1 << 1,	/* -n, --dry-run */
 	TOOL_LS = 1 << 2,	/* -j, --json; --nodes=up|free */
 	TOOL_ATTACH = 1 << 3,	/* -a, --attach */
-	TOOL_CLUSTER = 1 << 4,	/* --cluster ssh://[user@]host[:port] */
+	TOOL_CLUSTER = 1 << 4,	/* --cluster ssh://[user@]host[:port]; --claim-for WHO */
+	TOOL_ALL = 1 << 5,	/* --all */
 };
 
 typedef struct {
@@ -68,6 +72,8 @@ typedef struct {
 	const char *nodes;	/* --nodes=up|free, or NULL */
 	gboolean attach;	/* -a, --attach */
 	const char *cluster;	/* --cluster URL, or NULL */
+	const char *claim_for;	/* --claim-for WHO, or NULL */
+	gboolean all;		/* --all */
 } ToolOptions;
 
 /* From here on, SIGINT, SIGTERM and SIGHUP end the command's work as a

@@ -281,7 +281,8 @@ GPtrArray *ssi_boot_kernel_argv(const SsiCluster *cluster, guint node)
 	const SsiState *state = cluster->state;
 	g_autofree char *remote = ssi_remote_url(state->dir);
 	g_autofree char *cable = remote == NULL ? NULL
-				 : ssi_remote_cable_name(state, ssi_plan_unsafe_path(state->dir));
+				 : ssi_remote_cable_name(state, node,
+								ssi_plan_unsafe_path(state->dir));
 
 	return ssi_plan_kernel_argv(cluster->cfg, state, &cluster->net, cable, node);
 }

@@ -285,26 +285,40 @@ gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
 				 : SSI_PLAN_NO_LOCKSERVER, &todo, error);
 }
 
-gboolean ssi_cluster_add_plugged(SsiCluster *cluster, const SsiNodeSet *nodes,
-				 SsiNodeSet *skipped, GError **error)
+/* What an add of NODES plugged into another host's switch boots: TODO;
+ * the nodes up here go into SKIPPED.  FALSE when it cannot be made. */
+static gboolean plugged_todo(SsiCluster *cluster, const SsiNodeSet *nodes, SsiNodeSet *todo,
+			     SsiNodeSet *skipped, GError **error)
 {
-	SsiNodeSet todo = *nodes, up;
+	SsiNodeSet up;
 	gboolean fresh = !ssi_cluster_running(cluster);
 
+	*todo = *nodes;
 	ssi_nodeset_clear(skipped);
 	ssi_cluster_nodes_up(cluster, &up);
 	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
 		if (ssi_nodeset_has(&up, n)) {
 			ssi_nodeset_add(skipped, n);
-			ssi_nodeset_remove(&todo, n);
+			ssi_nodeset_remove(todo, n);
 		}
+	if (ssi_nodeset_count(todo) == 0)
+		return TRUE;
+	return ssi_host_check_files(cluster->cfg, fresh ? ssi_host_console(cluster->cfg)
+				    : cluster->state->console, SSI_NETWORK_VDE, error) &&
+	       check_net(cluster, todo, error) &&
+	       check_memory_room(cluster, ssi_nodeset_count(todo), FALSE, error);
+}
+
+gboolean ssi_cluster_add_plugged(SsiCluster *cluster, const SsiNodeSet *nodes,
+				 SsiNodeSet *skipped, GError **error)
+{
+	SsiNodeSet todo;
+	gboolean fresh = !ssi_cluster_running(cluster);
+
+	if (!plugged_todo(cluster, nodes, &todo, skipped, error))
+		return FALSE;
 	if (ssi_nodeset_count(&todo) == 0)
 		return TRUE;
-	if (!ssi_host_check_files(cluster->cfg, fresh ? ssi_host_console(cluster->cfg)
-				  : cluster->state->console, SSI_NETWORK_VDE, error) ||
-	    !check_net(cluster, &todo, error) ||
-	    !check_memory_room(cluster, ssi_nodeset_count(&todo), FALSE, error))
-		return FALSE;
 	if (fresh) {
 		/* This host's share starts as a cluster does, but on VDE
 		 * whatever NETWORK says: the first host's switch is one. */
@@ -371,6 +385,33 @@ GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboole
 		guint node = g_array_index(which, guint, i);
 		g_autoptr(GPtrArray) argv = ssi_boot_kernel_argv(cluster, node);
 		g_autofree char *name = ssi_plan_machine_name(node);
+
+		plan_machine(cluster, plan, name, argv, TRUE, preload);
+	}
+	return g_steal_pointer(&plan);
+}
+
+GPtrArray *ssi_cluster_plan_plugged(SsiCluster *cluster, const SsiNodeSet *nodes,
+				    SsiNodeSet *skipped, GError **error)
+{
+	g_autoptr(GPtrArray) plan = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)g_ptr_array_unref);
+	g_autofree char *preload = ssi_host_preload_path();
+	gboolean relative = ssi_plan_unsafe_path(cluster->state->dir);
+	SsiNodeSet todo;
+
+	if (!plugged_todo(cluster, nodes, &todo, skipped, error))
+		return NULL;
+	if (!ssi_cluster_running(cluster)) {
+		/* Only in memory: the record is not written. */
+		cluster->state->console = ssi_host_console(cluster->cfg);
+		cluster->state->network = SSI_NETWORK_VDE;
+	}
+	for (guint n = 0; (n = ssi_nodeset_next(&todo, n)) != 0;) {
+		g_autofree char *cable = ssi_remote_cable_name(cluster->state, n, relative);
+		g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cluster->cfg, cluster->state,
+								  &cluster->net, cable, n);
+		g_autofree char *name = ssi_plan_machine_name(n);
 
 		plan_machine(cluster, plan, name, argv, TRUE, preload);
 	}

@@ -62,7 +62,12 @@ static gboolean is_our_file(const char *name)
 		"state", "tmux.sock", "tmux.conf", "switch.ctl", "switch.mgmt", "linux-ssi",
 		"notify.sock", "lockserver.log", "windows.log", "switch.log", "switch.console",
 		"root.link", "cidev.link",
-		"initrd.link", "initrd-memexp.link", "remote", "cable", "cable.args", NULL,
+		"initrd.link", "initrd-memexp.link", "remote", NULL,
+	};
+	/* A node's console; its cable and the claim of another host's node
+	 * (ssi_remote.h). */
+	static const char *const node_suffixes[] = {
+		".console", ".cable", ".cable.args", ".claim",
 	};
 
 	if (g_strv_contains(fixed, name))
@@ -77,11 +82,14 @@ static gboolean is_our_file(const char *name)
 
 		return ssi_node_number(base) != 0;
 	}
-	if (g_str_has_prefix(name, "node") && g_str_has_suffix(name, ".console")) {
-		g_autofree char *base = g_strndup(name, strlen(name) - strlen(".console"));
+	for (guint i = 0; i < G_N_ELEMENTS(node_suffixes); i++)
+		if (g_str_has_prefix(name, "node") &&
+		    g_str_has_suffix(name, node_suffixes[i])) {
+			g_autofree char *base = g_strndup(name, strlen(name) -
+							  strlen(node_suffixes[i]));
 
-		return ssi_node_number(base) != 0;
-	}
+			return ssi_node_number(base) != 0;
+		}
 	return FALSE;
 }
 
