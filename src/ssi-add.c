@@ -66,6 +66,16 @@ static gboolean skip_members_elsewhere(const SsiCluster *cluster, SsiNodeSet *no
 	gboolean refused = FALSE;
 
 	ssi_cluster_nodes_up(cluster, &here);
+	/* Nodes up here are skipped as such: the lock server's log is read
+	 * only for the others. */
+	{
+		SsiNodeSet others = *nodes;
+
+		for (guint n = 0; (n = ssi_nodeset_next(&here, n)) != 0;)
+			ssi_nodeset_remove(&others, n);
+		if (ssi_nodeset_count(&others) == 0)
+			return FALSE;
+	}
 	ssi_cluster_members_elsewhere(cluster, &elsewhere);
 	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;) {
 		g_autofree char *by = NULL;

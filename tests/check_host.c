@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "testlib.h"
@@ -108,6 +109,45 @@ START_TEST(test_cidev_net)
 }
 END_TEST
 
+/* The plan read from a CIDEV is kept in the state directory, for that
+ * very file: the same file is not read again, another one is. */
+START_TEST(test_cidev_kept)
+{
+	g_autoptr(SsiConfig) cfg = ssi_config_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *err = NULL, *cache = g_build_filename(T.state, "cidev.cache", NULL);
+	g_autofree char *data = NULL, *fake = NULL, *again = NULL;
+	g_auto(GStrv) parts = NULL;
+	SsiNet net;
+
+	ck_assert_int_eq(g_mkdir_with_parents(T.state, 0700), 0);
+	g_setenv("SSIUML_STATE_DIR", T.state, TRUE);
+	g_free(cfg->cidev);
+	cfg->cidev = t_make_cidev("CLUSTER_NAME=c\nNET=10.4.5\nLOCKSERVER=10.4.5.200\n"
+				  "LOCKPORT=2400\nMAXNODES=40\nLEASE=3\n", &err);
+	ck_assert_msg(cfg->cidev != NULL, "mkimages --cidev: %s", err);
+	ck_assert_msg(ssi_host_cidev_net(cfg, &net, &error), "%s", error->message);
+	ck_assert_uint_eq(net.max_nodes, 40);
+	/* What is kept is what is used: change it, and the change shows. */
+	ck_assert(g_file_get_contents(cache, &data, NULL, NULL));
+	ck_assert(strstr(data, "MAXNODES=40") != NULL);
+	parts = g_strsplit(data, "MAXNODES=40", -1);
+	fake = g_strjoinv("MAXNODES=39", parts);
+	ck_assert(g_file_set_contents(cache, fake, -1, NULL));
+	ck_assert(ssi_host_cidev_net(cfg, &net, &error));
+	ck_assert_uint_eq(net.max_nodes, 39);
+	/* Another CIDEV at the same path is read anew. */
+	ck_assert_int_eq(unlink(cfg->cidev), 0);
+	again = t_make_cidev("CLUSTER_NAME=c\nNET=10.4.5\nLOCKSERVER=10.4.5.200\n"
+			     "LOCKPORT=2400\nMAXNODES=30\nLEASE=3\n", &err);
+	ck_assert_msg(again != NULL, "mkimages --cidev: %s", err);
+	if (strcmp(again, cfg->cidev) != 0)
+		ck_assert_int_eq(rename(again, cfg->cidev), 0);
+	ck_assert(ssi_host_cidev_net(cfg, &net, &error));
+	ck_assert_uint_eq(net.max_nodes, 30);
+}
+END_TEST
+
 Suite *host_suite(void)
 {
 	Suite *s = suite_create("host");
@@ -119,6 +159,7 @@ Suite *host_suite(void)
 	tcase_add_test(tc, test_find_program);
 	tcase_add_test(tc, test_memory_room);
 	tcase_add_test(tc, test_cidev_net);
+	tcase_add_test(tc, test_cidev_kept);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -494,6 +494,22 @@ SsiConsoleTail *ssi_console_tail_new(const char *dir, const char *name, gboolean
 	return tail;
 }
 
+/* The longest line kept: the rest of a longer one is dropped. */
+#define LINE_MAX_KEPT 4096
+
+/* Append to LINE the text from P to END, carriage returns left out. */
+static void append_line_text(GString *line, const char *p, const char *end)
+{
+	while (p < end && line->len < LINE_MAX_KEPT) {
+		const char *cr = memchr(p, '\r', (size_t)(end - p));
+		const char *stop = cr != NULL ? cr : end;
+		gsize room = LINE_MAX_KEPT - line->len;
+
+		g_string_append_len(line, p, (gssize)MIN((gsize)(stop - p), room));
+		p = cr != NULL ? cr + 1 : end;
+	}
+}
+
 void ssi_console_tail_read(SsiConsoleTail *tail, SsiConsoleLine line, gpointer data)
 {
 	char buf[8192];
@@ -516,15 +532,18 @@ void ssi_console_tail_read(SsiConsoleTail *tail, SsiConsoleLine line, gpointer d
 		g_string_truncate(tail->partial, 0);
 	}
 	while ((n = pread(fd, buf, sizeof(buf), tail->offset)) > 0) {
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] != '\n') {
-				if (buf[i] != '\r' && tail->partial->len < 4096)
-					g_string_append_c(tail->partial, buf[i]);
-				continue;
-			}
+		const char *p = buf, *end = buf + n;
+
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+			append_line_text(tail->partial, p, nl != NULL ? nl : end);
+			if (nl == NULL)
+				break;
 			line(tail->partial->str, data);
 			g_string_truncate(tail->partial, 0);
-			tail->line_end = tail->offset + i + 1;
+			tail->line_end = tail->offset + (nl - buf) + 1;
+			p = nl + 1;
 		}
 		tail->offset += n;
 	}

@@ -62,7 +62,7 @@ static gboolean is_our_file(const char *name)
 		"state", "tmux.sock", "tmux.conf", "switch.ctl", "switch.mgmt", "linux-ssi",
 		"notify.sock", "lockserver.log", "windows.log", "switch.log", "switch.console",
 		"root.link", "cidev.link",
-		"initrd.link", "initrd-memexp.link", "remote", NULL,
+		"initrd.link", "initrd-memexp.link", "remote", "cidev.cache", NULL,
 	};
 	/* A node's console; its cable and the claim of another host's node
 	 * (ssi_remote.h). */
@@ -72,7 +72,8 @@ static gboolean is_our_file(const char *name)
 
 	if (g_strv_contains(fixed, name))
 		return TRUE;
-	if (g_str_has_prefix(name, "state."))	/* a torn atomic write */
+	/* A torn atomic write. */
+	if (g_str_has_prefix(name, "state.") || g_str_has_prefix(name, "cidev.cache."))
 		return TRUE;
 	if (strcmp(name, "lockserver.console") == 0 || is_seen_file(name))
 		return TRUE;

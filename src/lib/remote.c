@@ -579,13 +579,23 @@ gboolean ssi_remote_claimed(const char *dir, guint node, gboolean *cabled, char 
 
 void ssi_remote_claims(const char *dir, SsiNodeSet *claimed, SsiNodeSet *cabled)
 {
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
 	ssi_nodeset_clear(claimed);
 	if (cabled != NULL)
 		ssi_nodeset_clear(cabled);
-	for (guint n = 1; n <= SSI_NODE_LIMIT; n++) {
+	/* One look at the directory, not one per number. */
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *base = NULL;
 		gboolean held;
+		guint n;
 
-		if (!ssi_remote_claimed(dir, n, &held, NULL))
+		if (!g_str_has_suffix(name, ".claim"))
+			continue;
+		base = g_strndup(name, strlen(name) - strlen(".claim"));
+		n = ssi_node_number(base);
+		if (n == 0 || !ssi_remote_claimed(dir, n, &held, NULL))
 			continue;
 		ssi_nodeset_add(claimed, n);
 		if (held && cabled != NULL)
