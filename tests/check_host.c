@@ -122,6 +122,12 @@ START_TEST(test_cidev_kept)
 
 	ck_assert_int_eq(g_mkdir_with_parents(T.state, 0700), 0);
 	g_setenv("SSIUML_STATE_DIR", T.state, TRUE);
+	/* Kept for a recorded cluster only. */
+	{
+		g_autofree char *record = g_build_filename(T.state, "state", NULL);
+
+		ck_assert(g_file_set_contents(record, "", 0, NULL));
+	}
 	g_free(cfg->cidev);
 	cfg->cidev = t_make_cidev("CLUSTER_NAME=c\nNET=10.4.5\nLOCKSERVER=10.4.5.200\n"
 				  "LOCKPORT=2400\nMAXNODES=40\nLEASE=3\n", &err);

@@ -109,11 +109,13 @@ static void cidev_keep(const char *identity, const char *conf)
 {
 	g_autofree char *dir = ssi_state_default_dir();
 	g_autofree char *path = g_build_filename(dir, CIDEV_CACHE, NULL);
+	g_autofree char *record = g_build_filename(dir, "state", NULL);
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autofree char *data = NULL;
 	gsize len;
 
-	if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+	/* Kept for a cluster that is recorded there, and cleared with it. */
+	if (!g_file_test(record, G_FILE_TEST_EXISTS))
 		return;
 	g_key_file_set_string(kf, CIDEV_GROUP, "file", identity);
 	g_key_file_set_string(kf, CIDEV_GROUP, "cluster.conf", conf);
