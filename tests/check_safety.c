@@ -781,27 +781,13 @@ START_TEST(test_interrupted_wait_says_what_is_left)
 }
 END_TEST
 
-/* machines[] of ssi-ls --json: the one named NAME. */
-static JsonObject *ls_machine(JsonObject *ls, const char *name)
-{
-	JsonArray *machines = json_object_get_array_member(ls, "machines");
-
-	for (guint i = 0; i < json_array_get_length(machines); i++) {
-		JsonObject *m = json_array_get_object_element(machines, i);
-
-		if (strcmp(json_object_get_string_member(m, "name"), name) == 0)
-			return m;
-	}
-	return NULL;
-}
-
 /* Whether ssi-ls --json shows NAME failed, its boot stopped for a reason
  * that has WHY in it. */
 static gboolean shown_failed(const char *name, const char *why)
 {
 	g_autoptr(JsonParser) parser = NULL;
 	JsonObject *ls = t_ls_json(&parser);
-	JsonObject *m = ls_machine(ls, name);
+	JsonObject *m = t_ls_machine(ls, name);
 
 	return m != NULL && strcmp(json_object_get_string_member(m, "state"), "failed") == 0 &&
 	       json_object_get_string_member(m, "boot_stopped") != NULL &&

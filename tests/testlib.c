@@ -891,6 +891,19 @@ JsonObject *t_ls_json(JsonParser **parser)
 	return json_node_get_object(json_parser_get_root(*parser));
 }
 
+JsonObject *t_ls_machine(JsonObject *doc, const char *name)
+{
+	JsonArray *machines = json_object_get_array_member(doc, "machines");
+
+	for (guint i = 0; i < json_array_get_length(machines); i++) {
+		JsonObject *m = json_array_get_object_element(machines, i);
+
+		if (strcmp(json_object_get_string_member(m, "name"), name) == 0)
+			return m;
+	}
+	return NULL;
+}
+
 void t_start(const char *n)
 {
 	g_autofree char *out = NULL, *err = NULL;

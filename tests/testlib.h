@@ -181,6 +181,9 @@ guint t_count_comm(const char *comm);
 /* ssi-ls --json, parsed (the tool must succeed); *PARSER owns it. */
 JsonObject *t_ls_json(JsonParser **parser);
 
+/* The machine NAME in a parsed ssi-ls --json (t_ls_json()), or NULL. */
+JsonObject *t_ls_machine(JsonObject *doc, const char *name);
+
 /* ssi-start N, which must succeed; ssi-stop, which must succeed. */
 void t_start(const char *n);
 void t_stop(void);
