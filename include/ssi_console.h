@@ -50,6 +50,13 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg, SsiMachine *m,
 			   char *const *argv, gboolean logged, const char *preload,
 			   GError **error);
 
+/* ssi_console_spawn() of N machines at once: MS[i] runs ARGVS[i]; the
+ * error of each that failed is in ERRORS[i] (N of them, NULL on entry).
+ * True when all are started. */
+gboolean ssi_console_spawn_all(SsiState *state, const SsiConfig *cfg, guint n,
+			       SsiMachine *const *ms, char *const *const *argvs,
+			       gboolean logged, const char *preload, GError **errors);
+
 /* Open an xterm on M's console, titled ssi_console_title(), in place of
  * the one it has (the new window comes up on top).  Fills M->xterm; an
  * xterm that cannot reach the display leaves it 0. */

@@ -82,7 +82,7 @@ static const struct {
 	{ 0, SSI_NETWORK_VDE,
 	  "/run/st/linux-ssi umid=lockserver uml_dir=/run/st mem=256M con=null "
 	  "ssl=null con0=fd:0,fd:1 initrd=/img/initrd-memexp.img "
-	  "ubd1r=/img/cidev.img "
+	  "ubd0r=/img/root.img ubd1r=/img/cidev.img "
 	  "eth0=vde,/run/st/switch.ctl,fe:fd:c0:a8:32:65,,,,ssiuml-lockserver "
 	  "mconsole=notify:/run/st/notify.sock ssiuml.role=lockserver" },
 };

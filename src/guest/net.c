@@ -97,6 +97,7 @@ static bool conn_open(MbConn *c, int64_t deadline, MbErr *err)
 
 	if (c->fd >= 0)
 		return true;
+	c->refused = false;
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		mb_err(err, "socket: %s", strerror(errno));
@@ -105,6 +106,7 @@ static bool conn_open(MbConn *c, int64_t deadline, MbErr *err)
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(c->fd, (struct sockaddr *)&c->addr, sizeof(c->addr)) < 0) {
 		if (errno != EINPROGRESS) {
+			c->refused = errno == ECONNREFUSED;
 			mb_err(err, "lock server %s: %s", c->name, strerror(errno));
 			goto fail;
 		}
@@ -112,6 +114,7 @@ static bool conn_open(MbConn *c, int64_t deadline, MbErr *err)
 			goto fail;
 		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 		if (soerr != 0) {
+			c->refused = soerr == ECONNREFUSED;
 			mb_err(err, "lock server %s: %s", c->name, strerror(soerr));
 			goto fail;
 		}

@@ -11,6 +11,8 @@ typedef struct {
 	char name[80];		/* ADDRESS:PORT, for messages */
 	int fd;			/* -1: not connected */
 	bool used;		/* a request went through it already */
+	bool refused;		/* the last connection was refused: nothing
+				 * listens (yet) on the port */
 	MbBuf raw;		/* received, not yet decoded */
 	MbHttpHead head;	/* of the current response */
 	MbChunks chunks;

@@ -211,13 +211,30 @@ static bool lease_revoke(Agent *a, MbErr *err)
 
 /* --- joining --- */
 
+/* How long to wait before the next try of a join, the first failed
+ * SINCE ms ago, LATE tries failed past 3 s.  The lock server is usually
+ * still starting when the nodes first try, and a node's boot waits for
+ * its join: for 3 s, every 50 ms while nothing listens on its port (a
+ * refused connection costs it nothing), every 100 ms or so while its
+ * etcd answers but cannot serve yet; then 1 s, 2 s, ... up to 5 s.
+ * Spread by node: many nodes retrying at once would keep a busy host
+ * busier. */
+static int join_pause(const Agent *a, int64_t since, int late)
+{
+	int spread = (int)(a->node % 10);
+
+	if (since < 3000)
+		return a->req.refused ? 50 : 100 + spread * 5;
+	return (late < 5 ? late : 5) * 1000 + spread * 100;
+}
+
 /* Join, trying until the lock server answers (false only on SIGTERM).
  * Sets the lease and, when SNAP is not NULL, the membership it joined and
  * that view's revision. */
 static bool join(Agent *a, MbKvs *snap, int64_t *rev)
 {
 	int64_t first_fail = 0;
-	int fails = 0;
+	int late = 0;
 
 	for (;;) {
 		MbKvs kvs = { 0 };
@@ -247,13 +264,9 @@ static bool join(Agent *a, MbKvs *snap, int64_t *rev)
 		if (mb_now_ms() - first_fail >= 1000 &&
 		    (a->said_outage == 0 || mb_now_ms() - a->said_outage >= 1000))
 			outage(a, &err, true);
-		/* Every 250 ms for 3 s (a lock server still starting answers
-		 * within a second or two), then longer each time, up to 5 s,
-		 * spread by node: many nodes retrying at once would keep a
-		 * busy host busier. */
-		fails++;
-		nap(fails <= 12 ? 250 : (fails < 17 ? fails - 12 : 5) * 1000 +
-			(int)(a->node % 10) * 100);
+		if (mb_now_ms() - first_fail >= 3000)
+			late++;
+		nap(join_pause(a, mb_now_ms() - first_fail, late));
 	}
 }
 
@@ -605,19 +618,69 @@ static int agent(Agent *a, bool daemon, bool wait_prev)
 	return run(a);
 }
 
-/* The lock server's monitor: every member, then every change. */
-static int monitor(Agent *a)
+/* The membership, then the watch from it, trying once a second until
+ * the lock server answers; false on SIGTERM. */
+static bool watch_resume_loop(Agent *a)
 {
 	MbErr err;
 
 	for (;;) {
 		if (got_term)
-			return 0;
+			return false;
 		if (watch_resume(a, &err))
-			break;
+			return true;
 		outage(a, &err, false);
 		nap(1000);
 	}
+}
+
+/* The lock server's etcd, just started beside us: wait until it is
+ * healthy (it has a leader: a linearizable read asked before would wait
+ * seconds for one), trying every 20 ms in this one process (the nodes are
+ * waiting for it; a program started for each try would slow etcd down,
+ * in a guest of one CPU), quietly for 10 s; then read the membership,
+ * say it is ready, with its version, report the members already there
+ * and watch from that view.  False on SIGTERM. */
+static bool first_view(Agent *a, const char *cluster)
+{
+	int64_t start = mb_now_ms(), rev;
+	MbKvs kvs = { 0 };
+	char v[64];
+	MbErr err;
+
+	while (!(mb_conn_request(&a->req, "/health", NULL, a->timeout_ms, &err) &&
+		 mb_parse_health(a->req.body.data, a->req.body.len, &err) &&
+		 snapshot(a, PREFIX, &rev, &kvs, &err))) {
+		mb_kvs_free(&kvs);
+		if (got_term)
+			return false;
+		if (mb_now_ms() - start >= 10000)
+			outage(a, &err, false);
+		nap(20);
+		if (got_term)
+			return false;
+	}
+	if (!mb_conn_request(&a->req, "/version", NULL, a->timeout_ms, &err) ||
+	    !mb_parse_version(a->req.body.data, a->req.body.len, v, sizeof(v), &err))
+		v[0] = '\0';
+	say(a, "etcd ready: cluster %s, node leases of %d s%s%s%s", cluster, a->ttl,
+	    v[0] ? " (etcd " : "", v, v[0] ? ")" : "");
+	mb_members_sync(&a->m, &kvs);
+	mb_kvs_free(&kvs);
+	a->rev = rev;
+	if (!watch_start(a, &err)) {
+		outage(a, &err, false);
+		return watch_resume_loop(a);
+	}
+	return true;
+}
+
+/* The lock server's monitor: every member, then every change.  With
+ * CLUSTER (its name), etcd was just started: wait for it first. */
+static int monitor(Agent *a, const char *cluster)
+{
+	if (!(cluster != NULL ? first_view(a, cluster) : watch_resume_loop(a)))
+		return 0;
 	if (a->events) {
 		char members[MB_MEMBERS_MAX];
 
@@ -690,7 +753,9 @@ static void usage(FILE *to)
 	      "options: -l LEASE seconds (2), -t TAG of console lines (cluster),\n"
 	      "  -T TIMEOUT ms of one request (3000), -r RUNDIR (lease, member.pid),\n"
 	      "  -e event lines too, -p PID to signal on a cluster shutdown,\n"
-	      "  -w wait for the member process RUNDIR names, then take over\n", to);
+	      "  -w wait for the member process RUNDIR names, then take over,\n"
+	      "  -n CLUSTER (monitor) etcd was just started: wait until it answers,\n"
+	      "     then say \"etcd ready: cluster CLUSTER, ...\"\n", to);
 }
 
 static bool number(const char *s, long min, long max, long *out)
@@ -705,14 +770,14 @@ static bool number(const char *s, long min, long max, long *out)
 int main(int argc, char **argv)
 {
 	Agent a = { .tag = "cluster", .ttl = 2, .timeout_ms = 3000, .rundir = -1 };
-	const char *server = NULL, *cmd;
+	const char *server = NULL, *cluster = NULL, *cmd;
 	bool daemon = false, version = false, wait_prev = false;
 	struct sigaction sa = { .sa_handler = on_signal };
 	MbErr err;
 	long n;
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "s:l:t:T:r:ep:dvwh")) != -1) {
+	while ((c = getopt(argc, argv, "s:l:t:T:r:ep:dvwn:h")) != -1) {
 		switch (c) {
 		case 's':
 			server = optarg;
@@ -754,6 +819,9 @@ int main(int argc, char **argv)
 		case 'w':
 			wait_prev = true;
 			break;
+		case 'n':
+			cluster = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -782,7 +850,7 @@ int main(int argc, char **argv)
 		a.node = (unsigned)n;
 		rc = agent(&a, daemon, wait_prev);
 	} else if (strcmp(cmd, "monitor") == 0 && optind == argc) {
-		rc = monitor(&a);
+		rc = monitor(&a, cluster);
 	} else if (strcmp(cmd, "health") == 0 && optind == argc) {
 		rc = cmd_health(&a, version);
 	} else if (strcmp(cmd, "members") == 0 && optind == argc) {

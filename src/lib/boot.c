@@ -156,22 +156,39 @@ static void wait_booted(SsiCluster *cluster, int fd, GPtrArray *booting,
 		}
 }
 
-static gboolean spawn_kernel(SsiCluster *cluster, guint node, const char *preload,
-			     SsiMachine **out, GError **error)
+/* Start the kernels of WHICH (machine numbers, 0 the lock server) all at
+ * once; those started are added to BOOTING, and each failure to WHY. */
+static gboolean spawn_kernels(SsiCluster *cluster, GArray *which, const char *preload,
+			      GPtrArray *booting, GString *why, GError **error)
 {
-	g_autoptr(GPtrArray) argv = ssi_boot_kernel_argv(cluster, node);
-	g_autofree char *name = ssi_plan_machine_name(node);
-	SsiMachine *m;
+	guint n = which->len;
+	g_autoptr(GPtrArray) argvs = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+	g_autofree SsiMachine **ms = g_new0(SsiMachine *, n);
+	g_autofree char *const **argvp = g_new0(char *const *, n);
+	g_autofree GError **errors = g_new0(GError *, n);
 
-	/* UML refuses a umid whose directory a killed kernel left behind. */
-	ssi_reconcile_remove_umid_dir(cluster->state, name);
-	m = ssi_state_add(cluster->state, name);
-	if (!ssi_console_spawn(cluster->state, cluster->cfg, m,
-			       (char *const *)argv->pdata, TRUE, preload, error)) {
-		ssi_state_remove(cluster->state, name);
-		return FALSE;
+	for (guint i = 0; i < n; i++) {
+		guint node = g_array_index(which, guint, i);
+		GPtrArray *argv = ssi_boot_kernel_argv(cluster, node);
+		g_autofree char *name = ssi_plan_machine_name(node);
+
+		g_ptr_array_add(argvs, argv);
+		argvp[i] = (char *const *)argv->pdata;
+		/* UML refuses a umid whose directory a killed kernel left
+		 * behind. */
+		ssi_reconcile_remove_umid_dir(cluster->state, name);
+		ms[i] = ssi_state_add(cluster->state, name);
 	}
-	*out = m;
+	ssi_console_spawn_all(cluster->state, cluster->cfg, n, ms, argvp, TRUE, preload, errors);
+	for (guint i = 0; i < n; i++) {
+		if (errors[i] == NULL) {
+			g_ptr_array_add(booting, ms[i]);
+			continue;
+		}
+		g_string_append_printf(why, "%s%s", why->len ? "; " : "", errors[i]->message);
+		ssi_state_remove(cluster->state, ms[i]->name);
+		g_error_free(errors[i]);
+	}
 	return ssi_state_save(cluster->state, error);
 }
 
@@ -226,14 +243,12 @@ gboolean ssi_boot_machines(SsiCluster *cluster, SsiPlanLockserver with,
 	fd = open_notify(cluster->state, error);
 	if (fd < 0)
 		return FALSE;
-	for (guint i = 0; i < which->len && !ssi_interrupted(); i++) {
-		g_autoptr(GError) local = NULL;
-		SsiMachine *m;
-
-		if (spawn_kernel(cluster, g_array_index(which, guint, i), preload, &m, &local))
-			g_ptr_array_add(booting, m);
-		else
-			g_string_append_printf(why, "%s%s", why->len ? "; " : "", local->message);
+	/* Not one kernel is started once asked to stop. */
+	if (!ssi_interrupted() && !spawn_kernels(cluster, which, preload, booting, why, error)) {
+		if (booting->len > 0)
+			end_machines(cluster, booting, why);
+		close_notify(cluster->state, fd);
+		return FALSE;
 	}
 	if (!ssi_interrupted())
 		wait_booted(cluster, fd, booting, failed);

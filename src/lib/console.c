@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,6 +74,68 @@ static gboolean run_tmux(GPtrArray *argv, char **out, GError **error)
 			    err != NULL && *err ? g_strstrip(err) : "failed");
 		return FALSE;
 	}
+	return TRUE;
+}
+
+/* A tmux client started, not yet waited for. */
+typedef struct {
+	GPid pid;
+	int out, err;
+} TmuxClient;
+
+static gboolean tmux_start(GPtrArray *argv, TmuxClient *c, GError **error)
+{
+	g_auto(GStrv) env = child_env();
+	g_autoptr(GError) local = NULL;
+
+	g_ptr_array_add(argv, NULL);
+	if (!g_spawn_async_with_pipes(NULL, (char **)argv->pdata, env,
+				      G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
+				      NULL, NULL, &c->pid, NULL, &c->out, &c->err, &local)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "tmux: %s", local->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* All that FD gives until its end; FD is closed. */
+static char *read_to_end(int fd)
+{
+	GString *s = g_string_new(NULL);
+	char buf[4096];
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n > 0)
+			g_string_append_len(s, buf, n);
+		else if (n == 0 || errno != EINTR)
+			break;
+	}
+	close(fd);
+	return g_string_free(s, FALSE);
+}
+
+/* Wait for client C, which succeeded when it exited 0; *OUT is what it
+ * printed. */
+static gboolean tmux_finish(TmuxClient *c, char **out, GError **error)
+{
+	/* Its answers are a line or two: neither pipe fills while the
+	 * other is read. */
+	g_autofree char *o = read_to_end(c->out);
+	g_autofree char *err = read_to_end(c->err);
+	int status = 0;
+
+	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	g_spawn_close_pid(c->pid);
+	if (!g_spawn_check_wait_status(status, NULL)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "tmux: %s",
+			    *err ? g_strstrip(err) : "failed");
+		return FALSE;
+	}
+	if (out != NULL)
+		*out = g_steal_pointer(&o);
 	return TRUE;
 }
 
@@ -287,27 +350,13 @@ static void find_relay(const SsiState *state, SsiMachine *m)
 	find_lost_relay(state, m);
 }
 
-gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg, SsiMachine *m,
-			   char *const *argv, gboolean logged, const char *preload,
-			   GError **error)
+/* Machine M's console was made: its tmux client said OUT. */
+static gboolean spawned(SsiState *state, const SsiConfig *cfg, SsiMachine *m,
+			gboolean logged, const char *out, GError **error)
 {
-	g_autoptr(GPtrArray) cmd = ssi_console_command(state, cfg, m->name, argv,
-						       logged, preload);
-	g_autofree char *out = NULL;
 	char *end;
 	long pane, server;
 
-	if (logged) {
-		g_autofree char *logname = g_strconcat(m->name, ".log", NULL);
-		g_autofree char *log = ssi_state_path(state, logname);
-
-		/* A fresh log per boot: what it says is about this run. */
-		unlink(log);
-	}
-	if (!run_tmux(cmd, &out, error)) {
-		g_prefix_error(error, "%s: ", m->name);
-		return FALSE;
-	}
 	pane = strtol(out, &end, 10);
 	server = strtol(end, NULL, 10);
 	if (state->tmux.pid == 0 || !ssi_proc_alive(&state->tmux))
@@ -338,6 +387,59 @@ gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg, SsiMachine *m,
 		return FALSE;
 	}
 	return TRUE;
+}
+
+gboolean ssi_console_spawn_all(SsiState *state, const SsiConfig *cfg, guint n,
+			       SsiMachine *const *ms, char *const *const *argvs,
+			       gboolean logged, const char *preload, GError **errors)
+{
+	g_autofree TmuxClient *clients = g_new0(TmuxClient, n);
+	g_autofree gboolean *started = g_new0(gboolean, n);
+	gboolean ok = TRUE;
+
+	/* Every client at once: the tmux server makes the sessions one
+	 * after the other as fast as it can, and no kernel waits for the
+	 * client of the one before (tens of ms each on a busy host, where
+	 * the first kernels booting compete with them). */
+	for (guint i = 0; i < n; i++) {
+		g_autoptr(GPtrArray) cmd = ssi_console_command(state, cfg, ms[i]->name, argvs[i],
+							       logged, preload);
+
+		if (logged) {
+			g_autofree char *logname = g_strconcat(ms[i]->name, ".log", NULL);
+			g_autofree char *log = ssi_state_path(state, logname);
+
+			/* A fresh log per boot: what it says is about this run. */
+			unlink(log);
+		}
+		started[i] = tmux_start(cmd, &clients[i], &errors[i]);
+		if (!started[i]) {
+			g_prefix_error(&errors[i], "%s: ", ms[i]->name);
+			ok = FALSE;
+		}
+	}
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *out = NULL;
+
+		if (!started[i])
+			continue;
+		if (!tmux_finish(&clients[i], &out, &errors[i])) {
+			g_prefix_error(&errors[i], "%s: ", ms[i]->name);
+			ok = FALSE;
+		} else if (!spawned(state, cfg, ms[i], logged, out, &errors[i])) {
+			ok = FALSE;
+		}
+	}
+	return ok;
+}
+
+gboolean ssi_console_spawn(SsiState *state, const SsiConfig *cfg, SsiMachine *m,
+			   char *const *argv, gboolean logged, const char *preload,
+			   GError **error)
+{
+	char *const *argvs[] = { argv };
+
+	return ssi_console_spawn_all(state, cfg, 1, &m, argvs, logged, preload, error);
 }
 
 gboolean ssi_console_restore(SsiState *state, const SsiConfig *cfg, const SsiMachine *m,

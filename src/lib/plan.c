@@ -205,6 +205,9 @@ GPtrArray *ssi_plan_kernel_argv(const SsiConfig *cfg, const SsiState *state,
 	} else {
 		g_ptr_array_add(argv, g_strdup_printf("initrd=%s",
 						      kernel_file(cfg, "INITRD_MEMEXP")));
+		/* The root image, read-only and shared: the lock server runs
+		 * its etcd from it (ssiuml(7)). */
+		g_ptr_array_add(argv, g_strdup_printf("ubd0r=%s", kernel_file(cfg, "ROOT")));
 	}
 	g_ptr_array_add(argv, g_strdup_printf("ubd1r=%s", kernel_file(cfg, "CIDEV")));
 	if (cable != NULL)

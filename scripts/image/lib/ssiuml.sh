@@ -8,6 +8,13 @@
 # as dash, which has the same).  No eval.  Nothing here exits: functions
 # report problems with ssi_err and return non-zero, the caller decides
 # what a failure means.
+#
+# Forks are dear: under UML each costs the guest some 10 to 30 ms of a
+# busy host's CPU, and a node's way from its ramdisk's /init to its join
+# is the boot that ssi-start --wait waits for.  So what the ramdisks call
+# on that way sets variables instead of printing (no "$(...)"), and runs
+# no program where the shell can do the work (ssi_get, ssi_node_get,
+# ssi_mounted, ssi_conf_load, ssi_net_up).
 
 # The kernel command line (a variable so the parser can be tried on a host),
 # read once, into SSI_CMDLINE_TEXT: when this file is sourced, or by
@@ -43,31 +50,43 @@ ssi_cmdline_load() {
 	IFS= read -r SSI_CMDLINE_TEXT <"$SSI_CMDLINE" || [ -n "$SSI_CMDLINE_TEXT" ]
 }
 
-# ssi_param NAME: print the value of NAME=value (the last one wins);
-# fail when NAME= is absent.  A subshell: no globbing of the words.
-ssi_param() (
+# ssi_get NAME: set SSI_VALUE to the value of NAME=value (the last one
+# wins); fail (SSI_VALUE empty) when NAME= is absent.  The words are split
+# with globbing off, turned back on after unless the caller had it off.
+ssi_get() {
+	local word found=1 glob=on
+	case $- in *f*) glob=off ;; esac
+	SSI_VALUE=
 	set -f
-	found=1
 	for word in $SSI_CMDLINE_TEXT; do
 		case $word in
 		"$1"=*)
-			value=${word#*=}
+			SSI_VALUE=${word#*=}
 			found=0
 			;;
 		esac
 	done
-	[ "$found" -eq 0 ] || exit 1
-	echo "$value"
-)
+	[ "$glob" = off ] || set +f
+	return "$found"
+}
+
+# ssi_param NAME: print the value of NAME=value; fail when absent.
+ssi_param() {
+	ssi_get "$1" || return 1
+	echo "$SSI_VALUE"
+}
 
 # ssi_flag WORD: succeed when the bare word WORD (e.g. "rw") is present.
-ssi_flag() (
+ssi_flag() {
+	local word found=1 glob=on
+	case $- in *f*) glob=off ;; esac
 	set -f
 	for word in $SSI_CMDLINE_TEXT; do
-		[ "$word" != "$1" ] || exit 0
+		[ "$word" != "$1" ] || found=0
 	done
-	exit 1
-)
+	[ "$glob" = off ] || set +f
+	return "$found"
+}
 
 # --- value checks --------------------------------------------------------
 
@@ -95,18 +114,25 @@ ssi_node_valid() {
 	ssi_is_uint "$1" 254 && [ "$1" -ge 1 ]
 }
 
-# ssi_node_number: print N from ssiuml.node=N, or explain why not and fail.
-ssi_node_number() {
-	local node
-	if ! node=$(ssi_param ssiuml.node); then
+# ssi_node_get: set SSI_NODE to N from ssiuml.node=N, or explain why not
+# and fail (SSI_NODE empty).
+ssi_node_get() {
+	SSI_NODE=
+	if ! ssi_get ssiuml.node; then
 		ssi_err "no ssiuml.node=N on the kernel command line"
 		return 1
 	fi
-	if ! ssi_node_valid "$node"; then
-		ssi_err "bad ssiuml.node=$node (want a node number 1..254)"
+	if ! ssi_node_valid "$SSI_VALUE"; then
+		ssi_err "bad ssiuml.node=$SSI_VALUE (want a node number 1..254)"
 		return 1
 	fi
-	echo "$node"
+	SSI_NODE=$SSI_VALUE
+}
+
+# ssi_node_number: print N from ssiuml.node=N, or explain why not and fail.
+ssi_node_number() {
+	ssi_node_get || return 1
+	echo "$SSI_NODE"
 }
 
 # ssi_node_ip N: node N's address, from NET (cluster.conf must be loaded).
@@ -128,10 +154,17 @@ ssi_conf_load() {
 		return 1
 	fi
 	CLUSTER_NAME='' NET='' LOCKSERVER='' LOCKPORT='' MAXNODES='' LEASE=''
-	cr=$(printf '\r')
+	cr=
 	while IFS= read -r text || [ -n "$text" ]; do
 		lineno=$((lineno + 1))
-		text=${text%"$cr"}
+		# A carriage return is made (a fork) only for a line that may
+		# end with one.
+		case $text in
+		*[[:cntrl:]])
+			[ -n "$cr" ] || cr=$(printf '\r')
+			text=${text%"$cr"}
+			;;
+		esac
 		# strip leading blanks, then trailing comment and blanks
 		text=${text#"${text%%[! 	]*}"}
 		case $text in
@@ -200,21 +233,30 @@ ssi_conf_check() {
 
 # ssi_mounted DIR: something is mounted on DIR (needs /proc).
 ssi_mounted() {
-	awk -v d="$1" '$2 == d { f = 1 } END { exit !f }' /proc/mounts
+	local dir rest
+	while read -r _ dir rest; do
+		[ "$dir" != "$1" ] || return 0
+	done </proc/mounts
+	return 1
+}
+
+# ssi_mount_fs TYPE DIR OPTIONS: TYPE (proc, sysfs, devtmpfs) on DIR,
+# unless something is there already.
+ssi_mount_fs() {
+	if [ "$1" = proc ]; then
+		[ ! -e /proc/mounts ] || return 0
+	elif ssi_mounted "$2"; then
+		return 0
+	fi
+	mount -t "$1" -o "$3" "$1" "$2"
 }
 
 # ssi_mount_kernel_fs: /proc, /sys and devtmpfs on /dev, unless already there.
 ssi_mount_kernel_fs() {
-	if [ ! -e /proc/mounts ]; then
-		mount -t proc -o nosuid,nodev,noexec proc /proc || return 1
-	fi
-	if ! ssi_mounted /sys; then
-		mount -t sysfs -o nosuid,nodev,noexec sysfs /sys || return 1
-	fi
-	if ! ssi_mounted /dev; then
-		mount -t devtmpfs -o nosuid,mode=0755 devtmpfs /dev || return 1
-	fi
-	ssi_cmdline_load
+	ssi_mount_fs proc /proc nosuid,nodev,noexec &&
+		ssi_mount_fs sysfs /sys nosuid,nodev,noexec &&
+		ssi_mount_fs devtmpfs /dev nosuid,mode=0755 &&
+		ssi_cmdline_load
 }
 
 # ssi_cidev_load DIR: mount the cluster information device read-only on DIR
@@ -236,24 +278,32 @@ ssi_cidev_load() {
 
 # --- network -------------------------------------------------------------
 
-# ssi_net_lo: loopback up with 127.0.0.1.
+# ssi_net_lo: loopback up; the kernel gives it 127.0.0.1/8 as it comes up.
 ssi_net_lo() {
-	ip link set lo up || return 1
-	ip -4 addr show dev lo | grep -qF 'inet 127.0.0.1/' ||
-		ip addr add 127.0.0.1/8 dev lo
+	ip link set lo up
 }
 
-# ssi_net_up IFACE ADDRESS: IFACE up with ADDRESS/24 (kept if already set).
+# ssi_have_iface IFACE: the kernel has the network interface IFACE (read
+# from /proc, as /sys may not be mounted yet).
+ssi_have_iface() {
+	local name rest
+	while IFS=: read -r name rest; do
+		name=${name#"${name%%[! ]*}"}
+		[ "$name" != "$1" ] || return 0
+	done </proc/net/dev
+	return 1
+}
+
+# ssi_net_up IFACE ADDRESS: IFACE up with ADDRESS/24 ("replace": kept if
+# already set).
 ssi_net_up() {
-	if [ ! -e "/sys/class/net/$1" ]; then
+	if ! ssi_have_iface "$1"; then
 		ssi_err "no network interface $1 (no $1= on the kernel command line?)"
 		return 1
 	fi
-	if ! ip -4 addr show dev "$1" | grep -qF "inet $2/24 "; then
-		if ! ip addr add "$2/24" brd + dev "$1"; then
-			ssi_err "cannot give $1 the address $2/24"
-			return 1
-		fi
+	if ! ip addr replace "$2/24" brd + dev "$1"; then
+		ssi_err "cannot give $1 the address $2/24"
+		return 1
 	fi
 	if ! ip link set "$1" up; then
 		ssi_err "cannot bring $1 up"
