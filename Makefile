@@ -106,10 +106,10 @@ $(B)/lib/ssiuml-run: src/ssiuml-run.c $(B)/libssiuml.a
 
 # Run by the kernels' vde_plug helpers, which carry the kernels'
 # LD_PRELOAD: plain C, no GLib, never sanitized.
-$(B)/lib/ssiuml-cable: src/ssiuml-cable.c
+$(B)/lib/ssiuml-cable: src/ssiuml-cable.c $(B)/ssi_paths.h
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
-	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARNFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -I$(B) $(WARNFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
 # Loaded into the UML kernel: never sanitized, no GLib.
 $(B)/lib/ssiuml-xstate.so: src/ssiuml-xstate.c
@@ -156,7 +156,8 @@ $(TEST_BIN): $(TEST_SRCS) tests/testlib.h $(B)/libssiuml.a $(MEMBER_LIB_SRCS) $(
 
 # Every shell script: the host's (bash, or sh where they say so) and the
 # guests' (busybox ash, checked as dash, which has the same "local").
-HOST_SCRIPTS = scripts/mkimages scripts/fetch-debs scripts/quickstart bench/bench bench/bigcluster
+HOST_SCRIPTS = scripts/mkimages scripts/fetch-debs scripts/quickstart bench/bench bench/bigcluster \
+	bench/lslogs
 GUEST_SCRIPTS = scripts/image/lib/ssiuml.sh scripts/image/initrd-ssi/init \
 		scripts/image/initrd-memexp/init scripts/image/root/sbin/cluster-agent \
 		scripts/image/root/sbin/ssiuml-power scripts/image/root/bin/cluster \

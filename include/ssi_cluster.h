@@ -32,6 +32,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsiCluster, ssi_cluster_close)
 /* Nodes whose kernels run. */
 void ssi_cluster_nodes_up(const SsiCluster *cluster, SsiNodeSet *up);
 
+/* The nodes the cluster's lock server counts that run on other hosts
+ * (ssi_remote_members()), from its console's log; empty when this host
+ * runs no lock server. */
+void ssi_cluster_members_elsewhere(const SsiCluster *cluster, SsiNodeSet *elsewhere);
+
 /* Whether any kernel (node or lock server) runs. */
 gboolean ssi_cluster_running(const SsiCluster *cluster);
 
@@ -79,5 +84,13 @@ gboolean ssi_cluster_add_plugged(SsiCluster *cluster, const SsiNodeSet *nodes,
  */
 GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboolean start,
 			    SsiNodeSet *skipped, GError **error);
+
+/*
+ * A dry run of ssi_cluster_add_plugged(): the commands it would run for
+ * NODES, each node's network the cable STATE/nodeN.cable, after the same
+ * checks.  Nothing is run or written; nodes up here go into SKIPPED.
+ */
+GPtrArray *ssi_cluster_plan_plugged(SsiCluster *cluster, const SsiNodeSet *nodes,
+				    SsiNodeSet *skipped, GError **error);
 
 #endif

@@ -40,12 +40,21 @@ typedef struct {
 	SsiXstateFix xstate_fix;
 	guint boot_timeout;	/* seconds */
 	guint stop_timeout;	/* seconds */
-	guint max_nodes;	/* MAXNODES: nodes are 1..max_nodes */
+	guint max_nodes;	/* MAXNODES: a lower node limit than the
+				 * CIDEV's, or 0 (unset: the CIDEV's) */
 	char *ssh_config;	/* SSH_CONFIG: ssh -F FILE for other hosts, or NULL */
 	GPtrArray *warnings;	/* "file:line: ..." strings */
 } SsiConfig;
 
 /* A configuration holding the built-in defaults (from the install prefix). */
+/* The least MEM or LOCKSERVER_MEM a machine boots with. */
+#define SSI_MIN_MEM_BYTES (64u << 20)
+
+/* A memory size as MEM takes it (1 to 7 digits without a leading zero,
+ * then K, M, G, their lower case, or nothing for bytes) in bytes; 0 if
+ * VALUE is not one. */
+guint64 ssi_config_size_bytes(const char *value);
+
 SsiConfig *ssi_config_new(void);
 void ssi_config_free(SsiConfig *cfg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsiConfig, ssi_config_free)

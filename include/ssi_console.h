@@ -14,6 +14,7 @@
 #include <glib.h>
 
 #include "ssi_config.h"
+#include "ssi_nodes.h"
 #include "ssi_state.h"
 
 /* How long to wait for a dead machine's relay to copy its last words to
@@ -95,8 +96,6 @@ char *ssi_console_last_line(const char *dir, const char *name);
 /* Whether LINE of a console tells that its machine's network interface
  * is missing or not connected. */
 gboolean ssi_console_network_trouble_line(const char *line);
-/* The first such line in console output LOG, stripped, or NULL. */
-char *ssi_console_network_trouble_in(const char *log);
 
 /* A reader of a console's log that keeps its place, so that a log is
  * read once however often it is looked at. */
@@ -114,6 +113,39 @@ void ssi_console_tail_read(SsiConsoleTail *tail, SsiConsoleLine line, gpointer d
 
 void ssi_console_tail_free(SsiConsoleTail *tail);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsiConsoleTail, ssi_console_tail_free)
+
+/* What a machine's console log has told: how far it booted, whether it
+ * has a network, and, for the lock server's, the membership. */
+typedef struct {
+	gboolean login;		/* a login prompt (" login: ") */
+	char *network_trouble;	/* the first ssi_console_network_trouble_line(),
+				 * stripped, or NULL */
+	gboolean events;	/* an event line (ssi_event.h): its monitor
+				 * watches, so the lock server serves */
+	SsiNodeSet members;	/* the membership of the last event line */
+	char *last_error;	/* the last error line of its ramdisk's, or NULL */
+	char *boot_stopped;	/* once its ramdisk stopped booting: the error
+				 * line before it said so (its reason), or NULL */
+} SsiConsoleFacts;
+
+/*
+ * The facts of the console log of machine M in state directory DIR,
+ * reading only what the log gained since the last look: a look that read
+ * 64 KiB or more keeps its place (the end of the last whole line) and the
+ * facts of the lines before it in DIR/NAME.seen, written atomically.  That place is trusted
+ * only for the same machine (M->proc: a machine booted again has a new
+ * log) and the same file (device and inode) no shorter than it; a log
+ * begun anew or cut is read from its start.  A line not finished yet
+ * counts, but is read again next time.  A log that cannot be read tells
+ * nothing; a place that cannot be kept is no error.
+ */
+void ssi_console_facts(const char *dir, const SsiMachine *m, SsiConsoleFacts *facts);
+/* Free what FACTS hold and empty them. */
+void ssi_console_facts_clear(SsiConsoleFacts *facts);
+
+/* Add to the facts at DATA (an SsiConsoleFacts) what whole console LINE
+ * tells; an SsiConsoleLine, for a reader of its own. */
+void ssi_console_facts_line(const char *line, gpointer data);
 
 /* With xterm consoles: which running machines have no window, and the
  * last thing an xterm said (from DIR/windows.log), or NULL when every

@@ -6,6 +6,7 @@
 #include <glib.h>
 
 #include "ssi_config.h"
+#include "ssi_plan.h"
 
 /* The console backend CFG asks for, with AUTO resolved from DISPLAY. */
 SsiConsoleKind ssi_host_console(const SsiConfig *cfg);
@@ -38,9 +39,15 @@ const char *ssi_host_libexec_dir(void);
  * XSAVE calls where XSTATE_FIX asks for it). */
 char *ssi_host_preload_path(void);
 
-/* The text of /cluster.conf in the CIDEV image at PATH (ext2), read with
- * debugfs(8), never mounted; SSI_ERROR_MISSING when it cannot be read. */
-char *ssi_host_cidev_conf(const char *path, GError **error);
+/*
+ * The network plan of CFG's CIDEV (ext2) into NET: its /cluster.conf,
+ * read with debugfs(8), never mounted, and parsed by
+ * ssi_plan_net_parse().  SSI_ERROR_MISSING when it cannot be read or
+ * lacks a key; SSI_ERROR_SYNTAX, naming both values and files, when the
+ * configuration's MAXNODES is above the CIDEV's.  NET is unspecified on
+ * failure.
+ */
+gboolean ssi_host_cidev_net(const SsiConfig *cfg, SsiNet *net, GError **error);
 
 /*
  * Room for N guests of MEM each, and for the lock server (LOCKSERVER,

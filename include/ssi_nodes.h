@@ -5,13 +5,9 @@
 
 #include <glib.h>
 
-/* The original's limit: 15 lock-table lines, 15 journals. */
-#define SSI_DEFAULT_MAX_NODES 15
-/* MAXNODES can raise it this far: node N is 192.168.50.N, and .101 is
- * the lock server's. */
-#define SSI_NODE_MAX_LIMIT 100
-/* The largest node number anything parses: 192.168.50.N leaves room for
- * 254 (a node set holds that many). */
+/* The largest node number anything parses: NET.N leaves room for 254
+ * (a node set holds that many).  A cluster's own limit is its CIDEV's
+ * MAXNODES (ssi_plan_node_limit()). */
 #define SSI_NODE_LIMIT 254
 
 typedef struct {
@@ -20,8 +16,9 @@ typedef struct {
 
 /*
  * Parse ARG as a node number between 1 and MAX: plain decimal digits only,
- * no sign, no spaces, no leading zero, at most three digits.  On failure
- * sets a SSI_ERROR_USAGE error naming ARG and leaves *NODE untouched.
+ * no sign, no spaces, no leading zero.  On failure sets an error naming
+ * ARG, SSI_ERROR_RANGE when it is a number out of range, else
+ * SSI_ERROR_USAGE, and leaves *NODE untouched.
  */
 gboolean ssi_node_parse(const char *arg, guint max, guint *node, GError **error);
 

@@ -28,6 +28,19 @@ typedef struct {
  */
 gboolean ssi_plan_net_parse(const char *text, const char *where, SsiNet *net, GError **error);
 
+/* The highest node number a cluster of CFG on NET (its CIDEV's) takes:
+ * the CIDEV's MAXNODES, or the configuration's when it is set and lower.
+ * *SOURCE, when SOURCE is not NULL, says which, for messages:
+ * "MAXNODES of CIDEV /x/cidev.img". */
+guint ssi_plan_node_limit(const SsiConfig *cfg, const SsiNet *net, char **source);
+
+/* Whether every node of NODES is within that limit; the error
+ * (SSI_ERROR_RANGE) names the first that is not, the limit and where it
+ * comes from: "node 16: out of range (1-15); the node limit is MAXNODES
+ * of CIDEV /x/cidev.img". */
+gboolean ssi_plan_check_nodes(const SsiConfig *cfg, const SsiNet *net,
+			      const SsiNodeSet *nodes, GError **error);
+
 /* "192.168.50.7": the address of host number HOST on NET. */
 char *ssi_plan_address(const SsiNet *net, guint host);
 

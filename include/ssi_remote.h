@@ -51,6 +51,7 @@ typedef struct {
 	guint node;		/* 0 unless a node */
 	char *state;		/* "booting", "up", "joined", "dead" */
 	gboolean remote;	/* a member that runs on some other host */
+	char *host;		/* which, when known ("user@host"), or NULL */
 } SsiRemoteMachine;
 
 typedef struct {
@@ -76,14 +77,26 @@ SsiRemoteCluster *ssi_remote_query(const SsiRemote *remote, const SsiConfig *cfg
 void ssi_remote_cluster_nodes(const SsiRemoteCluster *rc, SsiNodeSet *up,
 			      SsiNodeSet *joined);
 
+/* Whether nodes of another host can join RC, REMOTE's cluster: it runs,
+ * on VDE.  Fails with SSI_ERROR_NOT_RUNNING or SSI_ERROR_FAILED saying so. */
+gboolean ssi_remote_joinable(const SsiRemote *remote, const SsiRemoteCluster *rc,
+			     GError **error);
+
 /*
  * Record in STATE that its machines are plugged into the switch of the
- * cluster RC on REMOTE's host: STATE/remote (the URL), STATE/cable.args
- * (the cable's ssh command) and the link STATE/cable to ssiuml-cable.
- * Fails with SSI_ERROR_FAILED when RC runs no cluster, or not on VDE.
+ * cluster RC on REMOTE's host: STATE/remote (the URL) and, for each of
+ * NODES, STATE/nodeN.cable.args (the cable's ssh command) and the link
+ * STATE/nodeN.cable to ssiuml-cable.  Fails as ssi_remote_joinable()
+ * does, or with SSI_ERROR_STATE.
  */
 gboolean ssi_remote_plug(SsiState *state, const SsiRemote *remote, const SsiConfig *cfg,
-			 const SsiRemoteCluster *rc, GError **error);
+			 const SsiRemoteCluster *rc, const SsiNodeSet *nodes, GError **error);
+
+/* The command of NODE's cable (NULL-terminated): ssh to REMOTE's host,
+ * running there, in its state directory REMOTE_DIR, flock on the node's
+ * claim and vde_plug on the switch. */
+GPtrArray *ssi_remote_cable_argv(const SsiRemote *remote, const SsiConfig *cfg,
+				 const char *remote_dir, guint node);
 
 /* Forget what ssi_remote_plug() recorded in STATE. */
 void ssi_remote_unplug(SsiState *state);
@@ -92,19 +105,20 @@ void ssi_remote_unplug(SsiState *state);
  * into, or NULL when they are on a switch of this host. */
 char *ssi_remote_url(const char *dir);
 
-/* The cable's name on the kernel command line, given as cmd://NAME:
- * STATE/cable, or ./cable when the state directory's path would not
- * reach the kernel whole (the kernels run there). */
-char *ssi_remote_cable_name(const SsiState *state, gboolean relative);
+/* NODE's cable's name on the kernel command line, given as cmd://NAME:
+ * STATE/nodeN.cable, or ./nodeN.cable when the state directory's path
+ * would not reach the kernel whole (the kernels run there). */
+char *ssi_remote_cable_name(const SsiState *state, guint node, gboolean relative);
 
 /*
- * The nodes the lock server of the cluster in state directory DIR counts
- * as members but that do not run on this host (not in LOCAL) and never
- * ran in this cluster here (no disk of theirs in DIR): those of other
- * hosts, not those that crashed here and whose leases still run.  Read from the lock server's event lines (ssi_event.h)
- * in its console log; empty when this host runs no lock server.
+ * Of MEMBERS, the nodes the lock server of the cluster in state
+ * directory DIR counts (its last event line, ssi_console_facts()), those
+ * that do not run on this host (not in LOCAL) and never ran in this
+ * cluster here (no disk of theirs in DIR): those of other hosts, not
+ * those that crashed here and whose leases still run.
  */
-void ssi_remote_members(const char *dir, const SsiNodeSet *local, SsiNodeSet *elsewhere);
+void ssi_remote_members(const char *dir, const SsiNodeSet *members, const SsiNodeSet *local,
+			SsiNodeSet *elsewhere);
 
 /*
  * Wait until REMOTE's lock server counts every one of NODES as a member,
@@ -113,5 +127,65 @@ void ssi_remote_members(const char *dir, const SsiNodeSet *local, SsiNodeSet *el
  */
 gboolean ssi_remote_wait_joined(const SsiRemote *remote, const SsiConfig *cfg,
 				const SsiNodeSet *nodes, guint timeout, GError **error);
+
+/*
+ * Claims.  Before another host boots node N into the cluster, it claims
+ * the number on the first host (ssi_remote_claim(), which runs ssi-add
+ * --claim-for there): under the first host's state lock, a number up
+ * there, a member, or claimed already is refused, so that of two hosts
+ * adding one number at once exactly one wins.  The claim is the file
+ * STATE/nodeN.claim naming who claimed it; the node's cable, once up,
+ * holds an flock on it for as long as it runs.  A claim counts while
+ * its cable holds it, or for SSI_REMOTE_CLAIM_S after it was made (the
+ * time a node takes to boot and plug its cable in).
+ */
+#define SSI_REMOTE_CLAIM_S 120
+
+/* STATE/nodeN.claim of the state directory DIR. */
+char *ssi_remote_claim_path(const char *dir, guint node);
+
+/* Whether WHO ("user@host") is fit to name a claimant: letters, digits,
+ * '.', '_', '@', '-', not first, at most 128 characters. */
+gboolean ssi_remote_who_ok(const char *who);
+
+/* Whether NODE is claimed in DIR (see above); *CABLED (when not NULL)
+ * whether a cable holds the claim, *WHO (when not NULL) who made it, or
+ * NULL when unknown. */
+gboolean ssi_remote_claimed(const char *dir, guint node, gboolean *cabled, char **who);
+
+/* The nodes claimed in DIR, and (CABLED, when not NULL) those of them a
+ * cable holds. */
+void ssi_remote_claims(const char *dir, SsiNodeSet *claimed, SsiNodeSet *cabled);
+
+/* On the first host, its state locked: claim NODE for WHO. */
+gboolean ssi_remote_claim_here(SsiState *state, guint node, const char *who, GError **error);
+
+/*
+ * Claim NODES for WHO on REMOTE's host (its ssi-add --claim-for, over
+ * ssh).  CLAIMED gets those claimed; *REFUSED, when some were not, what
+ * the first host said of them (else NULL).  Fails with SSI_ERROR_FAILED
+ * when the host does not answer.
+ */
+gboolean ssi_remote_claim(const SsiRemote *remote, const SsiConfig *cfg, const char *who,
+			  const SsiNodeSet *nodes, SsiNodeSet *claimed, char **refused,
+			  GError **error);
+
+/*
+ * On the first host: ask every host whose cables run into the switch of
+ * the cluster in DIR to stop.  Each cable's vde_plug gets SIGKILL, which
+ * ends the cable's ssh on the other host with the status 137 (128 plus
+ * SIGKILL, passed on by flock); its ssiuml-cable runs ssi-stop there.
+ * ASKED gets the nodes whose cables were signalled; returns the cables'
+ * processes here (SsiProc), to wait for.
+ */
+GArray *ssi_remote_hangup(const char *dir, SsiNodeSet *asked);
+
+/*
+ * Run ssi-stop --all on REMOTE's host (over ssh, at most TIMEOUT_MS).
+ * *SAID gets what it printed.  Fails with SSI_ERROR_FAILED when it could
+ * not be run, or could not reach every host.
+ */
+gboolean ssi_remote_stop_all(const SsiRemote *remote, const SsiConfig *cfg, gint timeout_ms,
+			     char **said, GError **error);
 
 #endif

@@ -6,12 +6,14 @@
 #include <sys/types.h>
 
 #include "ssi_config.h"
+#include "ssi_nodes.h"
 
 typedef enum {
 	SSI_RUN_DEAD,		/* recorded, but its process is gone */
 	SSI_RUN_BOOTING,	/* running, not yet at its login prompt */
 	SSI_RUN_UP,		/* at its login prompt (the lock server: serving) */
 	SSI_RUN_JOINED,		/* a node the lock server counts as a member */
+	SSI_RUN_FAILED,		/* running, but its ramdisk stopped booting */
 } SsiRunState;
 
 typedef struct {
@@ -25,6 +27,7 @@ typedef struct {
 	pid_t window;		/* its xterm, 0 when it has none open */
 	char *network_trouble;	/* its console's word that it has no working
 				 * network, or NULL */
+	char *boot_stopped;	/* FAILED: its console's word why, or NULL */
 } SsiMachineStatus;
 
 typedef struct {
@@ -32,13 +35,15 @@ typedef struct {
 	SsiConsoleKind console;	/* XTERM or TMUX */
 	SsiNetworkKind network;
 	GPtrArray *machines;	/* SsiMachineStatus *, in start order */
+	SsiNodeSet members;	/* the nodes the lock server last counted */
 } SsiStatus;
 
 /*
  * Look at the cluster recorded in state directory DIR without taking its
- * lock, changing anything or talking to any machine: /proc gives the
- * processes and their memory, the consoles' logs how far each machine
- * booted, and the lock server's log the membership.  Memory is what is
+ * lock, changing anything of it or talking to any machine: /proc gives
+ * the processes and their memory, the consoles' logs how far each
+ * machine booted, and the lock server's log the membership.  Each log
+ * is read from where the last look left it (ssi_console_facts()).  Memory is what is
  * resident for the machine's process group: the anonymous and file pages
  * of each address space once (UML's helper threads share the kernel's),
  * and the guest's memory, a shared mapping of every one of them, once.

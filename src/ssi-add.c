@@ -12,26 +12,32 @@ const char *tool_name = "ssi-add";
 static void usage(void)
 {
 	printf("Usage: %s [-c FILE] [-n] [-w [-t S]] NODE...\n"
-	       "       %s [-c FILE] [-w [-t S]] --cluster ssh://[USER@]HOST[:PORT] NODE...\n"
+	       "       %s [-c FILE] [-n] [-w [-t S]] --cluster ssh://[USER@]HOST[:PORT] NODE...\n"
 	       "\n"
-	       "Boot each NODE (1-%u, or up to MAXNODES) into the running cluster.\n"
+	       "Boot each NODE into the running cluster.  A NODE is at most the node\n"
+	       "limit: MAXNODES of the CIDEV's cluster.conf (15 in the one ssiuml\n"
+	       "builds), or MAXNODES of the configuration when that is lower.\n"
 	       "A node that is already up, here or on another host of the cluster,\n"
-	       "is skipped with a note.  With --cluster, the nodes boot on this host\n"
-	       "into the cluster that HOST runs (NETWORK=vde there), plugged into its\n"
-	       "switch over ssh; later adds here go to the same cluster.\n"
+	       "is skipped with a note; one that another host is adding right now is\n"
+	       "refused.  With --cluster, the nodes boot on this host into the\n"
+	       "cluster that HOST runs (NETWORK=vde there), plugged into its switch\n"
+	       "over ssh, each number claimed there first; later adds here go to the\n"
+	       "same cluster.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -c, --config FILE  read FILE instead of ~/.ssiuml/ssiuml.conf\n"
 	       "      --cluster URL  join the cluster of another host, reached by ssh\n"
+	       "      --claim-for WHO  on the first host: claim NODE numbers for a host\n"
+	       "                     that adds them (run over ssh by ssi-add --cluster)\n"
 	       "  -n, --dry-run      print the commands that would run; run none\n"
 	       "  -w, --wait         return once the nodes booted have joined the cluster\n"
 	       "  -t, --timeout S    wait at most S seconds (default %u); implies --wait\n"
 	       "  -h, --help         show this help and exit\n"
 	       "      --version      show the version and exit\n"
 	       "\n"
-	       "Exit status: 0 every node is up (and joined), 1 failed or a node did\n"
-	       "not join in time, 2 usage error.\n"
-	       "See ssi-add(1).\n", tool_name, tool_name, SSI_DEFAULT_MAX_NODES, SSI_JOIN_DEFAULT_TIMEOUT);
+	       "Exit status: 0 every node is up (and joined), 1 failed, a node was\n"
+	       "refused or did not join in time, 2 usage error.\n"
+	       "See ssi-add(1).\n", tool_name, tool_name, SSI_JOIN_DEFAULT_TIMEOUT);
 }
 
 /* Print how to attach to the consoles of NODES but SKIPPED. */
@@ -52,43 +58,225 @@ static void print_consoles(const SsiCluster *cluster, const SsiConfig *cfg,
 }
 
 /* The nodes of NODES up on another host of the cluster of CLUSTER, this
- * host being its first, are not booted here: one number, one node. */
-static void skip_members_elsewhere(const SsiCluster *cluster, SsiNodeSet *nodes)
+ * host being its first, are not booted here: one number, one node.
+ * Those another host is adding (claimed) are refused: TRUE when one was. */
+static gboolean skip_members_elsewhere(const SsiCluster *cluster, SsiNodeSet *nodes)
 {
 	SsiNodeSet here, elsewhere;
+	gboolean refused = FALSE;
 
 	ssi_cluster_nodes_up(cluster, &here);
-	ssi_remote_members(cluster->state->dir, &here, &elsewhere);
-	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
+	/* Nodes up here are skipped as such: the lock server's log is read
+	 * only for the others. */
+	{
+		SsiNodeSet others = *nodes;
+
+		for (guint n = 0; (n = ssi_nodeset_next(&here, n)) != 0;)
+			ssi_nodeset_remove(&others, n);
+		if (ssi_nodeset_count(&others) == 0)
+			return FALSE;
+	}
+	ssi_cluster_members_elsewhere(cluster, &elsewhere);
+	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;) {
+		g_autofree char *by = NULL;
+
 		if (ssi_nodeset_has(&elsewhere, n)) {
 			tool_warn("node %u is already up, on another host of the cluster", n);
 			ssi_nodeset_remove(nodes, n);
+		} else if (!ssi_nodeset_has(&here, n) &&
+			   ssi_remote_claimed(cluster->state->dir, n, NULL, &by)) {
+			tool_warn("node %u: refused, %s adds it to the cluster", n,
+				  by ? by : "another host");
+			ssi_nodeset_remove(nodes, n);
+			refused = TRUE;
 		}
+	}
+	return refused;
 }
 
-/* ssi-add --cluster: boot NODES here, plugged into REMOTE's cluster. */
-static int add_remote(SsiCluster **cluster, SsiConfig *cfg, const SsiRemote *remote,
-		      gboolean plugged, SsiNodeSet *nodes, const ToolOptions *opts)
+/* ssi-add --claim-for WHO, on the first host (over ssh from the host
+ * WHO): claim NODES under the state lock, printing those claimed. */
+static int claim_for(SsiConfig *cfg, const char *who, SsiNodeSet *nodes)
 {
+	g_autoptr(SsiCluster) cluster = tool_cluster(cfg, NULL);
+	g_autofree char *url = ssi_remote_url(cluster->state->dir);
+	g_autofree char *list = NULL;
 	g_autoptr(GError) error = NULL;
+	SsiNodeSet here;
+	gboolean refused;
+
+	if (url != NULL) {
+		tool_warn("this host's nodes are in the cluster of %s: join that one", url);
+		return SSI_EXIT_FAILURE;
+	}
+	if (!ssi_cluster_running(cluster)) {
+		tool_warn("no cluster is running here; start one with ssi-start");
+		return SSI_EXIT_FAILURE;
+	}
+	ssi_cluster_nodes_up(cluster, &here);
+	refused = skip_members_elsewhere(cluster, nodes);
+	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;) {
+		if (ssi_nodeset_has(&here, n)) {
+			tool_warn("node %u is already up, on the first host of the cluster", n);
+			ssi_nodeset_remove(nodes, n);
+			refused = TRUE;
+		} else if (!ssi_remote_claim_here(cluster->state, n, who, &error)) {
+			return tool_fail(error);
+		}
+	}
+	list = ssi_nodeset_format(nodes);
+	printf("%s\n", list);
+	return refused || ssi_nodeset_count(nodes) == 0 ? SSI_EXIT_FAILURE : SSI_EXIT_OK;
+}
+
+/* This host's name in claims: user@host. */
+static char *who_am_i(void)
+{
+	char *who = g_strdup_printf("%s@%s", g_get_user_name(), g_get_host_name());
+
+	for (char *p = who; *p; p++)
+		if (!g_ascii_isalnum(*p) && strchr("._@-", *p) == NULL)
+			*p = '_';
+	return who;
+}
+
+/* Print a refusal RC's host said (SAID, its ssi-add's lines). */
+static void relay_refusals(const SsiRemote *remote, const char *said)
+{
+	g_auto(GStrv) lines = g_strsplit(said, "\n", -1);
+
+	for (guint i = 0; lines[i] != NULL; i++) {
+		const char *line = lines[i];
+
+		if (g_str_has_prefix(line, "ssi-add: "))
+			line += strlen("ssi-add: ");
+		if (*line)
+			tool_warn("%s: %s", remote->host, line);
+	}
+}
+
+/* The nodes of NODES that run on other hosts of RC's cluster (with a
+ * note), or that another host is adding (refused: TRUE), are not added:
+ * they leave NODES. */
+static gboolean skip_up_there(const SsiCluster *cluster, const SsiRemoteCluster *rc,
+			      SsiNodeSet *nodes)
+{
+	SsiNodeSet here;
+	gboolean refused = FALSE;
+
+	ssi_cluster_nodes_up(cluster, &here);
+	for (guint i = 0; i < rc->machines->len; i++) {
+		const SsiRemoteMachine *m = g_ptr_array_index(rc->machines, i);
+
+		if (m->node == 0 || strcmp(m->state, "dead") == 0 ||
+		    !ssi_nodeset_has(nodes, m->node) || ssi_nodeset_has(&here, m->node))
+			continue;
+		if (m->remote && strcmp(m->state, "booting") == 0) {
+			tool_warn("node %u: refused, %s adds it to the cluster", m->node,
+				  m->host ? m->host : "another host");
+			refused = TRUE;
+		} else {
+			tool_warn("node %u is already up, on another host of the cluster",
+				  m->node);
+		}
+		ssi_nodeset_remove(nodes, m->node);
+	}
+	return refused;
+}
+
+/* ssi-add --dry-run --cluster, CLUSTER peeked at: ask REMOTE what its
+ * cluster holds (a read-only query), and print the claim, the kernels
+ * and their cables. */
+static int dry_run_remote(SsiCluster *cluster, SsiConfig *cfg, const SsiRemote *remote,
+			  SsiNodeSet *nodes)
+{
 	g_autoptr(SsiRemoteCluster) rc = NULL;
-	SsiNodeSet there, joined, here, skipped, booted;
-	gboolean ok;
+	g_autoptr(GPtrArray) plan = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *who = who_am_i();
+	SsiNodeSet skipped, todo;
+	gboolean refused;
 
 	rc = ssi_remote_query(remote, cfg, SSI_REMOTE_TIMEOUT_MS, &error);
 	if (rc == NULL)
 		return tool_fail(error);
-	ssi_remote_cluster_nodes(rc, &there, &joined);
-	ssi_cluster_nodes_up(*cluster, &here);
-	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
-		if (ssi_nodeset_has(&there, n) && !ssi_nodeset_has(&here, n)) {
-			tool_warn("node %u is already up, on another host of the cluster", n);
-			ssi_nodeset_remove(nodes, n);
-		}
-	if (ssi_nodeset_count(nodes) == 0)
-		return SSI_EXIT_OK;
-	if (!plugged && !ssi_remote_plug((*cluster)->state, remote, cfg, rc, &error))
+	if (!ssi_remote_joinable(remote, rc, &error))
 		return tool_fail(error);
+	refused = skip_up_there(cluster, rc, nodes);
+	plan = ssi_cluster_plan_plugged(cluster, nodes, &skipped, &error);
+	for (guint n = 0; (n = ssi_nodeset_next(&skipped, n)) != 0;)
+		tool_warn("node %u is already up", n);
+	if (plan == NULL)
+		return tool_fail(error);
+	todo = *nodes;
+	for (guint n = 0; (n = ssi_nodeset_next(&skipped, n)) != 0;)
+		ssi_nodeset_remove(&todo, n);
+	if (ssi_nodeset_count(&todo) > 0) {
+		g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(g_free);
+		g_autoptr(GPtrArray) argv = NULL;
+
+		g_ptr_array_add(words, g_strdup("ssi-add"));
+		g_ptr_array_add(words, g_strdup("--claim-for"));
+		g_ptr_array_add(words, g_strdup(who));
+		for (guint n = 0; (n = ssi_nodeset_next(&todo, n)) != 0;)
+			g_ptr_array_add(words, g_strdup_printf("%u", n));
+		g_ptr_array_add(words, NULL);
+		argv = ssi_remote_ssh_argv(remote, cfg, FALSE, (const char *const *)words->pdata);
+		tool_print_command((char *const *)argv->pdata, argv->len - 1);
+	}
+	for (guint i = 0; i < plan->len; i++) {
+		GPtrArray *argv = g_ptr_array_index(plan, i);
+
+		tool_print_command((char *const *)argv->pdata, argv->len);
+	}
+	for (guint n = 0; (n = ssi_nodeset_next(&todo, n)) != 0;) {
+		g_autoptr(GPtrArray) argv = ssi_remote_cable_argv(remote, cfg, rc->state_dir, n);
+
+		tool_print_command((char *const *)argv->pdata, argv->len - 1);
+	}
+	return refused ? SSI_EXIT_FAILURE : SSI_EXIT_OK;
+}
+
+/* ssi-add --cluster: boot NODES here, plugged into REMOTE's cluster. */
+static int add_remote(SsiCluster **cluster, SsiConfig *cfg, const SsiRemote *remote,
+		      SsiNodeSet *nodes, const ToolOptions *opts)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SsiRemoteCluster) rc = NULL;
+	g_autofree char *who = who_am_i();
+	SsiNodeSet here, toclaim, claimed, skipped, booted;
+	gboolean ok, refused = FALSE;
+
+	rc = ssi_remote_query(remote, cfg, SSI_REMOTE_TIMEOUT_MS, &error);
+	if (rc == NULL)
+		return tool_fail(error);
+	refused = skip_up_there(*cluster, rc, nodes);
+	if (ssi_nodeset_count(nodes) == 0)
+		return refused ? SSI_EXIT_FAILURE : SSI_EXIT_OK;
+	/* Each number is claimed on the first host before anything boots
+	 * here: of two hosts adding it at once, one is refused there. */
+	ssi_cluster_nodes_up(*cluster, &here);
+	toclaim = *nodes;
+	for (guint n = 0; (n = ssi_nodeset_next(&here, n)) != 0;)
+		ssi_nodeset_remove(&toclaim, n);
+	if (ssi_nodeset_count(&toclaim) > 0) {
+		g_autofree char *refusals = NULL;
+
+		if (!ssi_remote_joinable(remote, rc, &error) ||
+		    !ssi_remote_claim(remote, cfg, who, &toclaim, &claimed, &refusals, &error))
+			return tool_fail(error);
+		if (refusals != NULL) {
+			relay_refusals(remote, refusals);
+			refused = TRUE;
+		}
+		for (guint n = 0; (n = ssi_nodeset_next(&toclaim, n)) != 0;)
+			if (!ssi_nodeset_has(&claimed, n))
+				ssi_nodeset_remove(nodes, n);
+		if (ssi_nodeset_count(nodes) == 0)
+			return SSI_EXIT_FAILURE;
+		if (!ssi_remote_plug((*cluster)->state, remote, cfg, rc, &claimed, &error))
+			return tool_fail(error);
+	}
 	ok = ssi_cluster_add_plugged(*cluster, nodes, &skipped, &error);
 	for (guint n = 0; (n = ssi_nodeset_next(&skipped, n)) != 0;)
 		tool_warn("node %u is already up", n);
@@ -104,7 +292,7 @@ static int add_remote(SsiCluster **cluster, SsiConfig *cfg, const SsiRemote *rem
 	for (guint n = 0; (n = ssi_nodeset_next(&skipped, n)) != 0;)
 		ssi_nodeset_remove(&booted, n);
 	if (!opts->wait || ssi_nodeset_count(&booted) == 0)
-		return SSI_EXIT_OK;
+		return refused ? SSI_EXIT_FAILURE : SSI_EXIT_OK;
 	/* Other commands may run here meanwhile. */
 	g_clear_pointer(cluster, ssi_cluster_close);
 	if (!ssi_remote_wait_joined(remote, cfg, &booted, opts->timeout, &error)) {
@@ -116,7 +304,7 @@ static int add_remote(SsiCluster **cluster, SsiConfig *cfg, const SsiRemote *rem
 			  ssi_nodeset_count(&booted) == 1 ? "it" : "them", list);
 		return SSI_EXIT_FAILURE;
 	}
-	return SSI_EXIT_OK;
+	return refused ? SSI_EXIT_FAILURE : SSI_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -129,24 +317,29 @@ int main(int argc, char **argv)
 	g_autoptr(SsiRemote) remote = NULL;
 	g_autofree char *recorded = NULL;
 	SsiNodeSet nodes, skipped, booted;
-	gboolean ok, lockserver;
+	gboolean ok, lockserver, refused;
+	int rc;
 
 	tool_options(argc, argv, usage, &opts);
+	tool_catch_interrupts();
 	cfg = tool_config(opts.config);
-	tool_nodes(argc, argv, cfg->max_nodes, &nodes);
+	tool_nodes(argc, argv, cfg, &nodes);
+	if (opts.claim_for != NULL) {
+		if (opts.cluster != NULL || opts.dry_run || opts.wait)
+			tool_usage_error("--claim-for goes with no other option");
+		if (!ssi_remote_who_ok(opts.claim_for))
+			tool_usage_error("--claim-for '%s': not user@host", opts.claim_for);
+		return claim_for(cfg, opts.claim_for, &nodes);
+	}
 	if (opts.cluster != NULL) {
-		if (opts.dry_run)
-			tool_usage_error("--dry-run and --cluster do not go together");
 		remote = ssi_remote_parse(opts.cluster, &error);
 		if (remote == NULL)
 			tool_usage_error("%s", error->message);
 	}
-	if (opts.dry_run) {
-		cluster = tool_cluster_peek(cfg);
-		return tool_dry_run(cluster, &nodes, FALSE);
-	}
-	cluster = tool_cluster(cfg, NULL);
+	cluster = opts.dry_run ? tool_cluster_peek(cfg) : tool_cluster(cfg, NULL);
 	recorded = ssi_remote_url(cluster->state->dir);
+	if (opts.dry_run && remote == NULL && recorded == NULL)
+		return tool_dry_run(cluster, &nodes, FALSE);
 	if (remote != NULL && recorded == NULL && ssi_cluster_running(cluster)) {
 		tool_warn("this host runs a cluster of its own: stop it with ssi-stop "
 			  "before joining %s", remote->url);
@@ -162,11 +355,13 @@ int main(int argc, char **argv)
 		if (remote == NULL)
 			return tool_fail(error);
 	}
+	if (remote != NULL && opts.dry_run)
+		return dry_run_remote(cluster, cfg, remote, &nodes);
 	if (remote != NULL)
-		return add_remote(&cluster, cfg, remote, recorded != NULL, &nodes, &opts);
-	skip_members_elsewhere(cluster, &nodes);
+		return add_remote(&cluster, cfg, remote, &nodes, &opts);
+	refused = skip_members_elsewhere(cluster, &nodes);
 	if (ssi_nodeset_count(&nodes) == 0)
-		return SSI_EXIT_OK;
+		return refused ? SSI_EXIT_FAILURE : SSI_EXIT_OK;
 	/* The wait reads the lock server from its next word on, or, when
 	 * this add boots it anew, from its first. */
 	if (opts.wait && ssi_cluster_running(cluster) &&
@@ -186,5 +381,6 @@ int main(int argc, char **argv)
 	booted = nodes;
 	for (guint n = 0; (n = ssi_nodeset_next(&skipped, n)) != 0;)
 		ssi_nodeset_remove(&booted, n);
-	return tool_wait_joined(&cluster, wait, &booted, &opts);
+	rc = tool_wait_joined(&cluster, wait, &booted, &opts);
+	return rc == SSI_EXIT_OK && refused ? SSI_EXIT_FAILURE : rc;
 }

@@ -12,6 +12,9 @@
 
 const char *tool_name = "ssi-ls";
 
+/* How long --nodes (completion) waits for the first host, at most. */
+#define SSI_LS_NODES_TIMEOUT_MS 5000
+
 static void usage(void)
 {
 	printf("Usage: %s [-c FILE] [-j | --nodes=up|free]\n"
@@ -21,13 +24,13 @@ static void usage(void)
 	       "uptime, host processes, memory and console, and the machines of the\n"
 	       "cluster that run on other hosts, marked remote.  Never waits for a\n"
 	       "lock or a machine; asks the first host of a cluster joined with\n"
-	       "ssi-add --cluster over ssh, for at most 15 s.\n"
+	       "ssi-add --cluster over ssh, for at most 15 s (5 s for --nodes).\n"
 	       "\n"
 	       "Options:\n"
 	       "  -c, --config FILE  read FILE instead of ~/.ssiuml/ssiuml.conf\n"
 	       "  -j, --json         print a JSON document instead of the table\n"
-	       "      --nodes=up     print the numbers of the nodes that run\n"
-	       "      --nodes=free   print the numbers of the nodes that do not\n"
+	       "      --nodes=up     print the numbers of this host's nodes that run\n"
+	       "      --nodes=free   print the numbers of the nodes that run on no host\n"
 	       "  -h, --help         show this help and exit\n"
 	       "      --version      show the version and exit\n"
 	       "\n"
@@ -74,7 +77,8 @@ typedef struct {
 
 /* The machines of the cluster elsewhere: REMOTES (Remote), and the state
  * of this host's nodes as the lock server there says. */
-static GArray *remote_machines(SsiStatus *status, const SsiConfig *cfg, GStringChunk *strings)
+static GArray *remote_machines(SsiStatus *status, const SsiConfig *cfg, gint timeout_ms,
+			       GStringChunk *strings)
 {
 	GArray *remotes = g_array_new(FALSE, TRUE, sizeof(Remote));
 	g_autofree char *url = ssi_remote_url(status->dir);
@@ -89,11 +93,25 @@ static GArray *remote_machines(SsiStatus *status, const SsiConfig *cfg, GStringC
 	}
 	if (url == NULL) {
 		/* The first host: members its lock server has, from elsewhere. */
-		ssi_remote_members(status->dir, &here, &elsewhere);
-		for (guint n = 0; (n = ssi_nodeset_next(&elsewhere, n)) != 0;) {
-			Remote r = { ssi_node_name(n), n, "joined", NULL };
+		SsiNodeSet claimed;
 
-			g_array_append_val(remotes, r);
+
+		ssi_remote_members(status->dir, &status->members, &here, &elsewhere);
+		ssi_remote_claims(status->dir, &claimed, NULL);
+		for (guint n = 1; n <= SSI_NODE_LIMIT; n++) {
+			g_autofree char *who = NULL;
+			gboolean member = ssi_nodeset_has(&elsewhere, n);
+
+			/* Claimed, not a member yet: booting on that host. */
+			if (!member && (!ssi_nodeset_has(&claimed, n) || ssi_nodeset_has(&here, n)))
+				continue;
+			ssi_remote_claimed(status->dir, n, NULL, &who);
+			{
+				Remote r = { ssi_node_name(n), n, member ? "joined" : "booting",
+					     who ? g_string_chunk_insert(strings, who) : NULL };
+
+				g_array_append_val(remotes, r);
+			}
 		}
 	} else {
 		g_autoptr(GError) error = NULL;
@@ -101,7 +119,7 @@ static GArray *remote_machines(SsiStatus *status, const SsiConfig *cfg, GStringC
 		g_autoptr(SsiRemoteCluster) rc = NULL;
 
 		if (remote != NULL)
-			rc = ssi_remote_query(remote, cfg, SSI_REMOTE_TIMEOUT_MS, &error);
+			rc = ssi_remote_query(remote, cfg, timeout_ms, &error);
 		if (rc == NULL) {
 			tool_warn("%s", error->message);
 			return remotes;
@@ -114,7 +132,8 @@ static GArray *remote_machines(SsiStatus *status, const SsiConfig *cfg, GStringC
 				for (guint k = 0; k < status->machines->len; k++) {
 					SsiMachineStatus *ms = g_ptr_array_index(status->machines, k);
 
-					if (ms->node == m->node && strcmp(m->state, "joined") == 0)
+					if (ms->node == m->node && ms->state != SSI_RUN_FAILED &&
+					    strcmp(m->state, "joined") == 0)
 						ms->state = SSI_RUN_JOINED;
 				}
 				continue;
@@ -216,6 +235,13 @@ static void print_table(const SsiStatus *status, const GArray *remotes)
 		if (ms->state != SSI_RUN_DEAD && ms->network_trouble != NULL)
 			printf("%s has no network: its console says \"%s\"\n", ms->name,
 			       ms->network_trouble);
+		if (ms->state == SSI_RUN_FAILED && ms->node != 0)
+			printf("%s stopped booting: its console says \"%s\"; ssi-rm %u and "
+			       "ssi-add %u boot it again\n", ms->name, ms->boot_stopped, ms->node,
+			       ms->node);
+		else if (ms->state == SSI_RUN_FAILED)
+			printf("%s stopped booting: its console says \"%s\"; ssi-stop and "
+			       "ssi-start boot the cluster again\n", ms->name, ms->boot_stopped);
 	}
 	if (t.running < status->machines->len)
 		printf("Machines shown dead are cleared by the next ssi-start, "
@@ -297,6 +323,11 @@ static void print_json(const SsiStatus *status, const SsiConfig *cfg, const GArr
 			json_builder_add_string_value(b, ms->network_trouble);
 		else
 			json_builder_add_null_value(b);
+		json_builder_set_member_name(b, "boot_stopped");
+		if (ms->state == SSI_RUN_FAILED)
+			json_builder_add_string_value(b, ms->boot_stopped);
+		else
+			json_builder_add_null_value(b);
 		json_builder_set_member_name(b, "attach");
 		if (alive) {
 			g_autofree char *cmd = ssi_console_attach_command(status->dir, cfg,
@@ -310,7 +341,8 @@ static void print_json(const SsiStatus *status, const SsiConfig *cfg, const GArr
 	}
 	for (guint i = 0; i < remotes->len; i++) {
 		const Remote *r = &g_array_index(remotes, Remote, i);
-		static const char *const nulls[] = { "pid", "window", "network_trouble", "attach" };
+		static const char *const nulls[] = { "pid", "window", "network_trouble",
+						     "boot_stopped", "attach" };
 
 		json_builder_begin_object(b);
 		json_builder_set_member_name(b, "name");
@@ -365,13 +397,22 @@ static void print_json(const SsiStatus *status, const SsiConfig *cfg, const GArr
 	printf("%s\n", text);
 }
 
-/* The node numbers that run (UP) or not, one line, for completion. */
-static void print_nodes(const SsiStatus *status, gboolean up, guint max)
+/* The node numbers that run here (UP), or that run on no host of the
+ * cluster (REMOTES being the other hosts'), one line, for completion. */
+static void print_nodes(const SsiStatus *status, const GArray *remotes, gboolean up, guint max)
 {
 	SsiNodeSet set;
 	g_autofree char *list = NULL;
 
 	ssi_nodeset_clear(&set);
+	/* Up: this host's, what ssi-rm and ssi-console act on.  Free: on
+	 * no host, what ssi-add can boot. */
+	for (guint i = 0; !up && i < remotes->len; i++) {
+		const Remote *r = &g_array_index(remotes, Remote, i);
+
+		if (r->node != 0)
+			ssi_nodeset_add(&set, r->node);
+	}
 	for (guint i = 0; i < status->machines->len; i++) {
 		const SsiMachineStatus *ms = g_ptr_array_index(status->machines, i);
 
@@ -411,13 +452,17 @@ int main(int argc, char **argv)
 	status = ssi_status_read(dir, &error);
 	if (status == NULL)
 		return tool_fail(error);
-	/* --nodes serves completion, of this host's nodes: it asks no one. */
-	if (opts.nodes != NULL) {
-		print_nodes(status, strcmp(opts.nodes, "up") == 0, cfg->max_nodes);
-		return SSI_EXIT_OK;
-	}
-	remotes = remote_machines(status, cfg, strings);
-	if (opts.json)
+	/* --nodes serves completion: --nodes=up asks no one, and a first
+	 * host that does not answer soon is not waited for. */
+	if (opts.nodes != NULL && strcmp(opts.nodes, "up") == 0)
+		remotes = g_array_new(FALSE, TRUE, sizeof(Remote));
+	else
+		remotes = remote_machines(status, cfg, opts.nodes != NULL
+					  ? SSI_LS_NODES_TIMEOUT_MS : SSI_REMOTE_TIMEOUT_MS,
+					  strings);
+	if (opts.nodes != NULL)
+		print_nodes(status, remotes, strcmp(opts.nodes, "up") == 0, tool_node_limit(cfg));
+	else if (opts.json)
 		print_json(status, cfg, remotes);
 	else if (status->machines->len == 0)
 		printf("No cluster is running.\n");

@@ -30,18 +30,21 @@ int main(int argc, char **argv)
 	g_autoptr(SsiConfig) cfg = NULL;
 	g_autoptr(SsiCluster) cluster = NULL;
 	g_autoptr(GError) error = NULL;
-	SsiNodeSet nodes, not_up, here, elsewhere;
+	SsiNodeSet nodes, not_up, elsewhere;
 	ToolOptions opts = { 0 };
 	gboolean ok;
 
 	tool_options(argc, argv, usage, &opts);
 	cfg = tool_config(opts.config);
-	tool_nodes(argc, argv, cfg->max_nodes, &nodes);
+	tool_nodes(argc, argv, cfg, &nodes);
 	cluster = tool_cluster(cfg, NULL);
-	/* Members of other hosts are theirs to crash. */
-	ssi_cluster_nodes_up(cluster, &here);
-	ssi_remote_members(cluster->state->dir, &here, &elsewhere);
 	ok = ssi_stop_nodes(cluster, &nodes, &not_up, &error);
+	/* Members of other hosts are theirs to crash.  (A node crashed here
+	 * keeps its disk, which tells it from those.) */
+	if (ssi_nodeset_count(&not_up) > 0)
+		ssi_cluster_members_elsewhere(cluster, &elsewhere);
+	else
+		ssi_nodeset_clear(&elsewhere);
 	for (guint n = 0; (n = ssi_nodeset_next(&not_up, n)) != 0;)
 		if (ssi_nodeset_has(&elsewhere, n))
 			tool_warn("node %u runs on another host of the cluster: remove it there", n);

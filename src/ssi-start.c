@@ -11,9 +11,10 @@ static void usage(void)
 {
 	printf("Usage: %s [-c FILE] [-n] [-w [-t S]] [N]\n"
 	       "\n"
-	       "Boot a cluster of N User-Mode Linux nodes (default 3; at most %u, or\n"
-	       "MAXNODES), with its virtual switch and lock server, each on its own\n"
-	       "console.\n"
+	       "Boot a cluster of N User-Mode Linux nodes (default 3), with its virtual\n"
+	       "switch and lock server, each on its own console.  N is at most the\n"
+	       "node limit: MAXNODES of the CIDEV's cluster.conf (15 in the one\n"
+	       "ssiuml builds), or MAXNODES of the configuration when that is lower.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -c, --config FILE  read FILE instead of ~/.ssiuml/ssiuml.conf\n"
@@ -25,7 +26,7 @@ static void usage(void)
 	       "\n"
 	       "Exit status: 0 started (and joined), 1 failed, a cluster already runs or\n"
 	       "a node did not join in time, 2 usage error.\n"
-	       "See ssi-start(1).\n", tool_name, SSI_DEFAULT_MAX_NODES, SSI_JOIN_DEFAULT_TIMEOUT);
+	       "See ssi-start(1).\n", tool_name, SSI_JOIN_DEFAULT_TIMEOUT);
 }
 
 static void print_attach(SsiCluster *cluster, guint n)
@@ -54,14 +55,19 @@ int main(int argc, char **argv)
 	guint n = 3;
 
 	tool_options(argc, argv, usage, &opts);
+	tool_catch_interrupts();
 	if (argc - optind > 1)
 		tool_usage_error("too many arguments: one node count at most");
 	cfg = tool_config(opts.config);
 	if (argc - optind == 1) {
-		g_autoptr(GError) bad = NULL;
+		tool_parse_nodes(1, argv + optind, cfg, &nodes);
+		n = ssi_nodeset_next(&nodes, 0);
+	} else {
+		guint limit = tool_node_limit(cfg);
 
-		if (!ssi_node_parse(argv[optind], cfg->max_nodes, &n, &bad))
-			tool_usage_error("%s", bad->message);
+		if (n > limit)
+			tool_usage_error("%u nodes, the default, are more than the node limit "
+					 "(%u): name fewer", n, limit);
 	}
 	ssi_nodeset_clear(&nodes);
 	for (guint i = 1; i <= n; i++)

@@ -170,7 +170,7 @@ static void replay(int fd, const char *ring, size_t head, size_t filled)
  * console; with a console socket, what the terminal or the connected
  * console types to PROGRAM's input (TO_PROGRAM).
  */
-static void relay(int in, int to_program, int log)
+static void relay(int in, int to_program, int log, int program)
 {
 	static char ring[REPLAY_BYTES];
 	size_t head = 0, filled = 0;
@@ -179,10 +179,7 @@ static void relay(int in, int to_program, int log)
 	int tty_in = to_program >= 0 ? STDIN_FILENO : -1;
 	int lsock = console_path != NULL ? listen_console(console_path) : -1;
 	int client = -1;
-	/* Our parent is PROGRAM: it executes it once we are forked. */
-	int program = (int)syscall(SYS_pidfd_open, getppid(), 0);
-	/* The terminal may go first (its pane closed): keep the log. */
-	signal(SIGHUP, SIG_IGN);
+
 	signal(SIGPIPE, SIG_IGN);
 	if (tty_in >= 0 && isatty(tty_in))
 		make_raw(tty_in);
@@ -312,7 +309,7 @@ static int connect_console(const char *path)
 int main(int argc, char **argv)
 {
 	const char *log_path = NULL, *preload = NULL;
-	int i, log, pipefd[2], input[2] = { -1, -1 }, xstate_fix = 0;
+	int i, log, program, pipefd[2], input[2] = { -1, -1 }, xstate_fix = 0;
 	pid_t pid;
 
 	if (argc == 3 && strcmp(argv[1], "--connect") == 0)
@@ -347,9 +344,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ssiuml-run: pipe: %s\n", strerror(errno));
 		return 1;
 	}
-	/* The relay ignores SIGHUP from its first instruction on: a PROGRAM
-	 * that dies at once ends the pane, whose hangup would otherwise kill
-	 * the relay before it copied PROGRAM's last words to the log. */
+	/* Our process becomes PROGRAM, which may be gone before the relay
+	 * first runs: the relay's handle on it is taken here, and its
+	 * terminal's hangup (tmux ends a dead pane's group with SIGHUP) is
+	 * ignored from its first instant, so it keeps the log. */
+	program = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	signal(SIGHUP, SIG_IGN);
 	pid = fork();
 	if (pid < 0) {
@@ -360,8 +359,10 @@ int main(int argc, char **argv)
 		close(pipefd[1]);
 		if (input[0] >= 0)
 			close(input[0]);
-		relay(pipefd[0], input[1], log);
+		relay(pipefd[0], input[1], log, program);
 	}
+	if (program >= 0)
+		close(program);
 	close(pipefd[0]);
 	close(log);
 	if (dup2(pipefd[1], STDOUT_FILENO) < 0 || dup2(pipefd[1], STDERR_FILENO) < 0)

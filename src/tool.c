@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -5,6 +6,7 @@
 #include <unistd.h>
 
 #include "ssi_console.h"
+#include "ssi_host.h"
 #include "tool.h"
 
 /* "NAME: MESSAGE\n" on stderr. */
@@ -28,6 +30,27 @@ int tool_fail(const GError *error)
 {
 	fprintf(stderr, "%s: %s\n", tool_name, error->message);
 	return ssi_error_exit_code(error);
+}
+
+static void on_interrupt(int sig)
+{
+	ssi_interrupt(sig);
+}
+
+void tool_catch_interrupts(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = on_interrupt, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	for (guint i = 0; i < G_N_ELEMENTS(sigs); i++) {
+		struct sigaction old;
+
+		/* One ignored from the start (nohup, a background job)
+		 * stays ignored, as it would without us. */
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
 }
 
 void tool_usage_error(const char *fmt, ...)
@@ -89,7 +112,7 @@ void tool_bad_option(char **argv)
 	/* "-1" reaches getopt as an option; it is a bad node number. */
 	if (arg != NULL && arg[0] == '-' && g_ascii_isdigit(arg[1]))
 		tool_usage_error("node '%s': not a node number", arg);
-	if (optopt != 0 && strchr("ctNC", optopt) != NULL) {
+	if (optopt != 0 && strchr("ctNCF", optopt) != NULL) {
 		if (arg != NULL && g_str_has_prefix(arg, "--"))
 			tool_usage_error("option '%s' requires an argument", arg);
 		tool_usage_error("option requires an argument -- '%c'", optopt);
@@ -112,6 +135,8 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 		{ "nodes", required_argument, NULL, 'N' },
 		{ "attach", no_argument, NULL, 'a' },
 		{ "cluster", required_argument, NULL, 'C' },
+		{ "claim-for", required_argument, NULL, 'F' },
+		{ "all", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	g_autoptr(GString) shortopts = g_string_new("c:h");
@@ -125,6 +150,8 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 	opts->nodes = NULL;
 	opts->attach = FALSE;
 	opts->cluster = NULL;
+	opts->claim_for = NULL;
+	opts->all = FALSE;
 	if (opts->features & TOOL_WAIT)
 		g_string_append(shortopts, "wt:");
 	if (opts->features & TOOL_DRY_RUN)
@@ -185,6 +212,16 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 				tool_bad_option(argv);
 			opts->cluster = optarg;
 			break;
+		case 'F':
+			if (!(opts->features & TOOL_CLUSTER))
+				tool_bad_option(argv);
+			opts->claim_for = optarg;
+			break;
+		case 'A':
+			if (!(opts->features & TOOL_ALL))
+				tool_bad_option(argv);
+			opts->all = TRUE;
+			break;
 		default:
 			tool_bad_option(argv);
 		}
@@ -227,12 +264,14 @@ static void tell_left_running(SsiConfig *cfg, const SsiNodeSet *nodes)
 	if (names->len == 0)
 		return;
 	if (start) {
-		tool_warn("left running, to read the consoles: %s; stop it all with ssi-stop",
-			  names->str);
+		tool_warn("left running%s: %s; stop it all with ssi-stop",
+			  ssi_interrupted() ? "" : ", to read the consoles", names->str);
 	} else {
 		list = ssi_nodeset_format(&left);
-		tool_warn("left running, to read %s: %s; remove %s with ssi-rm %s",
-			  ssi_nodeset_count(&left) == 1 ? "its console" : "their consoles",
+		tool_warn("left running%s%s: %s; remove %s with ssi-rm %s",
+			  ssi_interrupted() ? "" : ", to read ",
+			  ssi_interrupted() ? "" : ssi_nodeset_count(&left) == 1 ? "its console"
+										  : "their consoles",
 			  names->str, ssi_nodeset_count(&left) == 1 ? "it" : "them", list);
 	}
 }
@@ -263,14 +302,42 @@ int tool_wait_joined(SsiCluster **cluster, SsiJoinWait *wait,
 	return rc;
 }
 
-void tool_nodes(int argc, char **argv, guint max, SsiNodeSet *nodes)
+/* The node limit of CFG, and where it comes from (*SOURCE). */
+static guint node_limit(const SsiConfig *cfg, char **source)
 {
 	g_autoptr(GError) error = NULL;
+	SsiNet net;
 
+	if (!ssi_host_cidev_net(cfg, &net, &error))
+		exit(tool_fail(error));
+	return ssi_plan_node_limit(cfg, &net, source);
+}
+
+guint tool_node_limit(const SsiConfig *cfg)
+{
+	return node_limit(cfg, NULL);
+}
+
+void tool_parse_nodes(int argc, char *const *argv, const SsiConfig *cfg, SsiNodeSet *nodes)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *source = NULL;
+	guint limit;
+
+	if (!ssi_nodeset_parse(argc, argv, SSI_NODE_LIMIT, nodes, &error) &&
+	    !g_error_matches(error, SSI_ERROR, SSI_ERROR_RANGE))
+		tool_usage_error("%s", error->message);
+	g_clear_error(&error);
+	limit = node_limit(cfg, &source);
+	if (!ssi_nodeset_parse(argc, argv, limit, nodes, &error))
+		tool_usage_error("%s; the node limit is %s", error->message, source);
+}
+
+void tool_nodes(int argc, char **argv, const SsiConfig *cfg, SsiNodeSet *nodes)
+{
 	if (optind == argc)
 		tool_usage_error("no node given");
-	if (!ssi_nodeset_parse(argc - optind, argv + optind, max, nodes, &error))
-		tool_usage_error("%s", error->message);
+	tool_parse_nodes(argc - optind, argv + optind, cfg, nodes);
 }
 
 /* ARG as a shell would need it typed: bare when it is plain. */
@@ -305,14 +372,20 @@ int tool_dry_run(SsiCluster *cluster, const SsiNodeSet *nodes, gboolean start)
 		return tool_fail(error);
 	for (guint i = 0; i < plan->len; i++) {
 		GPtrArray *argv = g_ptr_array_index(plan, i);
-		g_autoptr(GString) line = g_string_new(NULL);
 
-		for (guint k = 0; k < argv->len; k++) {
-			g_autofree char *word = shell_word(g_ptr_array_index(argv, k));
-
-			g_string_append_printf(line, "%s%s", k ? " " : "", word);
-		}
-		printf("%s\n", line->str);
+		tool_print_command((char *const *)argv->pdata, argv->len);
 	}
 	return SSI_EXIT_OK;
+}
+
+void tool_print_command(char *const *argv, guint len)
+{
+	g_autoptr(GString) line = g_string_new(NULL);
+
+	for (guint k = 0; k < len; k++) {
+		g_autofree char *word = shell_word(argv[k]);
+
+		g_string_append_printf(line, "%s%s", k ? " " : "", word);
+	}
+	printf("%s\n", line->str);
 }

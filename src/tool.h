@@ -46,6 +46,9 @@ SsiCluster *tool_cluster_peek(SsiConfig *cfg);
  * exit status; the same checks fail the same way. */
 int tool_dry_run(SsiCluster *cluster, const SsiNodeSet *nodes, gboolean start);
 
+/* Print ARGV (LEN words) on one line, each word quoted for a shell. */
+void tool_print_command(char *const *argv, guint len);
+
 /* Warn about running machines whose console window did not open. */
 void tool_check_windows(const SsiCluster *cluster);
 
@@ -55,7 +58,8 @@ enum {
 	TOOL_DRY_RUN = 1 << 1,	/* -n, --dry-run */
 	TOOL_LS = 1 << 2,	/* -j, --json; --nodes=up|free */
 	TOOL_ATTACH = 1 << 3,	/* -a, --attach */
-	TOOL_CLUSTER = 1 << 4,	/* --cluster ssh://[user@]host[:port] */
+	TOOL_CLUSTER = 1 << 4,	/* --cluster ssh://[user@]host[:port]; --claim-for WHO */
+	TOOL_ALL = 1 << 5,	/* --all */
 };
 
 typedef struct {
@@ -68,7 +72,14 @@ typedef struct {
 	const char *nodes;	/* --nodes=up|free, or NULL */
 	gboolean attach;	/* -a, --attach */
 	const char *cluster;	/* --cluster URL, or NULL */
+	const char *claim_for;	/* --claim-for WHO, or NULL */
+	gboolean all;		/* --all */
 } ToolOptions;
+
+/* From here on, SIGINT, SIGTERM and SIGHUP end the command's work as a
+ * failure would (a boot ends what it started; a wait names what it
+ * leaves) with exit status 128 plus the signal's number. */
+void tool_catch_interrupts(void);
 
 /* Parse the options every tool takes (-c FILE, -h, --version) and those
  * of OPTS->features, calling USAGE for --help; leaves optind at the first
@@ -81,8 +92,18 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 int tool_wait_joined(SsiCluster **cluster, SsiJoinWait *wait,
 		     const SsiNodeSet *nodes, const ToolOptions *opts);
 
-/* The node operands, from argv[optind] on: at least one, each from 1 to
- * MAX (the configuration's MAXNODES); exits with a usage error otherwise. */
-void tool_nodes(int argc, char **argv, guint max, SsiNodeSet *nodes);
+/* The node limit of CFG (ssi_plan_node_limit(), its CIDEV read); exits
+ * when the CIDEV cannot be read or the configuration disagrees with it. */
+guint tool_node_limit(const SsiConfig *cfg);
+
+/* The ARGC node numbers of ARGV, each from 1 to the node limit of CFG,
+ * into NODES; exits with a usage error otherwise, one that says where
+ * the limit comes from for a number above it.  Numbers that are no node
+ * numbers at all are told without the CIDEV read. */
+void tool_parse_nodes(int argc, char *const *argv, const SsiConfig *cfg, SsiNodeSet *nodes);
+
+/* The node operands, from argv[optind] on, by tool_parse_nodes(): at
+ * least one. */
+void tool_nodes(int argc, char **argv, const SsiConfig *cfg, SsiNodeSet *nodes);
 
 #endif

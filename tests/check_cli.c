@@ -77,6 +77,13 @@ START_TEST(test_help_and_version)
 		ck_assert_int_eq(t_run(&out, &err, tools[t], "--help", NULL), 0);
 		ck_assert(g_str_has_prefix(out, synopsis));
 		ck_assert_str_eq(err, "");
+		/* Those that boot nodes say where the node limit comes from. */
+		if (t < 2) {
+			g_autofree char *flat = g_strdelimit(g_strdup(out), "\n", ' ');
+
+			ck_assert_msg(strstr(flat, "node limit: MAXNODES of the CIDEV's cluster.conf"),
+				      "%s", out);
+		}
 		ck_assert_int_eq(t_run(&out2, NULL, tools[t], "-h", NULL), 0);
 		ck_assert_str_eq(out, out2);
 		ck_assert_int_eq(t_run(&out3, NULL, tools[t], "--version", NULL), 0);
@@ -149,20 +156,13 @@ END_TEST
  * without one is too. */
 START_TEST(test_cidev_network)
 {
-	g_autofree char *conf = g_build_filename(T.dir, "cluster.conf", NULL);
-	g_autofree char *cidev = g_build_filename(T.dir, "cidev.img", NULL);
-	g_autofree char *mkimages = t_build("../scripts/mkimages");
+	g_autofree char *out = NULL, *err = NULL, *err2 = NULL, *said = NULL;
+	g_autofree char *cidev = t_make_cidev("CLUSTER_NAME=other\nNET=10.9.8\n"
+					      "LOCKSERVER=10.9.8.3\nLOCKPORT=2379\nMAXNODES=15\n"
+					      "LEASE=2\n", &said);
 	g_autofree char *extra = g_strdup_printf("CIDEV=%s\n", cidev);
-	g_autofree char *out = NULL, *err = NULL, *err2 = NULL;
-	const char *argv[] = { mkimages, "--cidev", conf, cidev, NULL };
-	int status;
 
-	ck_assert(g_file_set_contents(conf, "CLUSTER_NAME=other\nNET=10.9.8\n"
-				      "LOCKSERVER=10.9.8.3\nLOCKPORT=2379\nMAXNODES=15\n"
-				      "LEASE=2\n", -1, NULL));
-	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL |
-			       G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, NULL));
-	ck_assert(g_spawn_check_wait_status(status, NULL));
+	ck_assert_msg(cidev != NULL, "mkimages --cidev: %s", said);
 	t_write_conf(extra);
 	ck_assert_int_eq(t_run(&out, NULL, "ssi-start", "--dry-run", "2", NULL), 0);
 	ck_assert_msg(strstr(out, ",fe:fd:0a:09:08:03,unix,") &&
@@ -178,17 +178,28 @@ START_TEST(test_cidev_network)
 }
 END_TEST
 
-/* MAXNODES raises the limit of every tool; the default is 15. */
+/* The node limit of every tool is the CIDEV's MAXNODES: 15 in the built
+ * one, 20 in one made for 20 nodes, whatever the configuration says. */
 START_TEST(test_maxnodes)
 {
-	g_autofree char *out = NULL, *e1 = NULL, *e2 = NULL;
+	g_autofree char *out = NULL, *e1 = NULL, *e2 = NULL, *e3 = NULL, *images = NULL;
+	g_autofree char *want = NULL, *cidev = g_build_filename(T.dir, "cidev.img", NULL);
 	g_auto(GStrv) lines = NULL;
 
+	images = t_build("images/cidev.img");
+	want = g_strdup_printf("ssi-add: node 16: out of range (1-15); the node limit is "
+			       "MAXNODES of CIDEV %s\n", images);
 	ck_assert_int_eq(t_run(NULL, &e1, "ssi-add", "16", NULL), 2);
-	ck_assert_msg(strstr(e1, "node 16: out of range (1-15)"), "%s", e1);
-	t_write_conf("MAXNODES=20\n");
+	ck_assert_msg(g_str_has_prefix(e1, want), "%s", e1);
+	t_use_cidev_maxnodes(20, NULL);
+	g_free(want);
+	want = g_strdup_printf("node 21: out of range (1-20); the node limit is "
+			       "MAXNODES of CIDEV %s\n", cidev);
 	ck_assert_int_eq(t_run(NULL, &e2, "ssi-add", "21", NULL), 2);
-	ck_assert_msg(strstr(e2, "node 21: out of range (1-20)"), "%s", e2);
+	ck_assert_msg(strstr(e2, want), "%s", e2);
+	ck_assert_int_eq(t_run(NULL, &e3, "ssi-rm", "300", NULL), 2);
+	ck_assert_msg(strstr(e3, "node 300: out of range (1-20); the node limit is MAXNODES "
+			     "of CIDEV "), "%s", e3);
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-add", "20", NULL), 1);	/* no cluster */
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "21", NULL), 2);
 	ck_assert_int_eq(t_run(&out, NULL, "ssi-start", "--dry-run", "20", NULL), 0);
@@ -199,6 +210,40 @@ START_TEST(test_maxnodes)
 	g_clear_pointer(&out, g_free);
 	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=free", NULL), 0);
 	ck_assert(g_str_has_suffix(out, " 15 16 17 18 19 20\n"));
+	/* A CIDEV for 2 nodes: the default count of 3 is refused too. */
+	t_use_cidev_maxnodes(2, NULL);
+	g_clear_pointer(&e1, g_free);
+	ck_assert_int_eq(t_run(NULL, &e1, "ssi-start", NULL), 2);
+	ck_assert_msg(strstr(e1, "ssi-start: 3 nodes, the default, are more than the node "
+			     "limit (2)"), "%s", e1);
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--dry-run", "2", NULL), 0);
+	assert_nothing_started();
+}
+END_TEST
+
+/* The configuration's MAXNODES may lower the CIDEV's limit, never raise
+ * it: a value above is refused naming both, and nothing starts. */
+START_TEST(test_maxnodes_config)
+{
+	g_autofree char *out = NULL, *e1 = NULL, *e2 = NULL, *e3 = NULL, *want = NULL;
+	g_autofree char *cidev = g_build_filename(T.dir, "cidev.img", NULL);
+
+	t_use_cidev_maxnodes(20, "MAXNODES=18\n");
+	ck_assert_int_eq(t_run(NULL, &e1, "ssi-add", "19", NULL), 2);
+	want = g_strdup_printf("ssi-add: node 19: out of range (1-18); the node limit is "
+			       "MAXNODES of %s\n", T.conf);
+	ck_assert_msg(g_str_has_prefix(e1, want), "%s", e1);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=free", NULL), 0);
+	ck_assert(g_str_has_suffix(out, " 17 18\n"));
+	t_use_cidev_maxnodes(20, "MAXNODES=21\n");
+	g_free(want);
+	want = g_strdup_printf("ssi-start: %s: MAXNODES=21 is above the CIDEV's MAXNODES=20 "
+			       "(CIDEV: %s: /cluster.conf): lower it, or build a CIDEV for 21 "
+			       "nodes with mkimages --cidev\n", T.conf, cidev);
+	ck_assert_int_eq(t_run(NULL, &e2, "ssi-start", "2", NULL), 2);
+	ck_assert_str_eq(e2, want);
+	ck_assert_int_eq(t_run(NULL, &e3, "ssi-add", "1", NULL), 2);
+	ck_assert_msg(strstr(e3, "MAXNODES=21 is above the CIDEV's MAXNODES=20"), "%s", e3);
 	assert_nothing_started();
 }
 END_TEST
@@ -318,10 +363,7 @@ START_TEST(test_bus_error_named)
 	{
 		static const char cause[] = ": Bus error - the host /dev/shm or /tmp mount "
 					    "likely just ran out of space";
-		/* Both may be seen dead at their spawn: then the message ends
-		 * with the second, and its newline. */
-		g_autofree char *text = g_strstrip(g_strdup(err));
-		g_auto(GStrv) parts = g_strsplit(text, "; ", -1);
+		g_auto(GStrv) parts = g_strsplit(g_strstrip(err), "; ", -1);
 
 		ck_assert_msg(g_strv_length(parts) >= 2, "%s", err);
 		for (guint i = 0; i < 2; i++)
@@ -377,6 +419,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_add_rm_without_cluster);
 	tcase_add_test(tc, test_wait_options);
 	tcase_add_test(tc, test_maxnodes);
+	tcase_add_test(tc, test_maxnodes_config);
 	tcase_add_test(tc, test_cidev_network);
 	tcase_add_test(tc, test_wait_needs_lockserver);
 	tcase_add_test(tc, test_malformed_config);

@@ -26,7 +26,7 @@ START_TEST(test_defaults_from_prefix)
 	ck_assert_str_eq(cfg->mem, "128M");
 	ck_assert_str_eq(cfg->lockserver_mem, "256M");
 	ck_assert_int_eq(cfg->console, SSI_CONSOLE_AUTO);
-	ck_assert_uint_eq(cfg->max_nodes, 15);
+	ck_assert_uint_eq(cfg->max_nodes, 0);	/* unset: the CIDEV's */
 }
 END_TEST
 
@@ -140,11 +140,13 @@ static const struct {
 	{ "ROOT=/a\\", "f.conf:1: malformed line: backslash" },
 	{ "MEM=lots\n", "f.conf:1: MEM: not a memory size" },
 	{ "MEM=0M\n", "f.conf:1: MEM: not a memory size" },
+	{ "MEM=128\n", "f.conf:1: MEM: below the 64M a machine needs to boot (a size without K" },
+	{ "LOCKSERVER_MEM=65535K\n", "f.conf:1: LOCKSERVER_MEM: below the 64M" },
 	{ "CONSOLE=vt100\n", "f.conf:1: CONSOLE: not one of" },
 	{ "KERNEL=\n", "f.conf:1: KERNEL: empty value" },
 	{ "STOP_TIMEOUT=-1\n", "f.conf:1: STOP_TIMEOUT: not a number" },
-	{ "MAXNODES=0\n", "f.conf:1: MAXNODES: not a node limit (1-100" },
-	{ "MAXNODES=101\n", "f.conf:1: MAXNODES: not a node limit (1-100" },
+	{ "MAXNODES=0\n", "f.conf:1: MAXNODES: not a node limit (1-254)" },
+	{ "MAXNODES=255\n", "f.conf:1: MAXNODES: not a node limit (1-254)" },
 	{ "MAXNODES=016\n", "f.conf:1: MAXNODES: not a node limit" },
 	{ "MAXNODES=+16\n", "f.conf:1: MAXNODES: not a node limit" },
 	{ "MAXNODES=16x\n", "f.conf:1: MAXNODES: not a node limit" },

@@ -3,12 +3,17 @@
  * another HOME and state directory, whose tools reach A through a real
  * sshd that the test starts on 127.0.0.1 (a free port, a throwaway key,
  * its own configuration under the test's directory, so that the sweep
- * finds it and every session it starts).  Both hosts are the same user:
- * a second one would need an account made on this machine.
+ * finds it and every session it starts).  Run as root, the test runs
+ * host B's tools (and a third host's) as another user, nobody, through
+ * setpriv(1), as host A's root reaches them: two users, two HOMEs, one
+ * machine, nothing changed on it.  Run as another user, both hosts are
+ * that user, and the test says so.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <json-glib/json-glib.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +37,11 @@ typedef struct {
 
 static Host host_a, host_b;
 static GPid sshd;
+static int sshd_port;
+/* Host B's user when it is another than the test's (root's). */
+static gboolean other_user;
+static uid_t other_uid;
+static gid_t other_gid;
 static char *ssh_dir;
 
 static void host_free(Host *h)
@@ -41,9 +51,37 @@ static void host_free(Host *h)
 	g_clear_pointer(&h->state, g_free);
 }
 
+/* The words that run a command as host H's user: setpriv, for a host
+ * other than A when it is another user; else none. */
+static char *as_user_of(const Host *h)
+{
+	if (!other_user || (host_a.home != NULL && strcmp(h->home, host_a.home) == 0))
+		return NULL;
+	return g_strdup_printf("setpriv --reuid=%u --regid=%u --clear-groups",
+			       (unsigned)other_uid, (unsigned)other_gid);
+}
+
 /* From now on the tools and the helpers of testlib act on host H. */
 static void on(const Host *h)
 {
+	static char *wrapper;
+	static gboolean saved;
+	g_autofree char *as = as_user_of(h);
+
+	/* make valgrind's wrapper, if any, runs under setpriv. */
+	if (!saved) {
+		wrapper = g_strdup(g_getenv("SSIUML_TEST_WRAPPER"));
+		saved = TRUE;
+	}
+	if (as != NULL) {
+		g_autofree char *words = g_strconcat(as, wrapper ? " " : "", wrapper, NULL);
+
+		g_setenv("SSIUML_TEST_WRAPPER", words, TRUE);
+	} else if (wrapper != NULL) {
+		g_setenv("SSIUML_TEST_WRAPPER", wrapper, TRUE);
+	} else {
+		g_unsetenv("SSIUML_TEST_WRAPPER");
+	}
 	g_free(T.home);
 	g_free(T.conf);
 	g_free(T.state);
@@ -63,6 +101,36 @@ static void run_ok(const char *what, const char *const *argv)
 				   G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL, &out, &err,
 				   &status, NULL) && g_spawn_check_wait_status(status, NULL),
 		      "%s failed: %s", what, err ? err : "");
+}
+
+static gboolean have_program(const char *name);
+
+/* Pick host B's user: nobody, when the test runs as root and setpriv is
+ * there; then the test's directories let that user pass (not read). */
+static void pick_user(void)
+{
+	struct passwd *pw = getpwnam("nobody");
+	g_autofree char *root = g_path_get_dirname(T.dir);
+
+	other_user = geteuid() == 0 && pw != NULL && pw->pw_uid != 0 && have_program("setpriv");
+	if (!other_user) {
+		printf("multi: host B runs as this same user (uid %u): only root can run it "
+		       "as another (nobody), through setpriv\n", (unsigned)geteuid());
+		fflush(stdout);
+		return;
+	}
+	other_uid = pw->pw_uid;
+	other_gid = pw->pw_gid;
+	ck_assert_int_eq(chmod(root, 0711), 0);
+	ck_assert_int_eq(chmod(T.dir, 0711), 0);
+}
+
+/* Make HOME, a host's home directory, its user's. */
+static void make_home(const char *home)
+{
+	ck_assert_int_eq(mkdir(home, 0700), 0);
+	if (other_user)
+		ck_assert_int_eq(chown(home, other_uid, other_gid), 0);
 }
 
 static int free_port(void)
@@ -105,6 +173,38 @@ static gboolean have_program(const char *name)
 	return path != NULL;
 }
 
+/* Whether host B's user gets in, by ssh with CLIENT's configuration, to
+ * the sshd on 127.0.0.1:PORT as USER. */
+static gboolean ssh_works(const char *client, int port, const char *user)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *as = as_user_of(&host_b);
+	int status = 0;
+
+	if (as != NULL) {
+		g_auto(GStrv) words = g_strsplit(as, " ", -1);
+
+		for (guint i = 0; words[i] != NULL; i++)
+			g_ptr_array_add(argv, g_strdup(words[i]));
+	}
+	g_ptr_array_add(argv, g_strdup("ssh"));
+	g_ptr_array_add(argv, g_strdup("-F"));
+	g_ptr_array_add(argv, g_strdup(client));
+	g_ptr_array_add(argv, g_strdup("-o"));
+	g_ptr_array_add(argv, g_strdup("BatchMode=yes"));
+	g_ptr_array_add(argv, g_strdup("-p"));
+	g_ptr_array_add(argv, g_strdup_printf("%d", port));
+	g_ptr_array_add(argv, g_strdup("-l"));
+	g_ptr_array_add(argv, g_strdup(user));
+	g_ptr_array_add(argv, g_strdup("127.0.0.1"));
+	g_ptr_array_add(argv, g_strdup("true"));
+	g_ptr_array_add(argv, NULL);
+	return g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH |
+			    G_SPAWN_STDIN_FROM_DEV_NULL | G_SPAWN_STDOUT_TO_DEV_NULL |
+			    G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, NULL) &&
+	       g_spawn_check_wait_status(status, NULL);
+}
+
 static char *start_sshd(const char **why)
 {
 	g_autofree char *host_key = NULL, *user_key = NULL, *pub = NULL, *keys = NULL;
@@ -138,10 +238,21 @@ static char *start_sshd(const char **why)
 		run_ok("ssh-keygen", argv);
 	}
 	pub = g_strconcat(user_key, ".pub", NULL);
+	if (other_user) {
+		/* The key and the known hosts are host B's user's; the
+		 * directory lets it pass. */
+		g_autofree char *known = g_build_filename(ssh_dir, "known_hosts", NULL);
+
+		ck_assert(g_file_set_contents(known, "", 0, NULL));
+		ck_assert_int_eq(chown(known, other_uid, other_gid), 0);
+		ck_assert_int_eq(chown(user_key, other_uid, other_gid), 0);
+		ck_assert_int_eq(chmod(ssh_dir, 0711), 0);
+	}
 	keys = g_build_filename(ssh_dir, "authorized_keys", NULL);
 	ck_assert(g_file_get_contents(pub, &text, NULL, NULL));
 	ck_assert(g_file_set_contents(keys, text, -1, NULL));
 	port = free_port();
+	sshd_port = port;
 	config = g_build_filename(ssh_dir, "sshd_config", NULL);
 	log = g_build_filename(ssh_dir, "sshd.log", NULL);
 	g_clear_pointer(&text, g_free);
@@ -181,6 +292,25 @@ static char *start_sshd(const char **why)
 
 		g_file_get_contents(log, &said, NULL, NULL);
 		ck_abort_msg("sshd does not listen on port %d: %s", port, said ? said : "");
+	}
+	if (!ssh_works(client, port, user)) {
+		static char reason[512];
+		g_autofree char *said = NULL;
+		g_auto(GStrv) lines = NULL;
+		guint n;
+
+		g_file_get_contents(log, &said, NULL, NULL);
+		lines = g_strsplit(said ? g_strstrip(said) : "", "\n", -1);
+		n = g_strv_length(lines);
+		g_snprintf(reason, sizeof(reason), "the test's sshd, run as %s, does not let "
+			   "host B in as %s: %s", g_get_user_name(), user,
+			   n ? lines[n - 1] : "(it says nothing)");
+		/* Not root, sshd can only let this user in, and refuses some
+		 * (a locked account, such as nobody's, with UsePAM no). */
+		if (geteuid() == 0)
+			ck_abort_msg("%s", reason);
+		*why = reason;
+		return NULL;
 	}
 	return g_strdup_printf("ssh://%s@127.0.0.1:%d", user, port);
 }
@@ -241,19 +371,38 @@ static GArray *cables(void)
 
 	for (guint i = 0; i < all->len; i++) {
 		int pid = g_array_index(all, int, i);
-		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
-		g_autofree char *cmd = NULL;
-		gsize len = 0;
+		g_autofree char *cmd = t_cmdline(pid);
 
-		if (!g_file_get_contents(path, &cmd, &len, NULL) || strcmp(cmd, "ssh") != 0)
+		/* ssh itself, as run by its name. */
+		if (cmd == NULL || !g_str_has_prefix(cmd, "ssh "))
 			continue;
-		for (gsize k = 0; k + 1 < len; k++)
-			if (cmd[k] == '\0')
-				cmd[k] = ' ';
 		if (strstr(cmd, "vde_plug") != NULL)
 			g_array_append_val(found, pid);
 	}
 	return found;
+}
+
+/* The cable of host B's node NAME ("node3"): its ssh, or 0. */
+static int cable_of(const char *name)
+{
+	g_autoptr(GArray) all = cables();
+	g_autofree char *claim = g_strconcat("/", name, ".claim", NULL);
+
+	for (guint i = 0; i < all->len; i++) {
+		int pid = g_array_index(all, int, i);
+		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
+		g_autofree char *cmd = NULL;
+		gsize len = 0;
+
+		if (g_file_get_contents(path, &cmd, &len, NULL)) {
+			for (gsize k = 0; k + 1 < len; k++)
+				if (cmd[k] == '\0')
+					cmd[k] = ' ';
+			if (strstr(cmd, claim) != NULL)
+				return pid;
+		}
+	}
+	return 0;
 }
 
 /* The far ends of the cables on host A: vde_plug on its switch, run by
@@ -264,16 +413,10 @@ static guint far_ends(void)
 	guint n = 0;
 
 	for (guint i = 0; i < all->len; i++) {
-		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline",
-							g_array_index(all, int, i));
-		g_autofree char *cmd = NULL;
-		gsize len = 0;
+		g_autofree char *cmd = t_cmdline(g_array_index(all, int, i));
 
-		if (!g_file_get_contents(path, &cmd, &len, NULL) || strcmp(cmd, "vde_plug") != 0)
+		if (cmd == NULL || !g_str_has_prefix(cmd, "vde_plug "))
 			continue;
-		for (gsize k = 0; k + 1 < len; k++)
-			if (cmd[k] == '\0')
-				cmd[k] = ' ';
 		n += strstr(cmd, "seqpacket://") == NULL;
 	}
 	return n;
@@ -293,6 +436,26 @@ static void assert_no_state(const Host *h)
 		ck_assert_msg(strcmp(name, "lock") == 0, "left in %s: %s", h->state, name);
 }
 
+/* On host B, not joined yet: ssi-add --dry-run --cluster URL NODE prints
+ * the claim, the kernel plugged into its cable and the cable, and runs
+ * none of them: nothing is claimed on host A, nothing is made on B. */
+static void dry_run_joins(const char *url, const char *node)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	g_autofree char *cable = g_strdup_printf("node%s.cable,", node);
+	g_autofree char *claim = g_strdup_printf("node%s.claim", node);
+	g_autofree char *path = g_build_filename(host_a.state, claim, NULL);
+
+	ck_assert_msg(t_run(&out, &err, "ssi-add", "--dry-run", "--cluster", url, node,
+			    NULL) == 0, "ssi-add --dry-run --cluster: %s", err);
+	ck_assert_msg(strstr(out, "--claim-for") && strstr(out, "eth0=vde,cmd://") &&
+		      strstr(out, cable) && strstr(out, claim) && strstr(out, "vde_plug") &&
+		      strstr(out, "flock"), "the dry run printed: %s", out);
+	ck_assert_msg(!g_file_test(path, G_FILE_TEST_EXISTS), "the dry run claimed %s", claim);
+	ck_assert_int_eq(t_count_procs(host_b.home), 0);
+	assert_no_state(&host_b);
+}
+
 /*
  * Host A starts nodes 1..NA on VDE; host B boots nodes B1 (and B2
  * unless NULL) into A's cluster through the test's sshd, waiting for
@@ -310,7 +473,8 @@ static gint64 two_hosts(const char *na, const char *b1, const char *b2, const ch
 	host_b.home = g_build_filename(T.dir, "hb", NULL);
 	host_b.conf = g_build_filename(T.dir, "b.conf", NULL);
 	host_b.state = g_build_filename(host_b.home, ".ssiuml", "run", NULL);
-	ck_assert_int_eq(mkdir(host_b.home, 0700), 0);
+	pick_user();
+	make_home(host_b.home);
 	url = start_sshd(why);
 	if (url == NULL)
 		return -1;
@@ -325,11 +489,21 @@ static gint64 two_hosts(const char *na, const char *b1, const char *b2, const ch
 	on(&host_b);
 	extra = g_strdup_printf("SSH_CONFIG=%s/ssh_config\n", ssh_dir);
 	t_write_conf(extra);
+	dry_run_joins(url, b1);
 	t0 = g_get_monotonic_time();
 	ck_assert_msg(t_run(NULL, &err, "ssi-add", "--wait", "--cluster", url, b1, b2,
 			    NULL) == 0, "ssi-add --cluster: %s", err);
 	join_ms = ms_since(t0);
 	ck_assert_msg(g_file_test(host_b.state, G_FILE_TEST_IS_DIR), "no state on host B");
+	{
+		/* Host B's kernels are its user's. */
+		g_autofree char *name = g_strconcat("node", b1, NULL);
+		g_autofree char *proc = g_strdup_printf("/proc/%d", t_kernel_pid(name));
+		struct stat st;
+
+		ck_assert_int_eq(stat(proc, &st), 0);
+		ck_assert_int_eq(st.st_uid, other_user ? other_uid : geteuid());
+	}
 	{
 		g_autofree char *sw = g_build_filename(host_b.state, "switch.ctl", NULL);
 		g_autofree char *ls = g_build_filename(host_b.state, "lockserver.log", NULL);
@@ -370,6 +544,16 @@ START_TEST(test_two_hosts)
 	ck_assert_msg(count == 4 && strstr(list, "node1 joined local") &&
 		      strstr(list, "node3 joined remote") && strstr(list, "node4 joined remote"),
 		      "host A lists %u nodes: %s", count, list);
+
+	/* Completion offers, on each host, the numbers up on none. */
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=free", NULL), 0);
+	ck_assert_msg(g_str_has_prefix(out, "5 6 "), "host A offers %s", out);
+	on(&host_b);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=free", NULL), 0);
+	ck_assert_msg(g_str_has_prefix(out, "5 6 "), "host B offers %s", out);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=up", NULL), 0);
+	ck_assert_str_eq(out, "3 4\n");
+	on(&host_a);
 
 	/* One numbering: a number up on one host is not booted on the other. */
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "3", NULL), 0);
@@ -480,6 +664,198 @@ START_TEST(test_poweroff_reaches_every_host)
 }
 END_TEST
 
+/* The environment host H's tools run with. */
+static char **env_of(const Host *h)
+{
+	char **env = g_get_environ();
+
+	env = g_environ_setenv(env, "HOME", h->home, TRUE);
+	return g_environ_setenv(env, "SSIUML_CONF", h->conf, TRUE);
+}
+
+/* Start ssi-add NODE... as host H, not waiting; its errors go to the
+ * file ERR.  Returns its PID. */
+static GPid add_on(const Host *h, const char *err, const char *const *args)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_auto(GStrv) env = env_of(h);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *as = as_user_of(h);
+	GPid pid = 0;
+	int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	ck_assert(fd >= 0);
+	if (as != NULL) {
+		g_auto(GStrv) words = g_strsplit(as, " ", -1);
+
+		for (guint i = 0; words[i] != NULL; i++)
+			g_ptr_array_add(argv, g_strdup(words[i]));
+	}
+	g_ptr_array_add(argv, t_build("bin/ssi-add"));
+	for (guint i = 0; args[i] != NULL; i++)
+		g_ptr_array_add(argv, g_strdup(args[i]));
+	g_ptr_array_add(argv, NULL);
+	ck_assert_msg(g_spawn_async_with_pipes_and_fds(NULL, (const char *const *)argv->pdata,
+						       (const char *const *)env,
+						       G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH |
+						       G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+						       -1, -1, fd, NULL, NULL, 0, &pid, NULL,
+						       NULL, NULL, &error),
+		      "%s", error ? error->message : "");
+	close(fd);
+	return pid;
+}
+
+static int exit_of(GPid pid)
+{
+	int status = 0;
+
+	ck_assert(waitpid(pid, &status, 0) == pid);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* Two hosts, B and a third, C, add node 3 at the same moment, neither
+ * seeing the other's yet: host A lets exactly one claim it; the other is
+ * refused and starts nothing. */
+START_TEST(test_add_race)
+{
+	Host host_c = { 0 };
+	g_autofree char *url = NULL, *err_b = NULL, *err_c = NULL, *said_b = NULL;
+	g_autofree char *said_c = NULL, *extra = NULL, *err = NULL;
+	const char *why = NULL;
+	const char *const add_b[] = { "3", NULL };
+	const char *add_c[] = { "--cluster", NULL, "3", NULL };
+	GPid pb, pc;
+	int rb, rc, kb, kc;
+
+	if (two_hosts("1", "2", NULL, &why) < 0)
+		t_skip("%s", why);
+	url = g_strdup_printf("ssh://%s@127.0.0.1:%d", g_get_user_name(), sshd_port);
+	host_c.home = g_build_filename(T.dir, "hc", NULL);
+	host_c.conf = g_build_filename(T.dir, "c.conf", NULL);
+	host_c.state = g_build_filename(host_c.home, ".ssiuml", "run", NULL);
+	make_home(host_c.home);
+	extra = g_strdup_printf("SSH_CONFIG=%s/ssh_config\n", ssh_dir);
+	on(&host_c);
+	t_write_conf(extra);
+	add_c[1] = url;
+	err_b = g_build_filename(T.dir, "race-b.err", NULL);
+	err_c = g_build_filename(T.dir, "race-c.err", NULL);
+	pb = add_on(&host_b, err_b, add_b);
+	pc = add_on(&host_c, err_c, add_c);
+	rb = exit_of(pb);
+	rc = exit_of(pc);
+	g_file_get_contents(err_b, &said_b, NULL, NULL);
+	g_file_get_contents(err_c, &said_c, NULL, NULL);
+	on(&host_b);
+	kb = t_kernel_pid("node3");
+	on(&host_c);
+	kc = t_kernel_pid("node3");
+	ck_assert_msg((rb == 0) != (rc == 0) && (kb != 0) != (kc != 0) &&
+		      (rb == 0) == (kb != 0),
+		      "B: exit %d, kernel %d: %s; C: exit %d, kernel %d: %s", rb, kb, said_b, rc,
+		      kc, said_c);
+	{
+		const char *loser = rb == 0 ? said_c : said_b;
+
+		ck_assert_msg(strstr(loser, "node 3: refused, ") &&
+			      strstr(loser, "adds it to the cluster"), "the loser said: %s", loser);
+	}
+	/* The loser started nothing: no process, no state, no cable. */
+	if (rb == 0) {
+		ck_assert_int_eq(t_count_procs(host_c.home), 0);
+		assert_no_state(&host_c);
+	} else {
+		g_autofree char *cable = g_build_filename(host_b.state, "node3.cable", NULL);
+
+		ck_assert(!g_file_test(cable, G_FILE_TEST_EXISTS));
+	}
+
+	on(&host_c);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", NULL), 0);
+	ck_assert_int_eq(t_count_procs(host_c.home), 0);
+	on(&host_b);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", NULL), 0);
+	on(&host_a);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", NULL), 0);
+	stop_sshd();
+	t_assert_nothing_left();
+	host_free(&host_c);
+}
+END_TEST
+
+/* ssi-stop --all on the first host: the host whose cable runs is asked
+ * and stops; a node whose cable was cut is named, unreachable (exit 3);
+ * the first host stops all the same.  Nothing is left on either. */
+START_TEST(test_stop_all)
+{
+	g_autofree char *out = NULL, *err = NULL, *record_b = NULL;
+	const char *why = NULL;
+	int cut;
+	gint64 t0, took;
+	int bound;
+
+	if (two_hosts("1", "2", "3", &why) < 0)
+		t_skip("%s", why);
+	record_b = g_build_filename(host_b.state, "state", NULL);
+	cut = cable_of("node3");
+	ck_assert_msg(cut > 0, "no cable of node 3 found");
+	kill(cut, SIGKILL);
+	ck_assert(t_wait_for(cable_of("node3") == 0 && far_ends() == 1, 5000));
+	on(&host_a);
+	t0 = g_get_monotonic_time();
+	ck_assert_int_eq(t_run(&out, &err, "ssi-stop", "--all", NULL), 3);
+	took = ms_since(t0);
+	ck_assert_msg(strstr(out, "to stop (node 2).") && strstr(out, "Asked "), "%s", out);
+	ck_assert_msg(strstr(err, "(node 3) cannot be reached: no cable of its runs here"),
+		      "%s", err);
+	/* Bounded: the cables' end, then the stop of this host. */
+	bound = 3000 + t_stop_timeout_ms() + 3000 + t_ms(3000);
+	ck_assert_msg(took <= bound, "ssi-stop --all took %" G_GINT64_FORMAT " ms (bound %d)",
+		      took, bound);
+	ck_assert_int_eq(t_count_procs(host_a.state), 0);
+	/* Host B stops on its own: node 3 too, whose cable was cut. */
+	on(&host_b);
+	ck_assert_msg(t_wait_for(t_count_procs(host_b.home) == 0 &&
+				 !g_file_test(record_b, G_FILE_TEST_EXISTS),
+				 t_stop_timeout_ms() + 3000 + t_ms(5000)),
+		      "host B still runs %u processes; node 2 says: %s",
+		      t_count_procs(host_b.home), t_log_tail("node2", 12));
+	on(&host_a);
+	printf("multi: ssi-stop --all took %" G_GINT64_FORMAT " ms\n", took);
+	fflush(stdout);
+	stop_sshd();
+	t_assert_nothing_left();
+	assert_no_state(&host_b);
+}
+END_TEST
+
+/* ssi-stop --all on a host that joined goes through the first host:
+ * every host stops, this one too. */
+START_TEST(test_stop_all_from_other_host)
+{
+	g_autofree char *out = NULL, *err = NULL, *record_b = NULL;
+	const char *why = NULL;
+
+	if (two_hosts("1", "2", NULL, &why) < 0)
+		t_skip("%s", why);
+	record_b = g_build_filename(host_b.state, "state", NULL);
+	ck_assert_msg(t_run(&out, &err, "ssi-stop", "--all", NULL) == 0, "%s%s", out, err);
+	ck_assert_msg(strstr(out, "127.0.0.1: Asked ") && strstr(out, "to stop (node 2)."),
+		      "%s", out);
+	ck_assert_msg(t_wait_for(t_count_procs(host_b.home) == 0 &&
+				 !g_file_test(record_b, G_FILE_TEST_EXISTS),
+				 t_stop_timeout_ms() + 3000 + t_ms(5000)),
+		      "host B still runs %u processes", t_count_procs(host_b.home));
+	ck_assert_int_eq(t_count_procs(host_a.state), 0);
+	stop_sshd();
+	on(&host_a);
+	t_assert_nothing_left();
+	assert_no_state(&host_b);
+}
+END_TEST
+
 /* Bad addresses are refused before anything is asked or started. */
 START_TEST(test_bad_cluster_address)
 {
@@ -494,12 +870,33 @@ START_TEST(test_bad_cluster_address)
 		ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--cluster", bad[i], "3", NULL), 2);
 		ck_assert_msg(strstr(err, "(say ssh://[user@]host[:port])"), "%s: %s", bad[i], err);
 	}
-	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "-n", "--cluster", "ssh://h", "3", NULL), 2);
-	ck_assert_msg(strstr(err, "--dry-run and --cluster do not go together"), "%s", err);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--claim-for", "-x", "3", NULL), 2);
+	ck_assert_msg(strstr(err, "--claim-for '-x': not user@host"), "%s", err);
 	/* A host that does not answer: a failure that leaves nothing. */
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--cluster", "ssh://127.0.0.1:1", "3",
 			       NULL), 1);
 	ck_assert_msg(strstr(err, "ssi-add: cluster ssh://127.0.0.1:1: "), "%s", err);
+	/* Nor a dry run's. */
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "-n", "--cluster", "ssh://127.0.0.1:1",
+			       "3", NULL), 1);
+	ck_assert_msg(strstr(err, "ssi-add: cluster ssh://127.0.0.1:1: "), "%s", err);
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* ssi-stop --all on a host whose first host does not answer names it,
+ * stops this host all the same and exits 3. */
+START_TEST(test_stop_all_unreachable)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	g_autofree char *remote = g_build_filename(T.state, "remote", NULL);
+
+	ck_assert_int_eq(g_mkdir_with_parents(T.state, 0700), 0);
+	ck_assert(g_file_set_contents(remote, "ssh://127.0.0.1:1\n", -1, NULL));
+	ck_assert_int_eq(t_run(&out, &err, "ssi-stop", "--all", NULL), 3);
+	ck_assert_msg(strstr(err, "ssi-stop: cluster ssh://127.0.0.1:1: "), "%s", err);
+	ck_assert_msg(strstr(out, "No cluster is running."), "%s", out);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", "--all", "x", NULL), 2);
 	t_assert_nothing_left();
 }
 END_TEST
@@ -519,8 +916,12 @@ Suite *multi_suite(void)
 
 	tcase_add_checked_fixture(tc, NULL, multi_teardown);
 	tcase_add_test(tc, test_bad_cluster_address);
+	tcase_add_test(tc, test_stop_all_unreachable);
 	tcase_add_test(tc, test_two_hosts);
 	tcase_add_test(tc, test_poweroff_reaches_every_host);
+	tcase_add_test(tc, test_add_race);
+	tcase_add_test(tc, test_stop_all);
+	tcase_add_test(tc, test_stop_all_from_other_host);
 	suite_add_tcase(s, tc);
 	return s;
 }

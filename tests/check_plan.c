@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "ssi_error.h"
 #include "ssi_plan.h"
 #include "testlib.h"
 
@@ -228,6 +229,47 @@ START_TEST(test_net_parse_bad)
 }
 END_TEST
 
+/* The node limit: the CIDEV's MAXNODES, lowered (never raised) by the
+ * configuration's; a node above it is named with where the limit is. */
+START_TEST(test_node_limit)
+{
+	g_autoptr(SsiConfig) cfg = ssi_config_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *source = NULL;
+	SsiNet net = { { 10, 1, 2 }, 250, 2379, 20 };
+	SsiNodeSet nodes;
+
+	g_free(cfg->cidev);
+	cfg->cidev = g_strdup("/x/cidev.img");
+	ck_assert_uint_eq(ssi_plan_node_limit(cfg, &net, &source), 20);
+	ck_assert_str_eq(source, "MAXNODES of CIDEV /x/cidev.img");
+	ssi_nodeset_clear(&nodes);
+	ssi_nodeset_add(&nodes, 3);
+	ssi_nodeset_add(&nodes, 20);
+	ck_assert(ssi_plan_check_nodes(cfg, &net, &nodes, &error));
+	ssi_nodeset_add(&nodes, 21);
+	ssi_nodeset_add(&nodes, 30);
+	ck_assert(!ssi_plan_check_nodes(cfg, &net, &nodes, &error));
+	ck_assert(g_error_matches(error, SSI_ERROR, SSI_ERROR_RANGE));
+	ck_assert_str_eq(error->message, "node 21: out of range (1-20); the node limit is "
+			 "MAXNODES of CIDEV /x/cidev.img");
+	g_clear_error(&error);
+	cfg->max_nodes = 5;
+	cfg->path = g_strdup("/h/ssiuml.conf");
+	ck_assert_uint_eq(ssi_plan_node_limit(cfg, &net, NULL), 5);
+	ssi_nodeset_remove(&nodes, 21);
+	ssi_nodeset_remove(&nodes, 30);
+	ck_assert(!ssi_plan_check_nodes(cfg, &net, &nodes, &error));
+	ck_assert_str_eq(error->message, "node 20: out of range (1-5); the node limit is "
+			 "MAXNODES of /h/ssiuml.conf");
+	/* Equal is the CIDEV's. */
+	cfg->max_nodes = 20;
+	g_clear_pointer(&source, g_free);
+	ck_assert_uint_eq(ssi_plan_node_limit(cfg, &net, &source), 20);
+	ck_assert(g_str_has_prefix(source, "MAXNODES of CIDEV "));
+}
+END_TEST
+
 Suite *plan_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -241,6 +283,7 @@ Suite *plan_suite(void)
 	tcase_add_test(tc, test_boot_order);
 	tcase_add_test(tc, test_net_parse);
 	tcase_add_loop_test(tc, test_net_parse_bad, 0, G_N_ELEMENTS(bad_nets));
+	tcase_add_test(tc, test_node_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }

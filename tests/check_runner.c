@@ -155,6 +155,40 @@ START_TEST(test_interrupt_leaves_nothing)
 }
 END_TEST
 
+static gboolean mounted_at(const char *path)
+{
+	g_autofree char *data = NULL;
+	g_autofree char *field = g_strdup_printf(" %s ", path);
+
+	ck_assert(g_file_get_contents("/proc/self/mountinfo", &data, NULL, NULL));
+	return strstr(data, field) != NULL;
+}
+
+/* A test killed at its timeout runs no cleanup: a tmpfs it mounted in its
+ * directory is unmounted by the sweep, and the directory removed. */
+START_TEST(test_sweep_unmounts)
+{
+	g_autofree char *dir = g_build_filename(g_getenv("SSIUML_TEST_ROOT"), "t-mounted",
+						NULL);
+	g_autofree char *inner = g_build_filename(dir, "tmp", NULL);
+	const char *argv[] = { "mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", inner, NULL };
+	int status;
+
+	ck_assert_int_eq(g_mkdir_with_parents(inner, 0700), 0);
+	if (geteuid() != 0) {
+		t_remove(dir);
+		t_skip("only root can mount the tmpfs a test may leave");
+	}
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			       NULL, NULL, &status, NULL));
+	ck_assert_msg(g_spawn_check_wait_status(status, NULL), "cannot mount a tmpfs on %s", inner);
+	ck_assert(mounted_at(inner));
+	t_sweep_finished();
+	ck_assert_msg(!mounted_at(inner), "%s is still mounted", inner);
+	ck_assert_msg(!g_file_test(dir, G_FILE_TEST_EXISTS), "%s is still there", dir);
+}
+END_TEST
+
 Suite *runner_suite(void)
 {
 	Suite *s = suite_create("runner");
@@ -162,6 +196,10 @@ Suite *runner_suite(void)
 
 	tcase_add_test(tc, test_timeout_leaves_nothing);
 	tcase_add_test(tc, test_interrupt_leaves_nothing);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("sweep");
+	tcase_add_checked_fixture(tc, t_setup, t_teardown);
+	tcase_add_test(tc, test_sweep_unmounts);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -395,14 +395,8 @@ static char *procs_report(void)
 
 	for (guint i = 0; i < pids->len; i++) {
 		int pid = g_array_index(pids, int, i);
-		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
-		g_autofree char *cmd = NULL;
-		gsize len = 0;
+		g_autofree char *cmd = t_cmdline(pid);
 
-		g_file_get_contents(path, &cmd, &len, NULL);
-		for (gsize k = 0; cmd != NULL && k + 1 < len; k++)
-			if (cmd[k] == '\0')
-				cmd[k] = ' ';
 		g_string_append_printf(out, "  %d %.160s\n", pid, cmd ? cmd : "?");
 	}
 	return g_string_free(out, FALSE);
@@ -478,13 +472,44 @@ START_TEST(test_gone_on_return)
 }
 END_TEST
 
+/* The path of a kernel that gives machine WHO (a umid= value, or "*"
+ * for all) the kernel arguments EXTRA after those it was given (the
+ * last of a kind counts). */
+static char *wrapped_kernel(const char *who, const char *extra)
+{
+	g_autofree char *path = g_build_filename(T.dir, "wrapped-linux", NULL);
+	g_autofree char *script = g_strdup_printf(
+		"#!/bin/sh\n"
+		"for a; do\n"
+		"\tcase $a in umid=%s) exec /usr/bin/linux.uml \"$@\" %s ;; esac\n"
+		"done\n"
+		"exec /usr/bin/linux.uml \"$@\"\n", who, extra);
+
+	ck_assert(g_file_set_contents(path, script, -1, NULL));
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	return g_steal_pointer(&path);
+}
+
+/* From now on, the running cluster boots its machines with KERNEL: it
+ * keeps the kernel it started with as a link in its state directory. */
+static void cluster_kernel(const char *kernel)
+{
+	g_autofree char *link = g_build_filename(T.state, "linux-ssi", NULL);
+
+	ck_assert_int_eq(unlink(link), 0);
+	ck_assert_int_eq(symlink(kernel, link), 0);
+}
+
 /* A start one of whose machines fails (the lock server, given too
  * little memory, dies while the nodes boot) ends what it started. */
 START_TEST(test_failed_start_ends_all)
 {
 	g_autofree char *err = NULL, *out = NULL;
+	g_autofree char *kernel = wrapped_kernel("lockserver", "mem=1M");
+	g_autofree char *line = g_strdup_printf("KERNEL=%s\n", kernel);
 
-	t_write_conf("LOCKSERVER_MEM=1M\n");
+	/* Too little memory, which the configuration would refuse. */
+	t_write_conf(line);
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "2", NULL), 1);
 	/* The lock server is seen dead at its spawn or while booting; the
 	 * nodes were booting either way. */
@@ -502,14 +527,15 @@ END_TEST
 /* An add whose nodes fail leaves the cluster as it was. */
 START_TEST(test_failed_add_ends_its_own)
 {
-	g_autofree char *err = NULL, *out = NULL;
+	g_autofree char *err = NULL, *out = NULL, *kernel = NULL;
 	g_autoptr(GArray) left = NULL;
 	int node1, lockserver;
 
 	t_start("1");
 	node1 = t_kernel_pid("node1");
 	lockserver = t_kernel_pid("lockserver");
-	t_write_conf("MEM=1M\n");
+	kernel = wrapped_kernel("*", "mem=1M");
+	cluster_kernel(kernel);
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "2", "3", NULL), 1);
 	/* Each may be seen dead at its spawn ("exited at once") or while
 	 * booting; the add ends whichever it had started. */
@@ -695,6 +721,136 @@ START_TEST(test_failed_wait_says_what_is_left)
 }
 END_TEST
 
+static gboolean file_has(const char *path, const char *text)
+{
+	g_autofree char *data = NULL;
+
+	return g_file_get_contents(path, &data, NULL, NULL) && strstr(data, text) != NULL;
+}
+
+/* Ctrl-C during a start's boot: the start ends what it had started, as
+ * a failure does, and exits 128 + 2. */
+START_TEST(test_interrupted_boot_ends_all)
+{
+	g_autofree char *out = g_build_filename(T.dir, "start.out", NULL);
+	g_autofree char *errfile = g_build_filename(T.dir, "start.err", NULL);
+	g_autofree char *log = NULL;
+	g_autofree char *err = NULL, *ls = NULL;
+	GPid pid;
+
+	pid = t_spawn(out, errfile, "ssi-start", "3", NULL);
+	/* The lock server boots first, the nodes after it. */
+	log = t_log_path("lockserver");
+	ck_assert_msg(t_wait_for(g_file_test(log, G_FILE_TEST_EXISTS), 10000),
+		      "no lock server was started");
+	ck_assert_int_eq(kill(pid, SIGINT), 0);
+	ck_assert_int_eq(t_reap(pid), 128 + SIGINT);
+	ck_assert(g_file_get_contents(errfile, &err, NULL, NULL));
+	ck_assert_msg(g_str_has_prefix(err, "ssi-start: the boot was interrupted by SIGINT; "
+					    "stopped what it had started (lockserver") &&
+		      !strchr(strchr(err, '\n') + 1, '\n'), "%s", err);
+	/* Gone on return, nothing in between. */
+	assert_none_running("an interrupted ssi-start");
+	t_assert_nothing_left();
+	ck_assert_int_eq(t_run(&ls, NULL, "ssi-ls", NULL), 0);
+	ck_assert_str_eq(ls, "No cluster is running.\n");
+}
+END_TEST
+
+/* A wait interrupted (SIGTERM) once every machine booted: the cluster
+ * boots on, and the command says what it leaves and how to end it. */
+START_TEST(test_interrupted_wait_says_what_is_left)
+{
+	g_autofree char *out = g_build_filename(T.dir, "start.out", NULL);
+	g_autofree char *errfile = g_build_filename(T.dir, "start.err", NULL);
+	g_autofree char *err = NULL;
+	GPid pid;
+
+	pid = t_spawn(out, errfile, "ssi-start", "--wait", "2", NULL);
+	/* Headless, it names the consoles once they all booted, then waits. */
+	ck_assert_msg(t_wait_for(file_has(out, "Detach with"), 30000),
+		      "ssi-start did not print its consoles");
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(t_reap(pid), 128 + SIGTERM);
+	ck_assert(g_file_get_contents(errfile, &err, NULL, NULL));
+	ck_assert_msg(strstr(err, "ssi-start: the wait for nodes 1 2 to join was interrupted by "
+				  "SIGTERM\n") ||
+		      strstr(err, "ssi-start: the wait for node 1 to join was interrupted by "
+				  "SIGTERM\n") ||
+		      strstr(err, "ssi-start: the wait for node 2 to join was interrupted by "
+				  "SIGTERM\n"), "%s", err);
+	ck_assert_msg(g_str_has_suffix(err, "\nssi-start: left running: switch, lockserver, "
+					    "node1, node2; stop it all with ssi-stop\n"),
+		      "%s", err);
+	ck_assert(t_kernel_pid("node1") > 0 && t_kernel_pid("node2") > 0);
+	t_stop();
+	assert_none_running("ssi-stop");
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* Whether ssi-ls --json shows NAME failed, its boot stopped for a reason
+ * that has WHY in it. */
+static gboolean shown_failed(const char *name, const char *why)
+{
+	g_autoptr(JsonParser) parser = NULL;
+	JsonObject *ls = t_ls_json(&parser);
+	JsonObject *m = t_ls_machine(ls, name);
+
+	return m != NULL && strcmp(json_object_get_string_member(m, "state"), "failed") == 0 &&
+	       json_object_get_string_member(m, "boot_stopped") != NULL &&
+	       strstr(json_object_get_string_member(m, "boot_stopped"), why) != NULL;
+}
+
+/* A node whose ramdisk stops before it joins fails --wait at once, by
+ * its console's reason, and ssi-ls shows it failed. */
+START_TEST(test_stopped_boot_fails_wait)
+{
+	g_autofree char *kernel = NULL, *err = NULL, *out = NULL;
+	static const char why[] = "ssiuml: error: ssiuml.role=bogus, but initrd-ssi.img is "
+				  "the node ramdisk (want ssiuml.role=node)";
+
+	t_start("1");
+	kernel = wrapped_kernel("node2", "ssiuml.role=bogus");
+	cluster_kernel(kernel);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--wait", "2", NULL), 1);
+	ck_assert_msg(strstr(err, "ssi-add: node2 stopped booting, it cannot join: its console "
+				  "says \"") && strstr(err, why), "%s", err);
+	ck_assert(shown_failed("node2", why));
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", NULL), 0);
+	ck_assert_msg(strstr(out, "\nnode2 stopped booting: its console says \"") &&
+		      strstr(out, "\"; ssi-rm 2 and ssi-add 2 boot it again\n"), "%s", out);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* A node whose root filesystem cannot be mounted, after it joined:
+ * ssi-ls shows it failed with the reason, and it leaves the cluster. */
+START_TEST(test_stopped_boot_leaves)
+{
+	g_autofree char *cow = g_build_filename(T.state, "node2.cow", NULL);
+	g_autofree char *out = NULL;
+
+	t_start("1");
+	/* The node's copy-on-write file cannot be made. */
+	ck_assert_int_eq(mkdir(cow, 0700), 0);
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-add", "2", NULL), 0);
+	ck_assert_msg(t_wait_for(shown_failed("node2", "cannot mount the root filesystem"),
+				 30000), "node2 is not shown failed");
+	/* It joined from its ramdisk, before the root filesystem: the
+	 * others see it leave, not crash. */
+	ck_assert_msg(t_wait_log("node1", "cluster: node 2 left (members: 1)", 10000),
+		      "node1 did not see node2 leave");
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-rm", "2", NULL), 0);
+	ck_assert_int_eq(rmdir(cow), 0);
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-add", "--wait", "2", NULL), 0);
+	ck_assert(!shown_failed("node2", ""));
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
 Suite *safety_suite(void)
 {
 	Suite *s = suite_create("safety");
@@ -711,6 +867,10 @@ Suite *safety_suite(void)
 	tcase_add_test(tc, test_failed_start_ends_all);
 	tcase_add_test(tc, test_failed_add_ends_its_own);
 	tcase_add_test(tc, test_failed_wait_says_what_is_left);
+	tcase_add_test(tc, test_interrupted_boot_ends_all);
+	tcase_add_test(tc, test_interrupted_wait_says_what_is_left);
+	tcase_add_test(tc, test_stopped_boot_fails_wait);
+	tcase_add_test(tc, test_stopped_boot_leaves);
 	tcase_add_test(tc, test_memory_room);
 	tcase_add_loop_test(tc, test_blank_paths, 0, 2);
 	suite_add_tcase(s, tc);

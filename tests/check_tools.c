@@ -18,20 +18,6 @@
 #define BOOT_MS 30000
 
 
-/* The machine NAME in a parsed ssi-ls --json, or NULL. */
-static JsonObject *ls_machine(JsonObject *doc, const char *name)
-{
-	JsonArray *machines = json_object_get_array_member(doc, "machines");
-
-	for (guint i = 0; i < json_array_get_length(machines); i++) {
-		JsonObject *m = json_array_get_object_element(machines, i);
-
-		if (strcmp(json_object_get_string_member(m, "name"), name) == 0)
-			return m;
-	}
-	return NULL;
-}
-
 static char *state_record(void)
 {
 	g_autofree char *path = g_build_filename(T.state, "state", NULL);
@@ -88,7 +74,7 @@ START_TEST(test_ls_running_cluster)
 	doc = t_ls_json(&parser);
 	ck_assert(json_object_get_boolean_member(doc, "running"));
 	ck_assert_str_eq(json_object_get_string_member(doc, "console"), "tmux");
-	m = ls_machine(doc, "node1");
+	m = t_ls_machine(doc, "node1");
 	ck_assert(m != NULL);
 	ck_assert_str_eq(json_object_get_string_member(m, "kind"), "node");
 	ck_assert_int_eq(json_object_get_int_member(m, "node"), 1);
@@ -101,10 +87,10 @@ START_TEST(test_ls_running_cluster)
 	ck_assert_int_gt(json_object_get_int_member(m, "memory"), 16 << 20);
 	ck_assert(json_object_get_null_member(m, "window"));
 	ck_assert(strstr(json_object_get_string_member(m, "attach"), "attach -t node1"));
-	m = ls_machine(doc, "lockserver");
+	m = t_ls_machine(doc, "lockserver");
 	ck_assert_str_eq(json_object_get_string_member(m, "state"), "up");
 	ck_assert(json_object_get_null_member(m, "node"));
-	m = ls_machine(doc, "switch");
+	m = t_ls_machine(doc, "switch");
 	ck_assert_str_eq(json_object_get_string_member(m, "kind"), "switch");
 	/* uml_switch and its console's relay. */
 	ck_assert_int_eq(json_object_get_int_member(m, "processes"), 2);
@@ -133,9 +119,9 @@ START_TEST(test_ls_running_cluster)
 	ck_assert(t_wait_for(!t_alive(node1), 2000));
 	before = state_record();
 	doc = t_ls_json(&parser2);
-	ck_assert_str_eq(json_object_get_string_member(ls_machine(doc, "node1"), "state"),
+	ck_assert_str_eq(json_object_get_string_member(t_ls_machine(doc, "node1"), "state"),
 			 "dead");
-	ck_assert(json_object_get_null_member(ls_machine(doc, "node1"), "pid"));
+	ck_assert(json_object_get_null_member(t_ls_machine(doc, "node1"), "pid"));
 	after = state_record();
 	ck_assert_str_eq(before, after);
 	t_stop();
@@ -332,7 +318,7 @@ START_TEST(test_console_reopens_closed_window)
 	t_start("1");
 	t_assert_windows(node1, 1);
 	kernel = t_kernel_pid("node1");
-	m = ls_machine(t_ls_json(&p1), "node1");
+	m = t_ls_machine(t_ls_json(&p1), "node1");
 	xterm = json_object_get_int_member(m, "window");
 	ck_assert_int_gt(xterm, 0);
 	/* The user closes the window: the machine runs on. */
@@ -348,7 +334,7 @@ START_TEST(test_console_reopens_closed_window)
 	ck_assert(t_alive(kernel));
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-console", "1", NULL), 0);
 	t_assert_windows(node1, 1);
-	m = ls_machine(t_ls_json(&p2), "node1");
+	m = t_ls_machine(t_ls_json(&p2), "node1");
 	again = json_object_get_int_member(m, "window");
 	ck_assert_int_gt(again, 0);
 	ck_assert_int_ne(again, xterm);

@@ -24,14 +24,6 @@
 
 #include "testlib.h"
 
-static void remove_tree(const char *path)
-{
-	const char *argv[] = { "rm", "-rf", path, NULL };
-
-	g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
-		     NULL, NULL);
-}
-
 /* Fork the guard of ROOT: it waits for the end of the pipe whose write
  * end the runner keeps (returned in *FD).  "q" first means the runner
  * cleaned up itself; the end alone means it died: then the guard kills
@@ -67,8 +59,7 @@ static pid_t start_guard(const char *root, int *fd)
 			_exit(0);
 		fprintf(stderr, "check: the runner ended early (%s); clearing %s\n",
 			n < 0 ? g_strerror(errno) : n == 0 ? "gone" : "a stray byte", root);
-		t_sweep(root);
-		remove_tree(root);
+		t_remove(root);
 		_exit(0);
 	}
 	close(fds[0]);
@@ -153,10 +144,11 @@ int main(void)
 	printf("check: %d passed, %d failed, %d skipped\n", run - failed - skipped, failed,
 	       skipped);
 	stop_guard(guard, guard_fd);
-	t_sweep(root);
-	if (given == NULL)
-		remove_tree(root);
-	else
+	if (given == NULL) {
+		t_remove(root);
+	} else {
+		t_sweep(root);
 		t_sweep_finished();
+	}
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

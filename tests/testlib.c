@@ -105,13 +105,8 @@ out:
 	}
 	if (out >= 0)
 		close(out);
-	if (dir != NULL) {
-		const char *rm[] = { "rm", "-rf", dir, NULL };
-
-		t_sweep(dir);
-		g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-			     NULL, NULL, NULL, NULL);
-	}
+	if (dir != NULL)
+		t_remove(dir);
 	return result;
 }
 
@@ -251,13 +246,10 @@ void t_sweep_finished(void)
 
 	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
 		g_autofree char *path = g_build_filename(root, name, NULL);
-		const char *rm[] = { "rm", "-rf", path, NULL };
 
 		if (!g_str_has_prefix(name, "t-") || g_strcmp0(path, T.dir) == 0)
 			continue;
-		t_sweep(path);
-		g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-			     NULL, NULL, NULL, NULL);
+		t_remove(path);
 	}
 }
 
@@ -283,6 +275,42 @@ void t_write_conf(const char *extra)
 		images, images, images, images, extra ? extra : "");
 
 	ck_assert(g_file_set_contents(T.conf, text, -1, NULL));
+}
+
+char *t_make_cidev(const char *text, char **err)
+{
+	g_autofree char *conf = g_build_filename(T.dir, "cluster.conf", NULL);
+	g_autofree char *cidev = g_build_filename(T.dir, "cidev.img", NULL);
+	g_autofree char *mkimages = t_build("../scripts/mkimages");
+	g_autofree char *said = NULL;
+	const char *argv[] = { mkimages, "--cidev", conf, cidev, NULL };
+	int status;
+
+	ck_assert(g_file_set_contents(conf, text, -1, NULL));
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+			       NULL, NULL, &said, &status, NULL));
+	if (err != NULL) {
+		g_free(*err);
+		*err = g_strdup(said);
+	}
+	return g_spawn_check_wait_status(status, NULL) ? g_steal_pointer(&cidev) : NULL;
+}
+
+void t_use_cidev_maxnodes(guint max, const char *extra)
+{
+	g_autofree char *shipped = t_build("../scripts/image/cidev/cluster.conf");
+	g_autofree char *text = NULL, *err = NULL, *cidev = NULL, *lines = NULL;
+	g_autoptr(GRegex) re = g_regex_new("^MAXNODES=.*$", G_REGEX_MULTILINE, 0, NULL);
+	g_autofree char *with = g_strdup_printf("MAXNODES=%u", max);
+	g_autofree char *changed = NULL;
+
+	ck_assert(g_file_get_contents(shipped, &text, NULL, NULL));
+	changed = g_regex_replace_literal(re, text, -1, 0, with, 0, NULL);
+	ck_assert_msg(strstr(changed, with) != NULL, "no MAXNODES in %s", shipped);
+	cidev = t_make_cidev(changed, &err);
+	ck_assert_msg(cidev != NULL, "mkimages --cidev: %s", err);
+	lines = g_strdup_printf("CIDEV=%s\n%s", cidev, extra ? extra : "");
+	t_write_conf(lines);
 }
 
 void t_setup(void)
@@ -324,12 +352,7 @@ void t_teardown(void)
 		kill(T.xvfb, SIGKILL);
 		waitpid(T.xvfb, NULL, 0);
 	}
-	{
-		const char *argv[] = { "rm", "-rf", T.dir, NULL };
-
-		g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-			     NULL, NULL, NULL, NULL);
-	}
+	t_remove(T.dir);
 	g_free(T.dir);
 	g_free(T.home);
 	g_free(T.conf);
@@ -337,21 +360,15 @@ void t_teardown(void)
 	memset(&T, 0, sizeof(T));
 }
 
-int t_run(char **out, char **err, const char *tool, ...)
+/* argv for build/bin/TOOL and the arguments in AP, under
+ * $SSIUML_TEST_WRAPPER when it is set (make valgrind runs every tool
+ * under memcheck). */
+static GPtrArray *tool_argv(const char *tool, va_list ap)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *rel = g_build_filename("bin", tool, NULL);
-	g_autoptr(GError) error = NULL;
 	const char *arg;
-	va_list ap;
-	int status;
 
-	/* What an earlier run left in OUT and ERR is replaced. */
-	if (out != NULL)
-		g_clear_pointer(out, g_free);
-	if (err != NULL)
-		g_clear_pointer(err, g_free);
-	/* make valgrind runs every tool under memcheck. */
 	if (g_getenv("SSIUML_TEST_WRAPPER") != NULL) {
 		g_auto(GStrv) words = g_strsplit_set(g_getenv("SSIUML_TEST_WRAPPER"), " ", -1);
 
@@ -360,11 +377,27 @@ int t_run(char **out, char **err, const char *tool, ...)
 				g_ptr_array_add(argv, g_strdup(words[i]));
 	}
 	g_ptr_array_add(argv, t_build(rel));
-	va_start(ap, tool);
 	while ((arg = va_arg(ap, const char *)) != NULL)
 		g_ptr_array_add(argv, g_strdup(arg));
-	va_end(ap);
 	g_ptr_array_add(argv, NULL);
+	return argv;
+}
+
+int t_run(char **out, char **err, const char *tool, ...)
+{
+	g_autoptr(GPtrArray) argv = NULL;
+	g_autoptr(GError) error = NULL;
+	va_list ap;
+	int status;
+
+	/* What an earlier run left in OUT and ERR is replaced. */
+	if (out != NULL)
+		g_clear_pointer(out, g_free);
+	if (err != NULL)
+		g_clear_pointer(err, g_free);
+	va_start(ap, tool);
+	argv = tool_argv(tool, ap);
+	va_end(ap);
 	/* Output not asked for is dropped, not mixed into the report. */
 	ck_assert_msg(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
 				   G_SPAWN_STDIN_FROM_DEV_NULL | G_SPAWN_SEARCH_PATH |
@@ -373,6 +406,38 @@ int t_run(char **out, char **err, const char *tool, ...)
 				   out, err, &status, &error),
 		      "cannot run %s: %s", tool, error ? error->message : "");
 	ck_assert_msg(WIFEXITED(status), "%s died of signal %d", tool, WTERMSIG(status));
+	return WEXITSTATUS(status);
+}
+
+GPid t_spawn(const char *out, const char *err, const char *tool, ...)
+{
+	g_autoptr(GPtrArray) argv = NULL;
+	g_autoptr(GError) error = NULL;
+	int ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int efd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	va_list ap;
+	GPid pid;
+
+	ck_assert(ofd >= 0 && efd >= 0);
+	va_start(ap, tool);
+	argv = tool_argv(tool, ap);
+	va_end(ap);
+	ck_assert_msg(g_spawn_async_with_fds(NULL, (char **)argv->pdata, NULL,
+					     G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+					     -1, ofd, efd, &error),
+		      "cannot run %s: %s", tool, error ? error->message : "");
+	close(ofd);
+	close(efd);
+	return pid;
+}
+
+int t_reap(GPid pid)
+{
+	int status;
+
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status), "process %d died of signal %d", (int)pid,
+		      WTERMSIG(status));
 	return WEXITSTATUS(status);
 }
 
@@ -442,6 +507,21 @@ GArray *t_procs_mentioning(const char *path)
 	return pids;
 }
 
+char *t_cmdline(int pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
+	char *cmd = NULL;
+	gsize len = 0;
+
+	if (!g_file_get_contents(path, &cmd, &len, NULL))
+		return NULL;
+	/* The arguments end in NULs: all but the last become blanks. */
+	for (gsize i = 0; i + 1 < len; i++)
+		if (cmd[i] == '\0')
+			cmd[i] = ' ';
+	return cmd;
+}
+
 void t_sweep(const char *path)
 {
 	for (int round = 0; round < 200; round++) {
@@ -454,6 +534,62 @@ void t_sweep(const char *path)
 			kill(g_array_index(pids, int, i), SIGKILL);
 		nanosleep(&pause, NULL);
 	}
+}
+
+/* Undo \ooo, as /proc/self/mountinfo writes a blank and a few others. */
+static char *unescape_mountinfo(const char *field)
+{
+	GString *out = g_string_new(NULL);
+
+	for (const char *p = field; *p != '\0'; p++) {
+		if (p[0] == '\\' && g_ascii_isdigit(p[1]) && g_ascii_isdigit(p[2]) &&
+		    g_ascii_isdigit(p[3])) {
+			g_string_append_c(out, (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0')));
+			p += 3;
+		} else {
+			g_string_append_c(out, *p);
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+guint t_unmount_under(const char *path)
+{
+	g_autofree char *data = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_autofree char *prefix = g_strconcat(path, "/", NULL);
+	guint count = 0;
+
+	if (!g_file_get_contents("/proc/self/mountinfo", &data, NULL, NULL))
+		return 0;
+	lines = g_strsplit(data, "\n", -1);
+	/* The last mounted first: a mount inside another goes before it. */
+	for (gint i = (gint)g_strv_length(lines) - 1; i >= 0; i--) {
+		g_auto(GStrv) fields = g_strsplit(lines[i], " ", 6);
+		g_autofree char *point = NULL;
+
+		if (g_strv_length(fields) < 5)
+			continue;
+		point = unescape_mountinfo(fields[4]);
+		if (strcmp(point, path) == 0 || g_str_has_prefix(point, prefix)) {
+			const char *argv[] = { "umount", "-l", point, NULL };
+
+			g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+				     NULL, NULL, NULL, NULL);
+			count++;
+		}
+	}
+	return count;
+}
+
+void t_remove(const char *path)
+{
+	const char *rm[] = { "rm", "-rf", "--one-file-system", path, NULL };
+
+	t_sweep(path);
+	t_unmount_under(path);
+	g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+		     NULL, NULL);
 }
 
 char *t_log_path(const char *name)
@@ -648,16 +784,11 @@ char *t_x_report(void)
 
 	for (guint i = 0; i < pids->len; i++) {
 		int pid = g_array_index(pids, int, i);
-		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", pid);
-		g_autofree char *cmd = NULL;
-		gsize len;
+		g_autofree char *cmd = t_cmdline(pid);
+		g_autofree char *prog = cmd ? g_strndup(cmd, strcspn(cmd, " ")) : NULL;
 
-		if (!g_file_get_contents(path, &cmd, &len, NULL) ||
-		    (strcmp(cmd, "xterm") != 0 && !g_str_has_suffix(cmd, "/xterm")))
+		if (prog == NULL || (strcmp(prog, "xterm") != 0 && !g_str_has_suffix(prog, "/xterm")))
 			continue;
-		for (gsize k = 0; k + 1 < len; k++)
-			if (cmd[k] == '\0')
-				cmd[k] = ' ';
 		g_string_append_printf(xterms, "  %d %s\n", pid, cmd);
 	}
 	g_file_get_contents(xvfb, &xlog, NULL, NULL);
@@ -760,6 +891,19 @@ JsonObject *t_ls_json(JsonParser **parser)
 	return json_node_get_object(json_parser_get_root(*parser));
 }
 
+JsonObject *t_ls_machine(JsonObject *doc, const char *name)
+{
+	JsonArray *machines = json_object_get_array_member(doc, "machines");
+
+	for (guint i = 0; i < json_array_get_length(machines); i++) {
+		JsonObject *m = json_array_get_object_element(machines, i);
+
+		if (strcmp(json_object_get_string_member(m, "name"), name) == 0)
+			return m;
+	}
+	return NULL;
+}
+
 void t_start(const char *n)
 {
 	g_autofree char *out = NULL, *err = NULL;
@@ -784,15 +928,7 @@ void t_assert_nothing_left(void)
 	t_wait_for(t_count_procs(T.dir) == 0, 500);
 	pids = t_procs_mentioning(T.dir);
 	if (pids->len > 0) {
-		g_autofree char *path = g_strdup_printf("/proc/%d/cmdline",
-							g_array_index(pids, int, 0));
-		g_autofree char *cmd = NULL;
-		gsize len = 0;
-
-		g_file_get_contents(path, &cmd, &len, NULL);
-		for (gsize i = 0; cmd && i + 1 < len; i++)
-			if (cmd[i] == '\0')
-				cmd[i] = ' ';
+		g_autofree char *cmd = t_cmdline(g_array_index(pids, int, 0));
 		g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat",
 							     g_array_index(pids, int, 0));
 		g_autofree char *stat = NULL;

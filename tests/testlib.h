@@ -72,13 +72,34 @@ char *t_build(const char *rel);
 /* Write T.conf: the built images plus EXTRA lines (may be NULL). */
 void t_write_conf(const char *extra);
 
+/* A CIDEV made by scripts/mkimages --cidev from cluster.conf TEXT, as
+ * T.dir/cidev.img (its path); NULL when mkimages refused it, with what
+ * it said in *ERR when ERR is not NULL. */
+char *t_make_cidev(const char *text, char **err);
+
+/* t_make_cidev() of the default cluster.conf but for MAXNODES=MAX, and
+ * T.conf written with it as CIDEV (and EXTRA lines, may be NULL). */
+void t_use_cidev_maxnodes(guint max, const char *extra);
+
 /* Run build/bin/TOOL with the NULL-terminated arguments; returns its exit
  * status and fills *OUT and *ERR when not NULL (freeing what they held). */
 int t_run(char **out, char **err, const char *tool, ...) G_GNUC_NULL_TERMINATED;
 
+/* Start build/bin/TOOL with the NULL-terminated arguments, its standard
+ * output and error going to the files OUT and ERR; t_reap() it. */
+GPid t_spawn(const char *out, const char *err, const char *tool, ...) G_GNUC_NULL_TERMINATED;
+
+/* Wait for PID (from t_spawn) to end; returns its exit status, fails
+ * the test if a signal ended it. */
+int t_reap(GPid pid);
+
 /* PIDs of living processes whose environment or command line mentions
  * PATH, Xvfb excepted (the teardown ends it last). */
 GArray *t_procs_mentioning(const char *path);
+
+/* PID's command line, its arguments joined by blanks, for a report;
+ * NULL when PID is gone. */
+char *t_cmdline(int pid);
 
 /* How many such processes there are. */
 guint t_count_procs(const char *path);
@@ -89,6 +110,14 @@ GArray *t_procs_of(const char *name);
 
 /* SIGKILL by PID every process mentioning PATH, until none is left. */
 void t_sweep(const char *path);
+
+/* Unmount (lazily) whatever is mounted at or under PATH, the innermost
+ * first; returns how many were. */
+guint t_unmount_under(const char *path);
+
+/* Remove the tree PATH for good: t_sweep it, unmount what a test mounted
+ * in it (a test killed at its timeout runs no cleanup), then delete it. */
+void t_remove(const char *path);
 
 /* STATE/NAME.log: what the console of machine NAME printed. */
 char *t_log_path(const char *name);
@@ -151,6 +180,9 @@ guint t_count_comm(const char *comm);
 
 /* ssi-ls --json, parsed (the tool must succeed); *PARSER owns it. */
 JsonObject *t_ls_json(JsonParser **parser);
+
+/* The machine NAME in a parsed ssi-ls --json (t_ls_json()), or NULL. */
+JsonObject *t_ls_machine(JsonObject *doc, const char *name);
 
 /* ssi-start N, which must succeed; ssi-stop, which must succeed. */
 void t_start(const char *n);

@@ -116,7 +116,7 @@ static void wait_booted(SsiCluster *cluster, int fd, GPtrArray *booting,
 			left -= settle(pfds, pending, i);
 		}
 	}
-	while (left > 0) {
+	while (left > 0 && !ssi_interrupted()) {
 		gint64 ms = (deadline - g_get_monotonic_time() + 999) / 1000;
 
 		if (ms <= 0)
@@ -235,6 +235,7 @@ gboolean ssi_boot_machines(SsiCluster *cluster, SsiPlanLockserver with,
 	g_autoptr(GString) why = g_string_new(NULL);
 	g_autofree char *preload = ssi_host_preload_path();
 	g_autoptr(GArray) which = ssi_plan_boot_order(with, nodes);
+	g_autoptr(GError) interrupted = NULL;
 	int fd;
 
 	if (!link_kernel_files(cluster, error))
@@ -242,14 +243,28 @@ gboolean ssi_boot_machines(SsiCluster *cluster, SsiPlanLockserver with,
 	fd = open_notify(cluster->state, error);
 	if (fd < 0)
 		return FALSE;
-	if (!spawn_kernels(cluster, which, preload, booting, why, error)) {
+	/* Not one kernel is started once asked to stop. */
+	if (!ssi_interrupted() && !spawn_kernels(cluster, which, preload, booting, why, error)) {
 		if (booting->len > 0)
 			end_machines(cluster, booting, why);
 		close_notify(cluster->state, fd);
 		return FALSE;
 	}
-	wait_booted(cluster, fd, booting, failed);
+	if (!ssi_interrupted())
+		wait_booted(cluster, fd, booting, failed);
 	close_notify(cluster->state, fd);
+	/* Asked to stop: whatever is booting is ended, failed or not. */
+	if (!ssi_interrupt_check("the boot was", &interrupted)) {
+		g_autoptr(GString) msg = g_string_new(interrupted->message);
+
+		if (why->len > 0)
+			g_string_append_printf(msg, "; %s", why->str);
+		end_machines(cluster, booting, msg);
+		if (!ssi_state_save(cluster->state, error))
+			return FALSE;
+		g_set_error(error, SSI_ERROR, SSI_ERROR_INTERRUPTED, "%s", msg->str);
+		return FALSE;
+	}
 	for (guint i = 0; i < failed->len; i++) {
 		SsiMachine *m = g_ptr_array_index(failed, i);
 		gboolean alive = ssi_proc_alive(&m->proc);
@@ -281,7 +296,8 @@ GPtrArray *ssi_boot_kernel_argv(const SsiCluster *cluster, guint node)
 	const SsiState *state = cluster->state;
 	g_autofree char *remote = ssi_remote_url(state->dir);
 	g_autofree char *cable = remote == NULL ? NULL
-				 : ssi_remote_cable_name(state, ssi_plan_unsafe_path(state->dir));
+				 : ssi_remote_cable_name(state, node,
+								ssi_plan_unsafe_path(state->dir));
 
 	return ssi_plan_kernel_argv(cluster->cfg, state, &cluster->net, cable, node);
 }

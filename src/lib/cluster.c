@@ -9,11 +9,16 @@
 #include "ssi_host.h"
 #include "ssi_plan.h"
 #include "ssi_reconcile.h"
+#include "ssi_remote.h"
 
-SsiCluster *ssi_cluster_open(SsiConfig *cfg, const char *dir, GError **error)
+/* The cluster of CFG whose record OPEN (ssi_state_open() or
+ * ssi_state_peek()) reads from DIR, or the default directory. */
+static SsiCluster *cluster_read(SsiConfig *cfg, const char *dir,
+				SsiState *(*open)(const char *dir, GError **error),
+				GError **error)
 {
 	g_autofree char *def = dir == NULL ? ssi_state_default_dir() : NULL;
-	SsiState *state = ssi_state_open(dir != NULL ? dir : def, error);
+	SsiState *state = open(dir != NULL ? dir : def, error);
 	SsiCluster *cluster;
 
 	if (state == NULL)
@@ -24,18 +29,14 @@ SsiCluster *ssi_cluster_open(SsiConfig *cfg, const char *dir, GError **error)
 	return cluster;
 }
 
+SsiCluster *ssi_cluster_open(SsiConfig *cfg, const char *dir, GError **error)
+{
+	return cluster_read(cfg, dir, ssi_state_open, error);
+}
+
 SsiCluster *ssi_cluster_peek(SsiConfig *cfg, const char *dir, GError **error)
 {
-	g_autofree char *def = dir == NULL ? ssi_state_default_dir() : NULL;
-	SsiState *state = ssi_state_peek(dir != NULL ? dir : def, error);
-	SsiCluster *cluster;
-
-	if (state == NULL)
-		return NULL;
-	cluster = g_new0(SsiCluster, 1);
-	cluster->cfg = cfg;
-	cluster->state = state;
-	return cluster;
+	return cluster_read(cfg, dir, ssi_state_peek, error);
 }
 
 void ssi_cluster_close(SsiCluster *cluster)
@@ -56,6 +57,21 @@ void ssi_cluster_nodes_up(const SsiCluster *cluster, SsiNodeSet *up)
 		if (n != 0 && ssi_proc_alive(&m->proc))
 			ssi_nodeset_add(up, n);
 	}
+}
+
+void ssi_cluster_members_elsewhere(const SsiCluster *cluster, SsiNodeSet *elsewhere)
+{
+	SsiMachine *ls = ssi_state_find(cluster->state, "lockserver");
+	SsiConsoleFacts facts = { 0 };
+	SsiNodeSet here;
+
+	ssi_nodeset_clear(elsewhere);
+	if (ls == NULL)
+		return;
+	ssi_console_facts(cluster->state->dir, ls, &facts);
+	ssi_cluster_nodes_up(cluster, &here);
+	ssi_remote_members(cluster->state->dir, &facts.members, &here, elsewhere);
+	ssi_console_facts_clear(&facts);
 }
 
 gboolean ssi_cluster_running(const SsiCluster *cluster)
@@ -140,16 +156,16 @@ static gboolean check_memory_room(const SsiCluster *cluster, guint n, gboolean l
 }
 
 /* Read the network of the CIDEV the cluster boots with into CLUSTER,
- * and check that NODES fit in it: a node whose address is the lock
- * server's would take it over. */
+ * and check that NODES fit in it: none above its node limit, none on
+ * the lock server's address, which it would take over. */
 static gboolean check_net(SsiCluster *cluster, const SsiNodeSet *nodes, GError **error)
 {
 	const SsiConfig *cfg = cluster->cfg;
-	g_autofree char *text = ssi_host_cidev_conf(cfg->cidev, error);
 	g_autofree char *where = g_strdup_printf("CIDEV: %s: /cluster.conf", cfg->cidev);
 	guint ls;
 
-	if (text == NULL || !ssi_plan_net_parse(text, where, &cluster->net, error))
+	if (!ssi_host_cidev_net(cfg, &cluster->net, error) ||
+	    !ssi_plan_check_nodes(cfg, &cluster->net, nodes, error))
 		return FALSE;
 	ls = cluster->net.lockserver_host;
 	if (cfg->initrd_memexp != NULL && ssi_nodeset_has(nodes, ls)) {
@@ -269,26 +285,40 @@ gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
 				 : SSI_PLAN_NO_LOCKSERVER, &todo, error);
 }
 
-gboolean ssi_cluster_add_plugged(SsiCluster *cluster, const SsiNodeSet *nodes,
-				 SsiNodeSet *skipped, GError **error)
+/* What an add of NODES plugged into another host's switch boots: TODO;
+ * the nodes up here go into SKIPPED.  FALSE when it cannot be made. */
+static gboolean plugged_todo(SsiCluster *cluster, const SsiNodeSet *nodes, SsiNodeSet *todo,
+			     SsiNodeSet *skipped, GError **error)
 {
-	SsiNodeSet todo = *nodes, up;
+	SsiNodeSet up;
 	gboolean fresh = !ssi_cluster_running(cluster);
 
+	*todo = *nodes;
 	ssi_nodeset_clear(skipped);
 	ssi_cluster_nodes_up(cluster, &up);
 	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
 		if (ssi_nodeset_has(&up, n)) {
 			ssi_nodeset_add(skipped, n);
-			ssi_nodeset_remove(&todo, n);
+			ssi_nodeset_remove(todo, n);
 		}
+	if (ssi_nodeset_count(todo) == 0)
+		return TRUE;
+	return ssi_host_check_files(cluster->cfg, fresh ? ssi_host_console(cluster->cfg)
+				    : cluster->state->console, SSI_NETWORK_VDE, error) &&
+	       check_net(cluster, todo, error) &&
+	       check_memory_room(cluster, ssi_nodeset_count(todo), FALSE, error);
+}
+
+gboolean ssi_cluster_add_plugged(SsiCluster *cluster, const SsiNodeSet *nodes,
+				 SsiNodeSet *skipped, GError **error)
+{
+	SsiNodeSet todo;
+	gboolean fresh = !ssi_cluster_running(cluster);
+
+	if (!plugged_todo(cluster, nodes, &todo, skipped, error))
+		return FALSE;
 	if (ssi_nodeset_count(&todo) == 0)
 		return TRUE;
-	if (!ssi_host_check_files(cluster->cfg, fresh ? ssi_host_console(cluster->cfg)
-				  : cluster->state->console, SSI_NETWORK_VDE, error) ||
-	    !check_net(cluster, &todo, error) ||
-	    !check_memory_room(cluster, ssi_nodeset_count(&todo), FALSE, error))
-		return FALSE;
 	if (fresh) {
 		/* This host's share starts as a cluster does, but on VDE
 		 * whatever NETWORK says: the first host's switch is one. */
@@ -355,6 +385,33 @@ GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboole
 		guint node = g_array_index(which, guint, i);
 		g_autoptr(GPtrArray) argv = ssi_boot_kernel_argv(cluster, node);
 		g_autofree char *name = ssi_plan_machine_name(node);
+
+		plan_machine(cluster, plan, name, argv, TRUE, preload);
+	}
+	return g_steal_pointer(&plan);
+}
+
+GPtrArray *ssi_cluster_plan_plugged(SsiCluster *cluster, const SsiNodeSet *nodes,
+				    SsiNodeSet *skipped, GError **error)
+{
+	g_autoptr(GPtrArray) plan = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)g_ptr_array_unref);
+	g_autofree char *preload = ssi_host_preload_path();
+	gboolean relative = ssi_plan_unsafe_path(cluster->state->dir);
+	SsiNodeSet todo;
+
+	if (!plugged_todo(cluster, nodes, &todo, skipped, error))
+		return NULL;
+	if (!ssi_cluster_running(cluster)) {
+		/* Only in memory: the record is not written. */
+		cluster->state->console = ssi_host_console(cluster->cfg);
+		cluster->state->network = SSI_NETWORK_VDE;
+	}
+	for (guint n = 0; (n = ssi_nodeset_next(&todo, n)) != 0;) {
+		g_autofree char *cable = ssi_remote_cable_name(cluster->state, n, relative);
+		g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cluster->cfg, cluster->state,
+								  &cluster->net, cable, n);
+		g_autofree char *name = ssi_plan_machine_name(n);
 
 		plan_machine(cluster, plan, name, argv, TRUE, preload);
 	}

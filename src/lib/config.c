@@ -20,7 +20,7 @@ typedef enum {
 	KEY_CONSOLE,
 	KEY_XSTATE_FIX,
 	KEY_SECONDS,
-	KEY_NODES,		/* the node limit: 1..SSI_NODE_MAX_LIMIT */
+	KEY_NODES,		/* a node limit: 1..SSI_NODE_LIMIT */
 	KEY_NETWORK,
 } KeyType;
 
@@ -73,7 +73,6 @@ SsiConfig *ssi_config_new(void)
 	cfg->xstate_fix = SSI_XSTATE_FIX_AUTO;
 	cfg->boot_timeout = 30;
 	cfg->stop_timeout = 3;
-	cfg->max_nodes = SSI_DEFAULT_MAX_NODES;
 	cfg->warnings = g_ptr_array_new_with_free_func(g_free);
 	return cfg;
 }
@@ -239,17 +238,20 @@ static char *parse_value(const char *p, const char *end, const char **why)
 	return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
-/* A memory size: at most 7 digits, no leading zero, then K, M or G or
- * nothing (bytes). */
-static gboolean parse_size(const char *value)
+guint64 ssi_config_size_bytes(const char *value)
 {
 	g_autofree char *digits = g_strdup(value);
 	size_t len = strlen(digits);
+	guint shift = 0;
+	guint64 v;
 
-	if (len > 0 && strchr("KkMmGg", digits[len - 1]) != NULL)
+	if (len > 0 && strchr("KkMmGg", digits[len - 1]) != NULL) {
+		shift = strchr("Kk", digits[len - 1]) ? 10 : strchr("Mm", digits[len - 1]) ? 20 : 30;
 		digits[len - 1] = '\0';
-	return digits[0] != '0' &&
-	       g_ascii_string_to_unsigned(digits, 10, 1, 9999999, NULL, NULL);
+	}
+	if (digits[0] == '0' || !g_ascii_string_to_unsigned(digits, 10, 1, 9999999, &v, NULL))
+		return 0;
+	return v << shift;
 }
 
 static gboolean parse_seconds(const char *value, guint *out)
@@ -341,14 +343,24 @@ static gboolean set_key(SsiConfig *cfg, const KeyInfo *key, char *value,
 			g_free(value);
 		}
 		return TRUE;
-	case KEY_SIZE:
-		if (!parse_size(value)) {
+	case KEY_SIZE: {
+		guint64 bytes = ssi_config_size_bytes(value);
+
+		if (bytes == 0) {
 			*why = "not a memory size (e.g. 64M, 1G)";
+			return FALSE;
+		}
+		/* Below that, UML's kernel dies at boot with a message about
+		 * physical memory that does not say what to change. */
+		if (bytes < SSI_MIN_MEM_BYTES) {
+			*why = "below the 64M a machine needs to boot (a size without K, M or G is "
+			       "in bytes)";
 			return FALSE;
 		}
 		g_free(*str);
 		*str = value;
 		return TRUE;
+	}
 	case KEY_CONSOLE:
 		return set_choice(field, value, consoles, G_N_ELEMENTS(consoles),
 				  "not one of auto, xterm, tmux", why);
@@ -369,9 +381,8 @@ static gboolean set_key(SsiConfig *cfg, const KeyInfo *key, char *value,
 		guint64 v;
 
 		if (*value == '0' ||
-		    !g_ascii_string_to_unsigned(value, 10, 1, SSI_NODE_MAX_LIMIT, &v, NULL)) {
-			*why = "not a node limit (1-" G_STRINGIFY(SSI_NODE_MAX_LIMIT)
-			       "; 192.168.50.101 is the lock server's)";
+		    !g_ascii_string_to_unsigned(value, 10, 1, SSI_NODE_LIMIT, &v, NULL)) {
+			*why = "not a node limit (1-" G_STRINGIFY(SSI_NODE_LIMIT) ")";
 			return FALSE;
 		}
 		*(guint *)field = (guint)v;

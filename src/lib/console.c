@@ -11,6 +11,7 @@
 
 #include "ssi_console.h"
 #include "ssi_error.h"
+#include "ssi_event.h"
 #include "ssi_host.h"
 #include "ssi_state.h"
 
@@ -568,21 +569,13 @@ gboolean ssi_console_network_trouble_line(const char *line)
 	return FALSE;
 }
 
-char *ssi_console_network_trouble_in(const char *log)
-{
-	g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
-
-	for (guint i = 0; lines[i] != NULL; i++)
-		if (ssi_console_network_trouble_line(lines[i]))
-			return g_utf8_make_valid(g_strstrip(lines[i]), -1);
-	return NULL;
-}
-
 struct SsiConsoleTail {
 	char *path;
 	dev_t dev;		/* the file read so far, to tell a new one */
 	ino_t ino;
 	off_t offset;		/* read up to here */
+	off_t line_end;		/* the end of the last whole line read */
+	gboolean anew;		/* the last read began the file again */
 	GString *partial;	/* a line not finished yet */
 };
 
@@ -598,8 +591,25 @@ SsiConsoleTail *ssi_console_tail_new(const char *dir, const char *name, gboolean
 		tail->dev = st.st_dev;
 		tail->ino = st.st_ino;
 		tail->offset = from_end ? st.st_size : 0;
+		tail->line_end = tail->offset;
 	}
 	return tail;
+}
+
+/* The longest line kept: the rest of a longer one is dropped. */
+#define LINE_MAX_KEPT 4096
+
+/* Append to LINE the text from P to END, carriage returns left out. */
+static void append_line_text(GString *line, const char *p, const char *end)
+{
+	while (p < end && line->len < LINE_MAX_KEPT) {
+		const char *cr = memchr(p, '\r', (size_t)(end - p));
+		const char *stop = cr != NULL ? cr : end;
+		gsize room = LINE_MAX_KEPT - line->len;
+
+		g_string_append_len(line, p, (gssize)MIN((gsize)(stop - p), room));
+		p = cr != NULL ? cr + 1 : end;
+	}
 }
 
 void ssi_console_tail_read(SsiConsoleTail *tail, SsiConsoleLine line, gpointer data)
@@ -609,6 +619,7 @@ void ssi_console_tail_read(SsiConsoleTail *tail, SsiConsoleLine line, gpointer d
 	struct stat st;
 	ssize_t n;
 
+	tail->anew = FALSE;
 	if (fd < 0)
 		return;
 	/* Another file, or one shorter than what was read of it: a log
@@ -618,19 +629,25 @@ void ssi_console_tail_read(SsiConsoleTail *tail, SsiConsoleLine line, gpointer d
 		tail->dev = st.st_dev;
 		tail->ino = st.st_ino;
 		tail->offset = 0;
+		tail->line_end = 0;
+		tail->anew = TRUE;
 		g_string_truncate(tail->partial, 0);
 	}
 	while ((n = pread(fd, buf, sizeof(buf), tail->offset)) > 0) {
-		tail->offset += n;
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] != '\n') {
-				if (buf[i] != '\r' && tail->partial->len < 4096)
-					g_string_append_c(tail->partial, buf[i]);
-				continue;
-			}
+		const char *p = buf, *end = buf + n;
+
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+			append_line_text(tail->partial, p, nl != NULL ? nl : end);
+			if (nl == NULL)
+				break;
 			line(tail->partial->str, data);
 			g_string_truncate(tail->partial, 0);
+			tail->line_end = tail->offset + (nl - buf) + 1;
+			p = nl + 1;
 		}
+		tail->offset += n;
 	}
 	close(fd);
 }
@@ -642,6 +659,193 @@ void ssi_console_tail_free(SsiConsoleTail *tail)
 	g_free(tail->path);
 	g_string_free(tail->partial, TRUE);
 	g_free(tail);
+}
+
+void ssi_console_facts_clear(SsiConsoleFacts *facts)
+{
+	g_clear_pointer(&facts->network_trouble, g_free);
+	g_clear_pointer(&facts->last_error, g_free);
+	g_clear_pointer(&facts->boot_stopped, g_free);
+	facts->login = FALSE;
+	facts->events = FALSE;
+	ssi_nodeset_clear(&facts->members);
+}
+
+/* The ramdisks' words (scripts/image): each failure is an error line,
+ * and the last before it waits for ctrl-alt-del says that it stopped. */
+static const char *const guest_errors[] = { "ssiuml: error: ", "ssiuml lock server: error: " };
+static const char *const guest_stops[] = { "node boot stopped;", "lock server stopped;" };
+
+/* Note in FACTS a whole line from a ramdisk's error output. */
+static void facts_error(const char *line, SsiConsoleFacts *facts)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(guest_errors); i++) {
+		const char *at = strstr(line, guest_errors[i]);
+		g_autofree char *copy = NULL;
+
+		if (at == NULL)
+			continue;
+		copy = g_strdup(at);
+		g_strstrip(copy);
+		if (g_str_has_prefix(at + strlen(guest_errors[i]), guest_stops[i])) {
+			if (facts->boot_stopped == NULL)
+				facts->boot_stopped = g_strdup(facts->last_error != NULL
+							       ? facts->last_error : copy);
+		} else {
+			g_free(facts->last_error);
+			facts->last_error = g_utf8_make_valid(copy, -1);
+		}
+		return;
+	}
+}
+
+/* Add to FACTS what console LINE, finished or not, says of its machine. */
+static void facts_text(const char *line, SsiConsoleFacts *facts)
+{
+	if (strstr(line, " login: ") != NULL)
+		facts->login = TRUE;
+	if (facts->network_trouble == NULL && ssi_console_network_trouble_line(line)) {
+		g_autofree char *copy = g_strdup(line);
+
+		facts->network_trouble = g_utf8_make_valid(g_strstrip(copy), -1);
+	}
+}
+
+/* Add what whole console LINE tells to the facts at DATA: an event line
+ * is read only once finished, lest a membership cut short count. */
+void ssi_console_facts_line(const char *line, gpointer data)
+{
+	SsiConsoleFacts *facts = data;
+	SsiEvent ev;
+
+	facts_text(line, facts);
+	facts_error(line, facts);
+	/* Each event line carries the whole membership: the last one is it. */
+	if (ssi_event_parse(line, &ev)) {
+		facts->events = TRUE;
+		facts->members = ev.members;
+	}
+}
+
+/* INTO with what LATER (read after it) adds. */
+static void facts_merge(SsiConsoleFacts *into, const SsiConsoleFacts *later)
+{
+	into->login = into->login || later->login;
+	if (into->network_trouble == NULL && later->network_trouble != NULL)
+		into->network_trouble = g_strdup(later->network_trouble);
+	if (later->events) {
+		into->events = TRUE;
+		into->members = later->members;
+	}
+	if (later->last_error != NULL) {
+		g_free(into->last_error);
+		into->last_error = g_strdup(later->last_error);
+	}
+	if (into->boot_stopped == NULL && later->boot_stopped != NULL)
+		into->boot_stopped = g_strdup(later->boot_stopped);
+}
+
+#define SEEN_GROUP "seen"
+#define SEEN_VERSION 2
+/* A place is kept once it spares reading this much: below, reading the
+ * log again costs less than writing the place down. */
+#define SEEN_MIN_GAIN (64 << 10)
+
+/* The place and facts DIR/NAME.seen keeps for the log of machine M as the
+ * file ST: into TAIL (offset) and FACTS; FALSE, nothing changed, unless
+ * they are of that machine and that file, and the file is no shorter. */
+static gboolean seen_load(const char *path, const SsiMachine *m, const struct stat *st,
+			  SsiConsoleTail *tail, SsiConsoleFacts *facts)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autofree char *members = NULL;
+	g_auto(GStrv) words = NULL;
+	guint64 offset;
+
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL) ||
+	    g_key_file_get_integer(kf, SEEN_GROUP, "version", NULL) != SEEN_VERSION ||
+	    g_key_file_get_int64(kf, SEEN_GROUP, "pid", NULL) != m->proc.pid ||
+	    g_key_file_get_uint64(kf, SEEN_GROUP, "start", NULL) != m->proc.start ||
+	    g_key_file_get_uint64(kf, SEEN_GROUP, "dev", NULL) != (guint64)st->st_dev ||
+	    g_key_file_get_uint64(kf, SEEN_GROUP, "ino", NULL) != (guint64)st->st_ino)
+		return FALSE;
+	offset = g_key_file_get_uint64(kf, SEEN_GROUP, "offset", NULL);
+	members = g_key_file_get_string(kf, SEEN_GROUP, "members", NULL);
+	if (offset > (guint64)st->st_size || members == NULL)
+		return FALSE;
+	words = g_strsplit(members, " ", -1);
+	if (*members != '\0' && !ssi_nodeset_parse((int)g_strv_length(words), words,
+						   SSI_NODE_LIMIT, &facts->members, NULL))
+		return FALSE;
+	if (*members == '\0')
+		ssi_nodeset_clear(&facts->members);
+	facts->login = g_key_file_get_boolean(kf, SEEN_GROUP, "login", NULL);
+	facts->events = g_key_file_get_boolean(kf, SEEN_GROUP, "events", NULL);
+	facts->network_trouble = g_key_file_get_string(kf, SEEN_GROUP, "network_trouble", NULL);
+	facts->last_error = g_key_file_get_string(kf, SEEN_GROUP, "last_error", NULL);
+	facts->boot_stopped = g_key_file_get_string(kf, SEEN_GROUP, "boot_stopped", NULL);
+	tail->offset = tail->line_end = (off_t)offset;
+	return TRUE;
+}
+
+/* Keep TAIL's place in the log of machine M and the FACTS of the lines
+ * before it in PATH, atomically; a failure only costs a longer read. */
+static void seen_save(const char *path, const SsiMachine *m, const SsiConsoleTail *tail,
+		      const SsiConsoleFacts *facts)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autofree char *members = ssi_nodeset_format(&facts->members);
+	g_autofree char *data = NULL;
+	gsize len;
+
+	g_key_file_set_integer(kf, SEEN_GROUP, "version", SEEN_VERSION);
+	g_key_file_set_int64(kf, SEEN_GROUP, "pid", m->proc.pid);
+	g_key_file_set_uint64(kf, SEEN_GROUP, "start", m->proc.start);
+	g_key_file_set_uint64(kf, SEEN_GROUP, "dev", (guint64)tail->dev);
+	g_key_file_set_uint64(kf, SEEN_GROUP, "ino", (guint64)tail->ino);
+	g_key_file_set_uint64(kf, SEEN_GROUP, "offset", (guint64)tail->line_end);
+	g_key_file_set_boolean(kf, SEEN_GROUP, "login", facts->login);
+	g_key_file_set_boolean(kf, SEEN_GROUP, "events", facts->events);
+	g_key_file_set_string(kf, SEEN_GROUP, "members", members);
+	if (facts->network_trouble != NULL)
+		g_key_file_set_string(kf, SEEN_GROUP, "network_trouble", facts->network_trouble);
+	if (facts->last_error != NULL)
+		g_key_file_set_string(kf, SEEN_GROUP, "last_error", facts->last_error);
+	if (facts->boot_stopped != NULL)
+		g_key_file_set_string(kf, SEEN_GROUP, "boot_stopped", facts->boot_stopped);
+	data = g_key_file_to_data(kf, &len, NULL);
+	g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT,
+				 0600, NULL);
+}
+
+void ssi_console_facts(const char *dir, const SsiMachine *m, SsiConsoleFacts *facts)
+{
+	g_autofree char *seenname = g_strconcat(m->name, ".seen", NULL);
+	g_autofree char *seen = g_build_filename(dir, seenname, NULL);
+	g_autoptr(SsiConsoleTail) tail = ssi_console_tail_new(dir, m->name, FALSE);
+	SsiConsoleFacts kept = { 0 }, read = { 0 };
+	off_t from;
+	struct stat st;
+
+	memset(facts, 0, sizeof(*facts));
+	if (stat(tail->path, &st) != 0)
+		return;
+	/* The tail opened the file seen by this stat, or one made since,
+	 * which its read then tells (anew). */
+	if (st.st_dev != tail->dev || st.st_ino != tail->ino ||
+	    !seen_load(seen, m, &st, tail, &kept))
+		ssi_console_facts_clear(&kept);
+	from = tail->line_end;
+	ssi_console_tail_read(tail, ssi_console_facts_line, &read);
+	if (tail->anew)
+		ssi_console_facts_clear(&kept);
+	facts_merge(&kept, &read);
+	if (tail->line_end - (tail->anew ? 0 : from) >= SEEN_MIN_GAIN)
+		seen_save(seen, m, tail, &kept);
+	/* The line not finished yet: a login prompt waits at its end. */
+	*facts = kept;
+	facts_text(tail->partial->str, facts);
+	ssi_console_facts_clear(&read);
 }
 
 char *ssi_console_lost_windows(const SsiState *state)
@@ -668,6 +872,10 @@ char *ssi_console_lost_windows(const SsiState *state)
 		if (lines[0] != NULL && *lines[0] != '\0')
 			why = lines[g_strv_length(lines) - 1];
 	}
+	/* xterm run by root prints its format, not the display it names. */
+	if (why != NULL && g_str_has_suffix(why, "Can't open display: %s"))
+		return g_strdup_printf("no console window for %s: xterm cannot open display "
+				       "\"%s\"", names->str, g_getenv("DISPLAY") ?: "");
 	return g_strdup_printf("no console window for %s%s%s", names->str,
 			       why ? ": " : "", why ? why : "");
 }

@@ -16,8 +16,7 @@ struct SsiJoinWait {
 	SsiNodeSet nodes;	/* waited for */
 	SsiProc procs[SSI_NODE_LIMIT + 1];	/* their kernels */
 	SsiConsoleTail *consoles[SSI_NODE_LIMIT + 1];	/* their logs */
-	char *trouble[SSI_NODE_LIMIT + 1];	/* the first line of each that
-						 * says it has no network */
+	SsiConsoleFacts facts[SSI_NODE_LIMIT + 1];	/* what those told */
 	SsiNodeSet joined;	/* members among them, as last said */
 };
 
@@ -51,7 +50,7 @@ void ssi_join_wait_free(SsiJoinWait *wait)
 	ssi_console_tail_free(wait->log);
 	for (guint n = 0; n <= SSI_NODE_LIMIT; n++) {
 		ssi_console_tail_free(wait->consoles[n]);
-		g_free(wait->trouble[n]);
+		ssi_console_facts_clear(&wait->facts[n]);
 	}
 	g_free(wait);
 }
@@ -74,7 +73,7 @@ void ssi_join_wait_set_nodes(SsiJoinWait *wait, SsiCluster *cluster,
 		/* Its console from the start of this boot. */
 		ssi_console_tail_free(wait->consoles[n]);
 		wait->consoles[n] = ssi_console_tail_new(wait->dir, name, FALSE);
-		g_clear_pointer(&wait->trouble[n], g_free);
+		ssi_console_facts_clear(&wait->facts[n]);
 	}
 }
 
@@ -92,19 +91,6 @@ static void parse_line(const char *line, gpointer data)
 		ssi_nodeset_add(&wait->joined, ev.node);
 	else
 		ssi_nodeset_remove(&wait->joined, ev.node);
-}
-
-/* One line of a node's console: the first that says it has no network
- * is kept. */
-static void trouble_line(const char *line, gpointer data)
-{
-	char **trouble = data;
-
-	if (*trouble == NULL && ssi_console_network_trouble_line(line)) {
-		g_autofree char *copy = g_strdup(line);
-
-		*trouble = g_utf8_make_valid(g_strstrip(copy), -1);
-	}
 }
 
 /* "node 2 (its console: ...)", for each node in MISSING. */
@@ -156,13 +142,21 @@ gboolean ssi_join_wait_run(SsiJoinWait *wait, guint timeout,
 			 * What its console printed since the last look is read
 			 * for that. */
 			if (wait->consoles[n] != NULL)
-				ssi_console_tail_read(wait->consoles[n], trouble_line,
-						      &wait->trouble[n]);
-			if (wait->trouble[n] != NULL) {
+				ssi_console_tail_read(wait->consoles[n], ssi_console_facts_line,
+						      &wait->facts[n]);
+			if (wait->facts[n].network_trouble != NULL) {
 				name = ssi_node_name(n);
 				g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
 					    "%s has no network, it cannot join: its console "
-					    "says \"%s\"", name, wait->trouble[n]);
+					    "says \"%s\"", name, wait->facts[n].network_trouble);
+				return FALSE;
+			}
+			/* Nor would one whose ramdisk stopped before its join. */
+			if (wait->facts[n].boot_stopped != NULL) {
+				name = ssi_node_name(n);
+				g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+					    "%s stopped booting, it cannot join: its console "
+					    "says \"%s\"", name, wait->facts[n].boot_stopped);
 				return FALSE;
 			}
 		}
@@ -178,6 +172,14 @@ gboolean ssi_join_wait_run(SsiJoinWait *wait, guint timeout,
 			g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
 				    "the lock server stopped running before every node joined");
 			return FALSE;
+		}
+		if (ssi_interrupted()) {
+			g_autofree char *list = ssi_nodeset_format(&missing);
+			g_autofree char *what = g_strdup_printf(
+				"the wait for node%s %s to join was",
+				ssi_nodeset_count(&missing) > 1 ? "s" : "", list);
+
+			return ssi_interrupt_check(what, error);
 		}
 		if (g_get_monotonic_time() > deadline) {
 			g_autofree char *list = ssi_nodeset_format(&missing);

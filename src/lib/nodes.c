@@ -29,7 +29,7 @@ gboolean ssi_node_parse(const char *arg, guint max, guint *node, GError **error)
 		return FALSE;
 	}
 	if (local != NULL) {
-		g_set_error(error, SSI_ERROR, SSI_ERROR_USAGE,
+		g_set_error(error, SSI_ERROR, SSI_ERROR_RANGE,
 			    "node %s: out of range (1-%u)", arg, max);
 		return FALSE;
 	}

@@ -96,6 +96,31 @@ gboolean ssi_plan_net_parse(const char *text, const char *where, SsiNet *net, GE
 	return TRUE;
 }
 
+guint ssi_plan_node_limit(const SsiConfig *cfg, const SsiNet *net, char **source)
+{
+	gboolean ours = cfg->max_nodes != 0 && cfg->max_nodes < net->max_nodes;
+
+	if (source != NULL)
+		*source = ours ? g_strdup_printf("MAXNODES of %s", cfg->path ? cfg->path
+						 : "the configuration")
+			       : g_strdup_printf("MAXNODES of CIDEV %s", cfg->cidev);
+	return ours ? cfg->max_nodes : net->max_nodes;
+}
+
+gboolean ssi_plan_check_nodes(const SsiConfig *cfg, const SsiNet *net,
+			      const SsiNodeSet *nodes, GError **error)
+{
+	g_autofree char *source = NULL;
+	guint limit = ssi_plan_node_limit(cfg, net, &source);
+	guint n = ssi_nodeset_next(nodes, limit);
+
+	if (n == 0)
+		return TRUE;
+	g_set_error(error, SSI_ERROR, SSI_ERROR_RANGE,
+		    "node %u: out of range (1-%u); the node limit is %s", n, limit, source);
+	return FALSE;
+}
+
 char *ssi_plan_address(const SsiNet *net, guint host)
 {
 	return g_strdup_printf("%u.%u.%u.%u", net->net[0], net->net[1], net->net[2], host);

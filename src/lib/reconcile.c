@@ -39,20 +39,43 @@ void ssi_reconcile_forget(SsiState *state, SsiMachine *m)
 	ssi_state_remove(state, m->name);
 }
 
+/* Where a look at the log of machine BASE ("node3", "lockserver") left
+ * off: NAME is BASE.seen, or a write of it cut short, BASE.seen.XXXXXX
+ * (ssi_console_facts()). */
+static gboolean is_seen_file(const char *name)
+{
+	const char *dot = strstr(name, ".seen");
+	g_autofree char *base = NULL;
+	const char *rest;
+
+	if (dot == NULL)
+		return FALSE;
+	base = g_strndup(name, (gsize)(dot - name));
+	rest = dot + strlen(".seen");
+	return (strcmp(base, "lockserver") == 0 || ssi_node_number(base) != 0) &&
+	       (*rest == '\0' || (rest[0] == '.' && strlen(rest) == 7));
+}
+
 static gboolean is_our_file(const char *name)
 {
 	static const char *const fixed[] = {
 		"state", "tmux.sock", "tmux.conf", "switch.ctl", "switch.mgmt", "linux-ssi",
 		"notify.sock", "lockserver.log", "windows.log", "switch.log", "switch.console",
 		"root.link", "cidev.link",
-		"initrd.link", "initrd-memexp.link", "remote", "cable", "cable.args", NULL,
+		"initrd.link", "initrd-memexp.link", "remote", "cidev.cache", NULL,
+	};
+	/* A node's console; its cable and the claim of another host's node
+	 * (ssi_remote.h). */
+	static const char *const node_suffixes[] = {
+		".console", ".cable", ".cable.args", ".claim",
 	};
 
 	if (g_strv_contains(fixed, name))
 		return TRUE;
-	if (g_str_has_prefix(name, "state."))	/* a torn atomic write */
+	/* A torn atomic write. */
+	if (g_str_has_prefix(name, "state.") || g_str_has_prefix(name, "cidev.cache."))
 		return TRUE;
-	if (strcmp(name, "lockserver.console") == 0)
+	if (strcmp(name, "lockserver.console") == 0 || is_seen_file(name))
 		return TRUE;
 	if (g_str_has_prefix(name, "node") &&
 	    (g_str_has_suffix(name, ".log") || g_str_has_suffix(name, ".cow"))) {
@@ -60,11 +83,14 @@ static gboolean is_our_file(const char *name)
 
 		return ssi_node_number(base) != 0;
 	}
-	if (g_str_has_prefix(name, "node") && g_str_has_suffix(name, ".console")) {
-		g_autofree char *base = g_strndup(name, strlen(name) - strlen(".console"));
+	for (guint i = 0; i < G_N_ELEMENTS(node_suffixes); i++)
+		if (g_str_has_prefix(name, "node") &&
+		    g_str_has_suffix(name, node_suffixes[i])) {
+			g_autofree char *base = g_strndup(name, strlen(name) -
+							  strlen(node_suffixes[i]));
 
-		return ssi_node_number(base) != 0;
-	}
+			return ssi_node_number(base) != 0;
+		}
 	return FALSE;
 }
 

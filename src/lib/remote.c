@@ -4,13 +4,17 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "ssi_console.h"
 #include "ssi_error.h"
-#include "ssi_event.h"
 #include "ssi_host.h"
+#include "ssi_proc.h"
 #include "ssi_remote.h"
 
 #define REMOTE_OUTPUT_MAX (1 << 20)
@@ -169,10 +173,11 @@ static gboolean drain(int fd, GString *buf)
 
 /*
  * Run ARGV, its input /dev/null, collecting its output and errors, for
- * at most TIMEOUT_MS; then it is killed.  TRUE when it exited 0.
+ * at most TIMEOUT_MS; then it is killed.  TRUE when it exited 0, or,
+ * when EXIT is not NULL, when it exited at all (*EXIT its status).
  */
 static gboolean run_bounded(char **argv, gint timeout_ms, char **out, char **err,
-			    GError **error)
+			    int *exit, GError **error)
 {
 	g_autoptr(GString) obuf = g_string_new(NULL);
 	g_autoptr(GString) ebuf = g_string_new(NULL);
@@ -218,6 +223,10 @@ static gboolean run_bounded(char **argv, gint timeout_ms, char **out, char **err
 			    timeout_ms / 1000);
 		return FALSE;
 	}
+	if (exit != NULL && WIFEXITED(status) && WEXITSTATUS(status) != 255) {
+		*exit = WEXITSTATUS(status);
+		return TRUE;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "%s",
 			    **err ? *err : "ssh failed");
@@ -232,6 +241,7 @@ static void remote_machine_free(gpointer data)
 
 	g_free(m->name);
 	g_free(m->state);
+	g_free(m->host);
 	g_free(m);
 }
 
@@ -300,6 +310,7 @@ static SsiRemoteCluster *parse_listing(const char *text, GError **error)
 		m->node = ssi_node_number(name);
 		m->state = g_strdup(state);
 		m->remote = json_object_get_boolean_member_with_default(o, "remote", FALSE);
+		m->host = g_strdup(member_string(o, "host"));
 		g_ptr_array_add(rc->machines, m);
 	}
 	return g_steal_pointer(&rc);
@@ -314,7 +325,7 @@ SsiRemoteCluster *ssi_remote_query(const SsiRemote *remote, const SsiConfig *cfg
 	g_autofree char *out = NULL, *err = NULL;
 	SsiRemoteCluster *rc;
 
-	if (!run_bounded((char **)argv->pdata, timeout_ms, &out, &err, &local) ||
+	if (!run_bounded((char **)argv->pdata, timeout_ms, &out, &err, NULL, &local) ||
 	    (rc = parse_listing(out, &local)) == NULL) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s",
 			    remote->url, local->message);
@@ -353,16 +364,9 @@ static gboolean write_state_file(SsiState *state, const char *name, const char *
 	return TRUE;
 }
 
-gboolean ssi_remote_plug(SsiState *state, const SsiRemote *remote, const SsiConfig *cfg,
-			 const SsiRemoteCluster *rc, GError **error)
+gboolean ssi_remote_joinable(const SsiRemote *remote, const SsiRemoteCluster *rc,
+			     GError **error)
 {
-	g_autofree char *ctl = NULL;
-	g_autofree char *url = g_strconcat(remote->url, "\n", NULL);
-	g_autofree char *link = ssi_state_path(state, "cable");
-	g_autofree char *helper = g_build_filename(ssi_host_libexec_dir(), "ssiuml-cable", NULL);
-	g_autoptr(GPtrArray) argv = NULL;
-	g_autoptr(GString) args = g_string_new(NULL);
-
 	if (!rc->running) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_NOT_RUNNING,
 			    "no cluster is running on %s; start one there with ssi-start",
@@ -376,25 +380,50 @@ gboolean ssi_remote_plug(SsiState *state, const SsiRemote *remote, const SsiConf
 			    rc->network ? rc->network : "unknown");
 		return FALSE;
 	}
-	ctl = g_build_filename(rc->state_dir, "switch.ctl", NULL);
-	{
-		const char *const words[] = { "vde_plug", ctl, NULL };
-
-		argv = ssi_remote_ssh_argv(remote, cfg, TRUE, words);
-	}
-	for (guint i = 0; i + 1 < argv->len; i++)
-		g_string_append_len(args, g_ptr_array_index(argv, i),
-				    (gssize)strlen(g_ptr_array_index(argv, i)) + 1);
-	if (!write_state_file(state, "cable.args", args->str, (gssize)args->len, error) ||
-	    !write_state_file(state, "remote", url, -1, error))
-		return FALSE;
-	unlink(link);
-	if (symlink(helper, link) != 0) {
-		g_set_error(error, SSI_ERROR, SSI_ERROR_STATE, "%s: %s", link,
-			    g_strerror(errno));
-		return FALSE;
-	}
 	return TRUE;
+}
+
+gboolean ssi_remote_plug(SsiState *state, const SsiRemote *remote, const SsiConfig *cfg,
+			 const SsiRemoteCluster *rc, const SsiNodeSet *nodes, GError **error)
+{
+	g_autofree char *url = g_strconcat(remote->url, "\n", NULL);
+	g_autofree char *helper = g_build_filename(ssi_host_libexec_dir(), "ssiuml-cable", NULL);
+
+	if (!ssi_remote_joinable(remote, rc, error))
+		return FALSE;
+	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;) {
+		g_autoptr(GPtrArray) argv = ssi_remote_cable_argv(remote, cfg, rc->state_dir, n);
+		g_autoptr(GString) args = g_string_new(NULL);
+		g_autofree char *name = ssi_node_name(n);
+		g_autofree char *base = g_strconcat(name, ".cable", NULL);
+		g_autofree char *args_base = g_strconcat(name, ".cable.args", NULL);
+		g_autofree char *link = ssi_state_path(state, base);
+
+		for (guint i = 0; i + 1 < argv->len; i++)
+			g_string_append_len(args, g_ptr_array_index(argv, i),
+					    (gssize)strlen(g_ptr_array_index(argv, i)) + 1);
+		if (!write_state_file(state, args_base, args->str, (gssize)args->len, error))
+			return FALSE;
+		unlink(link);
+		if (symlink(helper, link) != 0) {
+			g_set_error(error, SSI_ERROR, SSI_ERROR_STATE, "%s: %s", link,
+				    g_strerror(errno));
+			return FALSE;
+		}
+	}
+	return write_state_file(state, "remote", url, -1, error);
+}
+
+GPtrArray *ssi_remote_cable_argv(const SsiRemote *remote, const SsiConfig *cfg,
+				 const char *remote_dir, guint node)
+{
+	g_autofree char *ctl = g_build_filename(remote_dir, "switch.ctl", NULL);
+	g_autofree char *claim = ssi_remote_claim_path(remote_dir, node);
+	/* flock(1) holds the node's claim on the first host for as long as
+	 * the cable runs, and passes on how vde_plug ended. */
+	const char *const words[] = { "flock", "-w", "30", claim, "vde_plug", ctl, NULL };
+
+	return ssi_remote_ssh_argv(remote, cfg, TRUE, words);
 }
 
 char *ssi_remote_url(const char *dir)
@@ -410,27 +439,18 @@ char *ssi_remote_url(const char *dir)
 	return data;
 }
 
-char *ssi_remote_cable_name(const SsiState *state, gboolean relative)
+char *ssi_remote_cable_name(const SsiState *state, guint node, gboolean relative)
 {
-	return relative ? g_strdup("./cable") : ssi_state_path(state, "cable");
+	g_autofree char *name = ssi_node_name(node);
+	g_autofree char *base = g_strconcat(name, ".cable", NULL);
+
+	return relative ? g_strconcat("./", base, NULL) : ssi_state_path(state, base);
 }
 
-void ssi_remote_members(const char *dir, const SsiNodeSet *local, SsiNodeSet *elsewhere)
+void ssi_remote_members(const char *dir, const SsiNodeSet *members, const SsiNodeSet *local,
+			SsiNodeSet *elsewhere)
 {
-	g_autofree char *log = ssi_console_log(dir, "lockserver");
-	g_auto(GStrv) lines = NULL;
-
-	ssi_nodeset_clear(elsewhere);
-	if (log == NULL)
-		return;
-	lines = g_strsplit(log, "\n", -1);
-	/* Each event line carries the whole membership: the last one is it. */
-	for (guint i = 0; lines[i] != NULL; i++) {
-		SsiEvent ev;
-
-		if (ssi_event_parse(lines[i], &ev))
-			*elsewhere = ev.members;
-	}
+	*elsewhere = *members;
 	for (guint n = 0; (n = ssi_nodeset_next(local, n)) != 0;)
 		ssi_nodeset_remove(elsewhere, n);
 	/* A node crashed here (ssi-rm, a kernel killed) stays a member until
@@ -488,11 +508,275 @@ gboolean ssi_remote_wait_joined(const SsiRemote *remote, const SsiConfig *cfg,
 
 void ssi_remote_unplug(SsiState *state)
 {
-	static const char *const names[] = { "remote", "cable", "cable.args" };
+	g_autofree char *remote = ssi_state_path(state, "remote");
+	g_autoptr(GDir) dir = g_dir_open(state->dir, 0, NULL);
+	const char *name;
 
-	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
-		g_autofree char *path = ssi_state_path(state, names[i]);
+	unlink(remote);
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		if (g_str_has_prefix(name, "node") &&
+		    (g_str_has_suffix(name, ".cable") || g_str_has_suffix(name, ".cable.args"))) {
+			g_autofree char *path = ssi_state_path(state, name);
 
-		unlink(path);
+			unlink(path);
+		}
 	}
+}
+
+/* --- claims, on the first host --- */
+
+char *ssi_remote_claim_path(const char *dir, guint node)
+{
+	g_autofree char *name = ssi_node_name(node);
+	g_autofree char *base = g_strconcat(name, ".claim", NULL);
+
+	return g_build_filename(dir, base, NULL);
+}
+
+gboolean ssi_remote_who_ok(const char *who)
+{
+	return who != NULL && *who != '\0' && *who != '-' && strlen(who) <= 128 &&
+	       strspn(who, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789._@-") == strlen(who);
+}
+
+gboolean ssi_remote_claimed(const char *dir, guint node, gboolean *cabled, char **who)
+{
+	g_autofree char *path = ssi_remote_claim_path(dir, node);
+	g_autofree char *text = NULL;
+	struct stat st;
+	gboolean held = FALSE, fresh;
+	int fd;
+
+	if (cabled != NULL)
+		*cabled = FALSE;
+	if (who != NULL)
+		*who = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return FALSE;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return FALSE;
+	}
+	/* A shared lock is refused while a cable holds its exclusive one;
+	 * a cable that starts meanwhile waits (flock -w) the instant it is
+	 * held here. */
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0)
+		held = errno == EWOULDBLOCK;
+	close(fd);
+	fresh = g_get_real_time() / G_USEC_PER_SEC - st.st_mtime < SSI_REMOTE_CLAIM_S;
+	if (!held && !fresh)
+		return FALSE;
+	if (cabled != NULL)
+		*cabled = held;
+	if (who != NULL && g_file_get_contents(path, &text, NULL, NULL)) {
+		g_strstrip(text);
+		*who = ssi_remote_who_ok(text) ? g_steal_pointer(&text) : NULL;
+	}
+	return TRUE;
+}
+
+void ssi_remote_claims(const char *dir, SsiNodeSet *claimed, SsiNodeSet *cabled)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	ssi_nodeset_clear(claimed);
+	if (cabled != NULL)
+		ssi_nodeset_clear(cabled);
+	/* One look at the directory, not one per number. */
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *base = NULL;
+		gboolean held;
+		guint n;
+
+		if (!g_str_has_suffix(name, ".claim"))
+			continue;
+		base = g_strndup(name, strlen(name) - strlen(".claim"));
+		n = ssi_node_number(base);
+		if (n == 0 || !ssi_remote_claimed(dir, n, &held, NULL))
+			continue;
+		ssi_nodeset_add(claimed, n);
+		if (held && cabled != NULL)
+			ssi_nodeset_add(cabled, n);
+	}
+}
+
+gboolean ssi_remote_claim_here(SsiState *state, guint node, const char *who, GError **error)
+{
+	g_autofree char *name = ssi_node_name(node);
+	g_autofree char *base = g_strconcat(name, ".claim", NULL);
+	g_autofree char *text = g_strconcat(who, "\n", NULL);
+
+	return write_state_file(state, base, text, -1, error);
+}
+
+gboolean ssi_remote_claim(const SsiRemote *remote, const SsiConfig *cfg, const char *who,
+			  const SsiNodeSet *nodes, SsiNodeSet *claimed, char **refused,
+			  GError **error)
+{
+	g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) argv = NULL;
+	g_autoptr(GError) local = NULL;
+	g_autofree char *out = NULL, *err = NULL;
+	g_auto(GStrv) numbers = NULL;
+	int status = 0;
+
+	ssi_nodeset_clear(claimed);
+	*refused = NULL;
+	g_ptr_array_add(words, g_strdup("ssi-add"));
+	g_ptr_array_add(words, g_strdup("--claim-for"));
+	g_ptr_array_add(words, g_strdup(who));
+	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
+		g_ptr_array_add(words, g_strdup_printf("%u", n));
+	g_ptr_array_add(words, NULL);
+	argv = ssi_remote_ssh_argv(remote, cfg, FALSE, (const char *const *)words->pdata);
+	if (!run_bounded((char **)argv->pdata, SSI_REMOTE_TIMEOUT_MS, &out, &err, &status,
+			 &local)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s",
+			    remote->url, local->message);
+		return FALSE;
+	}
+	if (status != 0 && status != 1) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s", remote->url,
+			    *err ? err : "its ssi-add cannot claim node numbers");
+		return FALSE;
+	}
+	numbers = g_strsplit_set(g_strstrip(out), " \n", -1);
+	for (guint i = 0; numbers[i] != NULL; i++) {
+		guint n;
+
+		if (*numbers[i] == '\0')
+			continue;
+		if (!ssi_node_parse(numbers[i], SSI_NODE_LIMIT, &n, NULL) ||
+		    !ssi_nodeset_has(nodes, n)) {
+			g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+				    "cluster %s: its ssi-add --claim-for printed '%s'",
+				    remote->url, numbers[i]);
+			return FALSE;
+		}
+		ssi_nodeset_add(claimed, n);
+	}
+	if (status != 0)
+		*refused = g_steal_pointer(&err);
+	return TRUE;
+}
+
+/* One process, as far as hanging up cables needs. */
+typedef struct {
+	pid_t pid, ppid;
+	char **argv;
+} Proc;
+
+static void proc_clear(gpointer data)
+{
+	g_strfreev(((Proc *)data)->argv);
+}
+
+/* Every process of this user's, with its parent and arguments. */
+static GArray *all_procs(void)
+{
+	GArray *procs = g_array_new(FALSE, TRUE, sizeof(Proc));
+	g_autoptr(GDir) dir = g_dir_open("/proc", 0, NULL);
+	const char *name;
+
+	g_array_set_clear_func(procs, proc_clear);
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *stat = NULL, *cmd = NULL, *path = NULL;
+		gsize len = 0;
+		Proc p = { 0 };
+		const char *rp;
+		GPtrArray *args;
+
+		if (!g_ascii_isdigit(*name))
+			continue;
+		p.pid = (pid_t)atoi(name);
+		path = g_strdup_printf("/proc/%s/stat", name);
+		if (!g_file_get_contents(path, &stat, NULL, NULL) ||
+		    (rp = strrchr(stat, ')')) == NULL ||
+		    sscanf(rp + 1, " %*c %d", &p.ppid) != 1)
+			continue;
+		g_free(path);
+		path = g_strdup_printf("/proc/%s/cmdline", name);
+		if (!g_file_get_contents(path, &cmd, &len, NULL) || len == 0)
+			continue;
+		args = g_ptr_array_new();
+		for (gsize i = 0; i < len; i += strlen(cmd + i) + 1)
+			g_ptr_array_add(args, g_strdup(cmd + i));
+		g_ptr_array_add(args, NULL);
+		p.argv = (char **)g_ptr_array_free(args, FALSE);
+		g_array_append_val(procs, p);
+	}
+	return procs;
+}
+
+GArray *ssi_remote_hangup(const char *dir, SsiNodeSet *asked)
+{
+	g_autoptr(GArray) procs = all_procs();
+	GArray *cables = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+
+	ssi_nodeset_clear(asked);
+	for (guint i = 0; i < procs->len; i++) {
+		const Proc *p = &g_array_index(procs, Proc, i);
+		guint node = 0;
+		SsiProc cable;
+
+		/* flock -w 30 DIR/nodeN.claim vde_plug DIR/switch.ctl */
+		if (g_strv_length(p->argv) < 6 || strcmp(p->argv[0], "flock") != 0)
+			continue;
+		for (guint n = 1; n <= SSI_NODE_LIMIT && node == 0; n++) {
+			g_autofree char *claim = ssi_remote_claim_path(dir, n);
+
+			if (strcmp(p->argv[3], claim) == 0)
+				node = n;
+		}
+		if (node == 0 || !ssi_proc_lookup(p->pid, &cable))
+			continue;
+		for (guint k = 0; k < procs->len; k++) {
+			const Proc *c = &g_array_index(procs, Proc, k);
+			SsiProc plug;
+
+			if (c->ppid != p->pid || strcmp(c->argv[0], "vde_plug") != 0 ||
+			    !ssi_proc_lookup(c->pid, &plug))
+				continue;
+			/* flock exits 128 + SIGKILL (vde_plug ends quietly on
+			 * what it can catch): the cable's ssh says so on the
+			 * other host, which stops there. */
+			if (ssi_proc_signal(&plug, SIGKILL)) {
+				ssi_nodeset_add(asked, node);
+				g_array_append_val(cables, cable);
+			}
+		}
+	}
+	return cables;
+}
+
+gboolean ssi_remote_stop_all(const SsiRemote *remote, const SsiConfig *cfg, gint timeout_ms,
+			     char **said, GError **error)
+{
+	static const char *const words[] = { "ssi-stop", "--all", NULL };
+	g_autoptr(GPtrArray) argv = ssi_remote_ssh_argv(remote, cfg, FALSE, words);
+	g_autoptr(GError) local = NULL;
+	g_autofree char *out = NULL, *err = NULL;
+	int status = 0;
+
+	*said = NULL;
+	if (!run_bounded((char **)argv->pdata, timeout_ms, &out, &err, &status, &local)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s",
+			    remote->url, local->message);
+		return FALSE;
+	}
+	if (status != 0 && status != SSI_EXIT_UNREACHABLE) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s", remote->url,
+			    *err ? err : "its ssi-stop --all failed");
+		return FALSE;
+	}
+	*said = g_strconcat(g_strstrip(out), *out && *err ? "\n" : "", err, NULL);
+	if (status != 0) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+			    "cluster %s: some hosts could not be reached", remote->url);
+		return FALSE;
+	}
+	return TRUE;
 }

@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include "ssi_console.h"
-#include "ssi_event.h"
 #include "ssi_join.h"
 #include "ssi_nodes.h"
+#include "ssi_plan.h"
 #include "ssi_state.h"
 #include "ssi_status.h"
 
@@ -71,56 +71,23 @@ static guint64 spaces_memory(GArray *spaces)
 	return sum + shmem;
 }
 
-typedef struct {
-	SsiNodeSet members;
-	gboolean ready;
-} Members;
-
-static void member_line(const char *line, gpointer data)
+/* How far a running kernel got, as its console's FACTS and those of the
+ * lock server's (LOCKSERVER) tell. */
+static SsiRunState booted(const SsiConsoleFacts *facts, const SsiMachineStatus *ms,
+			  const SsiConsoleFacts *lockserver)
 {
-	Members *seen = data;
-	SsiEvent ev;
-
-	if (!ssi_event_parse(line, &ev))
-		return;
-	seen->members = ev.members;
+	/* It waits for ctrl-alt-del, a member or not (it leaves then). */
+	if (facts->boot_stopped != NULL)
+		return SSI_RUN_FAILED;
+	/* The lock server's word, the one ssi-start --wait goes by. */
+	if (ms->node != 0 && ssi_nodeset_has(&lockserver->members, ms->node))
+		return SSI_RUN_JOINED;
 	/* Every event line comes from a monitor whose watch works: the lock
 	 * server serves even when its "ready" line was cut on the console
 	 * by a line of the kernel's or of its init. */
-	seen->ready = TRUE;
-}
-
-/* The nodes the lock server last counted as members, and whether it
- * said it serves, from its event lines: its log is read line by line,
- * never held whole. */
-static void read_members(const char *dir, SsiNodeSet *members, gboolean *ready)
-{
-	g_autoptr(SsiConsoleTail) log = ssi_console_tail_new(dir, "lockserver", FALSE);
-	Members seen = { .ready = FALSE };
-
-	ssi_nodeset_clear(&seen.members);
-	ssi_console_tail_read(log, member_line, &seen);
-	*members = seen.members;
-	*ready = seen.ready;
-}
-
-/* How far a running machine got, as its console LOG (or NULL) and the
- * lock server's event lines tell. */
-static SsiRunState booted(const char *log, const SsiMachineStatus *ms,
-			  const SsiNodeSet *members, gboolean ready)
-{
-	if (strcmp(ms->name, "switch") == 0)
+	if (ms->node == 0 && lockserver->events)
 		return SSI_RUN_UP;
-	/* The lock server's word, the one ssi-start --wait goes by. */
-	if (ms->node != 0 && ssi_nodeset_has(members, ms->node))
-		return SSI_RUN_JOINED;
-	if (ms->node == 0 && ready)
-		return SSI_RUN_UP;
-	if (log == NULL)
-		return SSI_RUN_BOOTING;
-	if (strstr(log, " login: "))
-		return SSI_RUN_UP;
-	return SSI_RUN_BOOTING;
+	return facts->login ? SSI_RUN_UP : SSI_RUN_BOOTING;
 }
 
 static void machine_status_free(gpointer data)
@@ -129,6 +96,7 @@ static void machine_status_free(gpointer data)
 
 	g_free(ms->name);
 	g_free(ms->network_trouble);
+	g_free(ms->boot_stopped);
 	g_free(ms);
 }
 
@@ -147,9 +115,9 @@ static gdouble seconds_since(guint64 start_ticks)
 SsiStatus *ssi_status_read(const char *dir, GError **error)
 {
 	g_autoptr(SsiState) state = ssi_state_peek(dir, error);
+	SsiMachine *ls;
 	SsiStatus *status;
-	SsiNodeSet members;
-	gboolean ready;
+	SsiConsoleFacts lockserver = { 0 };
 
 	if (state == NULL)
 		return NULL;
@@ -158,11 +126,15 @@ SsiStatus *ssi_status_read(const char *dir, GError **error)
 	status->console = state->console;
 	status->network = state->network;
 	status->machines = g_ptr_array_new_with_free_func(machine_status_free);
-	read_members(state->dir, &members, &ready);
+	/* Its last word counts even once it died: the members it had. */
+	if ((ls = ssi_state_find(state, "lockserver")) != NULL)
+		ssi_console_facts(state->dir, ls, &lockserver);
+	status->members = lockserver.members;
 	for (guint i = 0; i < state->machines->len; i++) {
 		SsiMachine *m = g_ptr_array_index(state->machines, i);
 		SsiMachineStatus *ms = g_new0(SsiMachineStatus, 1);
-		g_autofree char *log = NULL;
+		SsiConsoleFacts facts = { 0 };
+		const SsiConsoleFacts *seen = &lockserver;
 
 		ms->name = g_strdup(m->name);
 		ms->node = ssi_node_number(m->name);
@@ -184,12 +156,20 @@ SsiStatus *ssi_status_read(const char *dir, GError **error)
 		}
 		if (ssi_proc_alive(&m->xterm))
 			ms->window = m->xterm.pid;
-		if (strcmp(ms->name, "switch") != 0)
-			log = ssi_console_log(state->dir, ms->name);
-		ms->state = booted(log, ms, &members, ready);
-		if (log != NULL)
-			ms->network_trouble = ssi_console_network_trouble_in(log);
+		if (!ssi_plan_is_kernel(ms->name)) {
+			ms->state = SSI_RUN_UP;
+			continue;
+		}
+		if (m != ls) {
+			ssi_console_facts(state->dir, m, &facts);
+			seen = &facts;
+		}
+		ms->state = booted(seen, ms, &lockserver);
+		ms->network_trouble = g_strdup(seen->network_trouble);
+		ms->boot_stopped = g_strdup(seen->boot_stopped);
+		ssi_console_facts_clear(&facts);
 	}
+	ssi_console_facts_clear(&lockserver);
 	return status;
 }
 
@@ -213,6 +193,8 @@ const char *ssi_run_state_name(SsiRunState state)
 		return "up";
 	case SSI_RUN_JOINED:
 		return "joined";
+	case SSI_RUN_FAILED:
+		return "failed";
 	}
 	return "unknown";
 }

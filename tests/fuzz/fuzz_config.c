@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ssi_config_parse(cfg, (const char *)data, size, "fuzz.conf", "/base", &error)) {
 		/* Required values stay set; the limits hold. */
 		if (cfg->kernel == NULL || cfg->root == NULL || cfg->cidev == NULL ||
-		    cfg->max_nodes < 1 || cfg->max_nodes > SSI_NODE_MAX_LIMIT ||
+		    cfg->max_nodes > SSI_NODE_LIMIT ||
 		    cfg->boot_timeout < 1 || cfg->stop_timeout < 1)
 			__builtin_trap();
 	} else {
