@@ -1,5 +1,7 @@
+#include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -112,6 +114,14 @@ START_TEST(test_open_checks_identity)
 	pid_t leader = spawn_group();
 	SsiProc p, stale;
 	struct pollfd pfd = { .events = POLLIN };
+	int probe = (int)syscall(SYS_pidfd_open, getpid(), 0);
+
+	/* valgrind 3.19 knows no pidfd_open; the waits look every 50 ms
+	 * then, which the other tests here cover. */
+	if (probe < 0 && errno == ENOSYS)
+		t_skip("pidfd_open(2) is not there (ENOSYS: an old kernel, or valgrind)");
+	if (probe >= 0)
+		close(probe);
 
 	ck_assert(ssi_proc_lookup(leader, &p));
 	stale = p;
