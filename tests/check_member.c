@@ -611,6 +611,54 @@ START_TEST(test_join)
 }
 END_TEST
 
+/* The PID in the run directory's member.pid, or 0. */
+static GPid recorded_pid(const char *pidfile)
+{
+	g_autofree char *text = NULL;
+
+	return g_file_get_contents(pidfile, &text, NULL, NULL) ? (GPid)atoi(text) : 0;
+}
+
+/*
+ * The root filesystem's cluster-agent (-w) waits while the ramdisk's
+ * member process runs, reporting nothing, and takes its lease over once
+ * it ends: each change is told on the console once, by one of them.
+ */
+START_TEST(test_take_over)
+{
+	g_autofree char *pidfile = g_build_filename(M.dir, "member.pid", NULL);
+	g_autofree char *taker = NULL, *first = NULL;
+	GPid waiting;
+
+	start_etcd("data");
+	daemon_member("ramdisk", "-t", "cluster", "agent", "1", NULL);
+	waiting = client("root", "-r", M.dir, "-t", "cluster", "-w", "agent", "1", NULL);
+	/* Time for it to settle in (in the guest, the root's rcS starts it
+	 * seconds after the ramdisk's). */
+	g_usleep((gulong)t_ms(1000) * 1000);
+	client("other", "agent", "2", NULL);
+	assert_out("ramdisk", "cluster: node 2 joined (members: 1 2)\n", 0, 5000);
+	/* Give the waiting one time to say it too, if it (wrongly) watches. */
+	g_usleep((gulong)t_ms(1000) * 1000);
+	taker = output("root");
+	ck_assert_msg(strstr(taker, "node 2 joined") == NULL,
+		      "the waiting cluster-agent reported too:\n%s", taker);
+	/* The ramdisk's process ends (killed): the waiting one takes over
+	 * its lease, quietly, and goes on reporting. */
+	kill(M.clients[0], SIGKILL);
+	ck_assert_msg(t_wait_for(recorded_pid(pidfile) == waiting, 5000),
+		      "the waiting cluster-agent did not take over");
+	kill(M.clients[2], SIGTERM);
+	assert_out("root", "cluster: node 2 left (members: 1)\n", 0, 5000);
+	g_free(taker);
+	taker = output("root");
+	ck_assert_msg(strstr(taker, "node 1 lost") == NULL && strstr(taker, "joined") == NULL,
+		      "the lease was not taken over:\n%s", taker);
+	first = output("ramdisk");
+	ck_assert_msg(strstr(first, "left") == NULL, "%s", first);
+}
+END_TEST
+
 /*
  * A proxy in front of etcd that holds what etcd answers to a watch for
  * half a second, then passes it on in one write: the head, the watch's
@@ -941,6 +989,7 @@ Suite *member_suite(void)
 	tcase_add_checked_fixture(etcd, member_setup, member_teardown);
 	tcase_set_timeout(etcd, 90);
 	tcase_add_test(etcd, test_join);
+	tcase_add_test(etcd, test_take_over);
 	tcase_add_test(etcd, test_watch_change_with_head);
 	tcase_add_test(etcd, test_lease_held);
 	tcase_add_test(etcd, test_watch_in_order);

@@ -580,15 +580,16 @@ static int agent(Agent *a, bool daemon, bool wait_prev)
 		close(ready[0]);
 		setsid();
 	}
-	write_run_file(a, "member.pid", "%ld\n", (long)getpid());
+	/* The previous process is found by the PID it recorded: ours goes
+	 * there only once it has ended. */
 	if (wait_prev) {
 		wait_previous(a);
 		/* Stopped while waiting (the machine goes down): nothing to
 		 * take over, nothing to leave. */
 		if (got_term)
 			return 0;
-		write_run_file(a, "member.pid", "%ld\n", (long)getpid());
 	}
+	write_run_file(a, "member.pid", "%ld\n", (long)getpid());
 	if (wait_prev && take_over(a)) {
 		/* Quietly: the previous process told what it saw. */
 		a->m.report = NULL;
