@@ -119,6 +119,27 @@ static void pick_user(void)
 		fflush(stdout);
 		return;
 	}
+	/* A build tree under a directory of root's alone (a checkout in a
+	 * mktemp directory) is out of that user's reach. */
+	{
+		g_autofree char *cidev = t_build("images/cidev.img");
+		g_autofree char *uid = g_strdup_printf("--reuid=%u", (unsigned)pw->pw_uid);
+		g_autofree char *gid = g_strdup_printf("--regid=%u", (unsigned)pw->pw_gid);
+		const char *argv[] = { "setpriv", uid, gid, "--clear-groups", "test", "-r",
+				       cidev, NULL };
+		int status = 1;
+
+		if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH |
+				  G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+				  NULL, NULL, NULL, &status, NULL) ||
+		    !g_spawn_check_wait_status(status, NULL)) {
+			other_user = FALSE;
+			printf("multi: host B runs as this same user (uid %u): nobody cannot "
+			       "read the build's images (%s)\n", (unsigned)geteuid(), cidev);
+			fflush(stdout);
+			return;
+		}
+	}
 	other_uid = pw->pw_uid;
 	other_gid = pw->pw_gid;
 	ck_assert_int_eq(chmod(root, 0711), 0);
