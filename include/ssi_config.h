@@ -43,8 +43,13 @@ typedef struct {
 	guint max_nodes;	/* MAXNODES: a lower node limit than the
 				 * CIDEV's, or 0 (unset: the CIDEV's) */
 	char *ssh_config;	/* SSH_CONFIG: ssh -F FILE for other hosts, or NULL */
+	guint node_nice;	/* NODE_NICE: how much nicer the nodes run (0-19) */
 	GPtrArray *warnings;	/* "file:line: ..." strings */
 } SsiConfig;
+
+/* NODE_NICE's default: the nodes give way to the lock server and the
+ * switch that they all wait for. */
+#define SSI_NODE_NICE_DEFAULT 15
 
 /* A configuration holding the built-in defaults (from the install prefix). */
 /* The least MEM or LOCKSERVER_MEM a machine boots with. */

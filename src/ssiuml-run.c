@@ -17,8 +17,14 @@
  * cluster as ssi-stop would: switch, consoles (with TMUX, the cluster's
  * tmux), files.
  *
+ * With --nice N, PROGRAM runs N steps nicer than the console would run
+ * it, it and its console's whole session (the kernel's scheduler shares
+ * the CPU between sessions, "autogroups", before it looks at nice
+ * values): the nodes give way to the lock server and the switch, which
+ * every node waits for.
+ *
  *   ssiuml-run --log LOG [--console SOCKET] [--preload LIB [--xstate-fix]]
- *              [--state DIR --tmux TMUX] -- PROGRAM [ARG...]
+ *              [--nice N] [--state DIR --tmux TMUX] -- PROGRAM [ARG...]
  *   ssiuml-run --connect SOCKET
  */
 #include <errno.h>
@@ -48,7 +54,7 @@ static void usage(void) __attribute__((noreturn));
 static void usage(void)
 {
 	fputs("usage: ssiuml-run --log LOG [--console SOCKET] [--preload LIB [--xstate-fix]]\n"
-	      "                  [--state DIR --tmux TMUX] -- PROGRAM [ARG...]\n"
+	      "                  [--nice N] [--state DIR --tmux TMUX] -- PROGRAM [ARG...]\n"
 	      "       ssiuml-run --connect SOCKET\n", stderr);
 	exit(2);
 }
@@ -306,10 +312,28 @@ static int connect_console(const char *path)
 	}
 }
 
+/* Lower our priority by INC (1..19), and our session's: a process may
+ * always make itself nicer. */
+static void be_nicer(int inc)
+{
+	int fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		/* Absent or refused (no autogroups): nice alone does it. */
+		if (dprintf(fd, "%d", inc) < 0) {
+			/* as said */
+		}
+		close(fd);
+	}
+	errno = 0;
+	if (nice(inc) == -1 && errno != 0)
+		fprintf(stderr, "ssiuml-run: nice: %s\n", strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	const char *log_path = NULL, *preload = NULL;
-	int i, log, program, pipefd[2], input[2] = { -1, -1 }, xstate_fix = 0;
+	int i, log, program, pipefd[2], input[2] = { -1, -1 }, xstate_fix = 0, nicer = 0;
 	pid_t pid;
 
 	if (argc == 3 && strcmp(argv[1], "--connect") == 0)
@@ -327,7 +351,13 @@ int main(int argc, char **argv)
 			state_dir = argv[++i];
 		else if (strcmp(argv[i], "--tmux") == 0 && i + 1 < argc)
 			tmux_prog = argv[++i];
-		else if (strcmp(argv[i], "--") == 0)
+		else if (strcmp(argv[i], "--nice") == 0 && i + 1 < argc) {
+			char *end;
+
+			nicer = (int)strtol(argv[++i], &end, 10);
+			if (*argv[i] == '\0' || *end != '\0' || nicer < 0 || nicer > 19)
+				usage();
+		} else if (strcmp(argv[i], "--") == 0)
 			break;
 		else
 			usage();
@@ -384,6 +414,8 @@ int main(int argc, char **argv)
 		setenv("SSIUML_XSTATE_FIX", "1", 1);
 	else
 		unsetenv("SSIUML_XSTATE_FIX");
+	if (nicer > 0)
+		be_nicer(nicer);
 	execv(argv[i + 1], argv + i + 1);
 	dprintf(STDERR_FILENO, "ssiuml-run: %s: %s\n", argv[i + 1], strerror(errno));
 	return 127;

@@ -27,6 +27,19 @@ START_TEST(test_defaults_from_prefix)
 	ck_assert_str_eq(cfg->lockserver_mem, "256M");
 	ck_assert_int_eq(cfg->console, SSI_CONSOLE_AUTO);
 	ck_assert_uint_eq(cfg->max_nodes, 0);	/* unset: the CIDEV's */
+	ck_assert_uint_eq(cfg->node_nice, 15);
+}
+END_TEST
+
+START_TEST(test_node_nice)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SsiConfig) zero = parse("NODE_NICE=0\n", &error);
+	g_autoptr(SsiConfig) most = parse("NODE_NICE=19\n", &error);
+
+	ck_assert_msg(zero != NULL && most != NULL, "%s", error ? error->message : "");
+	ck_assert_uint_eq(zero->node_nice, 0);
+	ck_assert_uint_eq(most->node_nice, 19);
 }
 END_TEST
 
@@ -145,6 +158,11 @@ static const struct {
 	{ "CONSOLE=vt100\n", "f.conf:1: CONSOLE: not one of" },
 	{ "KERNEL=\n", "f.conf:1: KERNEL: empty value" },
 	{ "STOP_TIMEOUT=-1\n", "f.conf:1: STOP_TIMEOUT: not a number" },
+	{ "NODE_NICE=20\n", "f.conf:1: NODE_NICE: not a nice value (0-19)" },
+	{ "NODE_NICE=-1\n", "f.conf:1: NODE_NICE: not a nice value (0-19)" },
+	{ "NODE_NICE=+5\n", "f.conf:1: NODE_NICE: not a nice value (0-19)" },
+	{ "NODE_NICE=05\n", "f.conf:1: NODE_NICE: not a nice value (0-19)" },
+	{ "NODE_NICE=\n", "f.conf:1: NODE_NICE: not a nice value (0-19)" },
 	{ "MAXNODES=0\n", "f.conf:1: MAXNODES: not a node limit (1-254)" },
 	{ "MAXNODES=255\n", "f.conf:1: MAXNODES: not a node limit (1-254)" },
 	{ "MAXNODES=016\n", "f.conf:1: MAXNODES: not a node limit" },
@@ -233,6 +251,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_defaults_from_prefix);
 	tcase_add_test(tc, test_forms);
 	tcase_add_test(tc, test_maxnodes);
+	tcase_add_test(tc, test_node_nice);
 	tcase_add_test(tc, test_relative_paths_from_file_dir);
 	tcase_add_test(tc, test_never_executed);
 	tcase_add_test(tc, test_bom);

@@ -22,6 +22,7 @@ typedef enum {
 	KEY_SECONDS,
 	KEY_NODES,		/* a node limit: 1..SSI_NODE_LIMIT */
 	KEY_NETWORK,
+	KEY_NICE,		/* 0..19 */
 } KeyType;
 
 typedef struct {
@@ -49,6 +50,7 @@ static const KeyInfo keys[] = {
 	{ "BOOT_TIMEOUT", KEY_SECONDS, F(boot_timeout) },
 	{ "STOP_TIMEOUT", KEY_SECONDS, F(stop_timeout) },
 	{ "MAXNODES", KEY_NODES, F(max_nodes) },
+	{ "NODE_NICE", KEY_NICE, F(node_nice) },
 	{ "SSH_CONFIG", KEY_OPTIONAL_PATH, F(ssh_config) },
 };
 #undef F
@@ -73,6 +75,7 @@ SsiConfig *ssi_config_new(void)
 	cfg->xstate_fix = SSI_XSTATE_FIX_AUTO;
 	cfg->boot_timeout = 30;
 	cfg->stop_timeout = 3;
+	cfg->node_nice = SSI_NODE_NICE_DEFAULT;
 	cfg->warnings = g_ptr_array_new_with_free_func(g_free);
 	return cfg;
 }
@@ -377,6 +380,18 @@ static gboolean set_key(SsiConfig *cfg, const KeyInfo *key, char *value,
 		}
 		g_free(value);
 		return TRUE;
+	case KEY_NICE: {
+		guint64 v;
+
+		if ((*value == '0' && value[1] != '\0') ||
+		    !g_ascii_string_to_unsigned(value, 10, 0, 19, &v, NULL)) {
+			*why = "not a nice value (0-19)";
+			return FALSE;
+		}
+		*(guint *)field = (guint)v;
+		g_free(value);
+		return TRUE;
+	}
 	case KEY_NODES: {
 		guint64 v;
 

@@ -275,6 +275,11 @@ GPtrArray *ssi_console_command(const SsiState *state, const SsiConfig *cfg,
 			if (ssi_host_use_xstate_fix(cfg))
 				g_ptr_array_add(cmd, g_strdup("--xstate-fix"));
 		}
+		/* Nodes give way to the lock server and the switch. */
+		if (g_str_has_prefix(name, "node") && cfg->node_nice > 0) {
+			g_ptr_array_add(cmd, g_strdup("--nice"));
+			g_ptr_array_add(cmd, g_strdup_printf("%u", cfg->node_nice));
+		}
 		/* A kernel that exits by itself may be the cluster's last;
 		 * the switch is only ever stopped. */
 		if (strcmp(name, "switch") != 0) {
