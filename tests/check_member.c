@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -837,6 +838,88 @@ START_TEST(test_sigstop_past_lease)
 }
 END_TEST
 
+/* The TTL in a member's lease file ("ID INCARNATION TTL"), 0 if none. */
+static int lease_ttl(const char *rundir)
+{
+	g_autofree char *path = g_build_filename(rundir, "lease", NULL);
+	g_autofree char *text = NULL;
+	long long id, inc;
+	int ttl;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL) ||
+	    sscanf(text, "%lld %lld %d", &id, &inc, &ttl) != 3)
+		return 0;
+	return ttl;
+}
+
+/* Stop process PID for MS milliseconds of this host's time. */
+static void stall(GPid pid, int ms)
+{
+	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
+	g_usleep((gulong)ms * 1000);
+	ck_assert_int_eq(kill(pid, SIGCONT), 0);
+}
+
+/*
+ * The two leases of a node (-l 2 -L 6): the long one from its join while
+ * it boots; the short one once it is up (SIGUSR1) and its keep-alives
+ * have been on time for five short leases, moved to unseen by the others
+ * (its key keeps its value).  A stall shorter than the lease it holds
+ * costs no membership (a keep-alive late by more than a quarter of the
+ * short lease moves it back to the long one, and says so); a stop longer
+ * than it is exactly one departure and one rejoin, on the long lease.
+ */
+START_TEST(test_lease_long_and_short)
+{
+	g_autofree char *rundir = g_build_filename(M.dir, "run1", NULL);
+	g_autofree char *mon = NULL;
+	gsize from, from_mon;
+	GPid a1;
+
+	ck_assert_int_eq(mkdir(rundir, 0700), 0);
+	start_etcd("data");
+	client("mon", "-t", "lock", "monitor", NULL);
+	a1 = client("a1", "-l", "2", "-L", "6", "-r", rundir, "agent", "1", NULL);
+	assert_out("mon", "lock: node 1 joined (members: 1)\n", 0, 5000);
+	ck_assert_int_eq(lease_ttl(rundir), 6);
+	/* Booting: on time or not, the long lease stays. */
+	ck_assert(!watch_out("a1", "calm", 0, 3000));
+	ck_assert_int_eq(lease_ttl(rundir), 6);
+	ck_assert_int_eq(kill(a1, SIGUSR1), 0);
+	assert_out("a1", "cluster: node 1 calm: lease of 2 s\n", 0, 15000);
+	ck_assert_int_eq(lease_ttl(rundir), 2);
+	/* Stopped 1.2 s, less than the 2 s lease less a keep-alive period
+	 * (0.67 s): late by 0.53 s at least. */
+	from = out_size("a1");
+	stall(a1, 1200);
+	assert_out("a1", "cluster: node 1 slow (a keep-alive ", from, 5000);
+	ck_assert_int_eq(lease_ttl(rundir), 6);
+	/* On the long lease, 3 s (less than 6 less 2) cost nothing either. */
+	stall(a1, 3000);
+	assert_out("a1", "cluster: node 1 calm: lease of 2 s\n", from, 20000);
+	mon = output("mon");
+	ck_assert_msg(strstr(mon, "left") == NULL, "a stall was taken for a crash:\n%s", mon);
+	/* Stopped 4 s on the short lease: gone, then back. */
+	from = out_size("a1");
+	from_mon = out_size("mon");
+	stall(a1, 4000);
+	assert_out("mon", "lock: node 1 left, crashed (members: none)\n", from_mon, 5000);
+	assert_out("a1", "cluster: node 1 lost its membership; joining again\n", from, 5000);
+	assert_out("mon", "lock: node 1 joined (members: 1)\n", from_mon, 5000);
+	ck_assert(t_wait_for(lease_ttl(rundir) == 6, 2000));
+	/* Exactly one of each. */
+	g_free(mon);
+	mon = output("mon");
+	{
+		g_autofree char *after = g_strdup(mon + from_mon);
+		const char *left = strstr(after, "left"), *joined = strstr(after, "joined");
+
+		ck_assert_msg(left && !strstr(left + 1, "left") && joined &&
+			      !strstr(joined + 1, "joined"), "%s", after);
+	}
+}
+END_TEST
+
 /* The lock server dies and comes back empty (a new data directory, as
  * after a reboot of its machine): both nodes say so and join again. */
 START_TEST(test_etcd_restart)
@@ -994,6 +1077,7 @@ Suite *member_suite(void)
 	tcase_add_test(etcd, test_lease_held);
 	tcase_add_test(etcd, test_watch_in_order);
 	tcase_add_test(etcd, test_sigstop_past_lease);
+	tcase_add_test(etcd, test_lease_long_and_short);
 	tcase_add_test(etcd, test_etcd_restart);
 	suite_add_tcase(s, etcd);
 

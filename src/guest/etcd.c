@@ -418,6 +418,24 @@ char *mb_req_join_txn(const char *key, const char *value, int64_t lease, const c
 			      "request_range", range_of(prefix)));
 }
 
+char *mb_req_move_txn(const char *key, const char *value, int64_t lease)
+{
+	return dump(json_pack("{s:[{s:s,s:s,s:o,s:o}],s:[{s:o}]}", "compare",
+			      "result", "EQUAL", "target", "VALUE", "key", b64(key),
+			      "value", b64(value), "success",
+			      "request_put", put_of(key, value, lease)));
+}
+
+bool mb_parse_txn_succeeded(const char *body, size_t len, bool *succeeded, MbErr *err)
+{
+	json_t *root = load(body, len, err);
+	bool ok = root != NULL && !is_error(root, err) &&
+		  get_bool(root, "succeeded", succeeded, err);
+
+	json_decref(root);
+	return ok;
+}
+
 char *mb_req_watch(const char *prefix, int64_t start_revision)
 {
 	json_t *create = range_of(prefix);

@@ -107,6 +107,11 @@ char *mb_req_put(const char *key, const char *value, int64_t lease);
 /* Put KEY=VALUE under LEASE and read PREFIX, at one revision. */
 char *mb_req_join_txn(const char *key, const char *value, int64_t lease, const char *prefix);
 char *mb_req_watch(const char *prefix, int64_t start_revision);
+/* Put KEY=VALUE under LEASE if KEY holds VALUE now: a member's key moved
+ * to another lease of its own, unseen by the others (the value stays). */
+char *mb_req_move_txn(const char *key, const char *value, int64_t lease);
+/* A txn's answer: whether its comparisons held. */
+bool mb_parse_txn_succeeded(const char *body, size_t len, bool *succeeded, MbErr *err);
 
 /* --- the membership and what is told about it (members.c) --- */
 

@@ -30,7 +30,13 @@ typedef struct {
 	MbConn req, watch;
 	const char *tag;	/* of every console line */
 	unsigned node;		/* 0: the lock server's monitor */
-	int ttl;		/* lease, seconds */
+	int ttl;		/* the lease of a calm node, seconds */
+	int long_ttl;		/* while booting or slow (>= ttl) */
+	int cur_ttl;		/* of the lease held now */
+	bool up;		/* the node has booted (SIGUSR1, or -w) */
+	int64_t incarnation;	/* nodes/N's value: the ID of its first lease */
+	int64_t granted_at;	/* when the lease held was asked for */
+	int64_t slow_until;	/* keep-alives came late: no short lease before */
 	int timeout_ms;		/* of one request */
 	bool events;		/* write the event lines too */
 	pid_t init_pid;		/* signalled on a cluster shutdown; 0: none */
@@ -45,14 +51,16 @@ typedef struct {
 } Agent;
 
 static int sig_pipe[2] = { -1, -1 };
-static volatile sig_atomic_t got_term;
+static volatile sig_atomic_t got_term, got_up;
 
 static void on_signal(int sig)
 {
 	int saved = errno;
 
-	(void)sig;
-	got_term = 1;
+	if (sig == SIGUSR1)
+		got_up = 1;
+	else
+		got_term = 1;
 	if (write(sig_pipe[1], "", 1) < 0) {
 		/* full: it is readable already */
 	}
@@ -91,13 +99,26 @@ static void report(void *data, MbEventKind kind, unsigned node, const char *memb
 	}
 }
 
-/* Sleep MS, or less when a signal comes. */
+/* Empty the signal pipe: the flags keep what came. */
+static void drain_signals(void)
+{
+	char buf[16];
+
+	while (read(sig_pipe[0], buf, sizeof(buf)) > 0) {
+		/* again */
+	}
+}
+
+/* Sleep MS, or less when SIGTERM comes. */
 static void nap(int ms)
 {
 	struct pollfd p = { .fd = sig_pipe[0], .events = POLLIN };
+	int64_t end = mb_now_ms() + ms, now;
 
-	if (!got_term)
-		poll(&p, 1, ms);
+	while (!got_term && (now = mb_now_ms()) < end) {
+		if (poll(&p, 1, (int)(end - now)) > 0)
+			drain_signals();
+	}
 }
 
 static void write_run_file(const Agent *a, const char *name, const char *fmt, ...)
@@ -141,9 +162,9 @@ static void outage(Agent *a, const MbErr *err, bool always)
 
 /* --- the lock server's operations --- */
 
-static bool grant(Agent *a, int64_t *id, MbErr *err)
+static bool grant(Agent *a, int ttl_s, int64_t *id, MbErr *err)
 {
-	char *body = mb_req_grant(a->ttl);
+	char *body = mb_req_grant(ttl_s);
 	int64_t ttl;
 	bool ok = mb_conn_request(&a->req, "/v3/lease/grant", body, a->timeout_ms, err) &&
 		  mb_parse_grant(a->req.body.data, a->req.body.len, id, &ttl, err);
@@ -152,7 +173,8 @@ static bool grant(Agent *a, int64_t *id, MbErr *err)
 	return ok;
 }
 
-/* Register under lease ID and read the membership with it. */
+/* Register under lease ID (its ID the value) and read the membership
+ * with it. */
 static bool register_node(Agent *a, int64_t id, int64_t *rev, MbKvs *snap, MbErr *err)
 {
 	char key[64], value[32];
@@ -199,14 +221,105 @@ static bool put(Agent *a, const char *key, const char *value, int64_t lease, MbE
 	return ok;
 }
 
-static bool lease_revoke(Agent *a, MbErr *err)
+static bool lease_revoke(Agent *a, int64_t id, MbErr *err)
 {
-	char *body = mb_req_id(a->lease);
+	char *body = mb_req_id(id);
 	bool ok = mb_conn_request(&a->req, "/v3/lease/revoke", body, a->timeout_ms, err) &&
 		  mb_parse_ok(a->req.body.data, a->req.body.len, err);
 
 	free(body);
 	return ok;
+}
+
+/* --- the lease --- */
+
+/* A node whose keep-alives come late (its own timer late, plus the round
+ * trip: the node or the lock server starved) by more than slow_ms(),
+ * holds the long lease until its keep-alives have been on time for
+ * calm_ms(), five short leases; so does a node that has just booted. */
+static int64_t calm_ms(const Agent *a)
+{
+	return (int64_t)a->ttl * 5000;
+}
+
+static int slow_ms(const Agent *a)
+{
+	return a->ttl * 1000 / 4;
+}
+
+/* Keep-alives a few times a lease, at least every 2 s (the long lease
+ * still measures how late they come). */
+static int ka_interval(const Agent *a)
+{
+	int ms = a->cur_ttl * 1000 / 3;
+
+	return ms < 2000 ? ms : 2000;
+}
+
+static void save_lease(const Agent *a)
+{
+	write_run_file(a, "lease", "%" PRId64 " %" PRId64 " %d\n", a->lease, a->incarnation,
+		       a->cur_ttl);
+}
+
+/* Move our key to a new lease of TTL_S seconds, unseen by the others (its
+ * value stays), and drop the old lease.  False when the lock server did
+ * not answer (the old lease is kept) or the key was no longer ours
+ * (lost is set). */
+static bool move_lease(Agent *a, int ttl_s, MbErr *err)
+{
+	char key[64], value[32];
+	int64_t id, at = mb_now_ms();
+	bool held = false, ok;
+	char *body;
+
+	if (!grant(a, ttl_s, &id, err))
+		return false;
+	snprintf(key, sizeof(key), PREFIX "nodes/%u", a->node);
+	snprintf(value, sizeof(value), "%" PRId64, a->incarnation);
+	body = mb_req_move_txn(key, value, id);
+	ok = mb_conn_request(&a->req, "/v3/kv/txn", body, a->timeout_ms, err) &&
+	     mb_parse_txn_succeeded(a->req.body.data, a->req.body.len, &held, err);
+	free(body);
+	if (!ok || !held) {
+		MbErr ignored;
+
+		lease_revoke(a, id, &ignored);
+		if (ok)
+			a->lost = true;
+		return false;
+	}
+	{
+		MbErr ignored;
+
+		/* Nothing is attached to it any more; it would lapse anyway. */
+		lease_revoke(a, a->lease, &ignored);
+	}
+	a->lease = id;
+	a->cur_ttl = ttl_s;
+	a->granted_at = at;
+	save_lease(a);
+	return true;
+}
+
+/* After a keep-alive that took DELAY ms from when it was due (OK: it
+ * was answered): the lease a node should hold now, moved to if need be. */
+static void fit_lease(Agent *a, int64_t delay, bool ok)
+{
+	int64_t now = mb_now_ms();
+	MbErr err;
+
+	if (a->long_ttl <= a->ttl || a->lost)
+		return;
+	if (!ok || delay > slow_ms(a)) {
+		a->slow_until = now + calm_ms(a);
+		if (a->cur_ttl != a->long_ttl && move_lease(a, a->long_ttl, &err))
+			say(a, "node %u slow (a keep-alive %" PRId64 " ms late): lease of %d s",
+			    a->node, delay, a->cur_ttl);
+		return;
+	}
+	if (a->up && now >= a->slow_until && a->cur_ttl != a->ttl && move_lease(a, a->ttl, &err))
+		say(a, "node %u calm: lease of %d s", a->node, a->cur_ttl);
 }
 
 /* --- joining --- */
@@ -228,6 +341,18 @@ static int join_pause(const Agent *a, int64_t since, int late)
 	return (late < 5 ? late : 5) * 1000 + spread * 100;
 }
 
+/* The lease a join asks for: the long one while the node boots, or when
+ * it joins again (it lost its lease: its host was slow, or it was
+ * stopped), until it has been calm for a while. */
+static int join_ttl(Agent *a)
+{
+	if (a->up && !a->lost)
+		return a->ttl;
+	if (a->lost)
+		a->slow_until = mb_now_ms() + calm_ms(a);
+	return a->long_ttl;
+}
+
 /* Join, trying until the lock server answers (false only on SIGTERM).
  * Sets the lease and, when SNAP is not NULL, the membership it joined and
  * that view's revision. */
@@ -243,11 +368,16 @@ static bool join(Agent *a, MbKvs *snap, int64_t *rev)
 
 		if (got_term)
 			return false;
-		if (grant(a, &id, &err) && register_node(a, id, &r, &kvs, &err)) {
-			a->lease = id;
+		int ttl = join_ttl(a);
+		int64_t at = mb_now_ms();
+
+		if (grant(a, ttl, &id, &err) && register_node(a, id, &r, &kvs, &err)) {
+			a->lease = a->incarnation = id;
+			a->cur_ttl = ttl;
+			a->granted_at = at;
 			a->lost = false;
 			a->said_outage = 0;
-			write_run_file(a, "lease", "%" PRId64 "\n", id);
+			save_lease(a);
 			if (snap != NULL) {
 				*snap = kvs;
 				*rev = r;
@@ -307,7 +437,7 @@ static void apply(Agent *a, const MbKv *ev)
 {
 	char mine[32];
 
-	snprintf(mine, sizeof(mine), "%" PRId64, a->lease);
+	snprintf(mine, sizeof(mine), "%" PRId64, a->incarnation);
 	if (a->node != 0 && ev->deleted && a->lease != 0 &&
 	    mb_key_node(ev->key, PREFIX "nodes/") == a->node && a->m.value[a->node] != NULL &&
 	    strcmp(a->m.value[a->node], mine) == 0)
@@ -420,7 +550,7 @@ static void leave(Agent *a)
 	snprintf(key, sizeof(key), PREFIX "leaving/%u", a->node);
 	/* Marked leaving first, so that the others say "left", not
 	 * "crashed", when the revoke deletes both keys. */
-	if (put(a, key, "1", a->lease, &err) && lease_revoke(a, &err))
+	if (put(a, key, "1", a->lease, &err) && lease_revoke(a, a->lease, &err))
 		say(a, "node %u left", a->node);
 	else
 		say(a, "node %u: lock server not answering; the others will see it crash", a->node);
@@ -430,7 +560,7 @@ static void leave(Agent *a)
 
 static int run(Agent *a)
 {
-	int64_t next_ka = mb_now_ms() + a->ttl * 1000 / 3, next_watch = 0;
+	int64_t next_ka = a->granted_at + ka_interval(a), next_watch = 0;
 
 	while (!got_term) {
 		struct pollfd p[2] = {
@@ -447,6 +577,18 @@ static int run(Agent *a)
 		poll(p, 2, wake > now ? (int)(wake - now) : 0);
 		if (got_term)
 			break;
+		if (p[0].revents & POLLIN)
+			drain_signals();
+		if (got_up) {
+			got_up = 0;
+			if (!a->up) {
+				/* The end of a boot is busy still (getty, the
+				 * login prompt): calm only once its keep-alives
+				 * have been on time for a while after it. */
+				a->up = true;
+				a->slow_until = mb_now_ms() + calm_ms(a);
+			}
+		}
 		if (a->watching && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    !watch_read(a, &err)) {
 			watch_stop(a);
@@ -461,10 +603,15 @@ static int run(Agent *a)
 			}
 		}
 		if (a->node != 0 && !a->lost && mb_now_ms() >= next_ka) {
-			int64_t ttl;
+			int64_t ttl, due = next_ka, sent = mb_now_ms();
+			bool ok = keepalive(a, &ttl, &err);
 
-			next_ka = mb_now_ms() + a->ttl * 1000 / 3;
-			if (!keepalive(a, &ttl, &err)) {
+			if (ok && ttl > 0)
+				fit_lease(a, mb_now_ms() - due, true);
+			else if (!ok)
+				fit_lease(a, mb_now_ms() - due, false);
+			next_ka = (a->granted_at > sent ? a->granted_at : sent) + ka_interval(a);
+			if (!ok) {
 				outage(a, &err, false);
 				/* A lock server that went away without a word (its
 				 * machine killed) leaves the watch's connection
@@ -483,7 +630,7 @@ static int run(Agent *a)
 			if (!join(a, NULL, NULL))
 				break;
 			/* The watch tells the others, and us, of the new key. */
-			next_ka = mb_now_ms() + a->ttl * 1000 / 3;
+			next_ka = a->granted_at + ka_interval(a);
 		}
 		check_shutdown(a);
 	}
@@ -527,6 +674,7 @@ static void wait_previous(Agent *a)
 			break;
 		if (poll(p, 2, pfd < 0 ? 2000 : -1) > 0 && (p[1].revents & POLLIN))
 			break;
+		drain_signals();
 	}
 	if (pfd >= 0)
 		close(pfd);
@@ -536,7 +684,7 @@ static void wait_previous(Agent *a)
  * has it. */
 static bool take_over(Agent *a)
 {
-	char buf[32];
+	char buf[80];
 	int64_t ttl;
 	ssize_t n;
 	int fd;
@@ -549,11 +697,16 @@ static bool take_over(Agent *a)
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
-	a->lease = strtoll(buf, NULL, 10);
+	/* "LEASE INCARNATION TTL" */
+	if (sscanf(buf, "%" SCNd64 " %" SCNd64 " %d", &a->lease, &a->incarnation, &a->cur_ttl) != 3 ||
+	    a->cur_ttl < 1)
+		a->lease = 0;
+	a->granted_at = mb_now_ms();
 	if (a->lease != 0 && keepalive(a, &ttl, &err) && ttl > 0)
 		return true;
 	say(a, "node %u lost its membership; joining again", a->node);
 	a->lease = 0;
+	a->lost = true;
 	return false;
 }
 
@@ -664,8 +817,8 @@ static bool first_view(Agent *a, const char *cluster)
 	if (!mb_conn_request(&a->req, "/version", NULL, a->timeout_ms, &err) ||
 	    !mb_parse_version(a->req.body.data, a->req.body.len, v, sizeof(v), &err))
 		v[0] = '\0';
-	say(a, "etcd ready: cluster %s, node leases of %d s%s%s%s", cluster, a->ttl,
-	    v[0] ? " (etcd " : "", v, v[0] ? ")" : "");
+	say(a, "etcd ready: cluster %s, node leases of %d s (%d s while booting or slow)%s%s%s",
+	    cluster, a->ttl, a->long_ttl, v[0] ? " (etcd " : "", v, v[0] ? ")" : "");
 	mb_members_sync(&a->m, &kvs);
 	mb_kvs_free(&kvs);
 	a->rev = rev;
@@ -751,7 +904,10 @@ static void usage(FILE *to)
 	      "  health        succeed when the lock server is healthy (-v: its version)\n"
 	      "  members       print the members (\"1 2 3\", or \"none\")\n"
 	      "  shutdown NODE ask every machine of the cluster to power off\n"
-	      "options: -l LEASE seconds (2), -t TAG of console lines (cluster),\n"
+	      "options: -l LEASE seconds (2) of a calm node,\n"
+	      "  -L LONG lease seconds while booting (until SIGUSR1: the node is up) and\n"
+	      "     while keep-alives come late (by LEASE/4), until on time for 5 LEASEs,\n"
+	      "  -t TAG of console lines (cluster),\n"
 	      "  -T TIMEOUT ms of one request (3000), -r RUNDIR (lease, member.pid),\n"
 	      "  -e event lines too, -p PID to signal on a cluster shutdown,\n"
 	      "  -w wait for the member process RUNDIR names, then take over,\n"
@@ -778,7 +934,7 @@ int main(int argc, char **argv)
 	long n;
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "s:l:t:T:r:ep:dvwn:h")) != -1) {
+	while ((c = getopt(argc, argv, "s:l:L:t:T:r:ep:dvwn:h")) != -1) {
 		switch (c) {
 		case 's':
 			server = optarg;
@@ -787,6 +943,11 @@ int main(int argc, char **argv)
 			if (!number(optarg, 1, 3600, &n))
 				return fail("-l: want seconds, 1..3600"), 2;
 			a.ttl = (int)n;
+			break;
+		case 'L':
+			if (!number(optarg, 1, 3600, &n))
+				return fail("-L: want seconds, 1..3600"), 2;
+			a.long_ttl = (int)n;
 			break;
 		case 't':
 			a.tag = optarg;
@@ -818,7 +979,9 @@ int main(int argc, char **argv)
 			version = true;
 			break;
 		case 'w':
+			/* Only the root's agent waits: the node is up. */
 			wait_prev = true;
+			a.up = true;
 			break;
 		case 'n':
 			cluster = optarg;
@@ -836,12 +999,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[optind++];
+	if (a.long_ttl < a.ttl)
+		a.long_ttl = a.ttl;
+	a.cur_ttl = a.ttl;
 	if (!mb_conn_init(&a.req, server, &err) || !mb_conn_init(&a.watch, server, &err))
 		return fail(err.msg), 2;
 	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return fail("pipe"), 1;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	mb_members_init(&a.m, report, &a);

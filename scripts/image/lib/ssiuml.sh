@@ -153,7 +153,7 @@ ssi_conf_load() {
 		ssi_err "cannot read $file"
 		return 1
 	fi
-	CLUSTER_NAME='' NET='' LOCKSERVER='' LOCKPORT='' MAXNODES='' LEASE=''
+	CLUSTER_NAME='' NET='' LOCKSERVER='' LOCKPORT='' MAXNODES='' LEASE='' LONG_LEASE=''
 	cr=
 	while IFS= read -r text || [ -n "$text" ]; do
 		lineno=$((lineno + 1))
@@ -189,6 +189,7 @@ ssi_conf_load() {
 		LOCKPORT) LOCKPORT=$val ;;
 		MAXNODES) MAXNODES=$val ;;
 		LEASE) LEASE=$val ;;
+		LONG_LEASE) LONG_LEASE=$val ;;
 		*) ssi_warn "$file:$lineno: unknown key '$key' ignored" ;;
 		esac
 	done <"$file"
@@ -224,6 +225,11 @@ ssi_conf_check() {
 	: "${LEASE:=2}"
 	if ! ssi_is_uint "$LEASE" 60 || [ "$LEASE" -lt 1 ]; then
 		ssi_err "$1: LEASE='$LEASE' (want seconds, 1..60)"
+		ok=1
+	fi
+	: "${LONG_LEASE:=10}"
+	if ! ssi_is_uint "$LONG_LEASE" 600 || [ "$LONG_LEASE" -lt "${LEASE:-1}" ] 2>/dev/null; then
+		ssi_err "$1: LONG_LEASE='$LONG_LEASE' (want seconds, LEASE..600)"
 		ok=1
 	fi
 	return "$ok"
@@ -352,8 +358,9 @@ ssi_wait_forever() {
 #                      is the value (so a node that rejoins is seen anew)
 #   /ssiuml/leaving/N  node N is leaving cleanly (same lease)
 #   /ssiuml/shutdown   "N": node N asked the whole cluster to power off
-# A node's lease lasts LEASE seconds past its last keep-alive; when it
-# runs out, etcd deletes the node's keys and every watcher sees it.
+# A node's lease lasts LEASE seconds past its last keep-alive (LONG_LEASE
+# while it boots, and while its keep-alives come late); when it runs out,
+# etcd deletes the node's keys and every watcher sees it.
 # /usr/bin/ssiuml-member is the one client of it: it joins, keeps the
 # lease, watches and reports, and leaves (see ssiuml(7)).
 
@@ -363,7 +370,14 @@ SSI_RUN=/run/ssiuml
 # ssi_member ARG...: ssiuml-member against the lock server (needs
 # cluster.conf loaded).
 ssi_member() {
-	ssiuml-member -s "$LOCKSERVER:$LOCKPORT" -l "$LEASE" "$@"
+	ssiuml-member -s "$LOCKSERVER:$LOCKPORT" -l "$LEASE" -L "$LONG_LEASE" "$@"
+}
+
+# ssi_member_up: tell this node's member process that the node is up
+# (it moves to the short lease once its keep-alives are on time).
+ssi_member_up() {
+	local pid
+	pid=$(cat "$SSI_RUN/member.pid" 2>/dev/null) && kill -USR1 "$pid" 2>/dev/null
 }
 
 ssi_cmdline_load 2>/dev/null || true
