@@ -36,6 +36,9 @@ typedef struct {
 	SsiNetworkKind network;
 	GPtrArray *machines;	/* SsiMachineStatus *, in start order */
 	SsiNodeSet members;	/* the nodes the lock server last counted */
+	gboolean has_lockserver; /* one is recorded here, dead or alive */
+	gboolean lockserver_gone; /* it was started here and is dead: no
+				 * node is a member, whatever it last said */
 } SsiStatus;
 
 /*

@@ -229,6 +229,14 @@ static void print_table(const SsiStatus *status, const GArray *remotes)
 		printf("%u remote (%u node%s, %u joined), on other hosts of the cluster\n",
 		       remotes->len, nodes, nodes == 1 ? "" : "s", joined);
 	}
+	if (status->lockserver_gone && t.nodes > 0) {
+		g_autofree char *last = ssi_nodeset_format(&status->members);
+
+		printf("the lock server is dead: no node is a member; it last counted %s%s, "
+		       "and the nodes' consoles say what they last heard\n",
+		       ssi_nodeset_count(&status->members) == 0 ? "no members" : "members ",
+		       ssi_nodeset_count(&status->members) == 0 ? "" : last);
+	}
 	for (guint i = 0; i < status->machines->len; i++) {
 		const SsiMachineStatus *ms = g_ptr_array_index(status->machines, i);
 
@@ -389,6 +397,14 @@ static void print_json(const SsiStatus *status, const SsiConfig *cfg, const GArr
 	json_builder_set_member_name(b, "memory");
 	json_builder_add_int_value(b, (gint64)t.memory);
 	json_builder_end_object(b);
+	/* The lock server's state: null when this host runs none. */
+	json_builder_set_member_name(b, "lockserver");
+	if (status->lockserver_gone)
+		json_builder_add_string_value(b, "dead");
+	else if (status->has_lockserver)
+		json_builder_add_string_value(b, "running");
+	else
+		json_builder_add_null_value(b);
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
 	json_generator_set_root(gen, root);

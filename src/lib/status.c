@@ -74,13 +74,14 @@ static guint64 spaces_memory(GArray *spaces)
 /* How far a running kernel got, as its console's FACTS and those of the
  * lock server's (LOCKSERVER) tell. */
 static SsiRunState booted(const SsiConsoleFacts *facts, const SsiMachineStatus *ms,
-			  const SsiConsoleFacts *lockserver)
+			  const SsiConsoleFacts *lockserver, gboolean lockserver_gone)
 {
 	/* It waits for ctrl-alt-del, a member or not (it leaves then). */
 	if (facts->boot_stopped != NULL)
 		return SSI_RUN_FAILED;
-	/* The lock server's word, the one ssi-start --wait goes by. */
-	if (ms->node != 0 && ssi_nodeset_has(&lockserver->members, ms->node))
+	/* The lock server's word, the one ssi-start --wait goes by; a dead
+	 * lock server's last word is no membership. */
+	if (ms->node != 0 && !lockserver_gone && ssi_nodeset_has(&lockserver->members, ms->node))
 		return SSI_RUN_JOINED;
 	/* Every event line comes from a monitor whose watch works: the lock
 	 * server serves even when its "ready" line was cut on the console
@@ -127,8 +128,11 @@ SsiStatus *ssi_status_read(const char *dir, GError **error)
 	status->network = state->network;
 	status->machines = g_ptr_array_new_with_free_func(machine_status_free);
 	/* Its last word counts even once it died: the members it had. */
-	if ((ls = ssi_state_find(state, "lockserver")) != NULL)
+	if ((ls = ssi_state_find(state, "lockserver")) != NULL) {
 		ssi_console_facts(state->dir, ls, &lockserver);
+		status->has_lockserver = TRUE;
+		status->lockserver_gone = !ssi_proc_alive(&ls->proc);
+	}
 	status->members = lockserver.members;
 	for (guint i = 0; i < state->machines->len; i++) {
 		SsiMachine *m = g_ptr_array_index(state->machines, i);
@@ -164,7 +168,7 @@ SsiStatus *ssi_status_read(const char *dir, GError **error)
 			ssi_console_facts(state->dir, m, &facts);
 			seen = &facts;
 		}
-		ms->state = booted(seen, ms, &lockserver);
+		ms->state = booted(seen, ms, &lockserver, status->lockserver_gone);
 		ms->network_trouble = g_strdup(seen->network_trouble);
 		ms->boot_stopped = g_strdup(seen->boot_stopped);
 		ssi_console_facts_clear(&facts);
