@@ -598,6 +598,9 @@ START_TEST(test_two_hosts)
 	ck_assert_msg(t_wait_log("node3", "bytes from 192.168.50.4", 0) &&
 		      t_wait_log("node3", "bytes from 192.168.50.1", 0),
 		      "node 3 cannot ping nodes 4 and 1: %s", t_log_tail("node3", 12));
+	/* Timed below: their crash, once they hold their short leases. */
+	t_assert_calm("node3");
+	t_assert_calm("node4");
 	on(&host_a);
 	t_login("node1");
 	t_keys("node1", "ping -q -c 20 -i 0.2 192.168.50.2; ping -q -c 20 -i 0.2 192.168.50.3; "

@@ -14,6 +14,7 @@
 
 #include "ssi_config.h"
 #include "ssi_host.h"
+#include "ssi_nodes.h"
 #include "testlib.h"
 
 TestEnv T;
@@ -190,6 +191,132 @@ int t_lease_ms(void)
 	return lease * 1000;
 }
 
+void t_expect_crash(guint node)
+{
+	if (node < G_N_ELEMENTS(T.crashes))
+		T.crashes[node] = TRUE;
+}
+
+/* ssi-rm's arguments: the nodes it crashes ("3", "2-4", "lockserver"
+ * takes none of them). */
+static void note_rm(const GPtrArray *argv)
+{
+	for (guint i = 1; i + 1 < argv->len; i++) {
+		const char *arg = g_ptr_array_index(argv, i);
+		guint64 a, b;
+		char **ends = g_strsplit(arg, "-", 2);
+
+		if (ends[0] != NULL && g_ascii_string_to_unsigned(ends[0], 10, 1, 254, &a, NULL)) {
+			b = a;
+			if (ends[1] != NULL &&
+			    !g_ascii_string_to_unsigned(ends[1], 10, 1, 254, &b, NULL))
+				b = a;
+			for (guint64 n = a; n <= b; n++)
+				t_expect_crash((guint)n);
+		}
+		g_strfreev(ends);
+	}
+}
+
+/* Fail if the lock server's console reported a crash the test did not
+ * cause: every "ssiuml-event: v=1 event=crashed node=N" line of it. */
+static void assert_no_false_alarm(void)
+{
+	g_autofree char *path = t_log_path("lockserver");
+	g_autofree char *log = NULL;
+	const char *p;
+	static const char needle[] = "ssiuml-event: v=1 event=crashed node=";
+
+	if (T.crashes[0] || !g_file_get_contents(path, &log, NULL, NULL))
+		return;
+	for (p = log; (p = strstr(p, needle)) != NULL; p += strlen(needle)) {
+		guint n = (guint)atoi(p + strlen(needle));
+
+		if (n == 0 || n >= G_N_ELEMENTS(T.crashes) || !T.crashes[n]) {
+			g_autofree char *lines = t_log_lines("lockserver", "lock server: node");
+
+			ck_abort_msg("a false alarm: the lock server reported node %u crashed, "
+				     "and this test crashed no such node:\n%s", n, lines);
+		}
+	}
+}
+
+#define CPU_CGROUPS "/sys/fs/cgroup/cpu"
+
+/* Write TEXT to the existing file PATH in place (a cgroup's). */
+static gboolean write_in_place(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	gboolean ok;
+
+	if (fd < 0)
+		return FALSE;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok;
+}
+
+const char *t_confine(int quota_us)
+{
+	static char said[128];
+	g_autofree char *procs = NULL, *quota = NULL, *period = NULL, *me = NULL;
+	cpu_set_t one;
+
+	if (geteuid() == 0 && g_file_test(CPU_CGROUPS "/cgroup.procs", G_FILE_TEST_EXISTS)) {
+		g_autofree char *dir = g_strdup_printf(CPU_CGROUPS "/ssiuml-test-%d", (int)getpid());
+
+		period = g_build_filename(dir, "cpu.cfs_period_us", NULL);
+		quota = g_build_filename(dir, "cpu.cfs_quota_us", NULL);
+		procs = g_build_filename(dir, "cgroup.procs", NULL);
+		me = g_strdup_printf("%d", (int)getpid());
+		if (mkdir(dir, 0755) == 0) {
+			g_autofree char *q = g_strdup_printf("%d", quota_us);
+
+			T.cgroup = g_strdup(dir);
+			if (write_in_place(period, "100000") && write_in_place(quota, q) &&
+			    write_in_place(procs, me)) {
+				snprintf(said, sizeof(said), "a cpu cgroup of %d ms per 100 ms",
+					 quota_us / 1000);
+				return said;
+			}
+		}
+	}
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	ck_assert_msg(sched_setaffinity(0, sizeof(one), &one) == 0, "sched_setaffinity: %s",
+		      g_strerror(errno));
+	snprintf(said, sizeof(said), "one core (no cpu cgroup here: %s)",
+		 geteuid() != 0 ? "not root" : "no " CPU_CGROUPS);
+	printf("%s: asked for %d ms of CPU per 100 ms, held to %s instead\n",
+	       tcase_name(), quota_us / 1000, said);
+	fflush(stdout);
+	return said;
+}
+
+/* Leave T.cgroup for the root cgroup and remove it once empty. */
+static void unconfine(void)
+{
+	g_autofree char *me = g_strdup_printf("%d", (int)getpid());
+
+	if (T.cgroup == NULL)
+		return;
+	write_in_place(CPU_CGROUPS "/cgroup.procs", me);
+	for (int i = 0; i < 100 && rmdir(T.cgroup) != 0 && errno == EBUSY; i++)
+		g_usleep(50000);
+	g_clear_pointer(&T.cgroup, g_free);
+}
+
+void t_assert_calm(const char *name)
+{
+	guint n = ssi_node_number(name);
+	g_autofree char *calm = g_strdup_printf("cluster: node %u calm: lease of %d s", n,
+						t_lease_ms() / 1000);
+
+	ck_assert_msg(n != 0, "%s is not a node", name);
+	/* A boot, five leases on time, and a margin. */
+	t_assert_log(name, calm, 30000 + 5 * t_lease_ms() + 5000);
+}
+
 int t_stop_timeout_ms(void)
 {
 	g_autoptr(SsiConfig) cfg = ssi_config_new();
@@ -348,6 +475,7 @@ void t_teardown(void)
 	if (T.dir == NULL)
 		return;
 	t_sweep(T.dir);
+	unconfine();
 	if (T.xvfb > 0) {
 		kill(T.xvfb, SIGKILL);
 		waitpid(T.xvfb, NULL, 0);
@@ -398,6 +526,8 @@ int t_run(char **out, char **err, const char *tool, ...)
 	va_start(ap, tool);
 	argv = tool_argv(tool, ap);
 	va_end(ap);
+	if (strcmp(tool, "ssi-rm") == 0)
+		note_rm(argv);
 	/* Output not asked for is dropped, not mixed into the report. */
 	ck_assert_msg(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
 				   G_SPAWN_STDIN_FROM_DEV_NULL | G_SPAWN_SEARCH_PATH |
@@ -916,6 +1046,7 @@ void t_stop(void)
 {
 	g_autofree char *err = NULL;
 
+	assert_no_false_alarm();
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", NULL), 0);
 }
 

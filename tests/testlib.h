@@ -13,6 +13,8 @@ typedef struct {
 	char *conf;		/* $SSIUML_CONF */
 	char *state;		/* default state directory under home */
 	GPid xvfb;		/* 0 unless t_start_xvfb() ran */
+	gboolean crashes[256];	/* nodes the test crashed ([0]: any may) */
+	char *cgroup;		/* t_confine()'s, removed at teardown */
 } TestEnv;
 
 extern TestEnv T;
@@ -42,6 +44,28 @@ int t_ms(int ms);
  * the host (t_ms). */
 int t_lease_ms(void);
 int t_stop_timeout_ms(void);
+
+/* Wait until node machine NAME ("node2") holds its short lease, LEASE
+ * seconds ("node 2 calm: lease of 2 s" on its console): its boot and five
+ * leases on time after it.  Before that, a crash of it is seen within its
+ * long lease (ssiuml(7)); the tests that time a crash wait for this. */
+void t_assert_calm(const char *name);
+
+/* Expected departures: a crash of node NODE the test causes by other
+ * means than ssi-rm (which t_run() counts itself), or (NODE 0) any crash
+ * at all (fault injection).  t_stop() fails a test whose lock server
+ * reported a crash it did not cause: a false alarm. */
+void t_expect_crash(guint node);
+
+/*
+ * Hold this test and all it starts to QUOTA_US microseconds of CPU per
+ * 100 ms (100000: one core, 50000: half a core) in a cpu cgroup of its
+ * own, removed at teardown; without one (not root, no cpu controller),
+ * to one core with sched_setaffinity.  Returns what it did, for the
+ * test's report ("a cpu cgroup of 50 ms per 100 ms"), said on stdout
+ * too when it could not do what was asked.
+ */
+const char *t_confine(int quota_us);
 
 /* The seed of a test's random choices: SSIUML_SEED, or the clock.  It is
  * printed first, so that any failure, a timeout included, can be
