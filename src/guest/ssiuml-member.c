@@ -194,7 +194,10 @@ static bool register_node(Agent *a, int64_t id, int64_t *rev, MbKvs *snap, MbErr
 static bool keepalive(Agent *a, int64_t *ttl, MbErr *err)
 {
 	char *body = mb_req_id(a->lease);
-	bool ok = mb_conn_request(&a->req, "/v3/lease/keepalive", body, a->timeout_ms, err) &&
+	/* A late answer still renews a long lease: wait for it up to half
+	 * of it (a busy lock server, many nodes joining). */
+	int wait_ms = a->cur_ttl * 500 > a->timeout_ms ? a->cur_ttl * 500 : a->timeout_ms;
+	bool ok = mb_conn_request(&a->req, "/v3/lease/keepalive", body, wait_ms, err) &&
 		  mb_parse_keepalive(a->req.body.data, a->req.body.len, ttl, err);
 
 	free(body);

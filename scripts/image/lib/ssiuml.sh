@@ -227,6 +227,11 @@ ssi_conf_check() {
 		ssi_err "$1: LEASE='$LEASE' (want seconds, 1..60)"
 		ok=1
 	fi
+	# A bigger cluster's lock server answers later while many nodes
+	# join: 10 s, or a quarter of a second a node past 40.
+	if [ -z "$LONG_LEASE" ] && ssi_node_valid "$MAXNODES"; then
+		LONG_LEASE=$((MAXNODES / 4 > 10 ? MAXNODES / 4 : 10))
+	fi
 	: "${LONG_LEASE:=10}"
 	if ! ssi_is_uint "$LONG_LEASE" 600 || [ "$LONG_LEASE" -lt "${LEASE:-1}" ] 2>/dev/null; then
 		ssi_err "$1: LONG_LEASE='$LONG_LEASE' (want seconds, LEASE..600)"
