@@ -365,11 +365,32 @@ void t_skip_note(const char *test, const char *fmt, ...)
 	close(fd);
 }
 
+/* The cpu cgroups of tests whose process is gone (t_confine()'s): one
+ * that still held a zombie of its test at teardown is empty now. */
+static void sweep_cgroups(void)
+{
+	g_autoptr(GDir) cg = g_dir_open(CPU_CGROUPS, 0, NULL);
+	const char *name;
+
+	while (cg != NULL && (name = g_dir_read_name(cg)) != NULL) {
+		g_autofree char *path = NULL;
+		int pid;
+
+		if (!g_str_has_prefix(name, "ssiuml-test-") ||
+		    (pid = atoi(name + strlen("ssiuml-test-"))) <= 0 || t_alive(pid))
+			continue;
+		path = g_build_filename(CPU_CGROUPS, name, NULL);
+		rmdir(path);
+	}
+}
+
 void t_sweep_finished(void)
 {
 	const char *root = g_getenv("SSIUML_TEST_ROOT");
 	g_autoptr(GDir) dir = root ? g_dir_open(root, 0, NULL) : NULL;
 	const char *name;
+
+	sweep_cgroups();
 
 	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
 		g_autofree char *path = g_build_filename(root, name, NULL);
