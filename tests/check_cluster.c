@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -19,20 +21,16 @@
 
 #define BOOT_MS 30000
 
-/* The nice value of process PID (field 19 of its stat line). */
+/* The nice value of process PID. */
 static int nice_of(int pid)
 {
-	g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
-	g_autofree char *stat = NULL;
-	g_auto(GStrv) f = NULL;
-	const char *p;
+	int v;
 
-	ck_assert(pid > 0 && g_file_get_contents(path, &stat, NULL, NULL));
-	p = strrchr(stat, ')');
-	ck_assert(p != NULL);
-	f = g_strsplit(p + 2, " ", -1);
-	ck_assert(g_strv_length(f) > 16);
-	return atoi(f[16]);
+	ck_assert(pid > 0);
+	errno = 0;
+	v = getpriority(PRIO_PROCESS, (id_t)pid);
+	ck_assert_msg(errno == 0, "getpriority %d: %s", pid, g_strerror(errno));
+	return v;
 }
 
 /* The nice value of PID's session ("/autogroup-N nice K"); the process's
@@ -542,7 +540,8 @@ START_TEST(test_crash_right_after_wait)
 END_TEST
 
 /* A node that stops cleanly leaves; CIDEV says what the cluster is, its
- * node limit too: node 16 of a CIDEV made for 16 nodes boots and joins. */
+ * node limit too: node 16 of a CIDEV made for 60 nodes boots and joins,
+ * and its nodes' long lease (LONG_LEASE unset) is MAXNODES/4. */
 START_TEST(test_clean_leave_and_cidev)
 {
 	g_autofree char *sock = g_build_filename(T.state, "node16", "mconsole", NULL);
@@ -554,16 +553,22 @@ START_TEST(test_clean_leave_and_cidev)
 			     "LOCKPORT=99999\nMAXNODES=16\nLEASE=2\n", &err);
 	ck_assert(cidev == NULL);
 	ck_assert_msg(strstr(err, "LOCKPORT='99999'"), "%s", err);
+	cidev = t_make_cidev("CLUSTER_NAME=ok\nNET=192.168.50\nLOCKSERVER=192.168.50.101\n"
+			     "LOCKPORT=2379\nMAXNODES=16\nLEASE=2\nLONG_LEASE=1\n", &err);
+	ck_assert(cidev == NULL);
+	ck_assert_msg(strstr(err, "LONG_LEASE='1' (want seconds, LEASE..600)"), "%s", err);
 	/* Another name, port and node limit, without rebuilding the ramdisks. */
 	cidev = t_make_cidev("CLUSTER_NAME=other\nNET=192.168.50\nLOCKSERVER=192.168.50.101\n"
-			     "LOCKPORT=2379\nMAXNODES=16\nLEASE=2\n", &err);
+			     "LOCKPORT=2379\nMAXNODES=60\nLEASE=2\n", &err);
 	ck_assert_msg(cidev != NULL, "mkimages --cidev: %s", err);
 	extra = g_strdup_printf("CIDEV=%s\n", cidev);
 	t_write_conf(extra);
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "1", NULL), 0);
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-add", "--wait", "16", NULL), 0);
 	t_assert_log("node1", "cluster other, lock server 192.168.50.101:2379", 0);
-	t_assert_log("lockserver", "etcd ready: cluster other", 0);
+	/* LONG_LEASE unset: a quarter of a second a node, past 40. */
+	t_assert_log("lockserver", "etcd ready: cluster other, node leases of 2 s "
+				   "(15 s while booting or slow)", 0);
 	t_assert_log("node1", "(members: 1 16)", JOIN_MS);
 	/* ctrl-alt-del stops node 16 alone, cleanly (once it is up: in its
 	 * ramdisk, there is nothing yet to stop cleanly). */

@@ -347,13 +347,9 @@ static int join_pause(const Agent *a, int64_t since, int late)
 /* The lease a join asks for: the long one while the node boots, or when
  * it joins again (it lost its lease: its host was slow, or it was
  * stopped), until it has been calm for a while. */
-static int join_ttl(Agent *a)
+static int join_ttl(const Agent *a)
 {
-	if (a->up && !a->lost)
-		return a->ttl;
-	if (a->lost)
-		a->slow_until = mb_now_ms() + calm_ms(a);
-	return a->long_ttl;
+	return a->up && !a->lost ? a->ttl : a->long_ttl;
 }
 
 /* Join, trying until the lock server answers (false only on SIGTERM).
@@ -378,6 +374,8 @@ static bool join(Agent *a, MbKvs *snap, int64_t *rev)
 			a->lease = a->incarnation = id;
 			a->cur_ttl = ttl;
 			a->granted_at = at;
+			if (a->lost)
+				a->slow_until = at + calm_ms(a);
 			a->lost = false;
 			a->said_outage = 0;
 			save_lease(a);
@@ -609,10 +607,9 @@ static int run(Agent *a)
 			int64_t ttl, due = next_ka, sent = mb_now_ms();
 			bool ok = keepalive(a, &ttl, &err);
 
-			if (ok && ttl > 0)
-				fit_lease(a, mb_now_ms() - due, true);
-			else if (!ok)
-				fit_lease(a, mb_now_ms() - due, false);
+			/* (Answered "gone", it joins anew below.) */
+			if (!ok || ttl > 0)
+				fit_lease(a, mb_now_ms() - due, ok);
 			next_ka = (a->granted_at > sent ? a->granted_at : sent) + ka_interval(a);
 			if (!ok) {
 				outage(a, &err, false);
