@@ -54,7 +54,8 @@ void t_assert_calm(const char *name);
 /* Expected departures: a crash of node NODE the test causes by other
  * means than ssi-rm (which t_run() counts itself), or (NODE 0) any crash
  * at all (fault injection).  t_stop() fails a test whose lock server
- * reported a crash it did not cause: a false alarm. */
+ * reported a crash it did not cause, a false alarm (so does every ssi-stop
+ * a test runs with t_run()). */
 void t_expect_crash(guint node);
 
 /*
