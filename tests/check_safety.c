@@ -610,6 +610,7 @@ START_TEST(test_memory_room)
 	g_autofree char *err = NULL, *out = NULL, *small = NULL, *want = NULL;
 	g_autofree char *room = NULL;
 	g_autoptr(GArray) left = NULL;
+	int ls;
 
 	if (geteuid() != 0)
 		t_skip("it mounts a small tmpfs, which needs root");
@@ -632,6 +633,10 @@ START_TEST(test_memory_room)
 	t_write_conf("MEM=64M\nLOCKSERVER_MEM=64M\n");
 	t_start("1");
 	g_unsetenv("TMPDIR");
+	/* Were it gone, the add would count it too: say why it went. */
+	ls = t_kernel_pid("lockserver");
+	ck_assert_msg(ls > 0 && kill(ls, 0) == 0, "the lock server is gone: %s",
+		      t_log_tail("lockserver", 20));
 	ck_assert_int_eq(t_run(&out, &err, "ssi-add", "2", "3", "4", NULL), 1);
 	ck_assert_msg(g_str_has_prefix(err, "ssi-add: memory backing directory ") &&
 		      strstr(err, room) && strstr(err, "MiB free, 211.2 MiB needed (3 machines, "
