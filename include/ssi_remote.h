@@ -113,9 +113,10 @@ char *ssi_remote_cable_name(const SsiState *state, guint node, gboolean relative
 /*
  * Of MEMBERS, the nodes the lock server of the cluster in state
  * directory DIR counts (its last event line, ssi_console_facts()), those
- * that do not run on this host (not in LOCAL) and never ran in this
- * cluster here (no disk of theirs in DIR): those of other hosts, not
- * those that crashed here and whose leases still run.
+ * that do not run on this host (not in LOCAL), never ran in this
+ * cluster here (no disk of theirs in DIR) and were not released by
+ * their host: those of other hosts, not those that crashed here or were
+ * removed there and whose leases still run.
  */
 void ssi_remote_members(const char *dir, const SsiNodeSet *members, const SsiNodeSet *local,
 			SsiNodeSet *elsewhere);
@@ -144,6 +145,10 @@ gboolean ssi_remote_wait_joined(const SsiRemote *remote, const SsiConfig *cfg,
 /* STATE/nodeN.claim of the state directory DIR. */
 char *ssi_remote_claim_path(const char *dir, guint node);
 
+/* This host's name in claims and releases: user@host, any character
+ * ssi_remote_who_ok() would refuse made '_'. */
+char *ssi_remote_who_am_i(void);
+
 /* Whether WHO ("user@host") is fit to name a claimant: letters, digits,
  * '.', '_', '@', '-', not first, at most 128 characters. */
 gboolean ssi_remote_who_ok(const char *who);
@@ -159,6 +164,32 @@ void ssi_remote_claims(const char *dir, SsiNodeSet *claimed, SsiNodeSet *cabled)
 
 /* On the first host, its state locked: claim NODE for WHO. */
 gboolean ssi_remote_claim_here(SsiState *state, guint node, const char *who, GError **error);
+
+/*
+ * Releases.  A host whose node is gone on purpose (ssi-rm crashed it,
+ * ssi-stop halted it) says so to the first host (ssi_remote_release(),
+ * which runs ssi-add --release-for there): the node's claim goes, and
+ * STATE/nodeN.gone, naming who released it, tells the node from one cut
+ * off while its lease still runs.  A node whose cable still holds its
+ * claim is not released.  A new claim of the number ends the release.
+ */
+
+/* On the first host, its state locked: release NODE for WHO.  FALSE
+ * (with *CABLED TRUE) when the node's cable still runs here; fails with
+ * SSI_ERROR_STATE when the record cannot be written. */
+gboolean ssi_remote_release_here(SsiState *state, guint node, const char *who,
+				 gboolean *cabled, GError **error);
+
+/* Whether NODE was released in the state directory DIR. */
+gboolean ssi_remote_released(const char *dir, guint node);
+
+/*
+ * Release NODES for WHO on REMOTE's host (its ssi-add --release-for,
+ * over ssh).  Fails with SSI_ERROR_FAILED saying what ssh or the first
+ * host said when it could not be done.
+ */
+gboolean ssi_remote_release(const SsiRemote *remote, const SsiConfig *cfg, const char *who,
+			    const SsiNodeSet *nodes, GError **error);
 
 /*
  * Claim NODES for WHO on REMOTE's host (its ssi-add --claim-for, over

@@ -29,6 +29,8 @@ static void usage(void)
 	       "      --cluster URL  join the cluster of another host, reached by ssh\n"
 	       "      --claim-for WHO  on the first host: claim NODE numbers for a host\n"
 	       "                     that adds them (run over ssh by ssi-add --cluster)\n"
+	       "      --release-for WHO  on the first host: NODE numbers of that host\n"
+	       "                     are gone (run over ssh by its ssi-rm and ssi-stop)\n"
 	       "  -n, --dry-run      print the commands that would run; run none\n"
 	       "  -w, --wait         return once the nodes booted have joined the cluster\n"
 	       "  -t, --timeout S    wait at most S seconds (default %u); implies --wait\n"
@@ -129,15 +131,30 @@ static int claim_for(SsiConfig *cfg, const char *who, SsiNodeSet *nodes)
 	return refused || ssi_nodeset_count(nodes) == 0 ? SSI_EXIT_FAILURE : SSI_EXIT_OK;
 }
 
-/* This host's name in claims: user@host. */
-static char *who_am_i(void)
+/* ssi-add --release-for WHO, on the first host (over ssh from the host
+ * WHO, whose ssi-rm or ssi-stop ended NODES): release them under the
+ * state lock.  A node whose cable still runs is not. */
+static int release_for(SsiConfig *cfg, const char *who, const SsiNodeSet *nodes)
 {
-	char *who = g_strdup_printf("%s@%s", g_get_user_name(), g_get_host_name());
+	g_autoptr(SsiCluster) cluster = tool_cluster(cfg, NULL);
+	g_autofree char *url = ssi_remote_url(cluster->state->dir);
+	g_autoptr(GError) error = NULL;
+	gboolean refused = FALSE;
 
-	for (char *p = who; *p; p++)
-		if (!g_ascii_isalnum(*p) && strchr("._@-", *p) == NULL)
-			*p = '_';
-	return who;
+	/* Stopped meanwhile: nothing here is left to tell. */
+	if (!ssi_cluster_running(cluster) || url != NULL)
+		return SSI_EXIT_OK;
+	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;) {
+		gboolean cabled;
+
+		if (ssi_remote_release_here(cluster->state, n, who, &cabled, &error))
+			continue;
+		if (!cabled)
+			return tool_fail(error);
+		tool_warn("node %u: not released, its cable still runs here", n);
+		refused = TRUE;
+	}
+	return refused ? SSI_EXIT_FAILURE : SSI_EXIT_OK;
 }
 
 /* Print a refusal RC's host said (SAID, its ssi-add's lines). */
@@ -193,7 +210,7 @@ static int dry_run_remote(SsiCluster *cluster, SsiConfig *cfg, const SsiRemote *
 	g_autoptr(SsiRemoteCluster) rc = NULL;
 	g_autoptr(GPtrArray) plan = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autofree char *who = who_am_i();
+	g_autofree char *who = ssi_remote_who_am_i();
 	SsiNodeSet skipped, todo;
 	gboolean refused;
 
@@ -243,7 +260,7 @@ static int add_remote(SsiCluster **cluster, SsiConfig *cfg, const SsiRemote *rem
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SsiRemoteCluster) rc = NULL;
-	g_autofree char *who = who_am_i();
+	g_autofree char *who = ssi_remote_who_am_i();
 	SsiNodeSet here, toclaim, claimed, skipped, booted;
 	gboolean ok, refused = FALSE;
 
@@ -325,11 +342,18 @@ int main(int argc, char **argv)
 	cfg = tool_config(opts.config);
 	tool_nodes(argc, argv, cfg, &nodes);
 	if (opts.claim_for != NULL) {
-		if (opts.cluster != NULL || opts.dry_run || opts.wait)
+		if (opts.cluster != NULL || opts.dry_run || opts.wait || opts.release_for != NULL)
 			tool_usage_error("--claim-for goes with no other option");
 		if (!ssi_remote_who_ok(opts.claim_for))
 			tool_usage_error("--claim-for '%s': not user@host", opts.claim_for);
 		return claim_for(cfg, opts.claim_for, &nodes);
+	}
+	if (opts.release_for != NULL) {
+		if (opts.cluster != NULL || opts.dry_run || opts.wait)
+			tool_usage_error("--release-for goes with no other option");
+		if (!ssi_remote_who_ok(opts.release_for))
+			tool_usage_error("--release-for '%s': not user@host", opts.release_for);
+		return release_for(cfg, opts.release_for, &nodes);
 	}
 	if (opts.cluster != NULL) {
 		remote = ssi_remote_parse(opts.cluster, &error);

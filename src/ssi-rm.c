@@ -21,7 +21,8 @@ static void usage(void)
 	       "  -h, --help         show this help and exit\n"
 	       "      --version      show the version and exit\n"
 	       "\n"
-	       "Exit status: 0 none of the nodes is up any more, 1 failed, 2 usage error.\n"
+	       "Exit status: 0 none of the nodes is up any more, 1 failed, 2 usage error,\n"
+	       "3 crashed, but the first host of the cluster could not be told.\n"
 	       "See ssi-rm(1).\n", tool_name);
 }
 
@@ -30,14 +31,17 @@ int main(int argc, char **argv)
 	g_autoptr(SsiConfig) cfg = NULL;
 	g_autoptr(SsiCluster) cluster = NULL;
 	g_autoptr(GError) error = NULL;
-	SsiNodeSet nodes, not_up, elsewhere;
+	SsiNodeSet nodes, not_up, elsewhere, crashed;
 	ToolOptions opts = { 0 };
+	g_autofree char *url = NULL;
 	gboolean ok;
 
 	tool_options(argc, argv, usage, &opts);
 	cfg = tool_config(opts.config);
 	tool_nodes(argc, argv, cfg, &nodes);
 	cluster = tool_cluster(cfg, NULL);
+	/* Read first: the last node gone, this host's record of it goes. */
+	url = ssi_remote_url(cluster->state->dir);
 	ok = ssi_stop_nodes(cluster, &nodes, &not_up, &error);
 	/* Members of other hosts are theirs to crash.  (A node crashed here
 	 * keeps its disk, which tells it from those.) */
@@ -52,5 +56,12 @@ int main(int argc, char **argv)
 			tool_warn("node %u is not up", n);
 	if (!ok)
 		return tool_fail(error);
+	/* Joined to another host's cluster: tell it they are gone, not cut
+	 * off. */
+	crashed = nodes;
+	for (guint n = 0; (n = ssi_nodeset_next(&not_up, n)) != 0;)
+		ssi_nodeset_remove(&crashed, n);
+	if (url != NULL && !tool_release(cfg, url, &crashed))
+		return SSI_EXIT_UNREACHABLE;
 	return SSI_EXIT_OK;
 }

@@ -27,7 +27,8 @@ static void usage(void)
 	       "      --version      show the version and exit\n"
 	       "\n"
 	       "Exit status: 0 nothing is left running, 1 failed, 2 usage error,\n"
-	       "3 (--all) stopped here, but a host of the cluster could not be asked.\n"
+	       "3 stopped here, but a host of the cluster could not be asked (--all)\n"
+	       "or told.\n"
 	       "See ssi-stop(1).\n", tool_name);
 }
 
@@ -135,7 +136,7 @@ int main(int argc, char **argv)
 	gboolean cleared, reached = TRUE;
 	ToolOptions opts = { .features = TOOL_ALL };
 	g_autofree char *url = NULL;
-	SsiNodeSet elsewhere;
+	SsiNodeSet elsewhere, here;
 
 	tool_options(argc, argv, usage, &opts);
 	if (optind < argc)
@@ -160,6 +161,7 @@ int main(int argc, char **argv)
 	if (opts.all && url == NULL)
 		reached = ask_hosts(cluster);
 	ssi_cluster_members_elsewhere(cluster, &elsewhere);
+	ssi_cluster_nodes_up(cluster, &here);
 	ssi_stop_cluster(cluster, &report);
 	if (report.killed > 0 && report.was_running)
 		tool_warn("%u process%s did not halt in time and %s killed",
@@ -168,6 +170,10 @@ int main(int argc, char **argv)
 	if (opts.all) {
 		/* Said above, host by host. */
 	} else if (url != NULL) {
+		/* Halted on purpose, not cut off: the first host is told,
+		 * unless it asked for the stop (ssiuml-cable). */
+		if (g_getenv("SSIUML_STOP_ASKED") == NULL && !tool_release(cfg, url, &here))
+			reached = FALSE;
 		printf("Stopped this host's machines; the rest of the cluster runs on as it "
 		       "was (%s): stop it there with ssi-stop.\n", url);
 	} else if (ssi_nodeset_count(&elsewhere) > 0) {

@@ -74,6 +74,8 @@ static void stop_here(void)
 			dup2(null, 0);
 			dup2(null, 1);
 		}
+		/* Asked: the first host needs no word back (ssi-stop). */
+		setenv("SSIUML_STOP_ASKED", "1", 1);
 		execl(stop, "ssi-stop", (char *)NULL);
 		_exit(127);
 	}

@@ -7,6 +7,7 @@
 
 #include "ssi_console.h"
 #include "ssi_host.h"
+#include "ssi_remote.h"
 #include "tool.h"
 
 /* "NAME: MESSAGE\n" on stderr. */
@@ -97,6 +98,25 @@ SsiCluster *tool_cluster(SsiConfig *cfg, gboolean *cleared)
 	return g_steal_pointer(&cluster);
 }
 
+gboolean tool_release(const SsiConfig *cfg, const char *url, const SsiNodeSet *nodes)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SsiRemote) remote = NULL;
+	g_autofree char *who = NULL, *list = NULL;
+
+	if (ssi_nodeset_count(nodes) == 0)
+		return TRUE;
+	who = ssi_remote_who_am_i();
+	remote = ssi_remote_parse(url, &error);
+	if (remote != NULL && ssi_remote_release(remote, cfg, who, nodes, &error))
+		return TRUE;
+	list = ssi_nodeset_format(nodes);
+	tool_warn("the first host could not be told that node%s %s %s gone: %s",
+		  ssi_nodeset_count(nodes) > 1 ? "s" : "", list,
+		  ssi_nodeset_count(nodes) > 1 ? "are" : "is", error->message);
+	return FALSE;
+}
+
 void tool_check_windows(const SsiCluster *cluster)
 {
 	g_autofree char *lost = ssi_console_lost_windows(cluster->state);
@@ -136,6 +156,7 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 		{ "attach", no_argument, NULL, 'a' },
 		{ "cluster", required_argument, NULL, 'C' },
 		{ "claim-for", required_argument, NULL, 'F' },
+		{ "release-for", required_argument, NULL, 'R' },
 		{ "all", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -151,6 +172,7 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 	opts->attach = FALSE;
 	opts->cluster = NULL;
 	opts->claim_for = NULL;
+	opts->release_for = NULL;
 	opts->all = FALSE;
 	if (opts->features & TOOL_WAIT)
 		g_string_append(shortopts, "wt:");
@@ -216,6 +238,11 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 			if (!(opts->features & TOOL_CLUSTER))
 				tool_bad_option(argv);
 			opts->claim_for = optarg;
+			break;
+		case 'R':
+			if (!(opts->features & TOOL_CLUSTER))
+				tool_bad_option(argv);
+			opts->release_for = optarg;
 			break;
 		case 'A':
 			if (!(opts->features & TOOL_ALL))

@@ -58,7 +58,8 @@ enum {
 	TOOL_DRY_RUN = 1 << 1,	/* -n, --dry-run */
 	TOOL_LS = 1 << 2,	/* -j, --json; --nodes=up|free */
 	TOOL_ATTACH = 1 << 3,	/* -a, --attach */
-	TOOL_CLUSTER = 1 << 4,	/* --cluster ssh://[user@]host[:port]; --claim-for WHO */
+	TOOL_CLUSTER = 1 << 4,	/* --cluster ssh://[user@]host[:port]; --claim-for WHO;
+				 * --release-for WHO */
 	TOOL_ALL = 1 << 5,	/* --all */
 };
 
@@ -73,6 +74,7 @@ typedef struct {
 	gboolean attach;	/* -a, --attach */
 	const char *cluster;	/* --cluster URL, or NULL */
 	const char *claim_for;	/* --claim-for WHO, or NULL */
+	const char *release_for; /* --release-for WHO, or NULL */
 	gboolean all;		/* --all */
 } ToolOptions;
 
@@ -101,6 +103,11 @@ guint tool_node_limit(const SsiConfig *cfg);
  * the limit comes from for a number above it.  Numbers that are no node
  * numbers at all are told without the CIDEV read. */
 void tool_parse_nodes(int argc, char *const *argv, const SsiConfig *cfg, SsiNodeSet *nodes);
+
+/* On a host whose nodes are in the cluster of URL: tell the first host
+ * that NODES, ended here on purpose, are gone (ssi_remote_release()).
+ * FALSE, said, when it could not be told. */
+gboolean tool_release(const SsiConfig *cfg, const char *url, const SsiNodeSet *nodes);
 
 /* The node operands, from argv[optind] on, by tool_parse_nodes(): at
  * least one. */

@@ -625,6 +625,8 @@ START_TEST(test_two_hosts)
 	from = t_log_size("node1");
 	cut = cables();
 	ck_assert_msg(cut->len == 2, "%u cables found, not 2", cut->len);
+	t_expect_crash(3);
+	t_expect_crash(4);
 	t0 = g_get_monotonic_time();
 	for (guint i = 0; i < cut->len; i++)
 		kill(g_array_index(cut, int, i), SIGKILL);
@@ -825,6 +827,8 @@ START_TEST(test_stop_all)
 	record_b = g_build_filename(host_b.state, "state", NULL);
 	cut = cable_of("node3");
 	ck_assert_msg(cut > 0, "no cable of node 3 found");
+	/* Cut off, node 3 is a crash to the lock server once its lease ends. */
+	t_expect_crash(3);
 	kill(cut, SIGKILL);
 	ck_assert(t_wait_for(cable_of("node3") == 0 && far_ends() == 1, 5000));
 	on(&host_a);
@@ -880,6 +884,47 @@ START_TEST(test_stop_all_from_other_host)
 }
 END_TEST
 
+/* A node that host B removed on purpose is gone, not cut off: the
+ * first host no longer lists it, and its ssi-stop --all asks host B for
+ * node 10 alone and exits 0.  (A cut cable is still unreachable, exit
+ * 3: test_stop_all.) */
+START_TEST(test_stop_all_after_rm)
+{
+	g_autofree char *out = NULL, *err = NULL, *record_b = NULL, *list = NULL;
+	g_autoptr(JsonParser) pa = NULL;
+	const char *why = NULL;
+	guint count;
+
+	if (two_hosts("1", "9", "10", &why) < 0)
+		t_skip("%s", why);
+	record_b = g_build_filename(host_b.state, "state", NULL);
+	t_expect_crash(9);
+	ck_assert_msg(t_run(&out, &err, "ssi-rm", "9", NULL) == 0, "ssi-rm 9: %s", err);
+	ck_assert_msg(*err == '\0', "ssi-rm 9 said: %s", err);
+	on(&host_a);
+	/* Within its lease, too: node 9 is gone at once. */
+	list = ls_nodes(t_ls_json(&pa), &count);
+	ck_assert_msg(count == 2 && strstr(list, "node10 joined remote") && !strstr(list, "node9"),
+		      "host A lists %u nodes: %s", count, list);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=free", NULL), 0);
+	ck_assert_msg(g_str_has_prefix(out, "2 3 4 5 6 7 8 9 11 "), "host A offers %s", out);
+	ck_assert_msg(t_run(&out, &err, "ssi-stop", "--all", NULL) == 0, "exit not 0: %s%s",
+		      out, err);
+	ck_assert_msg(strstr(out, "to stop (node 10).") && !strstr(out, "node 9") &&
+		      !strstr(err, "node 9") && !strstr(err, "cannot be reached"), "%s%s", out, err);
+	ck_assert_int_eq(t_count_procs(host_a.state), 0);
+	on(&host_b);
+	ck_assert_msg(t_wait_for(t_count_procs(host_b.home) == 0 &&
+				 !g_file_test(record_b, G_FILE_TEST_EXISTS),
+				 t_stop_timeout_ms() + 3000 + t_ms(5000)),
+		      "host B still runs %u processes", t_count_procs(host_b.home));
+	on(&host_a);
+	stop_sshd();
+	t_assert_nothing_left();
+	assert_no_state(&host_b);
+}
+END_TEST
+
 /* Bad addresses are refused before anything is asked or started. */
 START_TEST(test_bad_cluster_address)
 {
@@ -896,6 +941,10 @@ START_TEST(test_bad_cluster_address)
 	}
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--claim-for", "-x", "3", NULL), 2);
 	ck_assert_msg(strstr(err, "--claim-for '-x': not user@host"), "%s", err);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--release-for", "a b", "3", NULL), 2);
+	ck_assert_msg(strstr(err, "--release-for 'a b': not user@host"), "%s", err);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--release-for", "a@b", "--claim-for",
+			       "a@b", "3", NULL), 2);
 	/* A host that does not answer: a failure that leaves nothing. */
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--cluster", "ssh://127.0.0.1:1", "3",
 			       NULL), 1);
@@ -946,6 +995,7 @@ Suite *multi_suite(void)
 	tcase_add_test(tc, test_add_race);
 	tcase_add_test(tc, test_stop_all);
 	tcase_add_test(tc, test_stop_all_from_other_host);
+	tcase_add_test(tc, test_stop_all_after_rm);
 	suite_add_tcase(s, tc);
 	return s;
 }

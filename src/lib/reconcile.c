@@ -64,10 +64,10 @@ static gboolean is_our_file(const char *name)
 		"root.link", "cidev.link",
 		"initrd.link", "initrd-memexp.link", "remote", "cidev.cache", NULL,
 	};
-	/* A node's console; its cable and the claim of another host's node
-	 * (ssi_remote.h). */
+	/* A node's console; its cable, and the claim of another host's node
+	 * and its release (ssi_remote.h). */
 	static const char *const node_suffixes[] = {
-		".console", ".cable", ".cable.args", ".claim",
+		".console", ".cable", ".cable.args", ".claim", ".gone",
 	};
 
 	if (g_strv_contains(fixed, name))

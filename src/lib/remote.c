@@ -447,6 +447,15 @@ char *ssi_remote_cable_name(const SsiState *state, guint node, gboolean relative
 	return relative ? g_strconcat("./", base, NULL) : ssi_state_path(state, base);
 }
 
+/* DIR/nodeN plus SUFFIX, N being NODE. */
+static char *node_file(const char *dir, guint node, const char *suffix)
+{
+	g_autofree char *name = ssi_node_name(node);
+	g_autofree char *base = g_strconcat(name, suffix, NULL);
+
+	return g_build_filename(dir, base, NULL);
+}
+
 void ssi_remote_members(const char *dir, const SsiNodeSet *members, const SsiNodeSet *local,
 			SsiNodeSet *elsewhere)
 {
@@ -457,11 +466,9 @@ void ssi_remote_members(const char *dir, const SsiNodeSet *members, const SsiNod
 	 * its lease runs out; its disk, kept here until ssi-stop, tells it
 	 * from a node of another host. */
 	for (guint n = 0; (n = ssi_nodeset_next(elsewhere, n)) != 0;) {
-		g_autofree char *name = ssi_node_name(n);
-		g_autofree char *base = g_strconcat(name, ".cow", NULL);
-		g_autofree char *cow = g_build_filename(dir, base, NULL);
+		g_autofree char *cow = node_file(dir, n, ".cow");
 
-		if (g_file_test(cow, G_FILE_TEST_EXISTS))
+		if (g_file_test(cow, G_FILE_TEST_EXISTS) || ssi_remote_released(dir, n))
 			ssi_nodeset_remove(elsewhere, n);
 	}
 }
@@ -527,10 +534,17 @@ void ssi_remote_unplug(SsiState *state)
 
 char *ssi_remote_claim_path(const char *dir, guint node)
 {
-	g_autofree char *name = ssi_node_name(node);
-	g_autofree char *base = g_strconcat(name, ".claim", NULL);
+	return node_file(dir, node, ".claim");
+}
 
-	return g_build_filename(dir, base, NULL);
+char *ssi_remote_who_am_i(void)
+{
+	char *who = g_strdup_printf("%s@%s", g_get_user_name(), g_get_host_name());
+
+	for (char *p = who; *p; p++)
+		if (!g_ascii_isalnum(*p) && strchr("._@-", *p) == NULL)
+			*p = '_';
+	return who;
 }
 
 gboolean ssi_remote_who_ok(const char *who)
@@ -608,36 +622,93 @@ gboolean ssi_remote_claim_here(SsiState *state, guint node, const char *who, GEr
 	g_autofree char *name = ssi_node_name(node);
 	g_autofree char *base = g_strconcat(name, ".claim", NULL);
 	g_autofree char *text = g_strconcat(who, "\n", NULL);
+	g_autofree char *gone = node_file(state->dir, node, ".gone");
 
-	return write_state_file(state, base, text, -1, error);
+	if (!write_state_file(state, base, text, -1, error))
+		return FALSE;
+	/* Booted anew: no longer gone. */
+	unlink(gone);
+	return TRUE;
+}
+
+gboolean ssi_remote_release_here(SsiState *state, guint node, const char *who,
+				 gboolean *cabled, GError **error)
+{
+	g_autofree char *name = ssi_node_name(node);
+	g_autofree char *base = g_strconcat(name, ".gone", NULL);
+	g_autofree char *text = g_strconcat(who, "\n", NULL);
+	g_autofree char *claim = node_file(state->dir, node, ".claim");
+
+	ssi_remote_claimed(state->dir, node, cabled, NULL);
+	if (*cabled)
+		return FALSE;
+	if (!write_state_file(state, base, text, -1, error))
+		return FALSE;
+	unlink(claim);
+	return TRUE;
+}
+
+gboolean ssi_remote_released(const char *dir, guint node)
+{
+	g_autofree char *path = node_file(dir, node, ".gone");
+
+	return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+/* Run ssi-add OPTION WHO NODES on REMOTE's host, as --claim-for and
+ * --release-for are: *OUT and *ERR what it printed, *STATUS its exit. */
+static gboolean run_for(const SsiRemote *remote, const SsiConfig *cfg, const char *option,
+			const char *who, const SsiNodeSet *nodes, char **out, char **err,
+			int *status, GError **error)
+{
+	g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) argv = NULL;
+	g_autoptr(GError) local = NULL;
+
+	g_ptr_array_add(words, g_strdup("ssi-add"));
+	g_ptr_array_add(words, g_strdup(option));
+	g_ptr_array_add(words, g_strdup(who));
+	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
+		g_ptr_array_add(words, g_strdup_printf("%u", n));
+	g_ptr_array_add(words, NULL);
+	argv = ssi_remote_ssh_argv(remote, cfg, FALSE, (const char *const *)words->pdata);
+	if (!run_bounded((char **)argv->pdata, SSI_REMOTE_TIMEOUT_MS, out, err, status,
+			 &local)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s",
+			    remote->url, local->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean ssi_remote_release(const SsiRemote *remote, const SsiConfig *cfg, const char *who,
+			    const SsiNodeSet *nodes, GError **error)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	int status = 0;
+
+	if (!run_for(remote, cfg, "--release-for", who, nodes, &out, &err, &status, error))
+		return FALSE;
+	if (status != 0) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s", remote->url,
+			    *g_strstrip(err) ? err : "its ssi-add cannot release node numbers");
+		return FALSE;
+	}
+	return TRUE;
 }
 
 gboolean ssi_remote_claim(const SsiRemote *remote, const SsiConfig *cfg, const char *who,
 			  const SsiNodeSet *nodes, SsiNodeSet *claimed, char **refused,
 			  GError **error)
 {
-	g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) argv = NULL;
-	g_autoptr(GError) local = NULL;
 	g_autofree char *out = NULL, *err = NULL;
 	g_auto(GStrv) numbers = NULL;
 	int status = 0;
 
 	ssi_nodeset_clear(claimed);
 	*refused = NULL;
-	g_ptr_array_add(words, g_strdup("ssi-add"));
-	g_ptr_array_add(words, g_strdup("--claim-for"));
-	g_ptr_array_add(words, g_strdup(who));
-	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
-		g_ptr_array_add(words, g_strdup_printf("%u", n));
-	g_ptr_array_add(words, NULL);
-	argv = ssi_remote_ssh_argv(remote, cfg, FALSE, (const char *const *)words->pdata);
-	if (!run_bounded((char **)argv->pdata, SSI_REMOTE_TIMEOUT_MS, &out, &err, &status,
-			 &local)) {
-		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s",
-			    remote->url, local->message);
+	if (!run_for(remote, cfg, "--claim-for", who, nodes, &out, &err, &status, error))
 		return FALSE;
-	}
 	if (status != 0 && status != 1) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s", remote->url,
 			    *err ? err : "its ssi-add cannot claim node numbers");
