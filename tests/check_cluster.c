@@ -623,6 +623,28 @@ START_TEST(test_poweroff_stops_cluster)
 }
 END_TEST
 
+/* halt and shutdown -h now (_i = 0, 1) on one console power the whole
+ * cluster off as poweroff does: the other node too, through the lock
+ * server. */
+START_TEST(test_halt_stops_cluster)
+{
+	static const char *const commands[] = { "halt\n", "shutdown -h now\n" };
+	g_autofree char *record = g_build_filename(T.state, "state", NULL);
+	int bound;
+
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "2", NULL), 0);
+	t_login("node1");
+	t_keys("node1", commands[_i]);
+	t_assert_log("node1", "node 1 powers the cluster off", JOIN_MS);
+	bound = t_stop_timeout_ms() + 3000 + t_ms(4000);
+	ck_assert_msg(t_wait_for(!g_file_test(record, G_FILE_TEST_EXISTS) &&
+				 t_count_procs(T.dir) == 0, bound),
+		      "%s: the cluster still runs after %d ms; node 2 says: %s", commands[_i],
+		      bound, t_log_tail("node2", 10));
+	t_assert_nothing_left();
+}
+END_TEST
+
 /* A node booted while the lock server is down waits, then joins. */
 START_TEST(test_node_waits_for_lockserver)
 {
@@ -774,6 +796,7 @@ Suite *cluster_suite(void)
 	tcase_add_test(tc, test_frozen_node_rejoins);
 	tcase_add_test(tc, test_clean_leave_and_cidev);
 	tcase_add_test(tc, test_poweroff_stops_cluster);
+	tcase_add_loop_test(tc, test_halt_stops_cluster, 0, 2);
 	tcase_add_test(tc, test_node_waits_for_lockserver);
 	suite_add_tcase(s, tc);
 

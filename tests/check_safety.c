@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -251,53 +253,142 @@ static int recorded(const char *group, const char *key)
 	return (int)g_key_file_get_integer(kf, group, key, NULL);
 }
 
-static const char *const ops[] = { "ssi-start", "ssi-add", "ssi-rm", "ssi-stop" };
+/* What of this test's world runs, for a failure message. */
+static char *procs_report(void)
+{
+	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < pids->len; i++) {
+		int pid = g_array_index(pids, int, i);
+		g_autofree char *cmd = t_cmdline(pid);
+
+		g_string_append_printf(out, "  %d %.160s\n", pid, cmd ? cmd : "?");
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* The commands the faults land in, each doing work: a start from
+ * nothing, an add of two nodes that are down, an rm of two that are up,
+ * a stop of a running cluster (of the nodes SETUP starts first). */
+static const struct {
+	const char *setup;		/* ssi-start's argument, or NULL */
+	const char *const argv[4];	/* the tool (bin/...) and its arguments */
+} ops[] = {
+	{ NULL, { "ssi-start", "2", NULL } },
+	{ "1", { "ssi-add", "2", "3", NULL } },
+	{ "3", { "ssi-rm", "2", "3", NULL } },
+	{ "3", { "ssi-stop", NULL } },
+};
 static const char *const victims[] = { "kernels", "tool", "switch", "tmux", "xterm" };
 
+/* Start op I's command (its cluster set up first), not reaped. */
+static GPid op_spawn(guint i)
+{
+	g_autofree char *tool = g_strdup_printf("bin/%s", ops[i].argv[0]);
+	g_autofree char *path = t_build(tool);
+	const char *argv[G_N_ELEMENTS(ops[i].argv) + 1] = { path };
+	GPid pid;
+
+	for (guint k = 1; ops[i].argv[k] != NULL; k++)
+		argv[k] = ops[i].argv[k];
+	if (ops[i].setup != NULL)
+		ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", ops[i].setup, NULL), 0);
+	ck_assert(g_spawn_async(NULL, (char **)argv, NULL,
+				G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+				G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, NULL));
+	return pid;
+}
+
+/* Op I's command line, for the trials' words. */
+static char *op_words(guint i)
+{
+	return g_strjoinv(" ", (char **)ops[i].argv);
+}
+
+/* PID's state letter in /proc (R, S, T, Z...), or 0 once it is gone. */
+static char proc_state(int pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+	g_autofree char *stat = NULL;
+	const char *rp;
+
+	if (!g_file_get_contents(path, &stat, NULL, NULL) || (rp = strrchr(stat, ')')) == NULL)
+		return 0;
+	return rp[1] == ' ' ? rp[2] : 0;
+}
+
+/* How long op I's command takes here, without a fault, in ms. */
+static int op_length(guint i)
+{
+	gint64 t0;
+	GPid pid;
+	int status;
+
+	pid = op_spawn(i);
+	t0 = g_get_monotonic_time();
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "%s failed without a fault", ops[i].argv[0]);
+	t0 = (g_get_monotonic_time() - t0) / 1000;
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-stop", NULL), 0);
+	t_sweep(T.dir);
+	return (int)t0;
+}
+
 /*
- * Kill anywhere: during each command, at a random moment, SIGKILL the
- * cluster's kernels (killall -9 linux-ssi), the command itself, the
- * switch, the tmux server or a window.  Then ssi-stop must finish within
- * its documented bound (STOP_TIMEOUT + 3 s, and a margin for the host)
- * and leave nothing, and a new start must work.  SSIUML_TRIALS sets the
- * number of trials (make stress raises it); SSIUML_SEED the seed.
+ * Kill anywhere: inside each command, at a random moment of the first half
+ * of its measured length, SIGKILL the cluster's kernels (killall -9 linux-ssi), the
+ * command itself, the switch, the tmux server or a window.  At that
+ * moment the command is held (SIGSTOP) while the fault lands, then let
+ * go: a command that had already returned is a fault that missed, and
+ * fewer than nine in ten landed fails the test.  Then ssi-stop must
+ * finish within its documented bound (STOP_TIMEOUT + 3 s, and a margin
+ * for the host) and leave nothing, and a new start must work.
+ * SSIUML_TRIALS sets the number of trials (make stress raises it);
+ * SSIUML_SEED the seed.
  */
 START_TEST(test_kill_anywhere)
 {
 	const char *env = g_getenv("SSIUML_TRIALS");
-	guint trials = env ? (guint)atoi(env) : 6;
+	guint trials = env ? (guint)atoi(env) : 8;
 	guint32 seed = t_seed();
 	g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
 	g_autoptr(GString) failures = g_string_new(NULL);
 	/* The documented worst case of ssi-stop, and a margin for the host. */
 	int bound = t_stop_timeout_ms() + 3000 + t_ms(1000);
-	guint failed = 0;
+	int length[G_N_ELEMENTS(ops)];
+	guint failed = 0, landed = 0;
 
+	/* Crashes are what this test makes. */
+	t_expect_crash(0);
 	t_start_xvfb();
+	/* The shorter of two runs: a trial that runs faster still has its
+	 * fault land. */
+	for (guint i = 0; i < G_N_ELEMENTS(ops); i++)
+		length[i] = MIN(op_length(i), op_length(i));
 	for (guint trial = 0; trial < trials; trial++) {
-		const char *op = ops[trial % G_N_ELEMENTS(ops)];
+		guint op = trial % G_N_ELEMENTS(ops);
 		const char *victim = victims[g_rand_int_range(rand, 0, G_N_ELEMENTS(victims))];
-		int delay = g_rand_int_range(rand, 0, 2500);
-		g_autofree char *tool = g_strdup_printf("bin/%s", op);
-		g_autofree char *path = t_build(tool);
-		g_autofree char *what = g_strdup_printf("trial %u: %s, SIGKILL %s after %d ms",
-							trial, op, victim, delay);
-		const char *argv[] = { path, strcmp(op, "ssi-start") == 0 ? "2" : "3", NULL };
+		/* Within the first half of the command's length here: a stop
+		 * takes 30 to 400 ms, as far as its kernels had booted. */
+		int delay = g_rand_int_range(rand, 0, MAX(length[op] / 2, 1));
+		g_autofree char *words = op_words(op);
+		g_autofree char *what = NULL;
 		g_autofree char *err = NULL;
-		GPid pid;
-		int status, victim_pid = 0, rc;
+		int status, victim_pid = 0, rc, hit;
+		gboolean running;
 		gint64 t0;
+		GPid pid;
 
-		if (strcmp(op, "ssi-stop") == 0)
-			argv[1] = NULL;
-		if (strcmp(op, "ssi-start") != 0)	/* a cluster to act on */
-			ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "3", NULL), 0);
-		ck_assert(g_spawn_async(NULL, (char **)argv, NULL,
-					G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
-					G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, NULL));
+		pid = op_spawn(op);
 		g_usleep((gulong)delay * 1000);
+		kill(pid, SIGSTOP);
+		while ((hit = proc_state(pid)) != 'T' && hit != 'Z' && hit != 0)
+			g_usleep(1000);
+		running = hit == 'T';
 		if (strcmp(victim, "kernels") == 0)
-			t_kill_kernels();
+			hit = (int)t_kill_kernels();
 		else if (strcmp(victim, "tool") == 0)
 			victim_pid = pid;
 		else if (strcmp(victim, "switch") == 0)
@@ -307,8 +398,16 @@ START_TEST(test_kill_anywhere)
 		else
 			victim_pid = recorded("node1", "xterm_pid");
 		if (victim_pid > 0)
-			kill(victim_pid, SIGKILL);
+			hit = kill(victim_pid, SIGKILL) == 0;
+		kill(pid, SIGCONT);
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		what = g_strdup_printf("trial %u: %s, SIGKILL %s at %d ms of %d: %s", trial, words,
+				       victim, delay, length[op],
+				       !running ? "missed, the command had returned"
+				       : hit > 0 ? "landed inside the command"
+				       : "inside the command, but no such process yet");
+		fprintf(stderr, "%s\n", what);
+		landed += running && hit > 0;
 		/* Whatever that left, the stop clears it, in bounded time. */
 		t0 = g_get_monotonic_time();
 		rc = t_run(NULL, &err, "ssi-stop", NULL);
@@ -321,8 +420,10 @@ START_TEST(test_kill_anywhere)
 			/* tmux clients take a moment */
 			t_wait_for(t_count_procs(T.dir) == 0, 500);
 			if (t_count_procs(T.dir) > 0 || t_kernel_pid("node1") != 0) {
-				g_string_append_printf(failures, "%s: %u processes left\n", what,
-						       t_count_procs(T.dir));
+				g_autofree char *left = procs_report();
+
+				g_string_append_printf(failures, "%s: %u processes left:\n%s", what,
+						       t_count_procs(T.dir), left);
 				failed++;
 			}
 		}
@@ -332,10 +433,12 @@ START_TEST(test_kill_anywhere)
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "1", NULL), 0);
 	t_stop();
 	t_assert_nothing_left();
-	fprintf(stderr, "kill anywhere: %u trials, %u failures (seed %u)\n", trials, failed,
-		(unsigned)seed);
+	fprintf(stderr, "kill anywhere: %u trials, %u landed inside a command, %u failures "
+		"(seed %u)\n", trials, landed, failed, (unsigned)seed);
 	ck_assert_msg(failed == 0, "%u of %u trials failed (seed %u):\n%s", failed, trials,
 		      (unsigned)seed, failures->str);
+	ck_assert_msg(landed * 10 >= trials * 9, "only %u of %u faults landed inside a command "
+		      "(seed %u)", landed, trials, (unsigned)seed);
 }
 END_TEST
 
@@ -386,21 +489,6 @@ START_TEST(test_concurrent_mix)
 	t_assert_nothing_left();
 }
 END_TEST
-
-/* What of this test's world runs, for a failure message. */
-static char *procs_report(void)
-{
-	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
-	GString *out = g_string_new(NULL);
-
-	for (guint i = 0; i < pids->len; i++) {
-		int pid = g_array_index(pids, int, i);
-		g_autofree char *cmd = t_cmdline(pid);
-
-		g_string_append_printf(out, "  %d %.160s\n", pid, cmd ? cmd : "?");
-	}
-	return g_string_free(out, FALSE);
-}
 
 /* Fail unless nothing of this test's world runs right now (no pause). */
 static void assert_none_running(const char *after)
@@ -603,6 +691,13 @@ static void umount_tmpfs(const char *dir)
 	g_clear_pointer(&mounted, g_free);
 }
 
+static gboolean is_tmpfs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == TMPFS_MAGIC;
+}
+
 /* UML backs the guests' memory with a file in TMPDIR: a start or an add
  * that would not fit there is refused before anything starts. */
 START_TEST(test_memory_room)
@@ -625,6 +720,31 @@ START_TEST(test_memory_room)
 	ck_assert_uint_eq(t_count_procs(T.dir), 0);
 	ck_assert_int_eq(t_run(&out, &err, "ssi-start", "--dry-run", "1", NULL), 1);
 	ck_assert_str_eq(err, want);
+	/* TMP, then TEMP, when TMPDIR is not set, as the kernel takes them. */
+	g_unsetenv("TMPDIR");
+	g_setenv("TMP", small, TRUE);
+	g_setenv("TEMP", "/nonexistent", TRUE);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-start", "--dry-run", "1", NULL), 1);
+	g_free(want);
+	want = g_strdup_printf("memory backing directory %s (TMP): 8.0 MiB free", small);
+	ck_assert_msg(strstr(err, want), "%s", err);
+	g_unsetenv("TMP");
+	g_setenv("TEMP", small, TRUE);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-start", "--dry-run", "1", NULL), 1);
+	g_free(want);
+	want = g_strdup_printf("memory backing directory %s (TEMP): 8.0 MiB free", small);
+	ck_assert_msg(strstr(err, want), "%s", err);
+	g_unsetenv("TEMP");
+	/* None set: /dev/shm when it is a tmpfs (here, more than it holds). */
+	t_write_conf("MEM=100G\n");
+	ck_assert_int_eq(t_run(&out, &err, "ssi-start", "--dry-run", "1", NULL), 1);
+	if (is_tmpfs("/dev/shm"))
+		ck_assert_msg(strstr(err, "memory backing directory /dev/shm (TMPDIR is not set): "),
+			      "%s", err);
+	else
+		ck_assert_msg(strstr(err, "memory backing directory /tmp (TMPDIR is not set and "
+				     "/dev/shm is no tmpfs): "), "%s", err);
+	ck_assert_uint_eq(t_count_procs(T.dir), 0);
 	umount_tmpfs(small);
 
 	/* An add counts what it boots, in the cluster's own TMPDIR. */
@@ -712,11 +832,18 @@ START_TEST(test_failed_wait_says_what_is_left)
 	g_autofree char *err = NULL;
 	g_autofree char *ramdisk = t_build("images/initrd-ssi.img");
 	g_autofree char *line = g_strdup_printf("INITRD_MEMEXP=%s\n", ramdisk);
+	gint64 t0, took;
 
 	/* The test's configuration names INITRD_MEMEXP first: a later line
 	 * wins. */
 	t_write_conf(line);
+	t0 = g_get_monotonic_time();
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "--timeout", "1", "1", NULL), 1);
+	/* At its timeout: not at once, not at the default's. */
+	took = (g_get_monotonic_time() - t0) / 1000;
+	ck_assert_msg(took >= 1000 && took <= 1000 + t_ms(5000),
+		      "ssi-start --timeout 1 returned after %" G_GINT64_FORMAT " ms", took);
+	ck_assert_msg(strstr(err, "did not join the cluster within 1 s"), "%s", err);
 	ck_assert_msg(g_str_has_suffix(err, "\nssi-start: left running, to read the consoles: "
 					    "switch, lockserver, node1; stop it all with ssi-stop\n"),
 		      "%s", err);
@@ -759,6 +886,101 @@ START_TEST(test_interrupted_boot_ends_all)
 	t_assert_nothing_left();
 	ck_assert_int_eq(t_run(&ls, NULL, "ssi-ls", NULL), 0);
 	ck_assert_str_eq(ls, "No cluster is running.\n");
+}
+END_TEST
+
+/* SIGINT, SIGTERM or SIGHUP (_i) during an add's boot: the add ends the
+ * nodes it had started, not the cluster's others, and exits 128 plus
+ * the signal. */
+START_TEST(test_interrupted_add_ends_its_own)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	static const char *const names[] = { "SIGINT", "SIGTERM", "SIGHUP" };
+	g_autofree char *out = g_build_filename(T.dir, "add.out", NULL);
+	g_autofree char *errfile = g_build_filename(T.dir, "add.err", NULL);
+	g_autofree char *log = NULL, *err = NULL, *want = NULL;
+	int node1;
+	GPid pid;
+
+	t_start("1");
+	node1 = t_kernel_pid("node1");
+	pid = t_spawn(out, errfile, "ssi-add", "2", "3", NULL);
+	log = t_log_path("node2");
+	ck_assert_msg(t_wait_for(g_file_test(log, G_FILE_TEST_EXISTS), 10000),
+		      "node 2 was not started");
+	ck_assert_int_eq(kill(pid, sigs[_i]), 0);
+	ck_assert_int_eq(t_reap(pid), 128 + sigs[_i]);
+	ck_assert(g_file_get_contents(errfile, &err, NULL, NULL));
+	want = g_strdup_printf("ssi-add: the boot was interrupted by %s; stopped what it had "
+			       "started (node2", names[_i]);
+	ck_assert_msg(g_str_has_prefix(err, want), "%s", err);
+	ck_assert_int_eq(t_procs_of("node2")->len, 0);
+	ck_assert_int_eq(t_procs_of("node3")->len, 0);
+	ck_assert_msg(node1 > 0 && t_kernel_pid("node1") == node1 && kill(node1, 0) == 0,
+		      "node 1 went with the add");
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* A node's kernel or the lock server (_i = 0, 1) gone during --wait:
+ * the wait fails at once, naming it, not at its timeout. */
+START_TEST(test_wait_fails_when_a_kernel_dies)
+{
+	static const char *const said[] = {
+		"ssi-start: node 2 stopped running before joining the cluster",
+		"ssi-start: the lock server stopped running before every node joined",
+	};
+	g_autofree char *out = g_build_filename(T.dir, "start.out", NULL);
+	g_autofree char *errfile = g_build_filename(T.dir, "start.err", NULL);
+	g_autofree char *err = NULL;
+	const char *victim = _i == 0 ? "node2" : "lockserver";
+	gint64 t0;
+	int kernel = 0;
+	GPid pid;
+
+	t_expect_crash(2);
+	pid = t_spawn(out, errfile, "ssi-start", "--wait", "--timeout", "120", "2", NULL);
+	/* Headless, it names the consoles once they all booted, then waits. */
+	ck_assert_msg(t_wait_for(file_has(out, "Detach with"), 30000),
+		      "ssi-start did not print its consoles");
+	kernel = t_kernel_pid(victim);
+	ck_assert_int_gt(kernel, 0);
+	ck_assert_int_eq(kill(kernel, SIGKILL), 0);
+	t0 = g_get_monotonic_time();
+	ck_assert_int_eq(t_reap(pid), 1);
+	ck_assert_msg((g_get_monotonic_time() - t0) / 1000 <= t_ms(3000),
+		      "the wait went on %" G_GINT64_FORMAT " ms after %s died",
+		      (g_get_monotonic_time() - t0) / 1000, victim);
+	ck_assert(g_file_get_contents(errfile, &err, NULL, NULL));
+	ck_assert_msg(strstr(err, said[_i]), "%s", err);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* A kernel that the halt does not reach (its management console's
+ * socket gone) is killed once STOP_TIMEOUT has passed, and ssi-stop
+ * says so; nothing is left. */
+START_TEST(test_stop_kills_what_ignores_halt)
+{
+	g_autofree char *sock = g_build_filename(T.state, "node1", "mconsole", NULL);
+	g_autofree char *err = NULL;
+	int took;
+	gint64 t0;
+
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "1", NULL), 0);
+	t_expect_crash(1);
+	ck_assert_int_eq(unlink(sock), 0);
+	t0 = g_get_monotonic_time();
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", NULL), 0);
+	took = (int)((g_get_monotonic_time() - t0) / 1000);
+	ck_assert_msg(strstr(err, "did not halt in time and") && strstr(err, "killed"),
+		      "ssi-stop said: %s", err);
+	ck_assert_msg(took >= t_stop_timeout_ms() - 100 &&
+		      took <= t_stop_timeout_ms() + 3000 + t_ms(1000),
+		      "ssi-stop took %d ms (STOP_TIMEOUT %d ms)", took, t_stop_timeout_ms());
+	t_assert_nothing_left();
 }
 END_TEST
 
@@ -874,6 +1096,9 @@ Suite *safety_suite(void)
 	tcase_add_test(tc, test_failed_wait_says_what_is_left);
 	tcase_add_test(tc, test_interrupted_boot_ends_all);
 	tcase_add_test(tc, test_interrupted_wait_says_what_is_left);
+	tcase_add_loop_test(tc, test_interrupted_add_ends_its_own, 0, 3);
+	tcase_add_loop_test(tc, test_wait_fails_when_a_kernel_dies, 0, 2);
+	tcase_add_test(tc, test_stop_kills_what_ignores_halt);
 	tcase_add_test(tc, test_stopped_boot_fails_wait);
 	tcase_add_test(tc, test_stopped_boot_leaves);
 	tcase_add_test(tc, test_memory_room);
