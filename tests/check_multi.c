@@ -20,7 +20,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "testlib.h"
 
@@ -40,6 +42,8 @@ static GPid sshd;
 static int sshd_port;
 /* Host B's user when it is another than the test's (root's). */
 static gboolean other_user;
+/* Why host B runs as this same user, when it does. */
+static char *same_user_why;
 static uid_t other_uid;
 static gid_t other_gid;
 static char *ssh_dir;
@@ -113,9 +117,12 @@ static void pick_user(void)
 	g_autofree char *root = g_path_get_dirname(T.dir);
 
 	other_user = geteuid() == 0 && pw != NULL && pw->pw_uid != 0 && have_program("setpriv");
+	g_clear_pointer(&same_user_why, g_free);
 	if (!other_user) {
-		printf("multi: host B runs as this same user (uid %u): only root can run it "
-		       "as another (nobody), through setpriv\n", (unsigned)geteuid());
+		same_user_why = g_strdup_printf("host B runs as this same user (uid %u): only "
+						"root can run it as another (nobody), through "
+						"setpriv", (unsigned)geteuid());
+		printf("multi: %s\n", same_user_why);
 		fflush(stdout);
 		return;
 	}
@@ -134,8 +141,10 @@ static void pick_user(void)
 				  NULL, NULL, NULL, &status, NULL) ||
 		    !g_spawn_check_wait_status(status, NULL)) {
 			other_user = FALSE;
-			printf("multi: host B runs as this same user (uid %u): nobody cannot "
-			       "read the build's images (%s)\n", (unsigned)geteuid(), cidev);
+			same_user_why = g_strdup_printf("host B runs as this same user (uid %u): "
+							"nobody cannot read the build's images "
+							"(%s)", (unsigned)geteuid(), cidev);
+			printf("multi: %s\n", same_user_why);
 			fflush(stdout);
 			return;
 		}
@@ -517,15 +526,6 @@ static gint64 two_hosts(const char *na, const char *b1, const char *b2, const ch
 	join_ms = ms_since(t0);
 	ck_assert_msg(g_file_test(host_b.state, G_FILE_TEST_IS_DIR), "no state on host B");
 	{
-		/* Host B's kernels are its user's. */
-		g_autofree char *name = g_strconcat("node", b1, NULL);
-		g_autofree char *proc = g_strdup_printf("/proc/%d", t_kernel_pid(name));
-		struct stat st;
-
-		ck_assert_int_eq(stat(proc, &st), 0);
-		ck_assert_int_eq(st.st_uid, other_user ? other_uid : geteuid());
-	}
-	{
 		g_autofree char *sw = g_build_filename(host_b.state, "switch.ctl", NULL);
 		g_autofree char *ls = g_build_filename(host_b.state, "lockserver.log", NULL);
 
@@ -538,6 +538,52 @@ static gint64 two_hosts(const char *na, const char *b1, const char *b2, const ch
 /* Two nodes on host A, two on host B over an ssh cable: one membership,
  * one network, one node numbering; a cut cable is a crash for A's
  * nodes; each host's ssi-stop ends its own. */
+/* Two hosts of two users: host B's kernels, state and claims are its
+ * user's, and the cluster is one all the same.  Skipped, saying why,
+ * where host B cannot be another user. */
+START_TEST(test_two_users)
+{
+	g_autofree char *proc = NULL, *list = NULL;
+	g_autoptr(JsonParser) pa = NULL;
+	const char *why = NULL;
+	struct stat st;
+	guint count;
+
+	pick_user();
+	if (!other_user)
+		t_skip("%s", same_user_why);
+	if (two_hosts("1", "2", NULL, &why) < 0)
+		t_skip("%s", why);
+	proc = g_strdup_printf("/proc/%d", t_kernel_pid("node2"));
+	ck_assert_int_eq(stat(proc, &st), 0);
+	ck_assert_uint_eq(st.st_uid, other_uid);
+	ck_assert_int_eq(stat(host_b.state, &st), 0);
+	ck_assert_uint_eq(st.st_uid, other_uid);
+	ck_assert_uint_eq(st.st_mode & 077, 0);
+	on(&host_a);
+	ck_assert_int_eq(stat(T.state, &st), 0);
+	ck_assert_uint_eq(st.st_uid, geteuid());
+	list = ls_nodes(t_ls_json(&pa), &count);
+	ck_assert_msg(count == 2 && strstr(list, "node2 joined remote"), "host A lists %u nodes: %s",
+		      count, list);
+	{
+		g_autofree char *claim = g_build_filename(T.state, "node2.claim", NULL);
+		g_autofree char *who = NULL;
+		g_autofree char *want = g_strdup_printf("%s@", getpwuid(other_uid)->pw_name);
+
+		ck_assert(g_file_get_contents(claim, &who, NULL, NULL));
+		ck_assert_msg(g_str_has_prefix(who, want), "node 2 claimed by %s", who);
+	}
+	on(&host_b);
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-stop", NULL), 0);
+	on(&host_a);
+	t_stop();
+	stop_sshd();
+	t_assert_nothing_left();
+	assert_no_state(&host_b);
+}
+END_TEST
+
 START_TEST(test_two_hosts)
 {
 	g_autofree char *out = NULL, *err = NULL, *list = NULL;
@@ -925,6 +971,75 @@ START_TEST(test_stop_all_after_rm)
 }
 END_TEST
 
+/* The first host stopped while host B's node runs says what it left to
+ * B, cut off now; B's own stop then ends it, and tells a first host that
+ * is gone nothing. */
+START_TEST(test_first_host_stops_first)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	const char *why = NULL;
+
+	if (two_hosts("1", "2", NULL, &why) < 0)
+		t_skip("%s", why);
+	on(&host_a);
+	t_expect_crash(2);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-stop", NULL), 0);
+	ck_assert_msg(strstr(out, "Left to the other hosts of the cluster, cut off now: node 2; "
+				  "stop it there with ssi-stop.\n"), "%s", out);
+	ck_assert_int_eq(t_count_procs(host_a.state), 0);
+	on(&host_b);
+	ck_assert_msg(t_run(&out, &err, "ssi-stop", NULL) == 0, "%s%s", out, err);
+	ck_assert_int_eq(t_count_procs(host_b.home), 0);
+	on(&host_a);
+	stop_sshd();
+	t_assert_nothing_left();
+	assert_no_state(&host_a);
+	assert_no_state(&host_b);
+}
+END_TEST
+
+/* Claims on the first host, made as another host's ssi-add makes them:
+ * a claimed number is refused to this host's own ssi-add, offered by
+ * --nodes=free to none, listed booting remote; once its 120 s are over
+ * (its time set back here) it is free again.  A released one is free at
+ * once.  No second host is needed for that. */
+START_TEST(test_claims_on_first_host)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	g_autofree char *claim5 = g_build_filename(T.state, "node5.claim", NULL);
+	g_autofree char *claim6 = g_build_filename(T.state, "node6.claim", NULL);
+	g_autofree char *gone6 = g_build_filename(T.state, "node6.gone", NULL);
+	struct utimbuf old;
+
+	t_start("1");
+	ck_assert(g_file_set_contents(claim5, "bob@hostb\n", -1, NULL));
+	ck_assert(g_file_set_contents(claim6, "bob@hostb\n", -1, NULL));
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "5", NULL), 1);
+	ck_assert_msg(strstr(err, "ssi-add: node 5: refused, bob@hostb adds it to the cluster"),
+		      "%s", err);
+	ck_assert_int_eq(t_kernel_pid("node5"), 0);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=free", NULL), 0);
+	ck_assert_msg(g_str_has_prefix(out, "2 3 4 7 8 "), "offered: %s", out);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", NULL), 0);
+	ck_assert_msg(strstr(out, "remote: bob@hostb"), "%s", out);
+	/* Released by its host: free at once, and recorded gone. */
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--release-for", "bob@hostb", "6", NULL), 0);
+	ck_assert(!g_file_test(claim6, G_FILE_TEST_EXISTS) && g_file_test(gone6, G_FILE_TEST_EXISTS));
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=free", NULL), 0);
+	ck_assert_msg(g_str_has_prefix(out, "2 3 4 6 7 8 "), "offered: %s", out);
+	/* Lapsed: no cable ever held it, and it is 121 s old. */
+	old.actime = old.modtime = time(NULL) - 121;
+	ck_assert_int_eq(utime(claim5, &old), 0);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=free", NULL), 0);
+	ck_assert_msg(g_str_has_prefix(out, "2 3 4 5 6 7 8 "), "offered: %s", out);
+	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", NULL), 0);
+	ck_assert_msg(!strstr(out, "bob@hostb"), "%s", out);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-add", "--dry-run", "5", NULL), 0);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
 /* Bad addresses are refused before anything is asked or started. */
 START_TEST(test_bad_cluster_address)
 {
@@ -990,12 +1105,15 @@ Suite *multi_suite(void)
 	tcase_add_checked_fixture(tc, NULL, multi_teardown);
 	tcase_add_test(tc, test_bad_cluster_address);
 	tcase_add_test(tc, test_stop_all_unreachable);
+	tcase_add_test(tc, test_two_users);
 	tcase_add_test(tc, test_two_hosts);
 	tcase_add_test(tc, test_poweroff_reaches_every_host);
 	tcase_add_test(tc, test_add_race);
 	tcase_add_test(tc, test_stop_all);
 	tcase_add_test(tc, test_stop_all_from_other_host);
 	tcase_add_test(tc, test_stop_all_after_rm);
+	tcase_add_test(tc, test_first_host_stops_first);
+	tcase_add_test(tc, test_claims_on_first_host);
 	suite_add_tcase(s, tc);
 	return s;
 }
