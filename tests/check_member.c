@@ -333,6 +333,7 @@ static struct {
 	int fd;			/* listening, -1: none */
 	int port;
 	volatile gint watching;	/* a watch request went through */
+	volatile gint together;	/* a change went out with the watch's head */
 } P = { .fd = -1 };
 
 static int free_port(void)
@@ -620,12 +621,29 @@ static GPid recorded_pid(const char *pidfile)
 	return g_file_get_contents(pidfile, &text, NULL, NULL) ? (GPid)atoi(text) : 0;
 }
 
+/* Whether process PID holds a pidfd (one of its descriptors). */
+static gboolean holds_pidfd(GPid pid)
+{
+	g_autofree char *dir = g_strdup_printf("/proc/%d/fd", (int)pid);
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+		g_autofree char *target = g_file_read_link(path, NULL);
+
+		if (target != NULL && strcmp(target, "anon_inode:[pidfd]") == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 /*
  * The root filesystem's cluster-agent (-w) waits while the ramdisk's
  * member process runs, reporting nothing, and takes its lease over once
  * it ends: each change is told on the console once, by one of them.
  */
-START_TEST(test_take_over)
+START_TEST(test_take_over_quiet_1s)
 {
 	g_autofree char *pidfile = g_build_filename(M.dir, "member.pid", NULL);
 	g_autofree char *taker = NULL, *first = NULL;
@@ -634,12 +652,15 @@ START_TEST(test_take_over)
 	start_etcd("data");
 	daemon_member("ramdisk", "-t", "cluster", "agent", "1", NULL);
 	waiting = client("root", "-r", M.dir, "-t", "cluster", "-w", "agent", "1", NULL);
-	/* Time for it to settle in (in the guest, the root's rcS starts it
-	 * seconds after the ramdisk's). */
-	g_usleep((gulong)t_ms(1000) * 1000);
+	/* Settled in: it holds a pidfd of the ramdisk's process, and waits
+	 * on it (in the guest, the root's rcS starts it seconds after the
+	 * ramdisk's). */
+	ck_assert_msg(t_wait_for(holds_pidfd(waiting), 5000),
+		      "the waiting cluster-agent never waited on the ramdisk's process");
 	client("other", "agent", "2", NULL);
 	assert_out("ramdisk", "cluster: node 2 joined (members: 1 2)\n", 0, 5000);
-	/* Give the waiting one time to say it too, if it (wrongly) watches. */
+	/* Quiet for a second (scaled): it would say it too, if it (wrongly)
+	 * watched. */
 	g_usleep((gulong)t_ms(1000) * 1000);
 	taker = output("root");
 	ck_assert_msg(strstr(taker, "node 2 joined") == NULL,
@@ -661,10 +682,11 @@ START_TEST(test_take_over)
 END_TEST
 
 /*
- * A proxy in front of etcd that holds what etcd answers to a watch for
- * half a second, then passes it on in one write: the head, the watch's
- * first message and any change that came meanwhile reach the client
- * together, as they may from a busy lock server.
+ * A proxy in front of etcd that holds what etcd answers to a watch until
+ * a change came too (or 5 s passed), then passes it on in one write: the
+ * head, the watch's first message and the change reach the client
+ * together, as they may from a busy lock server.  P.together says they
+ * did.
  */
 static gpointer proxy_conn(gpointer data)
 {
@@ -683,11 +705,16 @@ static gpointer proxy_conn(gpointer data)
 		int wait = -1;
 		ssize_t n;
 
+		gboolean change = held->len > 0 &&
+				  g_strstr_len((char *)held->data, held->len, "\"events\"") != NULL;
+
 		if (held->len > 0)
-			wait = (int)MAX(0, 500 - (g_get_monotonic_time() - since) / 1000);
+			wait = change ? 0 : (int)MAX(0, 5000 - (g_get_monotonic_time() - since) / 1000);
 		if (poll(p, 2, wait) < 0)
 			break;
-		if (held->len > 0 && g_get_monotonic_time() - since >= 500 * 1000) {
+		if (held->len > 0 && (change || g_get_monotonic_time() - since >= 5000 * 1000)) {
+			if (change && g_strstr_len((char *)held->data, held->len, "\"created\"") != NULL)
+				g_atomic_int_set(&P.together, 1);
 			if (write(c, held->data, held->len) != (ssize_t)held->len)
 				break;
 			g_byte_array_set_size(held, 0);
@@ -744,6 +771,7 @@ START_TEST(test_watch_change_with_head)
 	ck_assert(getsockname(P.fd, (struct sockaddr *)&a, &len) == 0 && listen(P.fd, 16) == 0);
 	P.port = ntohs(a.sin_port);
 	g_atomic_int_set(&P.watching, 0);
+	g_atomic_int_set(&P.together, 0);
 	g_thread_unref(g_thread_new("proxy", proxy, NULL));
 	via = g_strdup_printf("127.0.0.1:%d", P.port);
 	{
@@ -757,11 +785,14 @@ START_TEST(test_watch_change_with_head)
 	client("a1", "-l", "2", "agent", "1", NULL);
 	assert_out("a1", "cluster: node 1 joined (members: 1)\n", 0, 5000);
 	assert_out("mon", "lock: node 1 joined (members: 1)\n", 0, 5000);
+	ck_assert_msg(g_atomic_int_get(&P.together),
+		      "the join did not reach the monitor with the watch's first answer");
 }
 END_TEST
 
-/* A 2-second lease held for 20 s by the keep-alive alone. */
-START_TEST(test_lease_held)
+/* A 2-second lease held for 20 s (scaled by the host's slowdown) by the
+ * keep-alive alone. */
+START_TEST(test_lease_held_20s)
 {
 	g_autofree char *out = NULL;
 
@@ -769,7 +800,7 @@ START_TEST(test_lease_held)
 	client("mon", "-t", "lock", "monitor", NULL);
 	client("a1", "-l", "2", "agent", "1", NULL);
 	assert_out("mon", "lock: node 1 joined (members: 1)\n", 0, 5000);
-	ck_assert_msg(!watch_out("mon", "left", 0, 20000), "node 1 lost its lease");
+	ck_assert_msg(!watch_out("mon", "left", 0, t_ms(20000)), "node 1 lost its lease");
 	ck_assert_int_eq(member_run(&out, NULL, NULL, "-s", M.server, "members", NULL), 0);
 	ck_assert_str_eq(out, "1\n");
 	ck_assert(!wait_out("a1", "lost", 0, 0));
@@ -1072,9 +1103,9 @@ Suite *member_suite(void)
 	tcase_add_checked_fixture(etcd, member_setup, member_teardown);
 	tcase_set_timeout(etcd, 90);
 	tcase_add_test(etcd, test_join);
-	tcase_add_test(etcd, test_take_over);
+	tcase_add_test(etcd, test_take_over_quiet_1s);
 	tcase_add_test(etcd, test_watch_change_with_head);
-	tcase_add_test(etcd, test_lease_held);
+	tcase_add_test(etcd, test_lease_held_20s);
 	tcase_add_test(etcd, test_watch_in_order);
 	tcase_add_test(etcd, test_sigstop_past_lease);
 	tcase_add_test(etcd, test_lease_long_and_short);
