@@ -51,13 +51,17 @@ Q = @
 endif
 
 LIB_SRCS = $(wildcard src/lib/*.c)
-LIB_OBJS = $(LIB_SRCS:src/lib/%.c=$(B)/lib-obj/%.o)
+# The guests' event lines (ssi_proto.h): plain C, in the library and in
+# the guests' program alike.
+PROTO_SRCS = src/proto/proto.c
+LIB_OBJS = $(LIB_SRCS:src/lib/%.c=$(B)/lib-obj/%.o) $(PROTO_SRCS:src/proto/%.c=$(B)/lib-obj/%.o)
 TOOLS = ssi-start ssi-add ssi-rm ssi-stop ssi-ls ssi-console
 TOOL_BINS = $(TOOLS:%=$(B)/bin/%)
 HELPERS = $(B)/lib/ssiuml-run $(B)/lib/ssiuml-xstate.so $(B)/lib/ssiuml-cable
 # The guests' client of the lock server: static, for the busybox images.
 MEMBER = $(B)/guest/ssiuml-member
-MEMBER_LIB_SRCS = src/guest/b64.c src/guest/http.c src/guest/etcd.c src/guest/members.c
+MEMBER_LIB_SRCS = src/guest/b64.c src/guest/http.c src/guest/etcd.c src/guest/members.c \
+		  $(PROTO_SRCS)
 MEMBER_SRCS = $(MEMBER_LIB_SRCS) src/guest/net.c src/guest/ssiuml-member.c
 IMAGES = root.img cidev.img initrd-ssi.img initrd-memexp.img
 IMAGE_FILES = $(IMAGES:%=$(B)/images/%)
@@ -82,6 +86,11 @@ $(B)/ssi_paths.h: FORCE
 FORCE:
 
 $(B)/lib-obj/%.o: src/lib/%.c $(wildcard include/*.h) $(B)/ssi_paths.h
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/lib-obj/%.o: src/proto/%.c include/ssi_proto.h
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -119,10 +128,10 @@ $(B)/lib/ssiuml-xstate.so: src/ssiuml-xstate.c
 
 # Never sanitized (it runs in the guests) and linked statically with
 # jansson (libjansson-dev ships libjansson.a): the images have no libraries.
-$(MEMBER): $(MEMBER_SRCS) $(wildcard src/guest/*.h)
+$(MEMBER): $(MEMBER_SRCS) $(wildcard src/guest/*.h) include/ssi_proto.h
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
-	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARNFLAGS) $(CFLAGS) -static -o $@ $(MEMBER_SRCS) \
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -Iinclude $(WARNFLAGS) $(CFLAGS) -static -o $@ $(MEMBER_SRCS) \
 		$(LDFLAGS) -ljansson
 
 # etcd for the lock server, from Debian's etcd-server, unpacked, never
@@ -191,7 +200,7 @@ stress: all $(TEST_BIN)
 VALGRIND = valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
 	   --error-exitcode=99
 valgrind: all $(TEST_BIN)
-	$(Q)for s in nodes config state proc; do \
+	$(Q)for s in nodes config proto state proc; do \
 		SSIUML_BUILD=$(CURDIR)/$(B) CK_FORK=no CK_RUN_SUITE=$$s \
 			$(VALGRIND) $(TEST_BIN) || exit 1; done
 	SSIUML_BUILD=$(CURDIR)/$(B) CK_RUN_SUITE=cli SSIUML_TEST_WRAPPER="$(VALGRIND)" \
@@ -203,9 +212,9 @@ valgrind: all $(TEST_BIN)
 # what it finds goes to $(B)/fuzz/corpus-*, the tree is not written.
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
-FUZZ_TARGETS = config nodes event member
+FUZZ_TARGETS = config nodes event proto member
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz-%)
-FUZZ_LIB = src/lib/config.c src/lib/nodes.c src/lib/error.c src/lib/event.c
+FUZZ_LIB = src/lib/config.c src/lib/nodes.c src/lib/error.c src/lib/event.c $(PROTO_SRCS)
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	     -fno-sanitize-recover=all
 
@@ -219,7 +228,7 @@ $(B)/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $(wildcard include/*.h) $(B)/s
 $(B)/fuzz/fuzz-member: tests/fuzz/fuzz_member.c $(MEMBER_LIB_SRCS) $(wildcard src/guest/*.h)
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc/guest -o $@ $< $(MEMBER_LIB_SRCS) -ljansson
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Iinclude -Isrc/guest -o $@ $< $(MEMBER_LIB_SRCS) -ljansson
 
 fuzz: $(FUZZ_BINS)
 	$(Q)for t in $(FUZZ_TARGETS); do \

@@ -93,8 +93,8 @@ char *ssi_console_log(const char *dir, const char *name);
  * mount likely just ran out of space") is returned instead. */
 char *ssi_console_last_line(const char *dir, const char *name);
 
-/* Whether LINE of a console tells that its machine's network interface
- * is missing or not connected. */
+/* Whether LINE of a console, in the kernel's own words (its transports'),
+ * tells that its machine's network interface is not connected. */
 gboolean ssi_console_network_trouble_line(const char *line);
 
 /* A reader of a console's log that keeps its place, so that a log is
@@ -115,17 +115,20 @@ void ssi_console_tail_free(SsiConsoleTail *tail);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsiConsoleTail, ssi_console_tail_free)
 
 /* What a machine's console log has told: how far it booted, whether it
- * has a network, and, for the lock server's, the membership. */
+ * has a network, and, for the lock server's, the membership.  All but
+ * the kernel's own words come from the guests' event lines
+ * (ssi_proto.h); the sentences for people beside them are not read. */
 typedef struct {
-	gboolean login;		/* a login prompt (" login: ") */
-	char *network_trouble;	/* the first ssi_console_network_trouble_line(),
-				 * stripped, or NULL */
-	gboolean events;	/* an event line (ssi_event.h): its monitor
+	gboolean up;		/* booted (event=up): a login waits */
+	char *network_trouble;	/* the first event=net's text, or the first
+				 * ssi_console_network_trouble_line() of the
+				 * kernel's, stripped; or NULL */
+	gboolean events;	/* a membership line (ssi_event.h): its monitor
 				 * watches, so the lock server serves */
-	SsiNodeSet members;	/* the membership of the last event line */
-	char *last_error;	/* the last error line of its ramdisk's, or NULL */
-	char *boot_stopped;	/* once its ramdisk stopped booting: the error
-				 * line before it said so (its reason), or NULL */
+	SsiNodeSet members;	/* the membership of the last such line */
+	char *last_error;	/* the last event=error's text, or NULL */
+	char *boot_stopped;	/* once its ramdisk stopped booting, the first
+				 * event=stopped's text (its reason), or NULL */
 } SsiConsoleFacts;
 
 /*

@@ -9,7 +9,8 @@
  *
  * event is ready (the lock server serves; node=0), joined, rejoined, left
  * or crashed; members is the whole membership after the change ("-" when
- * empty).  This is the one place the host parses them.
+ * empty).  They are the membership kinds of the guests' protocol
+ * (ssi_proto.h), read through its one reader.
  */
 #ifndef SSI_EVENT_H
 #define SSI_EVENT_H
@@ -17,9 +18,11 @@
 #include <glib.h>
 
 #include "ssi_nodes.h"
+#include "ssi_proto.h"
 
-#define SSI_EVENT_TAG "ssiuml-event:"
-#define SSI_EVENT_VERSION 1
+/* The lines' tag and version are the guests' protocol's (ssi_proto.h). */
+#define SSI_EVENT_TAG SSI_PROTO_TAG
+#define SSI_EVENT_VERSION SSI_PROTO_VERSION
 
 typedef enum {
 	SSI_EVENT_READY,

@@ -5,10 +5,12 @@
 
 #include <glib.h>
 
+#include "ssi_proto.h"
+
 /* The largest node number anything parses: NET.N leaves room for 254
- * (a node set holds that many).  A cluster's own limit is its CIDEV's
- * MAXNODES (ssi_plan_node_limit()). */
-#define SSI_NODE_LIMIT 254
+ * (a node set holds that many), the guests' as the host's.  A cluster's
+ * own limit is its CIDEV's MAXNODES (ssi_plan_node_limit()). */
+#define SSI_NODE_LIMIT SSI_PROTO_NODE_MAX
 
 typedef struct {
 	guint32 bits[(SSI_NODE_LIMIT + 32) / 32];

@@ -63,42 +63,59 @@ START_TEST(test_tail_keeps_its_place)
 }
 END_TEST
 
-/* A ramdisk's error lines: the one before its "stopped" line is why. */
+/* A ramdisk's event lines: its first "stopped" says why; its "error"s
+ * are its last error.  The sentences for people beside them are not
+ * read. */
 START_TEST(test_boot_stopped)
 {
 	SsiConsoleFacts facts = { 0 };
 
-	ssi_console_facts_line("ssiuml: error: no lock server yet", &facts);
+	ssi_console_facts_line("ssiuml-event: v=1 event=error node=3 text=no%20lock%20server", &facts);
+	ck_assert_str_eq(facts.last_error, "no lock server");
 	ck_assert_ptr_null(facts.boot_stopped);
-	ssi_console_facts_line("[  1.0] ssiuml: error: cannot mount the root filesystem  ", &facts);
+	ssi_console_facts_line("[  1.0] ssiuml-event: v=1 event=stopped node=3 "
+			       "text=cannot%20mount%20the%20root%20filesystem  ", &facts);
+	ck_assert_str_eq(facts.boot_stopped, "cannot mount the root filesystem");
+	/* The first stop counts: what comes after it is no reason. */
+	ssi_console_facts_line("ssiuml-event: v=1 event=stopped node=3 text=later", &facts);
+	ck_assert_str_eq(facts.boot_stopped, "cannot mount the root filesystem");
+	ssi_console_facts_clear(&facts);
+	ck_assert_ptr_null(facts.boot_stopped);
+	/* The lock server's (node 0), a text of any byte. */
+	ssi_console_facts_line("ssiuml-event: v=1 event=stopped node=0 "
+			       "text=no%20etcd%3A%20%25%3D%C3%A9", &facts);
+	ck_assert_str_eq(facts.boot_stopped, "no etcd: %=\xc3\xa9");
+	ssi_console_facts_clear(&facts);
+	/* Sentences, and lines that only look alike, tell nothing. */
 	ssi_console_facts_line("ssiuml: error: node boot stopped; ctrl-alt-del powers this "
 			       "node off", &facts);
-	ck_assert_str_eq(facts.boot_stopped, "ssiuml: error: cannot mount the root filesystem");
-	/* The first stop counts: what comes after it is no reason. */
-	ssi_console_facts_line("ssiuml: error: later", &facts);
-	ssi_console_facts_line("ssiuml: error: node boot stopped; again", &facts);
-	ck_assert_str_eq(facts.boot_stopped, "ssiuml: error: cannot mount the root filesystem");
-	ssi_console_facts_clear(&facts);
+	ssi_console_facts_line("ssiuml: error: cannot mount the root filesystem", &facts);
+	ssi_console_facts_line("ssiuml-event: v=2 event=stopped node=3 text=x", &facts);
+	ssi_console_facts_line("ssiuml-event: v=1 event=stopped node=3", &facts);
+	ssi_console_facts_line("ssiuml-event: v=1 event=stopped node=3 text=a%2", &facts);
+	ssi_console_facts_line("ssiuml-event: v=1 event=stopped node=3 text=a%00b", &facts);
 	ck_assert_ptr_null(facts.boot_stopped);
-	/* A stop with no reason before it is its own. */
-	ssi_console_facts_line("ssiuml lock server: error: lock server stopped; ctrl-alt-del "
-			       "powers it off", &facts);
-	ck_assert_str_eq(facts.boot_stopped, "ssiuml lock server: error: lock server stopped; "
-			 "ctrl-alt-del powers it off");
-	ssi_console_facts_clear(&facts);
-	/* Words that only look alike. */
-	ssi_console_facts_line("ssiuml: warning: node boot stopped; no", &facts);
-	ssi_console_facts_line("echo ssiuml: errors: node boot stopped;", &facts);
-	ck_assert_ptr_null(facts.boot_stopped);
+	ck_assert_ptr_null(facts.last_error);
 	ssi_console_facts_clear(&facts);
 }
 END_TEST
 
+/* The kernel's words for a network that does not work, and the images'
+ * own (event=net, the first one). */
 START_TEST(test_network_trouble)
 {
+	SsiConsoleFacts facts = { 0 };
+
 	ck_assert(ssi_console_network_trouble_line("  daemon_open : control connect failed"));
-	ck_assert(ssi_console_network_trouble_line("ssiuml: no network interface"));
+	ck_assert(!ssi_console_network_trouble_line("ssiuml: error: no network interface eth0"));
 	ck_assert(!ssi_console_network_trouble_line("eth0: link up"));
+	ssi_console_facts_line("ssiuml: error: no network interface eth0", &facts);
+	ck_assert_ptr_null(facts.network_trouble);
+	ssi_console_facts_line("ssiuml-event: v=1 event=net node=2 text=no%20network%20interface"
+			       "%20eth0", &facts);
+	ssi_console_facts_line("ssiuml-event: v=1 event=net node=2 text=later", &facts);
+	ck_assert_str_eq(facts.network_trouble, "no network interface eth0");
+	ssi_console_facts_clear(&facts);
 }
 END_TEST
 
@@ -163,14 +180,14 @@ START_TEST(test_facts_keep_place)
 
 	our_machine(&m, "lockserver");
 	ssi_console_facts(dir, &m, &facts);	/* no log yet: nothing */
-	ck_assert(!facts.login && !facts.events && facts.network_trouble == NULL);
+	ck_assert(!facts.up && !facts.events && facts.network_trouble == NULL);
 	ck_assert(!g_file_test(seen, G_FILE_TEST_EXISTS));
 	at = append_filler(log);
 	append(log, first);
 	append(log, "ssiuml-event: v=1 event=joined node=2 members=1,2");
 	ssi_console_facts(dir, &m, &facts);
 	ck_assert_str_eq(facts.network_trouble, "daemon_open : control connect failed");
-	ck_assert(facts.events && !facts.login);
+	ck_assert(facts.events && !facts.up);
 	members = ssi_nodeset_format(&facts.members);
 	ck_assert_str_eq(members, "1 3");	/* not the event line cut short */
 	ssi_console_facts_clear(&facts);
@@ -179,22 +196,21 @@ START_TEST(test_facts_keep_place)
 	ck_assert_msg(strstr(kept, offset) != NULL, "%s", kept);
 	/* What was read is not read again: a change in it goes unseen. */
 	overwrite(log, (off_t)(at + strlen("booting\n  ")), "daemon_ok__");
-	append(log, ",5\nnode1 login: ");
+	append(log, ",5\nssiuml-event: v=1 event=up node=1\nnode1 login: ");
 	ssi_console_facts(dir, &m, &facts);
 	g_free(members);
 	members = ssi_nodeset_format(&facts.members);
 	ck_assert_str_eq(members, "1 2 5");
-	ck_assert(facts.login);
+	ck_assert(facts.up);
 	ck_assert_str_eq(facts.network_trouble, "daemon_open : control connect failed");
 	ssi_console_facts_clear(&facts);
-	/* The prompt, unfinished, is read each time, never kept; nor is a
-	 * place that spares too little reading. */
+	/* A place that spares too little reading is not kept. */
 	g_free(kept);
 	ck_assert(g_file_get_contents(seen, &kept, NULL, NULL));
-	ck_assert_msg(strstr(kept, offset) != NULL && strstr(kept, "login=false") != NULL,
+	ck_assert_msg(strstr(kept, offset) != NULL && strstr(kept, "up=false") != NULL,
 		      "%s", kept);
 	ssi_console_facts(dir, &m, &facts);
-	ck_assert(facts.login);
+	ck_assert(facts.up);
 	ssi_console_facts_clear(&facts);
 	remove_dir(dir);
 }
@@ -219,9 +235,9 @@ START_TEST(test_facts_stale)
 	our_machine(&m, "node3");
 	at = append_filler(log);
 	append(log, first);
-	append(log, "node3 login: root\n");
+	append(log, "ssiuml-event: v=1 event=up node=3\n");
 	ssi_console_facts(dir, &m, &facts);
-	ck_assert(facts.login && facts.events && facts.network_trouble != NULL);
+	ck_assert(facts.up && facts.events && facts.network_trouble != NULL);
 	ssi_console_facts_clear(&facts);
 	switch (_i) {
 	case STALE_BOOT:
@@ -246,7 +262,7 @@ START_TEST(test_facts_stale)
 	ssi_console_facts(dir, &m, &facts);
 	members = ssi_nodeset_format(&facts.members);
 	ck_assert_ptr_null(facts.network_trouble);
-	ck_assert(facts.login == (_i == STALE_BOOT) && facts.events == (_i == STALE_BOOT));
+	ck_assert(facts.up == (_i == STALE_BOOT) && facts.events == (_i == STALE_BOOT));
 	ck_assert_str_eq(members, _i == STALE_BOOT ? "1 4" : "");
 	ssi_console_facts_clear(&facts);
 	remove_dir(dir);

@@ -1034,7 +1034,7 @@ static gboolean shown_failed(const char *name, const char *why)
 START_TEST(test_stopped_boot_fails_wait)
 {
 	g_autofree char *kernel = NULL, *err = NULL, *out = NULL;
-	static const char why[] = "ssiuml: error: ssiuml.role=bogus, but initrd-ssi.img is "
+	static const char why[] = "ssiuml.role=bogus, but initrd-ssi.img is "
 				  "the node ramdisk (want ssiuml.role=node)";
 
 	t_start("1");

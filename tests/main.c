@@ -123,6 +123,7 @@ int main(void)
 	} else {
 		sr = srunner_create(nodes_suite());
 		srunner_add_suite(sr, config_suite());
+		srunner_add_suite(sr, proto_suite());
 		srunner_add_suite(sr, host_suite());
 		srunner_add_suite(sr, plan_suite());
 		srunner_add_suite(sr, console_suite());

@@ -236,6 +236,7 @@ TCase *t_uml_tcase(const char *name, int limit_s);
 
 Suite *nodes_suite(void);
 Suite *config_suite(void);
+Suite *proto_suite(void);
 Suite *host_suite(void);
 Suite *plan_suite(void);
 Suite *console_suite(void);

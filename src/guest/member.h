@@ -11,11 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Node numbers are 1..MB_MAXNODE, as in cluster.conf (MAXNODES <= 254). */
-#define MB_MAXNODE 254
-/* Version of the event line (ssiuml(7)); bumped on incompatible change. */
-#define MB_EVENT_VERSION 1
-#define MB_EVENT_TAG "ssiuml-event:"
+#include "ssi_proto.h"
+
+/* Node numbers are 1..MB_MAXNODE, as in cluster.conf (MAXNODES <= 254):
+ * the protocol's, the host's too. */
+#define MB_MAXNODE SSI_PROTO_NODE_MAX
 
 /* A message for the user; every fallible function fills one. */
 typedef struct {
@@ -115,15 +115,15 @@ bool mb_parse_txn_succeeded(const char *body, size_t len, bool *succeeded, MbErr
 
 /* --- the membership and what is told about it (members.c) --- */
 
-typedef enum {
-	MB_JOINED,
-	MB_REJOINED,
-	MB_LEFT,
-	MB_CRASHED,
-	MB_READY,
-} MbEventKind;
+/* The membership's kinds of event line (ssi_proto.h). */
+typedef SsiProtoKind MbEventKind;
+#define MB_READY SSI_PROTO_READY
+#define MB_JOINED SSI_PROTO_JOINED
+#define MB_REJOINED SSI_PROTO_REJOINED
+#define MB_LEFT SSI_PROTO_LEFT
+#define MB_CRASHED SSI_PROTO_CRASHED
 
-const char *mb_event_name(MbEventKind kind);
+#define mb_event_name ssi_proto_kind_name
 
 typedef struct Members Members;
 
@@ -156,7 +156,8 @@ void mb_members_apply(Members *m, const MbKv *ev);
 void mb_members_sync(Members *m, const MbKvs *snap);
 
 /* The event line for KIND: "ssiuml-event: v=1 event=joined node=3
- * members=1,2,3" into BUF of SIZE bytes. */
+ * members=1,2,3" into BUF of SIZE bytes (at least SSI_PROTO_LINE_MAX),
+ * by the protocol's writer; MEMBERS as mb_members_format() writes them. */
 void mb_event_line(char *buf, size_t size, MbEventKind kind, unsigned node, const char *members);
 
 #endif

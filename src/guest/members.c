@@ -16,23 +16,6 @@
 #define LEAVING "/ssiuml/leaving/"
 #define SHUTDOWN "/ssiuml/shutdown"
 
-const char *mb_event_name(MbEventKind kind)
-{
-	switch (kind) {
-	case MB_JOINED:
-		return "joined";
-	case MB_REJOINED:
-		return "rejoined";
-	case MB_LEFT:
-		return "left";
-	case MB_CRASHED:
-		return "crashed";
-	case MB_READY:
-		return "ready";
-	}
-	return "?";
-}
-
 void mb_members_init(Members *m, MbReport report, void *data)
 {
 	memset(m, 0, sizeof(*m));
@@ -177,14 +160,21 @@ void mb_members_sync(Members *m, const MbKvs *snap)
 
 void mb_event_line(char *buf, size_t size, MbEventKind kind, unsigned node, const char *members)
 {
-	char list[MB_MEMBERS_MAX];
-	size_t i;
+	SsiProtoMsg msg;
+	const char *p = members;
 
-	/* "1 2 3" -> "1,2,3", "none" -> "-" */
-	snprintf(list, sizeof(list), "%s", strcmp(members, "none") == 0 ? "-" : members);
-	for (i = 0; list[i] != '\0'; i++)
-		if (list[i] == ' ')
-			list[i] = ',';
-	snprintf(buf, size, "%s v=%d event=%s node=%u members=%s", MB_EVENT_TAG,
-		 MB_EVENT_VERSION, mb_event_name(kind), node, list);
+	memset(&msg, 0, sizeof(msg));
+	msg.kind = kind;
+	msg.node = node;
+	/* "1 2 3", or "none" */
+	while (strcmp(members, "none") != 0 && *p != '\0') {
+		size_t len = strcspn(p, " ");
+		unsigned n;
+
+		if (ssi_proto_node_parse(p, len, SSI_PROTO_NODE_MAX, false, &n))
+			ssi_proto_members_add(&msg, n);
+		p += len;
+		p += strspn(p, " ");
+	}
+	ssi_proto_format(buf, size, &msg);
 }

@@ -80,6 +80,19 @@ static void say(const Agent *a, const char *fmt, ...)
 	fflush(stdout);
 }
 
+/* Node A's membership is gone (its lease ran out): it joins again. */
+static void say_lost(const Agent *a)
+{
+	SsiProtoMsg msg = { .kind = SSI_PROTO_LOST, .node = a->node };
+	char line[SSI_PROTO_LINE_MAX];
+
+	say(a, "node %u lost its membership; joining again", a->node);
+	if (ssi_proto_format(line, sizeof(line), &msg) > 0) {
+		puts(line);
+		fflush(stdout);
+	}
+}
+
 static void report(void *data, MbEventKind kind, unsigned node, const char *members)
 {
 	Agent *a = data;
@@ -91,7 +104,7 @@ static void report(void *data, MbEventKind kind, unsigned node, const char *memb
 	if (kind != MB_READY)
 		say(a, "node %u %s (members: %s)", node, words[kind], members);
 	if (a->events) {
-		char line[MB_MEMBERS_MAX + 100];
+		char line[SSI_PROTO_LINE_MAX];
 
 		mb_event_line(line, sizeof(line), kind, node, members);
 		puts(line);
@@ -625,7 +638,7 @@ static int run(Agent *a)
 				a->lost = true;
 		}
 		if (a->lost) {
-			say(a, "node %u lost its membership; joining again", a->node);
+			say_lost(a);
 			a->lease = 0;
 			if (!join(a, NULL, NULL))
 				break;
@@ -704,7 +717,7 @@ static bool take_over(Agent *a)
 	a->granted_at = mb_now_ms();
 	if (a->lease != 0 && keepalive(a, &ttl, &err) && ttl > 0)
 		return true;
-	say(a, "node %u lost its membership; joining again", a->node);
+	say_lost(a);
 	a->lease = 0;
 	a->lost = true;
 	return false;
@@ -898,12 +911,15 @@ static int cmd_shutdown(Agent *a, const char *node)
 static void usage(FILE *to)
 {
 	fputs("usage: ssiuml-member -s ADDRESS:PORT [OPTION...] COMMAND\n"
+	      "       ssiuml-member event KIND NODE [WORD...]\n"
 	      "  agent NODE    join as NODE, keep the lease, report every change, leave\n"
 	      "                on SIGTERM (-d: return once joined, running on)\n"
 	      "  monitor       report every member and change (the lock server's)\n"
 	      "  health        succeed when the lock server is healthy (-v: its version)\n"
 	      "  members       print the members (\"1 2 3\", or \"none\")\n"
 	      "  shutdown NODE ask every machine of the cluster to power off\n"
+	      "  event KIND NODE [WORD...]  write an event line for the host (no -s):\n"
+	      "                KIND stage (a name), up, net, error, stopped (a text), lost\n"
 	      "options: -l LEASE seconds (2) of a calm node,\n"
 	      "  -L LONG lease seconds while booting (until SIGUSR1: the node is up) and\n"
 	      "     while keep-alives come late (by LEASE/4), until on time for 5 LEASEs,\n"
@@ -924,6 +940,52 @@ static bool number(const char *s, long min, long max, long *out)
 	return *s != '\0' && *end == '\0' && errno == 0 && *out >= min && *out <= max;
 }
 
+/*
+ * ssiuml-member event KIND NODE [WORD...]: write the event line KIND of
+ * machine NODE (0: the lock server) on standard output, by the
+ * protocol's writer (ssi_proto.h): the guest scripts' one way to tell
+ * the host.  A stage takes its name, a text kind its words (joined by
+ * blanks); ready and the membership kinds are the monitor's own.
+ */
+static int cmd_event(int argc, char **argv)
+{
+	char line[SSI_PROTO_LINE_MAX];
+	SsiProtoMsg msg;
+
+	memset(&msg, 0, sizeof(msg));
+	if (argc < 2 || !ssi_proto_kind_parse(argv[0], strlen(argv[0]), &msg.kind) ||
+	    SSI_PROTO_MEMBERSHIP(msg.kind) ||
+	    !ssi_proto_node_parse(argv[1], strlen(argv[1]), SSI_PROTO_NODE_MAX, true, &msg.node))
+		return fail("event: want KIND NODE [WORD...], KIND one of stage up net lost "
+			    "error stopped, NODE 0 to 254"), 2;
+	if (msg.kind == SSI_PROTO_STAGE) {
+		if (argc != 3 || strlen(argv[2]) > SSI_PROTO_STAGE_MAX)
+			return fail("event stage: want one stage name"), 2;
+		strcpy(msg.stage, argv[2]);
+	} else if (SSI_PROTO_HAS_TEXT(msg.kind)) {
+		size_t at = 0;
+
+		for (int i = 2; i < argc; i++) {
+			/* Cut at the limit: the sentence beside it has it whole. */
+			int n = snprintf(msg.text + at, sizeof(msg.text) - at, "%s%s",
+					 i > 2 ? " " : "", argv[i]);
+
+			if (n < 0 || (size_t)n >= sizeof(msg.text) - at) {
+				at = sizeof(msg.text) - 1;
+				break;
+			}
+			at += (size_t)n;
+		}
+		msg.text[at] = '\0';
+	} else if (argc != 2) {
+		return fail("event: this kind takes no words"), 2;
+	}
+	if (ssi_proto_format(line, sizeof(line), &msg) == 0)
+		return fail("event: not a valid event line"), 2;
+	puts(line);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	Agent a = { .tag = "cluster", .ttl = 2, .timeout_ms = 3000, .rundir = -1 };
@@ -931,6 +993,7 @@ int main(int argc, char **argv)
 	bool daemon = false, version = false, wait_prev = false;
 	struct sigaction sa = { .sa_handler = on_signal };
 	MbErr err;
+	unsigned node;
 	long n;
 	int c, rc;
 
@@ -994,6 +1057,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* The event lines of the guest scripts need no lock server. */
+	if (optind < argc && strcmp(argv[optind], "event") == 0)
+		return cmd_event(argc - optind - 1, argv + optind + 1);
 	if (server == NULL || optind >= argc) {
 		usage(stderr);
 		return 2;
@@ -1014,8 +1080,8 @@ int main(int argc, char **argv)
 	mb_members_init(&a.m, report, &a);
 
 	if (strcmp(cmd, "agent") == 0 && optind + 1 == argc &&
-	    number(argv[optind], 1, MB_MAXNODE, &n)) {
-		a.node = (unsigned)n;
+	    ssi_proto_node_parse(argv[optind], strlen(argv[optind]), MB_MAXNODE, false,
+				 &a.node)) {
 		rc = agent(&a, daemon, wait_prev);
 	} else if (strcmp(cmd, "monitor") == 0 && optind == argc) {
 		rc = monitor(&a, cluster);
@@ -1025,7 +1091,8 @@ int main(int argc, char **argv)
 		a.m.report = NULL;
 		rc = cmd_members(&a);
 	} else if (strcmp(cmd, "shutdown") == 0 && optind + 1 == argc &&
-		   number(argv[optind], 1, MB_MAXNODE, &n)) {
+		   ssi_proto_node_parse(argv[optind], strlen(argv[optind]), MB_MAXNODE, false,
+					&node)) {
 		rc = cmd_shutdown(&a, argv[optind]);
 	} else {
 		usage(stderr);

@@ -12,6 +12,7 @@
 #include "ssi_console.h"
 #include "ssi_error.h"
 #include "ssi_event.h"
+#include "ssi_proto.h"
 #include "ssi_host.h"
 #include "ssi_state.h"
 
@@ -557,11 +558,9 @@ char *ssi_console_last_line(const char *dir, const char *name)
 
 gboolean ssi_console_network_trouble_line(const char *line)
 {
-	/* What UML's transports and our images print when a machine has no
-	 * working network interface. */
+	/* What UML's transports print when a machine has no working network
+	 * interface (the images' own words come as event lines). */
 	static const char *const signs[] = {
-		"no network interface",	/* the images: no eth0 at all */
-		"cannot configure eth0",
 		"vde_open",		/* vde: vde_plug could not connect */
 		"daemon_open",		/* uml_switch: no switch socket */
 		"returned -107",	/* the switch went away */
@@ -671,44 +670,15 @@ void ssi_console_facts_clear(SsiConsoleFacts *facts)
 	g_clear_pointer(&facts->network_trouble, g_free);
 	g_clear_pointer(&facts->last_error, g_free);
 	g_clear_pointer(&facts->boot_stopped, g_free);
-	facts->login = FALSE;
+	facts->up = FALSE;
 	facts->events = FALSE;
 	ssi_nodeset_clear(&facts->members);
 }
 
-/* The ramdisks' words (scripts/image): each failure is an error line,
- * and the last before it waits for ctrl-alt-del says that it stopped. */
-static const char *const guest_errors[] = { "ssiuml: error: ", "ssiuml lock server: error: " };
-static const char *const guest_stops[] = { "node boot stopped;", "lock server stopped;" };
-
-/* Note in FACTS a whole line from a ramdisk's error output. */
-static void facts_error(const char *line, SsiConsoleFacts *facts)
+/* Note in FACTS what the kernel itself prints, finished or not: its
+ * transports' words for a network that does not work. */
+static void facts_kernel(const char *line, SsiConsoleFacts *facts)
 {
-	for (guint i = 0; i < G_N_ELEMENTS(guest_errors); i++) {
-		const char *at = strstr(line, guest_errors[i]);
-		g_autofree char *copy = NULL;
-
-		if (at == NULL)
-			continue;
-		copy = g_strdup(at);
-		g_strstrip(copy);
-		if (g_str_has_prefix(at + strlen(guest_errors[i]), guest_stops[i])) {
-			if (facts->boot_stopped == NULL)
-				facts->boot_stopped = g_strdup(facts->last_error != NULL
-							       ? facts->last_error : copy);
-		} else {
-			g_free(facts->last_error);
-			facts->last_error = g_utf8_make_valid(copy, -1);
-		}
-		return;
-	}
-}
-
-/* Add to FACTS what console LINE, finished or not, says of its machine. */
-static void facts_text(const char *line, SsiConsoleFacts *facts)
-{
-	if (strstr(line, " login: ") != NULL)
-		facts->login = TRUE;
 	if (facts->network_trouble == NULL && ssi_console_network_trouble_line(line)) {
 		g_autofree char *copy = g_strdup(line);
 
@@ -716,26 +686,48 @@ static void facts_text(const char *line, SsiConsoleFacts *facts)
 	}
 }
 
-/* Add what whole console LINE tells to the facts at DATA: an event line
- * is read only once finished, lest a membership cut short count. */
+/* Add what whole console LINE tells to the facts at DATA: the guests'
+ * event lines (ssi_proto.h), read only once finished, lest a line cut
+ * short count, and the kernel's own words. */
 void ssi_console_facts_line(const char *line, gpointer data)
 {
 	SsiConsoleFacts *facts = data;
+	SsiProtoMsg msg;
 	SsiEvent ev;
 
-	facts_text(line, facts);
-	facts_error(line, facts);
-	/* Each event line carries the whole membership: the last one is it. */
-	if (ssi_event_parse(line, &ev)) {
-		facts->events = TRUE;
-		facts->members = ev.members;
+	facts_kernel(line, facts);
+	if (!ssi_proto_parse(line, &msg))
+		return;
+	switch (msg.kind) {
+	case SSI_PROTO_UP:
+		facts->up = TRUE;
+		break;
+	case SSI_PROTO_NET:
+		if (facts->network_trouble == NULL)
+			facts->network_trouble = g_utf8_make_valid(msg.text, -1);
+		break;
+	case SSI_PROTO_ERROR:
+		g_free(facts->last_error);
+		facts->last_error = g_utf8_make_valid(msg.text, -1);
+		break;
+	case SSI_PROTO_STOPPED:
+		if (facts->boot_stopped == NULL)
+			facts->boot_stopped = g_utf8_make_valid(msg.text, -1);
+		break;
+	default:
+		/* Each event line carries the whole membership: the last
+		 * one is it. */
+		if (ssi_event_parse(line, &ev)) {
+			facts->events = TRUE;
+			facts->members = ev.members;
+		}
 	}
 }
 
 /* INTO with what LATER (read after it) adds. */
 static void facts_merge(SsiConsoleFacts *into, const SsiConsoleFacts *later)
 {
-	into->login = into->login || later->login;
+	into->up = into->up || later->up;
 	if (into->network_trouble == NULL && later->network_trouble != NULL)
 		into->network_trouble = g_strdup(later->network_trouble);
 	if (later->events) {
@@ -751,7 +743,7 @@ static void facts_merge(SsiConsoleFacts *into, const SsiConsoleFacts *later)
 }
 
 #define SEEN_GROUP "seen"
-#define SEEN_VERSION 2
+#define SEEN_VERSION 3
 /* A place is kept once it spares reading this much: below, reading the
  * log again costs less than writing the place down. */
 #define SEEN_MIN_GAIN (64 << 10)
@@ -784,7 +776,7 @@ static gboolean seen_load(const char *path, const SsiMachine *m, const struct st
 		return FALSE;
 	if (*members == '\0')
 		ssi_nodeset_clear(&facts->members);
-	facts->login = g_key_file_get_boolean(kf, SEEN_GROUP, "login", NULL);
+	facts->up = g_key_file_get_boolean(kf, SEEN_GROUP, "up", NULL);
 	facts->events = g_key_file_get_boolean(kf, SEEN_GROUP, "events", NULL);
 	facts->network_trouble = g_key_file_get_string(kf, SEEN_GROUP, "network_trouble", NULL);
 	facts->last_error = g_key_file_get_string(kf, SEEN_GROUP, "last_error", NULL);
@@ -809,7 +801,7 @@ static void seen_save(const char *path, const SsiMachine *m, const SsiConsoleTai
 	g_key_file_set_uint64(kf, SEEN_GROUP, "dev", (guint64)tail->dev);
 	g_key_file_set_uint64(kf, SEEN_GROUP, "ino", (guint64)tail->ino);
 	g_key_file_set_uint64(kf, SEEN_GROUP, "offset", (guint64)tail->line_end);
-	g_key_file_set_boolean(kf, SEEN_GROUP, "login", facts->login);
+	g_key_file_set_boolean(kf, SEEN_GROUP, "up", facts->up);
 	g_key_file_set_boolean(kf, SEEN_GROUP, "events", facts->events);
 	g_key_file_set_string(kf, SEEN_GROUP, "members", members);
 	if (facts->network_trouble != NULL)
@@ -847,9 +839,9 @@ void ssi_console_facts(const char *dir, const SsiMachine *m, SsiConsoleFacts *fa
 	facts_merge(&kept, &read);
 	if (tail->line_end - (tail->anew ? 0 : from) >= SEEN_MIN_GAIN)
 		seen_save(seen, m, tail, &kept);
-	/* The line not finished yet: a login prompt waits at its end. */
+	/* The line not finished yet: the kernel's last words may be there. */
 	*facts = kept;
-	facts_text(tail->partial->str, facts);
+	facts_kernel(tail->partial->str, facts);
 	ssi_console_facts_clear(&read);
 }
 

@@ -88,7 +88,7 @@ static SsiRunState booted(const SsiConsoleFacts *facts, const SsiMachineStatus *
 	 * by a line of the kernel's or of its init. */
 	if (ms->node == 0 && lockserver->events)
 		return SSI_RUN_UP;
-	return facts->login ? SSI_RUN_UP : SSI_RUN_BOOTING;
+	return facts->up ? SSI_RUN_UP : SSI_RUN_BOOTING;
 }
 
 static void machine_status_free(gpointer data)

@@ -29,12 +29,28 @@ SSI_TAG=${SSI_TAG:-ssiuml}
 # The cluster.conf keys, CLUSTER_NAME NET LOCKSERVER LOCKPORT MAXNODES
 # LEASE: ssi_conf_load sets a shell variable for each.
 
+# The machine the event lines tell of: its node number, 0 for the lock
+# server or while the number is not known.
+SSI_EVENT_NODE=${SSI_EVENT_NODE:-0}
+
 ssi_say() {
 	echo "$SSI_TAG: $*"
 }
 
+# ssi_event KIND [WORD...]: tell the host (the protocol of ssi_proto.h,
+# ssiuml(7) EVENT LINES): ssiuml-member writes the line; the host reads
+# those alone, never the sentences beside them.  KIND is stage (a name),
+# up, net, error or stopped (a text), or lost.
+ssi_event() {
+	local kind=$1
+	shift
+	ssiuml-member event "$kind" "$SSI_EVENT_NODE" "$@" 2>/dev/null || :
+}
+
+# ssi_err TEXT: an error, for people and (event=error) for the host.
 ssi_err() {
 	echo "$SSI_TAG: error: $*" >&2
+	ssi_event error "$*"
 }
 
 ssi_warn() {
@@ -310,14 +326,17 @@ ssi_have_iface() {
 ssi_net_up() {
 	if ! ssi_have_iface "$1"; then
 		ssi_err "no network interface $1 (no $1= on the kernel command line?)"
+		ssi_event net "no network interface $1"
 		return 1
 	fi
 	if ! ip addr replace "$2/24" brd + dev "$1"; then
 		ssi_err "cannot give $1 the address $2/24"
+		ssi_event net "cannot give $1 the address $2/24"
 		return 1
 	fi
 	if ! ip link set "$1" up; then
 		ssi_err "cannot bring $1 up"
+		ssi_event net "cannot bring $1 up"
 		return 1
 	fi
 	# ARP every 100 ms (for 3 s) rather than every second: a node that

@@ -1,0 +1,235 @@
+/* The guests' event lines (ssi_proto.h): one writer, one reader, and the
+ * guests' program writing through it. */
+#include <string.h>
+
+#include "ssi_event.h"
+#include "ssi_nodes.h"
+#include "ssi_proto.h"
+#include "testlib.h"
+
+static SsiProtoMsg msg_of(SsiProtoKind kind, unsigned node)
+{
+	SsiProtoMsg m;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = kind;
+	m.node = node;
+	return m;
+}
+
+static void assert_same(const SsiProtoMsg *a, const SsiProtoMsg *b)
+{
+	ck_assert_int_eq(a->kind, b->kind);
+	ck_assert_uint_eq(a->node, b->node);
+	ck_assert(memcmp(a->members, b->members, sizeof(a->members)) == 0);
+	ck_assert_str_eq(a->stage, b->stage);
+	ck_assert_str_eq(a->text, b->text);
+}
+
+/* Every kind, written and read back, is what it was; a text of every
+ * byte but NUL, and the longest membership, too. */
+START_TEST(test_round_trip)
+{
+	char line[SSI_PROTO_LINE_MAX];
+
+	for (unsigned k = 0; k < SSI_PROTO_N_KINDS; k++) {
+		SsiProtoMsg m = msg_of((SsiProtoKind)k, k == SSI_PROTO_READY ? 0 : 7), back;
+
+		if (SSI_PROTO_MEMBERSHIP(k))
+			for (unsigned n = 1; n <= SSI_PROTO_NODE_MAX; n += (n % 3) + 1)
+				ssi_proto_members_add(&m, n);
+		if (k == SSI_PROTO_STAGE)
+			strcpy(m.stage, "root-mounted2");
+		if (SSI_PROTO_HAS_TEXT(k)) {
+			for (unsigned c = 1; c < 256 && c <= SSI_PROTO_TEXT_MAX; c++)
+				m.text[c - 1] = (char)(c % 255 + 1);
+			m.text[SSI_PROTO_TEXT_MAX] = '\0';
+		}
+		ck_assert_msg(ssi_proto_format(line, sizeof(line), &m) > 0, "kind %u", k);
+		ck_assert_msg(strchr(line, '\n') == NULL && g_str_has_prefix(line, SSI_PROTO_TAG " v=1 "),
+			      "%s", line);
+		/* One blank between fields, none inside one. */
+		ck_assert(strstr(line, "  ") == NULL);
+		memset(&back, 0xaa, sizeof(back));
+		ck_assert_msg(ssi_proto_parse(line, &back), "%s", line);
+		assert_same(&m, &back);
+	}
+}
+END_TEST
+
+static const struct {
+	const char *line;
+	gboolean ok;
+} lines[] = {
+	{ "ssiuml-event: v=1 event=joined node=3 members=1,2,3", TRUE },
+	{ "[ 12.3] ssiuml-event: v=1 event=ready node=0 members=-\r", TRUE },
+	{ "ssiuml-event: node=3 event=up v=1", TRUE },
+	{ "ssiuml-event: v=1 event=up node=3 later=field", TRUE },
+	{ "ssiuml-event: v=1 event=stage node=0 stage=etcd", TRUE },
+	{ "ssiuml-event: v=1 event=error node=2 text=", TRUE },
+	{ "ssiuml-event: v=1 event=lost node=9", TRUE },
+	{ "", FALSE },
+	{ "ssiuml-event:", FALSE },
+	{ "ssiuml-event: v=2 event=up node=3", FALSE },
+	{ "ssiuml-event: v=01 event=up node=3", FALSE },
+	{ "ssiuml-event: event=up node=3", FALSE },
+	{ "ssiuml-event: v=1 event=upp node=3", FALSE },
+	{ "ssiuml-event: v=1 event=up", FALSE },
+	{ "ssiuml-event: v=1 event=up node=03", FALSE },
+	{ "ssiuml-event: v=1 event=up node=+3", FALSE },
+	{ "ssiuml-event: v=1 event=up node=255", FALSE },
+	{ "ssiuml-event: v=1 event=up node=3 junk", FALSE },
+	{ "ssiuml-event: v=1 event=joined node=3", FALSE },
+	{ "ssiuml-event: v=1 event=joined node=0 members=1", FALSE },
+	{ "ssiuml-event: v=1 event=ready node=1 members=1", FALSE },
+	{ "ssiuml-event: v=1 event=joined node=3 members=1,,3", FALSE },
+	{ "ssiuml-event: v=1 event=joined node=3 members=1,3,", FALSE },
+	{ "ssiuml-event: v=1 event=joined node=3 members=0,3", FALSE },
+	{ "ssiuml-event: v=1 event=lost node=0", FALSE },
+	{ "ssiuml-event: v=1 event=stage node=1", FALSE },
+	{ "ssiuml-event: v=1 event=stage node=1 stage=Root", FALSE },
+	{ "ssiuml-event: v=1 event=stopped node=1", FALSE },
+	{ "ssiuml-event: v=1 event=stopped node=1 text=a%4", FALSE },
+	{ "ssiuml-event: v=1 event=stopped node=1 text=a%G1", FALSE },
+	{ "ssiuml-event: v=1 event=stopped node=1 text=a%00", FALSE },
+	{ "ssiuml-event:v=1 event=up node=3", FALSE },
+	{ "ssiuml-events: v=1 event=up node=3", FALSE },
+};
+
+/* A table of lines, read or refused; a refused one leaves *MSG alone. */
+START_TEST(test_lines)
+{
+	SsiProtoMsg m, untouched;
+
+	memset(&m, 0x5a, sizeof(m));
+	untouched = m;
+	ck_assert_msg(ssi_proto_parse(lines[_i].line, &m) == lines[_i].ok, "%s", lines[_i].line);
+	if (!lines[_i].ok)
+		ck_assert(memcmp(&m, &untouched, sizeof(m)) == 0);
+}
+END_TEST
+
+/* What the writer refuses, it writes nothing of. */
+START_TEST(test_invalid_not_written)
+{
+	char line[SSI_PROTO_LINE_MAX] = "x";
+	SsiProtoMsg m = msg_of(SSI_PROTO_READY, 3);
+
+	ck_assert_uint_eq(ssi_proto_format(line, sizeof(line), &m), 0);
+	ck_assert_str_eq(line, "");
+	m = msg_of(SSI_PROTO_STAGE, 3);
+	strcpy(m.stage, "has space");
+	ck_assert_uint_eq(ssi_proto_format(line, sizeof(line), &m), 0);
+	m = msg_of(SSI_PROTO_N_KINDS, 3);
+	ck_assert_uint_eq(ssi_proto_format(line, sizeof(line), &m), 0);
+	m = msg_of(SSI_PROTO_UP, SSI_PROTO_NODE_MAX + 1);
+	ck_assert_uint_eq(ssi_proto_format(line, sizeof(line), &m), 0);
+	/* Too small a buffer: nothing, not a line cut short. */
+	m = msg_of(SSI_PROTO_ERROR, 3);
+	strcpy(m.text, "cannot mount the root filesystem");
+	ck_assert_uint_eq(ssi_proto_format(line, 40, &m), 0);
+	ck_assert_str_eq(line, "");
+}
+END_TEST
+
+/* The node numbers of the host's command line and of the lines are one
+ * grammar: the same table, the same answers (within three digits). */
+START_TEST(test_one_node_grammar)
+{
+	static const char *const cases[] = {
+		"1", "9", "15", "16", "254", "255", "0", "00", "01", "007", "+3", "-1", " 3", "3 ",
+		"3x", "0x3", "", "1000", "٣",
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		guint host = 0;
+		unsigned guest = 0;
+		gboolean h = ssi_node_parse(cases[i], 15, &host, NULL);
+		bool g = ssi_proto_node_parse(cases[i], strlen(cases[i]), 15, false, &guest);
+
+		ck_assert_msg(h == g, "'%s': host %d, lines %d", cases[i], h, g);
+		if (h)
+			ck_assert_uint_eq(host, guest);
+	}
+}
+END_TEST
+
+/* The guests' program writes its lines through the same writer, and the
+ * host reads them: the scripts' one way to tell the host. */
+START_TEST(test_guest_program_writes)
+{
+	g_autofree char *bin = t_build("guest/ssiuml-member");
+	static const struct {
+		const char *argv[6];
+		const char *line;
+	} cases[] = {
+		{ { "event", "stopped", "3", "cannot", "configure eth0", NULL },
+		  "ssiuml-event: v=1 event=stopped node=3 text=cannot%20configure%20eth0\n" },
+		{ { "event", "up", "12", NULL }, "ssiuml-event: v=1 event=up node=12\n" },
+		{ { "event", "stage", "0", "etcd", NULL },
+		  "ssiuml-event: v=1 event=stage node=0 stage=etcd\n" },
+		{ { "event", "net", "2", "no 100% eth0", NULL },
+		  "ssiuml-event: v=1 event=net node=2 text=no%20100%25%20eth0\n" },
+	};
+	static const char *const bad[][4] = {
+		{ "event", "joined", "3", NULL }, { "event", "up", "03", NULL },
+		{ "event", "up", NULL }, { "event", "stage", "1", "Bad Stage" },
+		{ "event", "up", "1", "extra" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		const char *argv[8] = { bin };
+		g_autofree char *out = NULL, *err = NULL;
+		SsiProtoMsg m;
+		int status;
+
+		for (guint k = 0; cases[i].argv[k] != NULL; k++)
+			argv[k + 1] = cases[i].argv[k];
+		ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL, &out, &err,
+				       &status, NULL));
+		ck_assert_msg(g_spawn_check_wait_status(status, NULL), "%s", err);
+		ck_assert_str_eq(out, cases[i].line);
+		ck_assert(ssi_proto_parse(out, &m));
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		const char *argv[6] = { bin };
+		g_autofree char *out = NULL;
+		int status;
+
+		for (guint k = 0; k < 4 && bad[i][k] != NULL; k++)
+			argv[k + 1] = bad[i][k];
+		ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+				       NULL, &out, NULL, &status, NULL));
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 2, "case %u", i);
+		ck_assert_str_eq(out, "");
+	}
+}
+END_TEST
+
+/* The host's membership reader is the protocol's, of its kinds alone. */
+START_TEST(test_event_is_proto)
+{
+	SsiEvent ev;
+
+	ck_assert(ssi_event_parse("ssiuml-event: v=1 event=crashed node=2 members=1,3", &ev));
+	ck_assert_int_eq(ev.kind, SSI_EVENT_CRASHED);
+	ck_assert(!ssi_event_parse("ssiuml-event: v=1 event=up node=2", &ev));
+	ck_assert(!ssi_event_parse("ssiuml-event: v=1 event=lost node=2", &ev));
+}
+END_TEST
+
+Suite *proto_suite(void)
+{
+	Suite *s = suite_create("proto");
+	TCase *tc = tcase_create("proto");
+
+	tcase_add_checked_fixture(tc, t_setup, t_teardown);
+	tcase_add_test(tc, test_round_trip);
+	tcase_add_loop_test(tc, test_lines, 0, G_N_ELEMENTS(lines));
+	tcase_add_test(tc, test_invalid_not_written);
+	tcase_add_test(tc, test_one_node_grammar);
+	tcase_add_test(tc, test_guest_program_writes);
+	tcase_add_test(tc, test_event_is_proto);
+	suite_add_tcase(s, tc);
+	return s;
+}
