@@ -15,6 +15,7 @@
 #include <glib.h>
 
 #include "ssi_config.h"
+#include "ssi_listing.h"
 #include "ssi_nodes.h"
 #include "ssi_state.h"
 
@@ -45,21 +46,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsiRemote, ssi_remote_free)
 GPtrArray *ssi_remote_ssh_argv(const SsiRemote *remote, const SsiConfig *cfg,
 			       gboolean cable, const char *const *words);
 
-/* One machine of the cluster as the first host's ssi-ls tells. */
-typedef struct {
-	char *name;		/* "node3", "lockserver", "switch" */
-	guint node;		/* 0 unless a node */
-	char *state;		/* "booting", "up", "joined", "dead" */
-	gboolean remote;	/* a member that runs on some other host */
-	char *host;		/* which, when known ("user@host"), or NULL */
-} SsiRemoteMachine;
-
-typedef struct {
-	char *state_dir;	/* the first host's */
-	gboolean running;
-	char *network;		/* "vde", "uml_switch", or NULL */
-	GPtrArray *machines;	/* SsiRemoteMachine * */
-} SsiRemoteCluster;
+/* The cluster, and each of its machines, as the first host's ssi-ls
+ * tells (its listing, ssi_listing.h). */
+typedef SsiListedMachine SsiRemoteMachine;
+typedef SsiListed SsiRemoteCluster;
 
 void ssi_remote_cluster_free(SsiRemoteCluster *rc);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsiRemoteCluster, ssi_remote_cluster_free)

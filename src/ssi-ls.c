@@ -1,10 +1,10 @@
 /* ssi-ls: what runs, with its state, processes, memory and console. */
-#include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ssi_console.h"
+#include "ssi_listing.h"
 #include "ssi_remote.h"
 #include "ssi_state.h"
 #include "ssi_status.h"
@@ -259,157 +259,57 @@ static void print_table(const SsiStatus *status, const GArray *remotes)
 static void print_json(const SsiStatus *status, const SsiConfig *cfg, const GArray *remotes)
 {
 	g_autofree char *url = ssi_remote_url(status->dir);
-	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autoptr(JsonGenerator) gen = json_generator_new();
-	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(GPtrArray) attach = g_ptr_array_new_with_free_func(g_free);
+	g_autofree SsiListingMachine *rows = NULL;
 	g_autofree char *text = NULL;
 	gboolean running = ssi_status_running(status);
 	Totals t = totals(status);
+	SsiListing l = {
+		.state_dir = status->dir,
+		.running = running,
+		.console = running ? ssi_console_word(status->console) : NULL,
+		.network = running ? ssi_network_word(status->network) : NULL,
+		.cluster = url,
+		.running_count = t.running, .nodes = t.nodes, .joined = t.joined,
+		.procs = t.procs, .memory = t.memory,
+		/* The lock server's state: none when this host runs none. */
+		.lockserver = status->lockserver_gone ? "dead"
+			      : status->has_lockserver ? "running" : NULL,
+	};
 
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "version");
-	json_builder_add_int_value(b, 1);
-	json_builder_set_member_name(b, "state_dir");
-	json_builder_add_string_value(b, status->dir);
-	json_builder_set_member_name(b, "running");
-	json_builder_add_boolean_value(b, running);
-	json_builder_set_member_name(b, "console");
-	if (running)
-		json_builder_add_string_value(b, ssi_console_word(status->console));
-	else
-		json_builder_add_null_value(b);
-	json_builder_set_member_name(b, "network");
-	if (running)
-		json_builder_add_string_value(b, ssi_network_word(status->network));
-	else
-		json_builder_add_null_value(b);
-	json_builder_set_member_name(b, "cluster");
-	if (url != NULL)
-		json_builder_add_string_value(b, url);
-	else
-		json_builder_add_null_value(b);
-	json_builder_set_member_name(b, "machines");
-	json_builder_begin_array(b);
+	rows = g_new0(SsiListingMachine, status->machines->len + remotes->len);
 	for (guint i = 0; i < status->machines->len; i++) {
 		const SsiMachineStatus *ms = g_ptr_array_index(status->machines, i);
-		gboolean alive = ms->state != SSI_RUN_DEAD;
+		SsiListingMachine *row = &rows[l.n_machines++];
 
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "name");
-		json_builder_add_string_value(b, ms->name);
-		json_builder_set_member_name(b, "remote");
-		json_builder_add_boolean_value(b, FALSE);
-		json_builder_set_member_name(b, "host");
-		json_builder_add_null_value(b);
-		json_builder_set_member_name(b, "kind");
-		json_builder_add_string_value(b, ms->node ? "node" : ms->name);
-		json_builder_set_member_name(b, "node");
-		if (ms->node)
-			json_builder_add_int_value(b, ms->node);
-		else
-			json_builder_add_null_value(b);
-		json_builder_set_member_name(b, "state");
-		json_builder_add_string_value(b, ssi_run_state_name(ms->state));
-		json_builder_set_member_name(b, "pid");
-		if (alive)
-			json_builder_add_int_value(b, ms->pid);
-		else
-			json_builder_add_null_value(b);
-		json_builder_set_member_name(b, "uptime");
-		json_builder_add_double_value(b, alive ? ms->uptime : 0);
-		json_builder_set_member_name(b, "processes");
-		json_builder_add_int_value(b, ms->procs);
-		json_builder_set_member_name(b, "memory");
-		json_builder_add_int_value(b, (gint64)ms->memory);
-		json_builder_set_member_name(b, "window");
-		if (ms->window)
-			json_builder_add_int_value(b, ms->window);
-		else
-			json_builder_add_null_value(b);
-		json_builder_set_member_name(b, "network_trouble");
-		if (alive && ms->network_trouble != NULL)
-			json_builder_add_string_value(b, ms->network_trouble);
-		else
-			json_builder_add_null_value(b);
-		json_builder_set_member_name(b, "boot_stopped");
-		if (ms->state == SSI_RUN_FAILED)
-			json_builder_add_string_value(b, ms->boot_stopped);
-		else
-			json_builder_add_null_value(b);
-		json_builder_set_member_name(b, "attach");
-		if (alive) {
-			g_autofree char *cmd = ssi_console_attach_command(status->dir, cfg,
-									  ms->name);
-
-			json_builder_add_string_value(b, cmd);
-		} else {
-			json_builder_add_null_value(b);
+		row->name = ms->name;
+		row->node = ms->node;
+		row->state = ssi_run_state_name(ms->state);
+		row->alive = ms->state != SSI_RUN_DEAD;
+		row->pid = ms->pid;
+		row->uptime_ms = (gint64)(ms->uptime * 1000);
+		row->procs = ms->procs;
+		row->memory = ms->memory;
+		row->window = (gint64)ms->window;
+		row->network_trouble = row->alive ? ms->network_trouble : NULL;
+		row->boot_stopped = ms->state == SSI_RUN_FAILED ? ms->boot_stopped : NULL;
+		if (row->alive) {
+			row->attach = ssi_console_attach_command(status->dir, cfg, ms->name);
+			g_ptr_array_add(attach, (gpointer)row->attach);
 		}
-		json_builder_end_object(b);
 	}
 	for (guint i = 0; i < remotes->len; i++) {
 		const Remote *r = &g_array_index(remotes, Remote, i);
-		static const char *const nulls[] = { "pid", "window", "network_trouble",
-						     "boot_stopped", "attach" };
+		SsiListingMachine *row = &rows[l.n_machines++];
 
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "name");
-		json_builder_add_string_value(b, r->name);
-		json_builder_set_member_name(b, "remote");
-		json_builder_add_boolean_value(b, TRUE);
-		json_builder_set_member_name(b, "host");
-		if (r->host != NULL)
-			json_builder_add_string_value(b, r->host);
-		else
-			json_builder_add_null_value(b);
-		json_builder_set_member_name(b, "kind");
-		json_builder_add_string_value(b, r->node ? "node" : r->name);
-		json_builder_set_member_name(b, "node");
-		if (r->node)
-			json_builder_add_int_value(b, r->node);
-		else
-			json_builder_add_null_value(b);
-		json_builder_set_member_name(b, "state");
-		json_builder_add_string_value(b, r->state);
-		json_builder_set_member_name(b, "uptime");
-		json_builder_add_double_value(b, 0);
-		json_builder_set_member_name(b, "processes");
-		json_builder_add_int_value(b, 0);
-		json_builder_set_member_name(b, "memory");
-		json_builder_add_int_value(b, 0);
-		for (guint k = 0; k < G_N_ELEMENTS(nulls); k++) {
-			json_builder_set_member_name(b, nulls[k]);
-			json_builder_add_null_value(b);
-		}
-		json_builder_end_object(b);
+		row->name = r->name;
+		row->node = r->node;
+		row->state = r->state;
+		row->remote = TRUE;
+		row->host = r->host;
 	}
-	json_builder_end_array(b);
-	json_builder_set_member_name(b, "totals");
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "running");
-	json_builder_add_int_value(b, t.running);
-	json_builder_set_member_name(b, "nodes");
-	json_builder_add_int_value(b, t.nodes);
-	json_builder_set_member_name(b, "joined");
-	json_builder_add_int_value(b, t.joined);
-	json_builder_set_member_name(b, "processes");
-	json_builder_add_int_value(b, t.procs);
-	json_builder_set_member_name(b, "memory");
-	json_builder_add_int_value(b, (gint64)t.memory);
-	json_builder_end_object(b);
-	/* The lock server's state: null when this host runs none. */
-	json_builder_set_member_name(b, "lockserver");
-	if (status->lockserver_gone)
-		json_builder_add_string_value(b, "dead");
-	else if (status->has_lockserver)
-		json_builder_add_string_value(b, "running");
-	else
-		json_builder_add_null_value(b);
-	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json_generator_set_root(gen, root);
-	json_generator_set_pretty(gen, TRUE);
-	text = json_generator_to_data(gen, NULL);
+	l.machines = rows;
+	text = ssi_listing_write(&l);
 	printf("%s\n", text);
 }
 

@@ -4,6 +4,7 @@
 
 #include "ssi_error.h"
 #include "ssi_state.h"
+#include "ssi_listing.h"
 #include "testlib.h"
 
 START_TEST(test_created_private)
@@ -151,6 +152,53 @@ START_TEST(test_garbage_record_reads_empty)
 }
 END_TEST
 
+/* The listing, written and read back by its one module: what another
+ * host reads of it; milliseconds exact; a version it does not know, or
+ * none, refused by name. */
+START_TEST(test_listing_round_trip)
+{
+	const SsiListingMachine rows[] = {
+		{ .name = "lockserver", .state = "up", .alive = TRUE, .pid = 42,
+		  .uptime_ms = 6060, .procs = 8, .memory = 1 << 20, .attach = "ssi-console lockserver" },
+		{ .name = "node3", .node = 3, .state = "joined", .remote = TRUE, .host = "bob@b" },
+	};
+	SsiListing l = { .state_dir = "/s", .running = TRUE, .network = "vde",
+			 .machines = rows, .n_machines = G_N_ELEMENTS(rows) };
+	g_autofree char *text = ssi_listing_write(&l);
+	g_autoptr(SsiListed) back = NULL;
+	g_autoptr(GError) error = NULL;
+	SsiListedMachine *m;
+
+	ck_assert_msg(strstr(text, "\"uptime_ms\" : 6060,") && strstr(text, "\"version\" : 2,"),
+		      "%s", text);
+	back = ssi_listing_read(text, &error);
+	ck_assert_msg(back != NULL, "%s", error ? error->message : "");
+	ck_assert_uint_eq(back->version, SSI_LISTING_VERSION);
+	ck_assert_str_eq(back->state_dir, "/s");
+	ck_assert(back->running);
+	ck_assert_str_eq(back->network, "vde");
+	ck_assert_uint_eq(back->machines->len, 2);
+	m = g_ptr_array_index(back->machines, 1);
+	ck_assert(m->remote && m->node == 3 && strcmp(m->host, "bob@b") == 0 &&
+		  strcmp(m->state, "joined") == 0);
+	g_clear_pointer(&back, ssi_listed_free);
+	/* Version 1, as an older ssiuml prints it, is read. */
+	back = ssi_listing_read("{\"version\": 1, \"state_dir\": \"/s\", \"machines\": []}",
+				&error);
+	ck_assert_ptr_nonnull(back);
+	ck_assert_ptr_null(ssi_listing_read("{\"version\": 3, \"state_dir\": \"/s\", "
+					    "\"machines\": []}", &error));
+	ck_assert_str_eq(error->message, "its ssi-ls --json is of version 3, which this ssiuml "
+			 "cannot read (it reads 1 to 2): install the same ssiuml on both hosts");
+	g_clear_error(&error);
+	ck_assert_ptr_null(ssi_listing_read("{\"state_dir\": \"/s\", \"machines\": []}", &error));
+	ck_assert_str_eq(error->message, "its ssi-ls --json is not what ssiuml prints");
+	g_clear_error(&error);
+	ck_assert_ptr_null(ssi_listing_read("not json", &error));
+	ck_assert_str_eq(error->message, "its ssi-ls --json printed no JSON document");
+}
+END_TEST
+
 Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -165,6 +213,7 @@ Suite *state_suite(void)
 	tcase_add_test(tc, test_record_round_trip);
 	tcase_add_test(tc, test_other_boot_reads_empty);
 	tcase_add_test(tc, test_garbage_record_reads_empty);
+	tcase_add_test(tc, test_listing_round_trip);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -39,7 +39,7 @@ START_TEST(test_ls_nothing_running)
 	/* Looking creates nothing. */
 	ck_assert(!g_file_test(T.state, G_FILE_TEST_EXISTS));
 	doc = t_ls_json(&parser);
-	ck_assert_int_eq(json_object_get_int_member(doc, "version"), 1);
+	ck_assert_int_eq(json_object_get_int_member(doc, "version"), 2);
 	ck_assert(!json_object_get_boolean_member(doc, "running"));
 	ck_assert_uint_eq(json_array_get_length(json_object_get_array_member(doc, "machines")), 0);
 	g_clear_pointer(&out, g_free);

@@ -1,6 +1,5 @@
 #include <errno.h>
 #include <fcntl.h>
-#include <json-glib/json-glib.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -235,85 +234,9 @@ static gboolean run_bounded(char **argv, gint timeout_ms, char **out, char **err
 	return TRUE;
 }
 
-static void remote_machine_free(gpointer data)
-{
-	SsiRemoteMachine *m = data;
-
-	g_free(m->name);
-	g_free(m->state);
-	g_free(m->host);
-	g_free(m);
-}
-
 void ssi_remote_cluster_free(SsiRemoteCluster *rc)
 {
-	if (rc == NULL)
-		return;
-	g_free(rc->state_dir);
-	g_free(rc->network);
-	if (rc->machines != NULL)
-		g_ptr_array_unref(rc->machines);
-	g_free(rc);
-}
-
-static const char *member_string(JsonObject *o, const char *name)
-{
-	JsonNode *n = json_object_get_member(o, name);
-
-	return n != NULL && JSON_NODE_HOLDS_VALUE(n) &&
-	       json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n) : NULL;
-}
-
-/* ssi-ls --json, as printed by the first host. */
-static SsiRemoteCluster *parse_listing(const char *text, GError **error)
-{
-	g_autoptr(JsonParser) parser = json_parser_new();
-	g_autoptr(SsiRemoteCluster) rc = g_new0(SsiRemoteCluster, 1);
-	JsonNode *root;
-	JsonObject *doc;
-	JsonArray *machines;
-
-	rc->machines = g_ptr_array_new_with_free_func(remote_machine_free);
-	if (!json_parser_load_from_data(parser, text, -1, NULL) ||
-	    (root = json_parser_get_root(parser)) == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
-		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
-			    "its ssi-ls --json printed no JSON document");
-		return NULL;
-	}
-	doc = json_node_get_object(root);
-	if (member_string(doc, "state_dir") == NULL ||
-	    !json_object_has_member(doc, "machines") ||
-	    !JSON_NODE_HOLDS_ARRAY(json_object_get_member(doc, "machines"))) {
-		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
-			    "its ssi-ls --json is not what ssiuml prints");
-		return NULL;
-	}
-	rc->state_dir = g_strdup(member_string(doc, "state_dir"));
-	rc->running = json_object_get_boolean_member_with_default(doc, "running", FALSE);
-	rc->network = g_strdup(member_string(doc, "network"));
-	machines = json_object_get_array_member(doc, "machines");
-	for (guint i = 0; i < json_array_get_length(machines); i++) {
-		JsonNode *node = json_array_get_element(machines, i);
-		JsonObject *o;
-		SsiRemoteMachine *m;
-		const char *name, *state;
-
-		if (!JSON_NODE_HOLDS_OBJECT(node))
-			continue;
-		o = json_node_get_object(node);
-		name = member_string(o, "name");
-		state = member_string(o, "state");
-		if (name == NULL || state == NULL)
-			continue;
-		m = g_new0(SsiRemoteMachine, 1);
-		m->name = g_strdup(name);
-		m->node = ssi_node_number(name);
-		m->state = g_strdup(state);
-		m->remote = json_object_get_boolean_member_with_default(o, "remote", FALSE);
-		m->host = g_strdup(member_string(o, "host"));
-		g_ptr_array_add(rc->machines, m);
-	}
-	return g_steal_pointer(&rc);
+	ssi_listed_free(rc);
 }
 
 SsiRemoteCluster *ssi_remote_query(const SsiRemote *remote, const SsiConfig *cfg,
@@ -326,7 +249,7 @@ SsiRemoteCluster *ssi_remote_query(const SsiRemote *remote, const SsiConfig *cfg
 	SsiRemoteCluster *rc;
 
 	if (!run_bounded((char **)argv->pdata, timeout_ms, &out, &err, NULL, &local) ||
-	    (rc = parse_listing(out, &local)) == NULL) {
+	    (rc = ssi_listing_read(out, &local)) == NULL) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s",
 			    remote->url, local->message);
 		return NULL;
