@@ -108,20 +108,20 @@ $(B)/bin/%: src/%.c src/tool.c src/tool.h $(B)/libssiuml.a
 	$(Q)$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -o $@ $< src/tool.c $(B)/libssiuml.a \
 		$(ALL_LDFLAGS) $(TOOL_LIBS) $(GLIB_LIBS)
 
-$(B)/lib/ssiuml-run: src/ssiuml-run.c $(B)/libssiuml.a
+$(B)/lib/ssiuml-run: src/helpers/ssiuml-run.c $(B)/libssiuml.a
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libssiuml.a $(ALL_LDFLAGS) $(JSON_LIBS) $(GLIB_LIBS)
 
 # Run by the kernels' vde_plug helpers, which carry the kernels'
 # LD_PRELOAD: plain C, no GLib, never sanitized.
-$(B)/lib/ssiuml-cable: src/ssiuml-cable.c $(B)/ssi_paths.h
+$(B)/lib/ssiuml-cable: src/helpers/ssiuml-cable.c $(B)/ssi_paths.h
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -I$(B) $(WARNFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
 # Loaded into the UML kernel: never sanitized, no GLib.
-$(B)/lib/ssiuml-xstate.so: src/ssiuml-xstate.c
+$(B)/lib/ssiuml-xstate.so: src/helpers/ssiuml-xstate.c
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(WARNFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< -ldl

@@ -25,7 +25,14 @@ typedef struct {
 	pid_t pid;
 	pid_t pgrp;
 	guint64 start;
+	pid_t ppid;
+	char **argv;		/* its command line, when asked for (else NULL) */
 } SsiProcInfo;
+
+/* Every living process of the host (zombies left out), in one pass over
+ * /proc: the one walker of it.  With ARGV, each one's command line too
+ * (those whose command line is empty or unreadable left out). */
+GArray *ssi_proc_list(gboolean argv);
 
 /* The living processes that descend from PROC (it included) and are of
  * its process group, found through /proc/PID/task/TID/children: cheap

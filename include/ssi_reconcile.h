@@ -27,6 +27,10 @@ void ssi_reconcile_forget(SsiState *state, SsiMachine *m);
  * the files.  Returns how many processes had to be killed. */
 guint ssi_reconcile_clear(SsiCluster *cluster);
 
+/* Whether a kernel of the record (a node's or the lock server's) still
+ * runs: the cluster does (ssi_cluster_running()). */
+gboolean ssi_reconcile_kernels_alive(const SsiState *state);
+
 /* Remove every file of a cluster from the state directory; only names
  * ssiuml makes are touched, and the lock stays. */
 void ssi_reconcile_clear_files(SsiState *state);

@@ -76,13 +76,7 @@ void ssi_cluster_members_elsewhere(const SsiCluster *cluster, SsiNodeSet *elsewh
 
 gboolean ssi_cluster_running(const SsiCluster *cluster)
 {
-	for (guint i = 0; i < cluster->state->machines->len; i++) {
-		SsiMachine *m = g_ptr_array_index(cluster->state->machines, i);
-
-		if (ssi_plan_is_kernel(m->name) && ssi_proc_alive(&m->proc))
-			return TRUE;
-	}
-	return FALSE;
+	return ssi_reconcile_kernels_alive(cluster->state);
 }
 
 gboolean ssi_cluster_lockserver_running(const SsiCluster *cluster)

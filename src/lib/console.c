@@ -303,28 +303,17 @@ static void find_lost_relay(const SsiState *state, SsiMachine *m)
 {
 	g_autofree char *logname = g_strconcat(m->name, ".log", NULL);
 	g_autofree char *log = ssi_state_path(state, logname);
-	g_autofree char *needle = g_strconcat("--log", "\n", log, "\n", NULL);
-	g_autoptr(GDir) dir = g_dir_open("/proc", 0, NULL);
-	const char *entry;
+	g_autoptr(GArray) procs = ssi_proc_list(TRUE);
 
-	while (dir != NULL && (entry = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *path = NULL;
-		g_autofree char *cmd = NULL;
-		gsize len;
-		char *end;
-		long pid = strtol(entry, &end, 10);
+	for (guint i = 0; i < procs->len; i++) {
+		const SsiProcInfo *p = &g_array_index(procs, SsiProcInfo, i);
 
-		if (*end != '\0' || pid <= 1 || pid == getpid())
+		if (p->pid <= 1 || p->pid == getpid())
 			continue;
-		path = g_strdup_printf("/proc/%ld/cmdline", pid);
-		if (!g_file_get_contents(path, &cmd, &len, NULL))
-			continue;
-		for (gsize i = 0; i < len; i++)
-			if (cmd[i] == '\0')
-				cmd[i] = '\n';
-		if (g_strstr_len(cmd, (gssize)len, needle) != NULL &&
-		    ssi_proc_lookup((pid_t)pid, &m->relay))
-			return;
+		for (guint k = 0; p->argv[k] != NULL && p->argv[k + 1] != NULL; k++)
+			if (strcmp(p->argv[k], "--log") == 0 && strcmp(p->argv[k + 1], log) == 0 &&
+			    ssi_proc_lookup(p->pid, &m->relay))
+				return;
 	}
 	m->relay.pid = 0;
 }

@@ -14,7 +14,7 @@
 
 typedef struct {
 	char state;
-	pid_t pgrp;
+	pid_t ppid, pgrp;
 	guint64 start;
 } StatFields;
 
@@ -40,6 +40,8 @@ static gboolean read_stat(pid_t pid, StatFields *out)
 	p += 2;			/* field 3: state */
 	out->state = *p;
 	for (field = 3; field < 22 && p != NULL; field++) {
+		if (field == 4)
+			out->ppid = (pid_t)strtol(p, NULL, 10);
 		if (field == 5)
 			out->pgrp = (pid_t)strtol(p, NULL, 10);
 		p = strchr(p, ' ');
@@ -80,10 +82,40 @@ char *ssi_boot_id(void)
 	return g_strstrip(data);
 }
 
-/* Every living process (zombies left out), in one pass over /proc. */
-static GArray *proc_list(void)
+static void info_clear(gpointer data)
 {
-	GArray *all = g_array_new(FALSE, FALSE, sizeof(SsiProcInfo));
+	g_strfreev(((SsiProcInfo *)data)->argv);
+}
+
+static GArray *info_array(void)
+{
+	GArray *a = g_array_new(FALSE, TRUE, sizeof(SsiProcInfo));
+
+	g_array_set_clear_func(a, info_clear);
+	return a;
+}
+
+/* PID's command line, NUL-separated in /proc, as a vector; NULL when
+ * empty or gone. */
+static char **read_argv(pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", (int)pid);
+	g_autofree char *cmd = NULL;
+	GPtrArray *args;
+	gsize len = 0;
+
+	if (!g_file_get_contents(path, &cmd, &len, NULL) || len == 0)
+		return NULL;
+	args = g_ptr_array_new();
+	for (gsize i = 0; i < len; i += strlen(cmd + i) + 1)
+		g_ptr_array_add(args, g_strdup(cmd + i));
+	g_ptr_array_add(args, NULL);
+	return (char **)g_ptr_array_free(args, FALSE);
+}
+
+GArray *ssi_proc_list(gboolean argv)
+{
+	GArray *all = info_array();
 	DIR *dir = opendir("/proc");
 	struct dirent *de;
 
@@ -95,8 +127,10 @@ static GArray *proc_list(void)
 		if (*end != '\0' || pid <= 0)
 			continue;
 		if (read_stat((pid_t)pid, &st) && st.state != 'Z' && st.state != 'X') {
-			SsiProcInfo info = { (pid_t)pid, st.pgrp, st.start };
+			SsiProcInfo info = { (pid_t)pid, st.pgrp, st.start, st.ppid, NULL };
 
+			if (argv && (info.argv = read_argv((pid_t)pid)) == NULL)
+				continue;
 			g_array_append_val(all, info);
 		}
 	}
@@ -107,7 +141,7 @@ static GArray *proc_list(void)
 
 GArray *ssi_proc_family(const SsiProc *proc)
 {
-	GArray *out = g_array_new(FALSE, FALSE, sizeof(SsiProcInfo));
+	GArray *out = info_array();
 	g_autoptr(GArray) todo = g_array_new(FALSE, FALSE, sizeof(pid_t));
 
 	if (!ssi_proc_alive(proc))
@@ -124,7 +158,7 @@ GArray *ssi_proc_family(const SsiProc *proc)
 		    st.pgrp != proc->pid || st.start < proc->start)
 			continue;
 		{
-			SsiProcInfo info = { pid, st.pgrp, st.start };
+			SsiProcInfo info = { pid, st.pgrp, st.start, st.ppid, NULL };
 
 			g_array_append_val(out, info);
 		}
@@ -154,7 +188,7 @@ GArray *ssi_proc_family(const SsiProc *proc)
 }
 
 /* The living members of group PGID started no earlier than SINCE, from
- * ALL (proc_list()). */
+ * ALL (ssi_proc_list()). */
 static void group_members(const GArray *all, pid_t pgid, guint64 since, GArray *out)
 {
 	for (guint i = 0; i < all->len; i++) {
@@ -176,7 +210,7 @@ GArray *ssi_proc_group(pid_t pgid, guint64 since)
 
 	if (pgid <= 1)
 		return pids;
-	all = proc_list();
+	all = ssi_proc_list(FALSE);
 	group_members(all, pgid, since, members);
 	for (guint i = 0; i < members->len; i++)
 		g_array_append_val(pids, g_array_index(members, SsiProc, i).pid);
@@ -214,7 +248,7 @@ static GArray *orphans(const SsiProc *proc)
 
 	if (!group_may_remain(proc))
 		return out;
-	all = proc_list();
+	all = ssi_proc_list(FALSE);
 	group_members(all, proc->pid, proc->start, out);
 	return out;
 }
@@ -279,7 +313,7 @@ static gboolean still_there(const SsiProc *procs, guint n, GArray *fds, gboolean
 			g_array_append_val(suspects, procs[i]);
 	}
 	if (suspects->len > 0) {
-		g_autoptr(GArray) all = proc_list();
+		g_autoptr(GArray) all = ssi_proc_list(FALSE);
 		guint leaders = members->len;
 
 		for (guint i = 0; i < suspects->len; i++) {

@@ -114,6 +114,17 @@ void ssi_reconcile_remove_switch_dir(const char *path)
 	rmdir(path);
 }
 
+gboolean ssi_reconcile_kernels_alive(const SsiState *state)
+{
+	for (guint i = 0; i < state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(state->machines, i);
+
+		if (ssi_plan_is_kernel(m->name) && ssi_proc_alive(&m->proc))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 void ssi_reconcile_clear_files(SsiState *state)
 {
 	g_autoptr(GDir) dir = g_dir_open(state->dir, 0, NULL);
@@ -188,7 +199,7 @@ gboolean ssi_reconcile(SsiCluster *cluster, gboolean *cleared, GError **error)
 	}
 	/* A record that says what runs is left as it is: writing it costs
 	 * an fsync, on every command. */
-	if (ssi_cluster_running(cluster))
+	if (ssi_reconcile_kernels_alive(state))
 		return state->machines->len == before || ssi_state_save(state, error);
 	if (cleared != NULL) {
 		g_autofree char *record = ssi_state_path(state, "state");

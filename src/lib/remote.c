@@ -657,62 +657,14 @@ gboolean ssi_remote_claim(const SsiRemote *remote, const SsiConfig *cfg, const c
 	return TRUE;
 }
 
-/* One process, as far as hanging up cables needs. */
-typedef struct {
-	pid_t pid, ppid;
-	char **argv;
-} Proc;
-
-static void proc_clear(gpointer data)
-{
-	g_strfreev(((Proc *)data)->argv);
-}
-
-/* Every process of this user's, with its parent and arguments. */
-static GArray *all_procs(void)
-{
-	GArray *procs = g_array_new(FALSE, TRUE, sizeof(Proc));
-	g_autoptr(GDir) dir = g_dir_open("/proc", 0, NULL);
-	const char *name;
-
-	g_array_set_clear_func(procs, proc_clear);
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *stat = NULL, *cmd = NULL, *path = NULL;
-		gsize len = 0;
-		Proc p = { 0 };
-		const char *rp;
-		GPtrArray *args;
-
-		if (!g_ascii_isdigit(*name))
-			continue;
-		p.pid = (pid_t)atoi(name);
-		path = g_strdup_printf("/proc/%s/stat", name);
-		if (!g_file_get_contents(path, &stat, NULL, NULL) ||
-		    (rp = strrchr(stat, ')')) == NULL ||
-		    sscanf(rp + 1, " %*c %d", &p.ppid) != 1)
-			continue;
-		g_free(path);
-		path = g_strdup_printf("/proc/%s/cmdline", name);
-		if (!g_file_get_contents(path, &cmd, &len, NULL) || len == 0)
-			continue;
-		args = g_ptr_array_new();
-		for (gsize i = 0; i < len; i += strlen(cmd + i) + 1)
-			g_ptr_array_add(args, g_strdup(cmd + i));
-		g_ptr_array_add(args, NULL);
-		p.argv = (char **)g_ptr_array_free(args, FALSE);
-		g_array_append_val(procs, p);
-	}
-	return procs;
-}
-
 GArray *ssi_remote_hangup(const char *dir, SsiNodeSet *asked)
 {
-	g_autoptr(GArray) procs = all_procs();
+	g_autoptr(GArray) procs = ssi_proc_list(TRUE);
 	GArray *cables = g_array_new(FALSE, FALSE, sizeof(SsiProc));
 
 	ssi_nodeset_clear(asked);
 	for (guint i = 0; i < procs->len; i++) {
-		const Proc *p = &g_array_index(procs, Proc, i);
+		const SsiProcInfo *p = &g_array_index(procs, SsiProcInfo, i);
 		guint node = 0;
 		SsiProc cable;
 
@@ -728,7 +680,7 @@ GArray *ssi_remote_hangup(const char *dir, SsiNodeSet *asked)
 		if (node == 0 || !ssi_proc_lookup(p->pid, &cable))
 			continue;
 		for (guint k = 0; k < procs->len; k++) {
-			const Proc *c = &g_array_index(procs, Proc, k);
+			const SsiProcInfo *c = &g_array_index(procs, SsiProcInfo, k);
 			SsiProc plug;
 
 			if (c->ppid != p->pid || strcmp(c->argv[0], "vde_plug") != 0 ||
