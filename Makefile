@@ -78,10 +78,20 @@ TEST_BIN = $(B)/tests/check_ssiuml
 all: $(B)/libssiuml.a $(TOOL_BINS) $(HELPERS) $(MEMBER) images man
 
 # Rewritten only when a path changes, so that objects rebuild exactly then.
+# The node limit of the CIDEV ssiuml builds, and the defaults the usage
+# texts and the manual pages name, from where they are set.
+MAXNODES_BUILT := $(shell sed -n 's/^MAXNODES=//p' scripts/image/cidev/cluster.conf)
+REMOTE_TIMEOUT_S := $(shell sed -n 's/^\#define SSI_REMOTE_TIMEOUT_MS \([0-9]*\)000$$/\1/p' include/ssi_remote.h)
+STOP_TIMEOUT_S := $(shell sed -n 's/^\#define SSI_STOP_TIMEOUT_DEFAULT \([0-9]*\)$$/\1/p' include/ssi_config.h)
+BOOT_TIMEOUT_S := $(shell sed -n 's/^\#define SSI_BOOT_TIMEOUT_DEFAULT \([0-9]*\)$$/\1/p' include/ssi_config.h)
+$(if $(MAXNODES_BUILT),,$(error no MAXNODES= in scripts/image/cidev/cluster.conf))
+$(if $(REMOTE_TIMEOUT_S),,$(error no SSI_REMOTE_TIMEOUT_MS in whole seconds in include/ssi_remote.h))
+$(if $(STOP_TIMEOUT_S),,$(error no SSI_STOP_TIMEOUT_DEFAULT in include/ssi_config.h))
+
 $(B)/ssi_paths.h: FORCE
 	@mkdir -p $(B)
-	@printf '#define SSI_BINDIR "%s"\n#define SSI_PKGLIBDIR "%s"\n' \
-		'$(BINDIR)' '$(PKGLIBDIR)' > $@.tmp
+	@printf '#define SSI_BINDIR "%s"\n#define SSI_PKGLIBDIR "%s"\n#define SSI_BUILT_MAXNODES %s\n' \
+		'$(BINDIR)' '$(PKGLIBDIR)' '$(MAXNODES_BUILT)' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 FORCE:
 
@@ -150,11 +160,13 @@ $(IMAGE_FILES) &: scripts/mkimages $(shell find scripts/image -type f) $(DEBS)/.
 	$(Q)ETCD=$(ETCD) MEMBER=$(MEMBER) scripts/mkimages $(B)/images
 
 man: $(MANS)
-$(B)/man/%: man/%.in Makefile
+$(B)/man/%: man/%.in Makefile scripts/image/cidev/cluster.conf include/ssi_remote.h include/ssi_config.h
 	@mkdir -p $(@D)
 	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@PKGLIBDIR@|$(PKGLIBDIR)|g' \
 		-e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
-		-e 's|@UML_KERNEL@|$(UML_KERNEL)|g' $< > $@
+		-e 's|@UML_KERNEL@|$(UML_KERNEL)|g' -e 's|@MAXNODES@|$(MAXNODES_BUILT)|g' \
+		-e 's|@REMOTE_TIMEOUT@|$(REMOTE_TIMEOUT_S)|g' \
+		-e 's|@STOP_TIMEOUT@|$(STOP_TIMEOUT_S)|g' $< > $@
 
 $(TEST_BIN): $(TEST_SRCS) tests/testlib.h $(B)/libssiuml.a $(MEMBER_LIB_SRCS) $(wildcard src/guest/*.h)
 	@mkdir -p $(@D)

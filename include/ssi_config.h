@@ -50,6 +50,9 @@ typedef struct {
 /* NODE_NICE's default: the nodes give way to the lock server and the
  * switch that they all wait for. */
 #define SSI_NODE_NICE_DEFAULT 15
+/* STOP_TIMEOUT and BOOT_TIMEOUT unless set, seconds. */
+#define SSI_STOP_TIMEOUT_DEFAULT 3
+#define SSI_BOOT_TIMEOUT_DEFAULT 30
 
 /* A configuration holding the built-in defaults (from the install prefix). */
 /* The least MEM or LOCKSERVER_MEM a machine boots with. */

@@ -33,6 +33,8 @@ void ssi_nodeset_clear(SsiNodeSet *set);
 void ssi_nodeset_add(SsiNodeSet *set, guint node);
 void ssi_nodeset_remove(SsiNodeSet *set, guint node);
 gboolean ssi_nodeset_has(const SsiNodeSet *set, guint node);
+/* SET without the nodes of OTHER. */
+void ssi_nodeset_subtract(SsiNodeSet *set, const SsiNodeSet *other);
 guint ssi_nodeset_count(const SsiNodeSet *set);
 
 /* The smallest node in SET greater than AFTER, or 0 when there is none:

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ssi_console.h"
+#include "ssi_paths.h"
 #include "ssi_remote.h"
 #include "tool.h"
 
@@ -15,7 +16,7 @@ static void usage(void)
 	       "       %s [-c FILE] [-n] [-w [-t S]] --cluster ssh://[USER@]HOST[:PORT] NODE...\n"
 	       "\n"
 	       "Boot each NODE into the running cluster.  A NODE is at most the node\n"
-	       "limit: MAXNODES of the CIDEV's cluster.conf (15 in the one ssiuml\n"
+	       "limit: MAXNODES of the CIDEV's cluster.conf (%u in the one ssiuml\n"
 	       "builds), or MAXNODES of the configuration when that is lower.\n"
 	       "A node that is already up, here or on another host of the cluster,\n"
 	       "is skipped with a note; one that another host is adding right now is\n"
@@ -39,7 +40,8 @@ static void usage(void)
 	       "\n"
 	       "Exit status: 0 every node is up (and joined), 1 failed, a node was\n"
 	       "refused or did not join in time, 2 usage error.\n"
-	       "See ssi-add(1).\n", tool_name, tool_name, SSI_JOIN_DEFAULT_TIMEOUT);
+	       "See ssi-add(1).\n", tool_name, tool_name, SSI_BUILT_MAXNODES,
+	       SSI_JOIN_DEFAULT_TIMEOUT);
 }
 
 /* Print how to attach to the consoles of NODES but SKIPPED. */
@@ -73,8 +75,7 @@ static gboolean skip_members_elsewhere(const SsiCluster *cluster, SsiNodeSet *no
 	{
 		SsiNodeSet others = *nodes;
 
-		for (guint n = 0; (n = ssi_nodeset_next(&here, n)) != 0;)
-			ssi_nodeset_remove(&others, n);
+		ssi_nodeset_subtract(&others, &here);
 		if (ssi_nodeset_count(&others) == 0)
 			return FALSE;
 	}
@@ -226,8 +227,7 @@ static int dry_run_remote(SsiCluster *cluster, SsiConfig *cfg, const SsiRemote *
 	if (plan == NULL)
 		return tool_fail(error);
 	todo = *nodes;
-	for (guint n = 0; (n = ssi_nodeset_next(&skipped, n)) != 0;)
-		ssi_nodeset_remove(&todo, n);
+	ssi_nodeset_subtract(&todo, &skipped);
 	if (ssi_nodeset_count(&todo) > 0) {
 		g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(g_free);
 		g_autoptr(GPtrArray) argv = NULL;
@@ -274,8 +274,7 @@ static int add_remote(SsiCluster **cluster, SsiConfig *cfg, const SsiRemote *rem
 	 * here: of two hosts adding it at once, one is refused there. */
 	ssi_cluster_nodes_up(*cluster, &here);
 	toclaim = *nodes;
-	for (guint n = 0; (n = ssi_nodeset_next(&here, n)) != 0;)
-		ssi_nodeset_remove(&toclaim, n);
+	ssi_nodeset_subtract(&toclaim, &here);
 	if (ssi_nodeset_count(&toclaim) > 0) {
 		g_autofree char *refusals = NULL;
 
@@ -306,8 +305,7 @@ static int add_remote(SsiCluster **cluster, SsiConfig *cfg, const SsiRemote *rem
 	print_consoles(*cluster, cfg, nodes, &skipped);
 	fflush(stdout);
 	booted = *nodes;
-	for (guint n = 0; (n = ssi_nodeset_next(&skipped, n)) != 0;)
-		ssi_nodeset_remove(&booted, n);
+	ssi_nodeset_subtract(&booted, &skipped);
 	if (!opts->wait || ssi_nodeset_count(&booted) == 0)
 		return refused ? SSI_EXIT_FAILURE : SSI_EXIT_OK;
 	/* Other commands may run here meanwhile. */
@@ -403,8 +401,7 @@ int main(int argc, char **argv)
 	print_consoles(cluster, cfg, &nodes, &skipped);
 	fflush(stdout);
 	booted = nodes;
-	for (guint n = 0; (n = ssi_nodeset_next(&skipped, n)) != 0;)
-		ssi_nodeset_remove(&booted, n);
+	ssi_nodeset_subtract(&booted, &skipped);
 	rc = tool_wait_joined(&cluster, wait, &booted, &opts);
 	return rc == SSI_EXIT_OK && refused ? SSI_EXIT_FAILURE : rc;
 }

@@ -24,7 +24,7 @@ static void usage(void)
 	       "uptime, host processes, memory and console, and the machines of the\n"
 	       "cluster that run on other hosts, marked remote.  Never waits for a\n"
 	       "lock or a machine; asks the first host of a cluster joined with\n"
-	       "ssi-add --cluster over ssh, for at most 15 s (5 s for --nodes).\n"
+	       "ssi-add --cluster over ssh, for at most %d s (%d s for --nodes).\n"
 	       "\n"
 	       "Options:\n"
 	       "  -c, --config FILE  read FILE instead of ~/.ssiuml/ssiuml.conf\n"
@@ -35,7 +35,8 @@ static void usage(void)
 	       "      --version      show the version and exit\n"
 	       "\n"
 	       "Exit status: 0 listed (also when nothing runs), 1 failed, 2 usage error.\n"
-	       "See ssi-ls(1).\n", tool_name);
+	       "See ssi-ls(1).\n", tool_name, SSI_REMOTE_TIMEOUT_MS / 1000,
+	       SSI_LS_NODES_TIMEOUT_MS / 1000);
 }
 
 /* "42s", "3m07s", "2h05m", "3d04h" */

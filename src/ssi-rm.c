@@ -59,8 +59,7 @@ int main(int argc, char **argv)
 	/* Joined to another host's cluster: tell it they are gone, not cut
 	 * off. */
 	crashed = nodes;
-	for (guint n = 0; (n = ssi_nodeset_next(&not_up, n)) != 0;)
-		ssi_nodeset_remove(&crashed, n);
+	ssi_nodeset_subtract(&crashed, &not_up);
 	if (url != NULL && !tool_release(cfg, url, &crashed))
 		return SSI_EXIT_UNREACHABLE;
 	return SSI_EXIT_OK;

@@ -3,17 +3,21 @@
 #include <stdlib.h>
 
 #include "ssi_console.h"
+#include "ssi_paths.h"
 #include "tool.h"
 
 const char *tool_name = "ssi-start";
+
+/* N when none is given. */
+#define START_NODES 3u
 
 static void usage(void)
 {
 	printf("Usage: %s [-c FILE] [-n] [-w [-t S]] [N]\n"
 	       "\n"
-	       "Boot a cluster of N User-Mode Linux nodes (default 3), with its virtual\n"
+	       "Boot a cluster of N User-Mode Linux nodes (default %u), with its virtual\n"
 	       "switch and lock server, each on its own console.  N is at most the\n"
-	       "node limit: MAXNODES of the CIDEV's cluster.conf (15 in the one\n"
+	       "node limit: MAXNODES of the CIDEV's cluster.conf (%u in the one\n"
 	       "ssiuml builds), or MAXNODES of the configuration when that is lower.\n"
 	       "\n"
 	       "Options:\n"
@@ -26,7 +30,8 @@ static void usage(void)
 	       "\n"
 	       "Exit status: 0 started (and joined), 1 failed, a cluster already runs or\n"
 	       "a node did not join in time, 2 usage error.\n"
-	       "See ssi-start(1).\n", tool_name, SSI_JOIN_DEFAULT_TIMEOUT);
+	       "See ssi-start(1).\n", tool_name, START_NODES, SSI_BUILT_MAXNODES,
+	       SSI_JOIN_DEFAULT_TIMEOUT);
 }
 
 static void print_attach(SsiCluster *cluster, guint n)
@@ -52,7 +57,7 @@ int main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	ToolOptions opts = { .features = TOOL_WAIT | TOOL_DRY_RUN };
 	SsiNodeSet nodes;
-	guint n = 3;
+	guint n = START_NODES;
 
 	tool_options(argc, argv, usage, &opts);
 	tool_catch_interrupts();

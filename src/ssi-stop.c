@@ -15,7 +15,7 @@ static void usage(void)
 	       "\n"
 	       "Halt every node and the lock server, stop the switch, close every\n"
 	       "console and clear the state.  Machines that do not halt within\n"
-	       "STOP_TIMEOUT seconds (default 3) are killed; it never hangs.  Of a\n"
+	       "STOP_TIMEOUT seconds (default %d) are killed; it never hangs.  Of a\n"
 	       "cluster across hosts it stops this host's machines alone, and says\n"
 	       "what it left to the others.\n"
 	       "\n"
@@ -29,7 +29,7 @@ static void usage(void)
 	       "Exit status: 0 nothing is left running, 1 failed, 2 usage error,\n"
 	       "3 stopped here, but a host of the cluster could not be asked (--all)\n"
 	       "or told.\n"
-	       "See ssi-stop(1).\n", tool_name);
+	       "See ssi-stop(1).\n", tool_name, SSI_STOP_TIMEOUT_DEFAULT);
 }
 
 /* How long the first host waits for the cables it hung up to end. */

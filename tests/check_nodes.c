@@ -97,6 +97,33 @@ START_TEST(test_set_edges)
 }
 END_TEST
 
+/* A set less another: what is in the first alone, at both ends too. */
+START_TEST(test_set_subtract)
+{
+	SsiNodeSet a, b;
+	g_autofree char *left = NULL;
+
+	ssi_nodeset_clear(&a);
+	ssi_nodeset_clear(&b);
+	for (guint n = 1; n <= SSI_NODE_LIMIT; n += 1 + n % 5)
+		ssi_nodeset_add(&a, n);
+	ssi_nodeset_add(&a, SSI_NODE_LIMIT);
+	ssi_nodeset_add(&b, 1);
+	ssi_nodeset_add(&b, 3);
+	ssi_nodeset_add(&b, 4);
+	ssi_nodeset_add(&b, SSI_NODE_LIMIT);
+	ssi_nodeset_subtract(&a, &b);
+	for (guint n = 1; n <= SSI_NODE_LIMIT; n++)
+		ck_assert(!(ssi_nodeset_has(&a, n) && ssi_nodeset_has(&b, n)));
+	ssi_nodeset_clear(&a);
+	ssi_nodeset_add(&a, 2);
+	ssi_nodeset_add(&a, 3);
+	ssi_nodeset_subtract(&a, &b);
+	left = ssi_nodeset_format(&a);
+	ck_assert_str_eq(left, "2");
+}
+END_TEST
+
 START_TEST(test_node_names)
 {
 	g_autofree char *name = ssi_node_name(12);
@@ -123,6 +150,7 @@ Suite *nodes_suite(void)
 	tcase_add_test(tc, test_set_counts_once);
 	tcase_add_test(tc, test_set_one_bad_spoils_all);
 	tcase_add_test(tc, test_set_edges);
+	tcase_add_test(tc, test_set_subtract);
 	tcase_add_test(tc, test_node_names);
 	suite_add_tcase(s, tc);
 	return s;

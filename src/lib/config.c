@@ -73,8 +73,8 @@ SsiConfig *ssi_config_new(void)
 	cfg->xterm = g_strdup("xterm");
 	cfg->tmux = g_strdup("tmux");
 	cfg->xstate_fix = SSI_XSTATE_FIX_AUTO;
-	cfg->boot_timeout = 30;
-	cfg->stop_timeout = 3;
+	cfg->boot_timeout = SSI_BOOT_TIMEOUT_DEFAULT;
+	cfg->stop_timeout = SSI_STOP_TIMEOUT_DEFAULT;
 	cfg->node_nice = SSI_NODE_NICE_DEFAULT;
 	cfg->warnings = g_ptr_array_new_with_free_func(g_free);
 	return cfg;

@@ -83,6 +83,12 @@ void ssi_nodeset_remove(SsiNodeSet *set, guint node)
 		set->bits[node / 32] &= ~(1u << (node % 32));
 }
 
+void ssi_nodeset_subtract(SsiNodeSet *set, const SsiNodeSet *other)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(set->bits); i++)
+		set->bits[i] &= ~other->bits[i];
+}
+
 gboolean ssi_nodeset_has(const SsiNodeSet *set, guint node)
 {
 	if (node < 1 || node > SSI_NODE_LIMIT)

@@ -383,8 +383,7 @@ void ssi_remote_members(const char *dir, const SsiNodeSet *members, const SsiNod
 			SsiNodeSet *elsewhere)
 {
 	*elsewhere = *members;
-	for (guint n = 0; (n = ssi_nodeset_next(local, n)) != 0;)
-		ssi_nodeset_remove(elsewhere, n);
+	ssi_nodeset_subtract(elsewhere, local);
 	/* A node crashed here (ssi-rm, a kernel killed) stays a member until
 	 * its lease runs out; its disk, kept here until ssi-stop, tells it
 	 * from a node of another host. */
