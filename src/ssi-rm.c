@@ -22,7 +22,8 @@ static void usage(void)
 	       "      --version      show the version and exit\n"
 	       "\n"
 	       "Exit status: 0 none of the nodes is up any more, 1 failed, 2 usage error,\n"
-	       "3 crashed, but the first host of the cluster could not be told.\n"
+	       "3 crashed, but the first host of the cluster could not be told, 128+N\n"
+	       "crashed all the same, but signal N came meanwhile.\n"
 	       "See ssi-rm(1).\n", tool_name);
 }
 
@@ -37,6 +38,8 @@ int main(int argc, char **argv)
 	gboolean ok;
 
 	tool_options(argc, argv, usage, &opts);
+	/* A crash is not left half made: a signal only sets the status. */
+	tool_catch_interrupts();
 	cfg = tool_config(opts.config);
 	tool_nodes(argc, argv, cfg, &nodes);
 	cluster = tool_cluster(cfg, NULL);
@@ -61,6 +64,6 @@ int main(int argc, char **argv)
 	crashed = nodes;
 	ssi_nodeset_subtract(&crashed, &not_up);
 	if (url != NULL && !tool_release(cfg, url, &crashed))
-		return SSI_EXIT_UNREACHABLE;
-	return SSI_EXIT_OK;
+		return tool_exit_status(SSI_EXIT_UNREACHABLE);
+	return tool_exit_status(SSI_EXIT_OK);
 }

@@ -28,7 +28,7 @@ static void usage(void)
 	       "\n"
 	       "Exit status: 0 nothing is left running, 1 failed, 2 usage error,\n"
 	       "3 stopped here, but a host of the cluster could not be asked (--all)\n"
-	       "or told.\n"
+	       "or told, 128+N stopped all the same, but signal N came meanwhile.\n"
 	       "See ssi-stop(1).\n", tool_name, SSI_STOP_TIMEOUT_DEFAULT);
 }
 
@@ -139,6 +139,9 @@ int main(int argc, char **argv)
 	SsiNodeSet elsewhere, here;
 
 	tool_options(argc, argv, usage, &opts);
+	/* A stop goes to its end (it is bounded): a signal only sets the
+	 * exit status. */
+	tool_catch_interrupts();
 	if (optind < argc)
 		tool_usage_error("unexpected argument '%s'", argv[optind]);
 	cfg = tool_config(opts.config);
@@ -154,7 +157,7 @@ int main(int argc, char **argv)
 	cluster = tool_cluster(cfg, &cleared);
 	if (!cleared && !ssi_cluster_running(cluster)) {
 		printf("No cluster is running.\n");
-		return reached ? SSI_EXIT_OK : SSI_EXIT_UNREACHABLE;
+		return tool_exit_status(reached ? SSI_EXIT_OK : SSI_EXIT_UNREACHABLE);
 	}
 	/* What runs on other hosts is theirs to stop: note it first. */
 	url = ssi_remote_url(cluster->state->dir);
@@ -183,5 +186,5 @@ int main(int argc, char **argv)
 		       "stop %s there with ssi-stop.\n", ssi_nodeset_count(&elsewhere) > 1
 		       ? "s" : "", list, ssi_nodeset_count(&elsewhere) > 1 ? "them" : "it");
 	}
-	return reached ? SSI_EXIT_OK : SSI_EXIT_UNREACHABLE;
+	return tool_exit_status(reached ? SSI_EXIT_OK : SSI_EXIT_UNREACHABLE);
 }

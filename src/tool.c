@@ -54,6 +54,17 @@ void tool_catch_interrupts(void)
 	}
 }
 
+int tool_exit_status(int status)
+{
+	int sig = ssi_interrupted();
+
+	if (sig == 0)
+		return status;
+	tool_warn("interrupted by SIG%s; it finished what it had begun",
+		  sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+	return 128 + sig;
+}
+
 void tool_usage_error(const char *fmt, ...)
 {
 	va_list ap;

@@ -83,6 +83,11 @@ typedef struct {
  * leaves) with exit status 128 plus the signal's number. */
 void tool_catch_interrupts(void);
 
+/* For the tools whose work must not stop half way (ssi-stop, ssi-rm):
+ * STATUS, unless a signal came meanwhile (tool_catch_interrupts()); then
+ * it is said, and the status is 128 plus its number. */
+int tool_exit_status(int status);
+
 /* Parse the options every tool takes (-c FILE, -h, --version) and those
  * of OPTS->features, calling USAGE for --help; leaves optind at the first
  * operand. */
