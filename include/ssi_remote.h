@@ -181,6 +181,12 @@ gboolean ssi_remote_released(const char *dir, guint node);
 gboolean ssi_remote_release(const SsiRemote *remote, const SsiConfig *cfg, const char *who,
 			    const SsiNodeSet *nodes, GError **error);
 
+/* The ssh command (NULL-terminated) that runs ssi-add OPTION WHO NODES
+ * on REMOTE's host: the claim (--claim-for) or the release
+ * (--release-for) of NODES. */
+GPtrArray *ssi_remote_for_argv(const SsiRemote *remote, const SsiConfig *cfg,
+				const char *option, const char *who, const SsiNodeSet *nodes);
+
 /*
  * Claim NODES for WHO on REMOTE's host (its ssi-add --claim-for, over
  * ssh).  CLAIMED gets those claimed; *REFUSED, when some were not, what

@@ -229,16 +229,9 @@ static int dry_run_remote(SsiCluster *cluster, SsiConfig *cfg, const SsiRemote *
 	todo = *nodes;
 	ssi_nodeset_subtract(&todo, &skipped);
 	if (ssi_nodeset_count(&todo) > 0) {
-		g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(g_free);
-		g_autoptr(GPtrArray) argv = NULL;
+		g_autoptr(GPtrArray) argv = ssi_remote_for_argv(remote, cfg, "--claim-for", who,
+								&todo);
 
-		g_ptr_array_add(words, g_strdup("ssi-add"));
-		g_ptr_array_add(words, g_strdup("--claim-for"));
-		g_ptr_array_add(words, g_strdup(who));
-		for (guint n = 0; (n = ssi_nodeset_next(&todo, n)) != 0;)
-			g_ptr_array_add(words, g_strdup_printf("%u", n));
-		g_ptr_array_add(words, NULL);
-		argv = ssi_remote_ssh_argv(remote, cfg, FALSE, (const char *const *)words->pdata);
 		tool_print_command((char *const *)argv->pdata, argv->len - 1);
 	}
 	for (guint i = 0; i < plan->len; i++) {
@@ -402,6 +395,6 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	booted = nodes;
 	ssi_nodeset_subtract(&booted, &skipped);
-	rc = tool_wait_joined(&cluster, wait, &booted, &opts);
+	rc = tool_wait_joined(&cluster, wait, &booted, &opts, FALSE);
 	return rc == SSI_EXIT_OK && refused ? SSI_EXIT_FAILURE : rc;
 }

@@ -88,5 +88,5 @@ int main(int argc, char **argv)
 	if (cluster->state->console == SSI_CONSOLE_TMUX)
 		print_attach(cluster, n);
 	fflush(stdout);
-	return tool_wait_joined(&cluster, wait, &nodes, &opts);
+	return tool_wait_joined(&cluster, wait, &nodes, &opts, TRUE);
 }

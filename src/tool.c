@@ -276,12 +276,13 @@ static void show_progress(const SsiNodeSet *joined, guint total, gpointer data)
 	fflush(stderr);
 }
 
-/* After a wait that failed: what the start (the whole cluster) or the
- * add (NODES) left running, booted but not joined, and how to stop it. */
-static void tell_left_running(SsiConfig *cfg, const SsiNodeSet *nodes)
+/* After a wait that failed: what the start (WHOLE: the whole cluster) or
+ * the add (NODES) left running, booted but not joined, and how to stop
+ * it. */
+static void tell_left_running(SsiConfig *cfg, const SsiNodeSet *nodes, gboolean whole)
 {
 	g_autoptr(SsiCluster) cluster = ssi_cluster_peek(cfg, NULL, NULL);
-	gboolean start = strcmp(tool_name, "ssi-start") == 0;
+	gboolean start = whole;
 	g_autoptr(GString) names = g_string_new(NULL);
 	SsiNodeSet left;
 	g_autofree char *list = NULL;
@@ -315,7 +316,7 @@ static void tell_left_running(SsiConfig *cfg, const SsiNodeSet *nodes)
 }
 
 int tool_wait_joined(SsiCluster **cluster, SsiJoinWait *wait,
-		     const SsiNodeSet *nodes, const ToolOptions *opts)
+		     const SsiNodeSet *nodes, const ToolOptions *opts, gboolean whole)
 {
 	g_autoptr(GError) error = NULL;
 	gboolean tty = isatty(STDERR_FILENO);
@@ -336,7 +337,7 @@ int tool_wait_joined(SsiCluster **cluster, SsiJoinWait *wait,
 	if (ok)
 		return SSI_EXIT_OK;
 	rc = tool_fail(error);
-	tell_left_running(cfg, nodes);
+	tell_left_running(cfg, nodes, whole);
 	return rc;
 }
 

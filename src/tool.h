@@ -93,11 +93,12 @@ int tool_exit_status(int status);
  * operand. */
 void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts);
 
-/* After a start or an add of NODES: with OPTS->wait, wait (the cluster's
- * lock released) until they have joined, showing progress on a terminal.
- * Returns the exit status. */
+/* After a start (WHOLE: of the whole cluster) or an add of NODES: with
+ * OPTS->wait, wait (the cluster's lock released) until they have joined,
+ * showing progress on a terminal; a wait that fails names what it leaves
+ * running.  Returns the exit status. */
 int tool_wait_joined(SsiCluster **cluster, SsiJoinWait *wait,
-		     const SsiNodeSet *nodes, const ToolOptions *opts);
+		     const SsiNodeSet *nodes, const ToolOptions *opts, gboolean whole);
 
 /* The node limit of CFG (ssi_plan_node_limit(), its CIDEV read); exits
  * when the CIDEV cannot be read or the configuration disagrees with it. */

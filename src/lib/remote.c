@@ -577,15 +577,10 @@ gboolean ssi_remote_released(const char *dir, guint node)
 	return g_file_test(path, G_FILE_TEST_EXISTS);
 }
 
-/* Run ssi-add OPTION WHO NODES on REMOTE's host, as --claim-for and
- * --release-for are: *OUT and *ERR what it printed, *STATUS its exit. */
-static gboolean run_for(const SsiRemote *remote, const SsiConfig *cfg, const char *option,
-			const char *who, const SsiNodeSet *nodes, char **out, char **err,
-			int *status, GError **error)
+GPtrArray *ssi_remote_for_argv(const SsiRemote *remote, const SsiConfig *cfg,
+				const char *option, const char *who, const SsiNodeSet *nodes)
 {
 	g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) argv = NULL;
-	g_autoptr(GError) local = NULL;
 
 	g_ptr_array_add(words, g_strdup("ssi-add"));
 	g_ptr_array_add(words, g_strdup(option));
@@ -593,7 +588,18 @@ static gboolean run_for(const SsiRemote *remote, const SsiConfig *cfg, const cha
 	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
 		g_ptr_array_add(words, g_strdup_printf("%u", n));
 	g_ptr_array_add(words, NULL);
-	argv = ssi_remote_ssh_argv(remote, cfg, FALSE, (const char *const *)words->pdata);
+	return ssi_remote_ssh_argv(remote, cfg, FALSE, (const char *const *)words->pdata);
+}
+
+/* Run ssi-add OPTION WHO NODES on REMOTE's host, as --claim-for and
+ * --release-for are: *OUT and *ERR what it printed, *STATUS its exit. */
+static gboolean run_for(const SsiRemote *remote, const SsiConfig *cfg, const char *option,
+			const char *who, const SsiNodeSet *nodes, char **out, char **err,
+			int *status, GError **error)
+{
+	g_autoptr(GPtrArray) argv = ssi_remote_for_argv(remote, cfg, option, who, nodes);
+	g_autoptr(GError) local = NULL;
+
 	if (!run_bounded((char **)argv->pdata, SSI_REMOTE_TIMEOUT_MS, out, err, status,
 			 &local)) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s",
