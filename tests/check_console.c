@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ssi_console.h"
+#include "ssi_guestlog.h"
 #include "testlib.h"
 
 static void collect(const char *line, gpointer data)

@@ -5,6 +5,7 @@
 #include "ssi_boot.h"
 #include "ssi_cluster.h"
 #include "ssi_console.h"
+#include "ssi_guestlog.h"
 #include "ssi_error.h"
 #include "ssi_host.h"
 #include "ssi_plan.h"

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "ssi_console.h"
+#include "ssi_guestlog.h"
 #include "ssi_error.h"
 #include "ssi_event.h"
 #include "ssi_join.h"

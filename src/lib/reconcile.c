@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "ssi_console.h"
+#include "ssi_guestlog.h"
 #include "ssi_plan.h"
 #include "ssi_reconcile.h"
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "ssi_console.h"
+#include "ssi_guestlog.h"
 #include "ssi_join.h"
 #include "ssi_nodes.h"
 #include "ssi_plan.h"
