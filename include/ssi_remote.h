@@ -22,6 +22,15 @@
 /* How long a question to the first host may take, at most. */
 #define SSI_REMOTE_TIMEOUT_MS 15000
 
+/*
+ * Run ARGV (an ssh command, say), its input /dev/null, collecting its
+ * output and errors, for at most TIMEOUT_MS; then it is killed.  TRUE
+ * when it exited 0, or, when EXIT is not NULL, when it exited at all
+ * (*EXIT its status) but with ssh's own 255.
+ */
+gboolean ssi_remote_run(char **argv, gint timeout_ms, char **out, char **err, int *exit,
+			GError **error);
+
 /* ssh://[user@]host[:port], parsed. */
 typedef struct {
 	char *url;		/* as given */
@@ -72,33 +81,9 @@ void ssi_remote_cluster_nodes(const SsiRemoteCluster *rc, SsiNodeSet *up,
 gboolean ssi_remote_joinable(const SsiRemote *remote, const SsiRemoteCluster *rc,
 			     GError **error);
 
-/*
- * Record in STATE that its machines are plugged into the switch of the
- * cluster RC on REMOTE's host: STATE/remote (the URL) and, for each of
- * NODES, STATE/nodeN.cable.args (the cable's ssh command) and the link
- * STATE/nodeN.cable to ssiuml-cable.  Fails as ssi_remote_joinable()
- * does, or with SSI_ERROR_STATE.
- */
-gboolean ssi_remote_plug(SsiState *state, const SsiRemote *remote, const SsiConfig *cfg,
-			 const SsiRemoteCluster *rc, const SsiNodeSet *nodes, GError **error);
-
-/* The command of NODE's cable (NULL-terminated): ssh to REMOTE's host,
- * running there, in its state directory REMOTE_DIR, flock on the node's
- * claim and vde_plug on the switch. */
-GPtrArray *ssi_remote_cable_argv(const SsiRemote *remote, const SsiConfig *cfg,
-				 const char *remote_dir, guint node);
-
-/* Forget what ssi_remote_plug() recorded in STATE. */
-void ssi_remote_unplug(SsiState *state);
-
 /* The URL of the cluster the machines of state directory DIR are plugged
  * into, or NULL when they are on a switch of this host. */
 char *ssi_remote_url(const char *dir);
-
-/* NODE's cable's name on the kernel command line, given as cmd://NAME:
- * STATE/nodeN.cable, or ./nodeN.cable when the state directory's path
- * would not reach the kernel whole (the kernels run there). */
-char *ssi_remote_cable_name(const SsiState *state, guint node, gboolean relative);
 
 /*
  * Of MEMBERS, the nodes the lock server of the cluster in state
@@ -118,94 +103,6 @@ void ssi_remote_members(const char *dir, const SsiNodeSet *members, const SsiNod
  */
 gboolean ssi_remote_wait_joined(const SsiRemote *remote, const SsiConfig *cfg,
 				const SsiNodeSet *nodes, guint timeout, GError **error);
-
-/*
- * Claims.  Before another host boots node N into the cluster, it claims
- * the number on the first host (ssi_remote_claim(), which runs ssi-add
- * --claim-for there): under the first host's state lock, a number up
- * there, a member, or claimed already is refused, so that of two hosts
- * adding one number at once exactly one wins.  The claim is the file
- * STATE/nodeN.claim naming who claimed it; the node's cable, once up,
- * holds an flock on it for as long as it runs.  A claim counts while
- * its cable holds it, or for SSI_REMOTE_CLAIM_S after it was made (the
- * time a node takes to boot and plug its cable in).
- */
-#define SSI_REMOTE_CLAIM_S 120
-
-/* STATE/nodeN.claim of the state directory DIR. */
-char *ssi_remote_claim_path(const char *dir, guint node);
-
-/* This host's name in claims and releases: user@host, any character
- * ssi_remote_who_ok() would refuse made '_'. */
-char *ssi_remote_who_am_i(void);
-
-/* Whether WHO ("user@host") is fit to name a claimant: letters, digits,
- * '.', '_', '@', '-', not first, at most 128 characters. */
-gboolean ssi_remote_who_ok(const char *who);
-
-/* Whether NODE is claimed in DIR (see above); *CABLED (when not NULL)
- * whether a cable holds the claim, *WHO (when not NULL) who made it, or
- * NULL when unknown. */
-gboolean ssi_remote_claimed(const char *dir, guint node, gboolean *cabled, char **who);
-
-/* The nodes claimed in DIR, and (CABLED, when not NULL) those of them a
- * cable holds. */
-void ssi_remote_claims(const char *dir, SsiNodeSet *claimed, SsiNodeSet *cabled);
-
-/* On the first host, its state locked: claim NODE for WHO. */
-gboolean ssi_remote_claim_here(SsiState *state, guint node, const char *who, GError **error);
-
-/*
- * Releases.  A host whose node is gone on purpose (ssi-rm crashed it,
- * ssi-stop halted it) says so to the first host (ssi_remote_release(),
- * which runs ssi-add --release-for there): the node's claim goes, and
- * STATE/nodeN.gone, naming who released it, tells the node from one cut
- * off while its lease still runs.  A node whose cable still holds its
- * claim is not released.  A new claim of the number ends the release.
- */
-
-/* On the first host, its state locked: release NODE for WHO.  FALSE
- * (with *CABLED TRUE) when the node's cable still runs here; fails with
- * SSI_ERROR_STATE when the record cannot be written. */
-gboolean ssi_remote_release_here(SsiState *state, guint node, const char *who,
-				 gboolean *cabled, GError **error);
-
-/* Whether NODE was released in the state directory DIR. */
-gboolean ssi_remote_released(const char *dir, guint node);
-
-/*
- * Release NODES for WHO on REMOTE's host (its ssi-add --release-for,
- * over ssh).  Fails with SSI_ERROR_FAILED saying what ssh or the first
- * host said when it could not be done.
- */
-gboolean ssi_remote_release(const SsiRemote *remote, const SsiConfig *cfg, const char *who,
-			    const SsiNodeSet *nodes, GError **error);
-
-/* The ssh command (NULL-terminated) that runs ssi-add OPTION WHO NODES
- * on REMOTE's host: the claim (--claim-for) or the release
- * (--release-for) of NODES. */
-GPtrArray *ssi_remote_for_argv(const SsiRemote *remote, const SsiConfig *cfg,
-				const char *option, const char *who, const SsiNodeSet *nodes);
-
-/*
- * Claim NODES for WHO on REMOTE's host (its ssi-add --claim-for, over
- * ssh).  CLAIMED gets those claimed; *REFUSED, when some were not, what
- * the first host said of them (else NULL).  Fails with SSI_ERROR_FAILED
- * when the host does not answer.
- */
-gboolean ssi_remote_claim(const SsiRemote *remote, const SsiConfig *cfg, const char *who,
-			  const SsiNodeSet *nodes, SsiNodeSet *claimed, char **refused,
-			  GError **error);
-
-/*
- * On the first host: ask every host whose cables run into the switch of
- * the cluster in DIR to stop.  Each cable's vde_plug gets SIGKILL, which
- * ends the cable's ssh on the other host with the status 137 (128 plus
- * SIGKILL, passed on by flock); its ssiuml-cable runs ssi-stop there.
- * ASKED gets the nodes whose cables were signalled; returns the cables'
- * processes here (SsiProc), to wait for.
- */
-GArray *ssi_remote_hangup(const char *dir, SsiNodeSet *asked);
 
 /*
  * Run ssi-stop --all on REMOTE's host (over ssh, at most TIMEOUT_MS).

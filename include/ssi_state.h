@@ -67,4 +67,9 @@ SsiMachine *ssi_state_add(SsiState *state, const char *name);
 
 void ssi_state_remove(SsiState *state, const char *name);
 
+/* Write LEN bytes of DATA (-1: a string) to STATE/NAME, atomically, mode
+ * 0600; fails with SSI_ERROR_STATE. */
+gboolean ssi_state_write(SsiState *state, const char *name, const char *data, gssize len,
+			 GError **error);
+
 #endif

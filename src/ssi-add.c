@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ssi_cable.h"
+#include "ssi_claims.h"
 #include "ssi_console.h"
 #include "ssi_paths.h"
 #include "ssi_remote.h"

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ssi_claims.h"
 #include "ssi_console.h"
 #include "ssi_listing.h"
 #include "ssi_remote.h"

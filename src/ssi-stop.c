@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ssi_cable.h"
+#include "ssi_claims.h"
 #include "ssi_proc.h"
 #include "ssi_remote.h"
 #include "ssi_state.h"

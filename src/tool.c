@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ssi_claims.h"
 #include "ssi_console.h"
 #include "ssi_host.h"
 #include "ssi_remote.h"

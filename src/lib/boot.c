@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ssi_boot.h"
+#include "ssi_cable.h"
 #include "ssi_console.h"
 #include "ssi_guestlog.h"
 #include "ssi_error.h"

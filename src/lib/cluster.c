@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "ssi_boot.h"
+#include "ssi_cable.h"
 #include "ssi_cluster.h"
 #include "ssi_console.h"
 #include "ssi_guestlog.h"

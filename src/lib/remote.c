@@ -14,6 +14,7 @@
 #include "ssi_error.h"
 #include "ssi_host.h"
 #include "ssi_proc.h"
+#include "ssi_claims.h"
 #include "ssi_remote.h"
 
 #define REMOTE_OUTPUT_MAX (1 << 20)
@@ -170,13 +171,8 @@ static gboolean drain(int fd, GString *buf)
 	return TRUE;
 }
 
-/*
- * Run ARGV, its input /dev/null, collecting its output and errors, for
- * at most TIMEOUT_MS; then it is killed.  TRUE when it exited 0, or,
- * when EXIT is not NULL, when it exited at all (*EXIT its status).
- */
-static gboolean run_bounded(char **argv, gint timeout_ms, char **out, char **err,
-			    int *exit, GError **error)
+gboolean ssi_remote_run(char **argv, gint timeout_ms, char **out, char **err, int *exit,
+			GError **error)
 {
 	g_autoptr(GString) obuf = g_string_new(NULL);
 	g_autoptr(GString) ebuf = g_string_new(NULL);
@@ -248,7 +244,7 @@ SsiRemoteCluster *ssi_remote_query(const SsiRemote *remote, const SsiConfig *cfg
 	g_autofree char *out = NULL, *err = NULL;
 	SsiRemoteCluster *rc;
 
-	if (!run_bounded((char **)argv->pdata, timeout_ms, &out, &err, NULL, &local) ||
+	if (!ssi_remote_run((char **)argv->pdata, timeout_ms, &out, &err, NULL, &local) ||
 	    (rc = ssi_listing_read(out, &local)) == NULL) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s",
 			    remote->url, local->message);
@@ -272,21 +268,6 @@ void ssi_remote_cluster_nodes(const SsiRemoteCluster *rc, SsiNodeSet *up, SsiNod
 	}
 }
 
-/* Write LEN bytes of DATA to STATE/NAME, mode 0600. */
-static gboolean write_state_file(SsiState *state, const char *name, const char *data,
-				 gssize len, GError **error)
-{
-	g_autofree char *path = ssi_state_path(state, name);
-	g_autoptr(GError) local = NULL;
-
-	if (!g_file_set_contents_full(path, data, len, G_FILE_SET_CONTENTS_CONSISTENT,
-				      0600, &local)) {
-		g_set_error(error, SSI_ERROR, SSI_ERROR_STATE, "%s", local->message);
-		return FALSE;
-	}
-	return TRUE;
-}
-
 gboolean ssi_remote_joinable(const SsiRemote *remote, const SsiRemoteCluster *rc,
 			     GError **error)
 {
@@ -306,49 +287,6 @@ gboolean ssi_remote_joinable(const SsiRemote *remote, const SsiRemoteCluster *rc
 	return TRUE;
 }
 
-gboolean ssi_remote_plug(SsiState *state, const SsiRemote *remote, const SsiConfig *cfg,
-			 const SsiRemoteCluster *rc, const SsiNodeSet *nodes, GError **error)
-{
-	g_autofree char *url = g_strconcat(remote->url, "\n", NULL);
-	g_autofree char *helper = g_build_filename(ssi_host_libexec_dir(), "ssiuml-cable", NULL);
-
-	if (!ssi_remote_joinable(remote, rc, error))
-		return FALSE;
-	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;) {
-		g_autoptr(GPtrArray) argv = ssi_remote_cable_argv(remote, cfg, rc->state_dir, n);
-		g_autoptr(GString) args = g_string_new(NULL);
-		g_autofree char *name = ssi_node_name(n);
-		g_autofree char *base = g_strconcat(name, ".cable", NULL);
-		g_autofree char *args_base = g_strconcat(name, ".cable.args", NULL);
-		g_autofree char *link = ssi_state_path(state, base);
-
-		for (guint i = 0; i + 1 < argv->len; i++)
-			g_string_append_len(args, g_ptr_array_index(argv, i),
-					    (gssize)strlen(g_ptr_array_index(argv, i)) + 1);
-		if (!write_state_file(state, args_base, args->str, (gssize)args->len, error))
-			return FALSE;
-		unlink(link);
-		if (symlink(helper, link) != 0) {
-			g_set_error(error, SSI_ERROR, SSI_ERROR_STATE, "%s: %s", link,
-				    g_strerror(errno));
-			return FALSE;
-		}
-	}
-	return write_state_file(state, "remote", url, -1, error);
-}
-
-GPtrArray *ssi_remote_cable_argv(const SsiRemote *remote, const SsiConfig *cfg,
-				 const char *remote_dir, guint node)
-{
-	g_autofree char *ctl = g_build_filename(remote_dir, "switch.ctl", NULL);
-	g_autofree char *claim = ssi_remote_claim_path(remote_dir, node);
-	/* flock(1) holds the node's claim on the first host for as long as
-	 * the cable runs, and passes on how vde_plug ended. */
-	const char *const words[] = { "flock", "-w", "30", claim, "vde_plug", ctl, NULL };
-
-	return ssi_remote_ssh_argv(remote, cfg, TRUE, words);
-}
-
 char *ssi_remote_url(const char *dir)
 {
 	g_autofree char *path = g_build_filename(dir, "remote", NULL);
@@ -362,23 +300,6 @@ char *ssi_remote_url(const char *dir)
 	return data;
 }
 
-char *ssi_remote_cable_name(const SsiState *state, guint node, gboolean relative)
-{
-	g_autofree char *name = ssi_node_name(node);
-	g_autofree char *base = g_strconcat(name, ".cable", NULL);
-
-	return relative ? g_strconcat("./", base, NULL) : ssi_state_path(state, base);
-}
-
-/* DIR/nodeN plus SUFFIX, N being NODE. */
-static char *node_file(const char *dir, guint node, const char *suffix)
-{
-	g_autofree char *name = ssi_node_name(node);
-	g_autofree char *base = g_strconcat(name, suffix, NULL);
-
-	return g_build_filename(dir, base, NULL);
-}
-
 void ssi_remote_members(const char *dir, const SsiNodeSet *members, const SsiNodeSet *local,
 			SsiNodeSet *elsewhere)
 {
@@ -388,7 +309,9 @@ void ssi_remote_members(const char *dir, const SsiNodeSet *members, const SsiNod
 	 * its lease runs out; its disk, kept here until ssi-stop, tells it
 	 * from a node of another host. */
 	for (guint n = 0; (n = ssi_nodeset_next(elsewhere, n)) != 0;) {
-		g_autofree char *cow = node_file(dir, n, ".cow");
+		g_autofree char *name = ssi_node_name(n);
+		g_autofree char *base = g_strconcat(name, ".cow", NULL);
+		g_autofree char *cow = g_build_filename(dir, base, NULL);
 
 		if (g_file_test(cow, G_FILE_TEST_EXISTS) || ssi_remote_released(dir, n))
 			ssi_nodeset_remove(elsewhere, n);
@@ -435,274 +358,6 @@ gboolean ssi_remote_wait_joined(const SsiRemote *remote, const SsiConfig *cfg,
 	return FALSE;
 }
 
-void ssi_remote_unplug(SsiState *state)
-{
-	g_autofree char *remote = ssi_state_path(state, "remote");
-	g_autoptr(GDir) dir = g_dir_open(state->dir, 0, NULL);
-	const char *name;
-
-	unlink(remote);
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		if (g_str_has_prefix(name, "node") &&
-		    (g_str_has_suffix(name, ".cable") || g_str_has_suffix(name, ".cable.args"))) {
-			g_autofree char *path = ssi_state_path(state, name);
-
-			unlink(path);
-		}
-	}
-}
-
-/* --- claims, on the first host --- */
-
-char *ssi_remote_claim_path(const char *dir, guint node)
-{
-	return node_file(dir, node, ".claim");
-}
-
-char *ssi_remote_who_am_i(void)
-{
-	char *who = g_strdup_printf("%s@%s", g_get_user_name(), g_get_host_name());
-
-	for (char *p = who; *p; p++)
-		if (!g_ascii_isalnum(*p) && strchr("._@-", *p) == NULL)
-			*p = '_';
-	return who;
-}
-
-gboolean ssi_remote_who_ok(const char *who)
-{
-	return who != NULL && *who != '\0' && *who != '-' && strlen(who) <= 128 &&
-	       strspn(who, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			   "0123456789._@-") == strlen(who);
-}
-
-gboolean ssi_remote_claimed(const char *dir, guint node, gboolean *cabled, char **who)
-{
-	g_autofree char *path = ssi_remote_claim_path(dir, node);
-	g_autofree char *text = NULL;
-	struct stat st;
-	gboolean held = FALSE, fresh;
-	int fd;
-
-	if (cabled != NULL)
-		*cabled = FALSE;
-	if (who != NULL)
-		*who = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return FALSE;
-	if (fstat(fd, &st) != 0) {
-		close(fd);
-		return FALSE;
-	}
-	/* A shared lock is refused while a cable holds its exclusive one;
-	 * a cable that starts meanwhile waits (flock -w) the instant it is
-	 * held here. */
-	if (flock(fd, LOCK_SH | LOCK_NB) != 0)
-		held = errno == EWOULDBLOCK;
-	close(fd);
-	fresh = g_get_real_time() / G_USEC_PER_SEC - st.st_mtime < SSI_REMOTE_CLAIM_S;
-	if (!held && !fresh)
-		return FALSE;
-	if (cabled != NULL)
-		*cabled = held;
-	if (who != NULL && g_file_get_contents(path, &text, NULL, NULL)) {
-		g_strstrip(text);
-		*who = ssi_remote_who_ok(text) ? g_steal_pointer(&text) : NULL;
-	}
-	return TRUE;
-}
-
-void ssi_remote_claims(const char *dir, SsiNodeSet *claimed, SsiNodeSet *cabled)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	ssi_nodeset_clear(claimed);
-	if (cabled != NULL)
-		ssi_nodeset_clear(cabled);
-	/* One look at the directory, not one per number. */
-	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
-		g_autofree char *base = NULL;
-		gboolean held;
-		guint n;
-
-		if (!g_str_has_suffix(name, ".claim"))
-			continue;
-		base = g_strndup(name, strlen(name) - strlen(".claim"));
-		n = ssi_node_number(base);
-		if (n == 0 || !ssi_remote_claimed(dir, n, &held, NULL))
-			continue;
-		ssi_nodeset_add(claimed, n);
-		if (held && cabled != NULL)
-			ssi_nodeset_add(cabled, n);
-	}
-}
-
-gboolean ssi_remote_claim_here(SsiState *state, guint node, const char *who, GError **error)
-{
-	g_autofree char *name = ssi_node_name(node);
-	g_autofree char *base = g_strconcat(name, ".claim", NULL);
-	g_autofree char *text = g_strconcat(who, "\n", NULL);
-	g_autofree char *gone = node_file(state->dir, node, ".gone");
-
-	if (!write_state_file(state, base, text, -1, error))
-		return FALSE;
-	/* Booted anew: no longer gone. */
-	unlink(gone);
-	return TRUE;
-}
-
-gboolean ssi_remote_release_here(SsiState *state, guint node, const char *who,
-				 gboolean *cabled, GError **error)
-{
-	g_autofree char *name = ssi_node_name(node);
-	g_autofree char *base = g_strconcat(name, ".gone", NULL);
-	g_autofree char *text = g_strconcat(who, "\n", NULL);
-	g_autofree char *claim = node_file(state->dir, node, ".claim");
-
-	ssi_remote_claimed(state->dir, node, cabled, NULL);
-	if (*cabled)
-		return FALSE;
-	if (!write_state_file(state, base, text, -1, error))
-		return FALSE;
-	unlink(claim);
-	return TRUE;
-}
-
-gboolean ssi_remote_released(const char *dir, guint node)
-{
-	g_autofree char *path = node_file(dir, node, ".gone");
-
-	return g_file_test(path, G_FILE_TEST_EXISTS);
-}
-
-GPtrArray *ssi_remote_for_argv(const SsiRemote *remote, const SsiConfig *cfg,
-				const char *option, const char *who, const SsiNodeSet *nodes)
-{
-	g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(g_free);
-
-	g_ptr_array_add(words, g_strdup("ssi-add"));
-	g_ptr_array_add(words, g_strdup(option));
-	g_ptr_array_add(words, g_strdup(who));
-	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
-		g_ptr_array_add(words, g_strdup_printf("%u", n));
-	g_ptr_array_add(words, NULL);
-	return ssi_remote_ssh_argv(remote, cfg, FALSE, (const char *const *)words->pdata);
-}
-
-/* Run ssi-add OPTION WHO NODES on REMOTE's host, as --claim-for and
- * --release-for are: *OUT and *ERR what it printed, *STATUS its exit. */
-static gboolean run_for(const SsiRemote *remote, const SsiConfig *cfg, const char *option,
-			const char *who, const SsiNodeSet *nodes, char **out, char **err,
-			int *status, GError **error)
-{
-	g_autoptr(GPtrArray) argv = ssi_remote_for_argv(remote, cfg, option, who, nodes);
-	g_autoptr(GError) local = NULL;
-
-	if (!run_bounded((char **)argv->pdata, SSI_REMOTE_TIMEOUT_MS, out, err, status,
-			 &local)) {
-		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s",
-			    remote->url, local->message);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-gboolean ssi_remote_release(const SsiRemote *remote, const SsiConfig *cfg, const char *who,
-			    const SsiNodeSet *nodes, GError **error)
-{
-	g_autofree char *out = NULL, *err = NULL;
-	int status = 0;
-
-	if (!run_for(remote, cfg, "--release-for", who, nodes, &out, &err, &status, error))
-		return FALSE;
-	if (status != 0) {
-		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s", remote->url,
-			    *g_strstrip(err) ? err : "its ssi-add cannot release node numbers");
-		return FALSE;
-	}
-	return TRUE;
-}
-
-gboolean ssi_remote_claim(const SsiRemote *remote, const SsiConfig *cfg, const char *who,
-			  const SsiNodeSet *nodes, SsiNodeSet *claimed, char **refused,
-			  GError **error)
-{
-	g_autofree char *out = NULL, *err = NULL;
-	g_auto(GStrv) numbers = NULL;
-	int status = 0;
-
-	ssi_nodeset_clear(claimed);
-	*refused = NULL;
-	if (!run_for(remote, cfg, "--claim-for", who, nodes, &out, &err, &status, error))
-		return FALSE;
-	if (status != 0 && status != 1) {
-		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s", remote->url,
-			    *err ? err : "its ssi-add cannot claim node numbers");
-		return FALSE;
-	}
-	numbers = g_strsplit_set(g_strstrip(out), " \n", -1);
-	for (guint i = 0; numbers[i] != NULL; i++) {
-		guint n;
-
-		if (*numbers[i] == '\0')
-			continue;
-		if (!ssi_node_parse(numbers[i], SSI_NODE_LIMIT, &n, NULL) ||
-		    !ssi_nodeset_has(nodes, n)) {
-			g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
-				    "cluster %s: its ssi-add --claim-for printed '%s'",
-				    remote->url, numbers[i]);
-			return FALSE;
-		}
-		ssi_nodeset_add(claimed, n);
-	}
-	if (status != 0)
-		*refused = g_steal_pointer(&err);
-	return TRUE;
-}
-
-GArray *ssi_remote_hangup(const char *dir, SsiNodeSet *asked)
-{
-	g_autoptr(GArray) procs = ssi_proc_list(TRUE);
-	GArray *cables = g_array_new(FALSE, FALSE, sizeof(SsiProc));
-
-	ssi_nodeset_clear(asked);
-	for (guint i = 0; i < procs->len; i++) {
-		const SsiProcInfo *p = &g_array_index(procs, SsiProcInfo, i);
-		guint node = 0;
-		SsiProc cable;
-
-		/* flock -w 30 DIR/nodeN.claim vde_plug DIR/switch.ctl */
-		if (g_strv_length(p->argv) < 6 || strcmp(p->argv[0], "flock") != 0)
-			continue;
-		for (guint n = 1; n <= SSI_NODE_LIMIT && node == 0; n++) {
-			g_autofree char *claim = ssi_remote_claim_path(dir, n);
-
-			if (strcmp(p->argv[3], claim) == 0)
-				node = n;
-		}
-		if (node == 0 || !ssi_proc_lookup(p->pid, &cable))
-			continue;
-		for (guint k = 0; k < procs->len; k++) {
-			const SsiProcInfo *c = &g_array_index(procs, SsiProcInfo, k);
-			SsiProc plug;
-
-			if (c->ppid != p->pid || strcmp(c->argv[0], "vde_plug") != 0 ||
-			    !ssi_proc_lookup(c->pid, &plug))
-				continue;
-			/* flock exits 128 + SIGKILL (vde_plug ends quietly on
-			 * what it can catch): the cable's ssh says so on the
-			 * other host, which stops there. */
-			if (ssi_proc_signal(&plug, SIGKILL)) {
-				ssi_nodeset_add(asked, node);
-				g_array_append_val(cables, cable);
-			}
-		}
-	}
-	return cables;
-}
-
 gboolean ssi_remote_stop_all(const SsiRemote *remote, const SsiConfig *cfg, gint timeout_ms,
 			     char **said, GError **error)
 {
@@ -713,7 +368,7 @@ gboolean ssi_remote_stop_all(const SsiRemote *remote, const SsiConfig *cfg, gint
 	int status = 0;
 
 	*said = NULL;
-	if (!run_bounded((char **)argv->pdata, timeout_ms, &out, &err, &status, &local)) {
+	if (!ssi_remote_run((char **)argv->pdata, timeout_ms, &out, &err, &status, &local)) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s",
 			    remote->url, local->message);
 		return FALSE;

@@ -294,3 +294,17 @@ void ssi_state_remove(SsiState *state, const char *name)
 	if (m != NULL)
 		g_ptr_array_remove(state->machines, m);
 }
+
+gboolean ssi_state_write(SsiState *state, const char *name, const char *data, gssize len,
+			 GError **error)
+{
+	g_autofree char *path = ssi_state_path(state, name);
+	g_autoptr(GError) local = NULL;
+
+	if (!g_file_set_contents_full(path, data, len, G_FILE_SET_CONTENTS_CONSISTENT,
+				      0600, &local)) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_STATE, "%s", local->message);
+		return FALSE;
+	}
+	return TRUE;
+}
