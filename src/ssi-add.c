@@ -1,4 +1,5 @@
 /* ssi-add: boot more nodes into the running cluster. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,25 @@ static void print_consoles(const SsiCluster *cluster, const SsiConfig *cfg,
 	}
 }
 
+/* With --claim-for, what is said of each node, for the host that asked:
+ * "said N TEXT" lines after the numbers claimed (claimed_said()). */
+static GString *said_for_host;
+
+/* Say TEXT of NODE: on standard error, and to the host that asked. */
+static void say_of(guint node, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void say_of(guint node, const char *fmt, ...)
+{
+	g_autofree char *text = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	tool_warn("%s", text);
+	if (said_for_host != NULL)
+		g_string_append_printf(said_for_host, "said %u %s\n", node, text);
+}
+
 /* The nodes of NODES up on another host of the cluster of CLUSTER, this
  * host being its first, are not booted here: one number, one node.
  * Those another host is adding (claimed) are refused: TRUE when one was. */
@@ -86,12 +106,12 @@ static gboolean skip_members_elsewhere(const SsiCluster *cluster, SsiNodeSet *no
 		g_autofree char *by = NULL;
 
 		if (ssi_nodeset_has(&elsewhere, n)) {
-			tool_warn("node %u is already up, on another host of the cluster", n);
+			say_of(n, "node %u is already up, on another host of the cluster", n);
 			ssi_nodeset_remove(nodes, n);
 		} else if (!ssi_nodeset_has(&here, n) &&
 			   ssi_remote_claimed(cluster->state->dir, n, NULL, &by)) {
-			tool_warn("node %u: refused, %s adds it to the cluster", n,
-				  by ? by : "another host");
+			say_of(n, "node %u: refused, %s adds it to the cluster", n,
+			       by ? by : "another host");
 			ssi_nodeset_remove(nodes, n);
 			refused = TRUE;
 		}
@@ -118,19 +138,22 @@ static int claim_for(SsiConfig *cfg, const char *who, SsiNodeSet *nodes)
 		tool_warn("no cluster is running here; start one with ssi-start");
 		return SSI_EXIT_FAILURE;
 	}
+	said_for_host = g_string_new(NULL);
 	ssi_cluster_nodes_up(cluster, &here);
 	refused = skip_members_elsewhere(cluster, nodes);
 	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;) {
 		if (ssi_nodeset_has(&here, n)) {
-			tool_warn("node %u is already up, on the first host of the cluster", n);
+			say_of(n, "node %u is already up, on the first host of the cluster", n);
 			ssi_nodeset_remove(nodes, n);
 			refused = TRUE;
 		} else if (!ssi_remote_claim_here(cluster->state, n, who, &error)) {
 			return tool_fail(error);
 		}
 	}
+	/* The numbers claimed, then what was said of the others. */
 	list = ssi_nodeset_format(nodes);
-	printf("%s\n", list);
+	printf("%s\n%s", list, said_for_host->str);
+	g_string_free(g_steal_pointer(&said_for_host), TRUE);
 	return refused || ssi_nodeset_count(nodes) == 0 ? SSI_EXIT_FAILURE : SSI_EXIT_OK;
 }
 
@@ -160,19 +183,15 @@ static int release_for(SsiConfig *cfg, const char *who, const SsiNodeSet *nodes)
 	return refused ? SSI_EXIT_FAILURE : SSI_EXIT_OK;
 }
 
-/* Print a refusal RC's host said (SAID, its ssi-add's lines). */
+/* Print what REMOTE's host said of the nodes it did not claim (SAID,
+ * one line each). */
 static void relay_refusals(const SsiRemote *remote, const char *said)
 {
 	g_auto(GStrv) lines = g_strsplit(said, "\n", -1);
 
-	for (guint i = 0; lines[i] != NULL; i++) {
-		const char *line = lines[i];
-
-		if (g_str_has_prefix(line, "ssi-add: "))
-			line += strlen("ssi-add: ");
-		if (*line)
-			tool_warn("%s: %s", remote->host, line);
-	}
+	for (guint i = 0; lines[i] != NULL; i++)
+		if (*lines[i])
+			tool_warn("%s: %s", remote->host, lines[i]);
 }
 
 /* The nodes of NODES that run on other hosts of RC's cluster (with a

@@ -194,7 +194,8 @@ gboolean ssi_remote_claim(const SsiRemote *remote, const SsiConfig *cfg, const c
 			  GError **error)
 {
 	g_autofree char *out = NULL, *err = NULL;
-	g_auto(GStrv) numbers = NULL;
+	g_autoptr(GString) said = g_string_new(NULL);
+	g_auto(GStrv) lines = NULL, numbers = NULL;
 	int status = 0;
 
 	ssi_nodeset_clear(claimed);
@@ -206,7 +207,9 @@ gboolean ssi_remote_claim(const SsiRemote *remote, const SsiConfig *cfg, const c
 			    *err ? err : "its ssi-add cannot claim node numbers");
 		return FALSE;
 	}
-	numbers = g_strsplit_set(g_strstrip(out), " \n", -1);
+	/* "3 4", then "said N TEXT" of each number it did not claim. */
+	lines = g_strsplit(out, "\n", -1);
+	numbers = g_strsplit(lines[0], " ", -1);
 	for (guint i = 0; numbers[i] != NULL; i++) {
 		guint n;
 
@@ -221,7 +224,18 @@ gboolean ssi_remote_claim(const SsiRemote *remote, const SsiConfig *cfg, const c
 		}
 		ssi_nodeset_add(claimed, n);
 	}
+	for (guint i = 1; lines[0] != NULL && lines[i] != NULL; i++) {
+		const char *text;
+		char *end;
+
+		if (!g_str_has_prefix(lines[i], "said "))
+			continue;
+		if (strtoul(lines[i] + 5, &end, 10) == 0 || *end != ' ')
+			continue;
+		text = end + 1;
+		g_string_append_printf(said, "%s%s", said->len ? "\n" : "", text);
+	}
 	if (status != 0)
-		*refused = g_steal_pointer(&err);
+		*refused = g_strdup(said->len > 0 ? said->str : *err ? err : "refused");
 	return TRUE;
 }
