@@ -466,6 +466,16 @@ static void assert_no_state(const Host *h)
 		ck_assert_msg(strcmp(name, "lock") == 0, "left in %s: %s", h->state, name);
 }
 
+/* A test's end, on host A: sshd stopped, nothing left of either host,
+ * no state left on host B. */
+static void end_on_host_a(void)
+{
+	on(&host_a);
+	stop_sshd();
+	t_assert_nothing_left();
+	assert_no_state(&host_b);
+}
+
 /* On host B, not joined yet: ssi-add --dry-run --cluster URL NODE prints
  * the claim, the kernel plugged into its cable and the cable, and runs
  * none of them: nothing is claimed on host A, nothing is made on B. */
@@ -578,9 +588,7 @@ START_TEST(test_two_users)
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-stop", NULL), 0);
 	on(&host_a);
 	t_stop();
-	stop_sshd();
-	t_assert_nothing_left();
-	assert_no_state(&host_b);
+	end_on_host_a();
 }
 END_TEST
 
@@ -697,9 +705,7 @@ START_TEST(test_two_hosts)
 	assert_no_state(&host_b);
 	on(&host_a);
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", NULL), 0);
-	stop_sshd();
-	t_assert_nothing_left();
-	assert_no_state(&host_b);
+	end_on_host_a();
 }
 END_TEST
 
@@ -899,9 +905,7 @@ START_TEST(test_stop_all)
 	on(&host_a);
 	printf("multi: ssi-stop --all took %" G_GINT64_FORMAT " ms\n", took);
 	fflush(stdout);
-	stop_sshd();
-	t_assert_nothing_left();
-	assert_no_state(&host_b);
+	end_on_host_a();
 }
 END_TEST
 
@@ -964,10 +968,7 @@ START_TEST(test_stop_all_after_rm)
 				 !g_file_test(record_b, G_FILE_TEST_EXISTS),
 				 t_stop_timeout_ms() + 3000 + t_ms(5000)),
 		      "host B still runs %u processes", t_count_procs(host_b.home));
-	on(&host_a);
-	stop_sshd();
-	t_assert_nothing_left();
-	assert_no_state(&host_b);
+	end_on_host_a();
 }
 END_TEST
 
