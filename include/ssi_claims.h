@@ -90,4 +90,15 @@ gboolean ssi_remote_claim(const SsiRemote *remote, const SsiConfig *cfg, const c
 			  const SsiNodeSet *nodes, SsiNodeSet *claimed, char **refused,
 			  GError **error);
 
+/*
+ * Of MEMBERS, the nodes the lock server of the cluster in state
+ * directory DIR counts (its last event line, ssi_console_facts()), those
+ * that do not run on this host (not in LOCAL), never ran in this
+ * cluster here (no disk of theirs in DIR) and were not released by
+ * their host: those of other hosts, not those that crashed here or were
+ * removed there and whose leases still run.
+ */
+void ssi_remote_members(const char *dir, const SsiNodeSet *members, const SsiNodeSet *local,
+			SsiNodeSet *elsewhere);
+
 #endif

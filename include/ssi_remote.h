@@ -86,17 +86,6 @@ gboolean ssi_remote_joinable(const SsiRemote *remote, const SsiRemoteCluster *rc
 char *ssi_remote_url(const char *dir);
 
 /*
- * Of MEMBERS, the nodes the lock server of the cluster in state
- * directory DIR counts (its last event line, ssi_console_facts()), those
- * that do not run on this host (not in LOCAL), never ran in this
- * cluster here (no disk of theirs in DIR) and were not released by
- * their host: those of other hosts, not those that crashed here or were
- * removed there and whose leases still run.
- */
-void ssi_remote_members(const char *dir, const SsiNodeSet *members, const SsiNodeSet *local,
-			SsiNodeSet *elsewhere);
-
-/*
  * Wait until REMOTE's lock server counts every one of NODES as a member,
  * asking it once a second, at most TIMEOUT seconds.  Fails naming the
  * nodes missing.

@@ -239,3 +239,19 @@ gboolean ssi_remote_claim(const SsiRemote *remote, const SsiConfig *cfg, const c
 		*refused = g_strdup(said->len > 0 ? said->str : *err ? err : "refused");
 	return TRUE;
 }
+
+void ssi_remote_members(const char *dir, const SsiNodeSet *members, const SsiNodeSet *local,
+			SsiNodeSet *elsewhere)
+{
+	*elsewhere = *members;
+	ssi_nodeset_subtract(elsewhere, local);
+	/* A node crashed here (ssi-rm, a kernel killed) stays a member until
+	 * its lease runs out; its disk, kept here until ssi-stop, tells it
+	 * from a node of another host. */
+	for (guint n = 0; (n = ssi_nodeset_next(elsewhere, n)) != 0;) {
+		g_autofree char *cow = node_file(dir, n, ".cow");
+
+		if (g_file_test(cow, G_FILE_TEST_EXISTS) || ssi_remote_released(dir, n))
+			ssi_nodeset_remove(elsewhere, n);
+	}
+}

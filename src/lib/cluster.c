@@ -4,6 +4,7 @@
 
 #include "ssi_boot.h"
 #include "ssi_cable.h"
+#include "ssi_claims.h"
 #include "ssi_cluster.h"
 #include "ssi_console.h"
 #include "ssi_guestlog.h"

@@ -14,7 +14,6 @@
 #include "ssi_error.h"
 #include "ssi_host.h"
 #include "ssi_proc.h"
-#include "ssi_claims.h"
 #include "ssi_remote.h"
 
 #define REMOTE_OUTPUT_MAX (1 << 20)
@@ -298,24 +297,6 @@ char *ssi_remote_url(const char *dir)
 	if (*data == '\0')
 		g_clear_pointer(&data, g_free);
 	return data;
-}
-
-void ssi_remote_members(const char *dir, const SsiNodeSet *members, const SsiNodeSet *local,
-			SsiNodeSet *elsewhere)
-{
-	*elsewhere = *members;
-	ssi_nodeset_subtract(elsewhere, local);
-	/* A node crashed here (ssi-rm, a kernel killed) stays a member until
-	 * its lease runs out; its disk, kept here until ssi-stop, tells it
-	 * from a node of another host. */
-	for (guint n = 0; (n = ssi_nodeset_next(elsewhere, n)) != 0;) {
-		g_autofree char *name = ssi_node_name(n);
-		g_autofree char *base = g_strconcat(name, ".cow", NULL);
-		g_autofree char *cow = g_build_filename(dir, base, NULL);
-
-		if (g_file_test(cow, G_FILE_TEST_EXISTS) || ssi_remote_released(dir, n))
-			ssi_nodeset_remove(elsewhere, n);
-	}
 }
 
 gboolean ssi_remote_wait_joined(const SsiRemote *remote, const SsiConfig *cfg,
