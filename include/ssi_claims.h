@@ -59,6 +59,7 @@ gboolean ssi_remote_claim_here(SsiState *state, guint node, const char *who, GEr
 
 /* On the first host, its state locked: release NODE for WHO.  FALSE
  * (with *CABLED TRUE) when the node's cable still runs here; fails with
+ * SSI_ERROR_FAILED when another host claimed the number, with
  * SSI_ERROR_STATE when the record cannot be written. */
 gboolean ssi_remote_release_here(SsiState *state, guint node, const char *who,
 				 gboolean *cabled, GError **error);

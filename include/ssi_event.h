@@ -46,6 +46,10 @@ typedef struct {
  */
 gboolean ssi_event_parse(const char *line, SsiEvent *event);
 
+/* The membership change MSG (one of the protocol's membership kinds) as
+ * an event; FALSE, *EVENT untouched, for any other kind. */
+gboolean ssi_event_from_proto(const SsiProtoMsg *msg, SsiEvent *event);
+
 /* Whether the node is a member after EVENT (joined or rejoined). */
 gboolean ssi_event_is_member(const SsiEvent *event);
 

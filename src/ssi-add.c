@@ -175,9 +175,13 @@ static int release_for(SsiConfig *cfg, const char *who, const SsiNodeSet *nodes)
 
 		if (ssi_remote_release_here(cluster->state, n, who, &cabled, &error))
 			continue;
-		if (!cabled)
+		if (cabled)
+			tool_warn("node %u: not released, its cable still runs here", n);
+		else if (g_error_matches(error, SSI_ERROR, SSI_ERROR_FAILED))
+			tool_warn("%s: not released", error->message);
+		else
 			return tool_fail(error);
-		tool_warn("node %u: not released, its cable still runs here", n);
+		g_clear_error(&error);
 		refused = TRUE;
 	}
 	return refused ? SSI_EXIT_FAILURE : SSI_EXIT_OK;

@@ -283,7 +283,6 @@ static void show_progress(const SsiNodeSet *joined, guint total, gpointer data)
 static void tell_left_running(SsiConfig *cfg, const SsiNodeSet *nodes, gboolean whole)
 {
 	g_autoptr(SsiCluster) cluster = ssi_cluster_peek(cfg, NULL, NULL);
-	gboolean start = whole;
 	g_autoptr(GString) names = g_string_new(NULL);
 	SsiNodeSet left;
 	g_autofree char *list = NULL;
@@ -295,7 +294,7 @@ static void tell_left_running(SsiConfig *cfg, const SsiNodeSet *nodes, gboolean 
 		SsiMachine *m = g_ptr_array_index(cluster->state->machines, i);
 		guint n = ssi_node_number(m->name);
 
-		if (!ssi_proc_alive(&m->proc) || (!start && !ssi_nodeset_has(nodes, n)))
+		if (!ssi_proc_alive(&m->proc) || (!whole && !ssi_nodeset_has(nodes, n)))
 			continue;
 		if (n != 0)
 			ssi_nodeset_add(&left, n);
@@ -303,7 +302,7 @@ static void tell_left_running(SsiConfig *cfg, const SsiNodeSet *nodes, gboolean 
 	}
 	if (names->len == 0)
 		return;
-	if (start) {
+	if (whole) {
 		tool_warn("left running%s: %s; stop it all with ssi-stop",
 			  ssi_interrupted() ? "" : ", to read the consoles", names->str);
 	} else {

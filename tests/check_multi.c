@@ -697,10 +697,15 @@ START_TEST(test_two_hosts)
 	printf("multi: the cut cables were reported after %" G_GINT64_FORMAT " ms (bound %d)\n",
 	       seen_ms, bound);
 
-	/* Each host stops its own, and says what it left to the other. */
+	/* Each host stops its own, and says what it left to the other; the
+	 * first host out of reach (sshd gone), host B cannot tell it that
+	 * its nodes are gone: it stops all the same, says so, exit 3. */
+	stop_sshd();
 	on(&host_b);
-	ck_assert_int_eq(t_run(&out, &err, "ssi-stop", NULL), 0);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-stop", NULL), 3);
 	ck_assert_msg(strstr(out, "the rest of the cluster runs on as it was"), "%s", out);
+	ck_assert_msg(strstr(err, "ssi-stop: the first host could not be told that nodes 3 4 are "
+				  "gone: cluster ssh://"), "%s", err);
 	ck_assert_int_eq(t_count_procs(host_b.home), 0);
 	assert_no_state(&host_b);
 	on(&host_a);
@@ -934,10 +939,11 @@ START_TEST(test_stop_all_from_other_host)
 }
 END_TEST
 
-/* A node that host B removed on purpose is gone, not cut off: the
- * first host no longer lists it, and its ssi-stop --all asks host B for
- * node 10 alone and exits 0.  (A cut cable is still unreachable, exit
- * 3: test_stop_all.) */
+/* A node that host B ended on purpose is gone, not cut off: with _i = 0
+ * B crashed node 9 (ssi-rm), with _i = 1 B stopped both of its nodes
+ * (ssi-stop).  The first host no longer lists what went, and its
+ * ssi-stop --all asks host B for node 10 alone, or nobody, and exits 0.
+ * (A cut cable is still unreachable, exit 3: test_stop_all.) */
 START_TEST(test_stop_all_after_rm)
 {
 	g_autofree char *out = NULL, *err = NULL, *record_b = NULL, *list = NULL;
@@ -949,19 +955,31 @@ START_TEST(test_stop_all_after_rm)
 		t_skip("%s", why);
 	record_b = g_build_filename(host_b.state, "state", NULL);
 	t_expect_crash(9);
-	ck_assert_msg(t_run(&out, &err, "ssi-rm", "9", NULL) == 0, "ssi-rm 9: %s", err);
-	ck_assert_msg(*err == '\0', "ssi-rm 9 said: %s", err);
+	if (_i == 0)
+		ck_assert_msg(t_run(&out, &err, "ssi-rm", "9", NULL) == 0, "ssi-rm 9: %s", err);
+	else
+		ck_assert_msg(t_run(&out, &err, "ssi-stop", NULL) == 0, "ssi-stop: %s", err);
+	ck_assert_msg(*err == '\0', "host B said: %s", err);
 	on(&host_a);
-	/* Within its lease, too: node 9 is gone at once. */
+	/* Within its lease, too: what went is gone at once. */
 	list = ls_nodes(t_ls_json(&pa), &count);
-	ck_assert_msg(count == 2 && strstr(list, "node10 joined remote") && !strstr(list, "node9"),
-		      "host A lists %u nodes: %s", count, list);
+	if (_i == 0)
+		ck_assert_msg(count == 2 && strstr(list, "node10 joined remote") &&
+			      !strstr(list, "node9"), "host A lists %u nodes: %s", count, list);
+	else
+		ck_assert_msg(count == 1 && !strstr(list, "node9") && !strstr(list, "node10"),
+			      "host A lists %u nodes: %s", count, list);
 	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", "--nodes=free", NULL), 0);
-	ck_assert_msg(g_str_has_prefix(out, "2 3 4 5 6 7 8 9 11 "), "host A offers %s", out);
+	ck_assert_msg(g_str_has_prefix(out, _i == 0 ? "2 3 4 5 6 7 8 9 11 " : "2 3 4 5 6 7 8 9 10 "),
+		      "host A offers %s", out);
 	ck_assert_msg(t_run(&out, &err, "ssi-stop", "--all", NULL) == 0, "exit not 0: %s%s",
 		      out, err);
-	ck_assert_msg(strstr(out, "to stop (node 10).") && !strstr(out, "node 9") &&
-		      !strstr(err, "node 9") && !strstr(err, "cannot be reached"), "%s%s", out, err);
+	ck_assert_msg(!strstr(out, "node 9") && !strstr(err, "node 9") &&
+		      !strstr(err, "cannot be reached"), "%s%s", out, err);
+	if (_i == 0)
+		ck_assert_msg(strstr(out, "to stop (node 10)."), "%s", out);
+	else
+		ck_assert_msg(!strstr(out, "Asked "), "%s", out);
 	ck_assert_int_eq(t_count_procs(host_a.state), 0);
 	on(&host_b);
 	ck_assert_msg(t_wait_for(t_count_procs(host_b.home) == 0 &&
@@ -1023,6 +1041,11 @@ START_TEST(test_claims_on_first_host)
 	ck_assert_msg(g_str_has_prefix(out, "2 3 4 7 8 "), "offered: %s", out);
 	ck_assert_int_eq(t_run(&out, NULL, "ssi-ls", NULL), 0);
 	ck_assert_msg(strstr(out, "remote: bob@hostb"), "%s", out);
+	/* Released by its host alone: another's release leaves it. */
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--release-for", "eve@hostc", "6", NULL), 1);
+	ck_assert_msg(strstr(err, "node 6: claimed by bob@hostb, not eve@hostc: not released"),
+		      "%s", err);
+	ck_assert(g_file_test(claim6, G_FILE_TEST_EXISTS) && !g_file_test(gone6, G_FILE_TEST_EXISTS));
 	/* Released by its host: free at once, and recorded gone. */
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--release-for", "bob@hostb", "6", NULL), 0);
 	ck_assert(!g_file_test(claim6, G_FILE_TEST_EXISTS) && g_file_test(gone6, G_FILE_TEST_EXISTS));
@@ -1112,7 +1135,7 @@ Suite *multi_suite(void)
 	tcase_add_test(tc, test_add_race);
 	tcase_add_test(tc, test_stop_all);
 	tcase_add_test(tc, test_stop_all_from_other_host);
-	tcase_add_test(tc, test_stop_all_after_rm);
+	tcase_add_loop_test(tc, test_stop_all_after_rm, 0, 2);
 	tcase_add_test(tc, test_first_host_stops_first);
 	tcase_add_test(tc, test_claims_on_first_host);
 	suite_add_tcase(s, tc);

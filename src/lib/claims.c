@@ -124,8 +124,15 @@ gboolean ssi_remote_release_here(SsiState *state, guint node, const char *who,
 	g_autofree char *base = g_strconcat(name, ".gone", NULL);
 	g_autofree char *text = g_strconcat(who, "\n", NULL);
 	g_autofree char *claim = node_file(state->dir, node, ".claim");
+	g_autofree char *by = NULL;
 
-	ssi_remote_claimed(state->dir, node, cabled, NULL);
+	/* Only its own: a number another host claimed since is that one's. */
+	if (ssi_remote_claimed(state->dir, node, cabled, &by) && by != NULL &&
+	    strcmp(by, who) != 0) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "node %u: claimed by %s, not %s",
+			    node, by, who);
+		return FALSE;
+	}
 	if (*cabled)
 		return FALSE;
 	if (!ssi_state_write(state, base, text, -1, error))

@@ -204,7 +204,7 @@ void ssi_console_facts_line(const char *line, gpointer data)
 	default:
 		/* Each event line carries the whole membership: the last
 		 * one is it. */
-		if (ssi_event_parse(line, &ev)) {
+		if (ssi_event_from_proto(&msg, &ev)) {
 			facts->events = TRUE;
 			facts->members = ev.members;
 		}
