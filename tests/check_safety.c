@@ -306,6 +306,25 @@ static char *op_words(guint i)
 	return g_strjoinv(" ", (char **)ops[i].argv);
 }
 
+/* SIGKILL VICTIM of the cluster (TOOL being the command's PID): how many
+ * processes it hit. */
+static int fault(const char *victim, GPid tool)
+{
+	int pid;
+
+	if (strcmp(victim, "kernels") == 0)
+		return (int)t_kill_kernels();
+	if (strcmp(victim, "tool") == 0)
+		pid = tool;
+	else if (strcmp(victim, "switch") == 0)
+		pid = recorded("switch", "pid");
+	else if (strcmp(victim, "tmux") == 0)
+		pid = recorded("cluster", "tmux_pid");
+	else
+		pid = recorded("node1", "xterm_pid");
+	return pid > 0 && kill(pid, SIGKILL) == 0;
+}
+
 /* PID's state letter in /proc (R, S, T, Z...), or 0 once it is gone. */
 static char proc_state(int pid)
 {
@@ -338,9 +357,11 @@ static int op_length(guint i)
 
 /*
  * Kill anywhere: inside each command, at a random moment of the first half
- * of its measured length, SIGKILL the cluster's kernels (killall -9 linux-ssi), the
- * command itself, the switch, the tmux server or a window.  At that
- * moment the command is held (SIGSTOP) while the fault lands, then let
+ * of its measured length, SIGKILL the cluster's kernels (killall -9
+ * linux-ssi), the command itself, the switch, the tmux server or a window
+ * (the next of those that runs, when the one drawn does not yet or no
+ * more).  At that moment the command is held (SIGSTOP) while the fault
+ * lands, then let
  * go: a command that had already returned is a fault that missed, and
  * fewer than nine in ten landed fails the test.  Then ssi-stop must
  * finish within its documented bound (STOP_TIMEOUT + 3 s, and a margin
@@ -369,14 +390,15 @@ START_TEST(test_kill_anywhere)
 		length[i] = MIN(op_length(i), op_length(i));
 	for (guint trial = 0; trial < trials; trial++) {
 		guint op = trial % G_N_ELEMENTS(ops);
-		const char *victim = victims[g_rand_int_range(rand, 0, G_N_ELEMENTS(victims))];
+		guint first = (guint)g_rand_int_range(rand, 0, G_N_ELEMENTS(victims));
+		const char *victim = victims[first];
 		/* Within the first half of the command's length here: a stop
 		 * takes 30 to 400 ms, as far as its kernels had booted. */
 		int delay = g_rand_int_range(rand, 0, MAX(length[op] / 2, 1));
 		g_autofree char *words = op_words(op);
 		g_autofree char *what = NULL;
 		g_autofree char *err = NULL;
-		int status, victim_pid = 0, rc, hit;
+		int status, rc, hit = 0;
 		gboolean running;
 		gint64 t0;
 		GPid pid;
@@ -384,28 +406,23 @@ START_TEST(test_kill_anywhere)
 		pid = op_spawn(op);
 		g_usleep((gulong)delay * 1000);
 		kill(pid, SIGSTOP);
-		while ((hit = proc_state(pid)) != 'T' && hit != 'Z' && hit != 0)
+		while ((rc = proc_state(pid)) != 'T' && rc != 'Z' && rc != 0)
 			g_usleep(1000);
-		running = hit == 'T';
-		if (strcmp(victim, "kernels") == 0)
-			hit = (int)t_kill_kernels();
-		else if (strcmp(victim, "tool") == 0)
-			victim_pid = pid;
-		else if (strcmp(victim, "switch") == 0)
-			victim_pid = recorded("switch", "pid");
-		else if (strcmp(victim, "tmux") == 0)
-			victim_pid = recorded("cluster", "tmux_pid");
-		else
-			victim_pid = recorded("node1", "xterm_pid");
-		if (victim_pid > 0)
-			hit = kill(victim_pid, SIGKILL) == 0;
+		running = rc == 'T';
+		/* The victim drawn, or, when the command has not started it yet
+		 * or has ended it already, the next one that runs (the command
+		 * itself at the latest, while it runs). */
+		for (guint k = 0; running && k < G_N_ELEMENTS(victims) && hit == 0; k++) {
+			victim = victims[(first + k) % G_N_ELEMENTS(victims)];
+			hit = fault(victim, pid);
+		}
 		kill(pid, SIGCONT);
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		what = g_strdup_printf("trial %u: %s, SIGKILL %s at %d ms of %d: %s", trial, words,
 				       victim, delay, length[op],
 				       !running ? "missed, the command had returned"
 				       : hit > 0 ? "landed inside the command"
-				       : "inside the command, but no such process yet");
+				       : "inside the command, but it hit nothing");
 		fprintf(stderr, "%s\n", what);
 		landed += running && hit > 0;
 		/* Whatever that left, the stop clears it, in bounded time. */
