@@ -53,16 +53,16 @@ endif
 LIB_SRCS = $(wildcard src/lib/*.c)
 # The guests' event lines (ssi_proto.h): plain C, in the library and in
 # the guests' program alike.
-PROTO_SRCS = src/proto/proto.c
+PROTO_SRCS = src/proto/proto.c src/proto/frame.c
 LIB_OBJS = $(LIB_SRCS:src/lib/%.c=$(B)/lib-obj/%.o) $(PROTO_SRCS:src/proto/%.c=$(B)/lib-obj/%.o)
-TOOLS = ssi-start ssi-add ssi-rm ssi-stop ssi-ls ssi-console
+TOOLS = ssi-start ssi-add ssi-rm ssi-stop ssi-ls ssi-console ssi-exec
 TOOL_BINS = $(TOOLS:%=$(B)/bin/%)
 HELPERS = $(B)/lib/ssiuml-run $(B)/lib/ssiuml-xstate.so $(B)/lib/ssiuml-cable
 # The guests' client of the lock server: static, for the busybox images.
 MEMBER = $(B)/guest/ssiuml-member
 MEMBER_LIB_SRCS = src/guest/b64.c src/guest/http.c src/guest/etcd.c src/guest/members.c \
 		  $(PROTO_SRCS)
-MEMBER_SRCS = $(MEMBER_LIB_SRCS) src/guest/net.c src/guest/ssiuml-member.c
+MEMBER_SRCS = $(MEMBER_LIB_SRCS) src/guest/net.c src/guest/exec.c src/guest/ssiuml-member.c
 IMAGES = root.img cidev.img initrd-ssi.img initrd-memexp.img
 IMAGE_FILES = $(IMAGES:%=$(B)/images/%)
 MAN1 = $(TOOLS:%=$(B)/man/%.1)
@@ -83,10 +83,14 @@ all: $(B)/libssiuml.a $(TOOL_BINS) $(HELPERS) $(MEMBER) images man
 MAXNODES_BUILT := $(shell sed -n 's/^MAXNODES=//p' scripts/image/cidev/cluster.conf)
 REMOTE_TIMEOUT_S := $(shell sed -n 's/^\#define SSI_REMOTE_TIMEOUT_MS \([0-9]*\)000$$/\1/p' include/ssi_remote.h)
 STOP_TIMEOUT_S := $(shell sed -n 's/^\#define SSI_STOP_TIMEOUT_DEFAULT \([0-9]*\)$$/\1/p' include/ssi_config.h)
+EXEC_TIMEOUT_S := $(shell sed -n 's/^\#define SSI_EXEC_TIMEOUT_DEFAULT \([0-9]*\)$$/\1/p' include/ssi_exec.h)
+EXEC_UNREACHABLE := $(shell sed -n 's/^\#define SSI_EXEC_UNREACHABLE \([0-9]*\)$$/\1/p' include/ssi_exec.h)
 BOOT_TIMEOUT_S := $(shell sed -n 's/^\#define SSI_BOOT_TIMEOUT_DEFAULT \([0-9]*\)$$/\1/p' include/ssi_config.h)
 $(if $(MAXNODES_BUILT),,$(error no MAXNODES= in scripts/image/cidev/cluster.conf))
 $(if $(REMOTE_TIMEOUT_S),,$(error no SSI_REMOTE_TIMEOUT_MS in whole seconds in include/ssi_remote.h))
 $(if $(STOP_TIMEOUT_S),,$(error no SSI_STOP_TIMEOUT_DEFAULT in include/ssi_config.h))
+$(if $(EXEC_TIMEOUT_S),,$(error no SSI_EXEC_TIMEOUT_DEFAULT in include/ssi_exec.h))
+$(if $(EXEC_UNREACHABLE),,$(error no SSI_EXEC_UNREACHABLE in include/ssi_exec.h))
 
 $(B)/ssi_paths.h: FORCE
 	@mkdir -p $(B)
@@ -100,7 +104,7 @@ $(B)/lib-obj/%.o: src/lib/%.c $(wildcard include/*.h) $(B)/ssi_paths.h
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/lib-obj/%.o: src/proto/%.c include/ssi_proto.h
+$(B)/lib-obj/%.o: src/proto/%.c include/ssi_proto.h include/ssi_frame.h
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -138,7 +142,7 @@ $(B)/lib/ssiuml-xstate.so: src/helpers/ssiuml-xstate.c
 
 # Never sanitized (it runs in the guests) and linked statically with
 # jansson (libjansson-dev ships libjansson.a): the images have no libraries.
-$(MEMBER): $(MEMBER_SRCS) $(wildcard src/guest/*.h) include/ssi_proto.h
+$(MEMBER): $(MEMBER_SRCS) $(wildcard src/guest/*.h) include/ssi_proto.h include/ssi_frame.h
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -Iinclude $(WARNFLAGS) $(CFLAGS) -static -o $@ $(MEMBER_SRCS) \
@@ -166,7 +170,9 @@ $(B)/man/%: man/%.in Makefile scripts/image/cidev/cluster.conf include/ssi_remot
 		-e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		-e 's|@UML_KERNEL@|$(UML_KERNEL)|g' -e 's|@MAXNODES@|$(MAXNODES_BUILT)|g' \
 		-e 's|@REMOTE_TIMEOUT@|$(REMOTE_TIMEOUT_S)|g' \
-		-e 's|@STOP_TIMEOUT@|$(STOP_TIMEOUT_S)|g' $< > $@
+		-e 's|@STOP_TIMEOUT@|$(STOP_TIMEOUT_S)|g' \
+		-e 's|@EXEC_TIMEOUT@|$(EXEC_TIMEOUT_S)|g' \
+		-e 's|@EXEC_UNREACHABLE@|$(EXEC_UNREACHABLE)|g' $< > $@
 
 $(TEST_BIN): $(TEST_SRCS) tests/testlib.h $(B)/libssiuml.a $(MEMBER_LIB_SRCS) $(wildcard src/guest/*.h)
 	@mkdir -p $(@D)
@@ -224,7 +230,7 @@ valgrind: all $(TEST_BIN)
 # what it finds goes to $(B)/fuzz/corpus-*, the tree is not written.
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
-FUZZ_TARGETS = config nodes event proto member
+FUZZ_TARGETS = config nodes event proto member frame
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz-%)
 FUZZ_LIB = src/lib/config.c src/lib/nodes.c src/lib/error.c src/lib/event.c $(PROTO_SRCS)
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \

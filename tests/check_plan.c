@@ -75,7 +75,7 @@ static const struct {
 } argvs[] = {
 	{ 2, SSI_NETWORK_UML_SWITCH,
 	  "/run/st/linux-ssi umid=node2 uml_dir=/run/st mem=128M con=null ssl=null "
-	  "con0=fd:0,fd:1 ubd0=/run/st/node2.cow,/img/root.img root=/dev/ubda "
+	  "con0=fd:0,fd:1 ssl1=fd:9 ubd0=/run/st/node2.cow,/img/root.img root=/dev/ubda "
 	  "initrd=/img/initrd-ssi.img ubd1r=/img/cidev.img "
 	  "eth0=daemon,fe:fd:c0:a8:32:02,unix,/run/st/switch.ctl "
 	  "mconsole=notify:/run/st/notify.sock ssiuml.role=node ssiuml.node=2" },

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ssi_event.h"
+#include "ssi_frame.h"
 #include "ssi_nodes.h"
 #include "ssi_proto.h"
 #include "testlib.h"
@@ -218,6 +219,73 @@ START_TEST(test_event_is_proto)
 }
 END_TEST
 
+/* The exec line's frames: OPEN and EXIT written and read back; headers
+ * of unknown types or too long refused; HELLO found after noise, and a
+ * HELLO cut short at the end kept for the next read. */
+START_TEST(test_frames)
+{
+	static const char *const argv[] = { "sh", "-c", "echo 'a b'", "", NULL };
+	uint8_t p[SSI_FRAME_PAYLOAD_MAX], frame[SSI_FRAME_MAX], stream[64];
+	const char *big[SSI_FRAME_ARGV_MAX + 2];
+	SsiFrameHeader h;
+	SsiFrameOpen o;
+	SsiFrameExit e;
+	size_t n, hl;
+
+	n = ssi_frame_open_encode(p, SSI_FRAME_OPEN_TTY, 24, 80, "xterm", argv);
+	ck_assert_uint_gt(n, 0);
+	ck_assert(ssi_frame_open_decode(p, n, &o));
+	ck_assert_int_eq(o.flags, SSI_FRAME_OPEN_TTY);
+	ck_assert_int_eq(o.rows, 24);
+	ck_assert_int_eq(o.cols, 80);
+	ck_assert_str_eq(o.term, "xterm");
+	ck_assert_int_eq(o.argc, 4);
+	for (int i = 0; i < 4; i++)
+		ck_assert_str_eq(o.argv[i], argv[i]);
+	ck_assert(o.argv[4] == NULL);
+	/* No NUL at the end, an empty command, a first word empty. */
+	n = ssi_frame_open_encode(p, 0, 0, 0, "", (const char *const[]){ "ls", NULL });
+	ck_assert(!ssi_frame_open_decode(p, n - 1, &o));
+	ck_assert(!ssi_frame_open_decode((const uint8_t *)"\0\0\0\0\0\0", 6, &o));
+	ck_assert(!ssi_frame_open_decode((const uint8_t *)"\0\0\0\0\0t\0\0", 8, &o));
+	ck_assert_uint_eq(ssi_frame_open_encode(p, 0, 0, 0, NULL, (const char *const[]){ NULL }),
+			  0);
+	for (int i = 0; i <= SSI_FRAME_ARGV_MAX; i++)
+		big[i] = "x";
+	big[SSI_FRAME_ARGV_MAX + 1] = NULL;
+	ck_assert_uint_eq(ssi_frame_open_encode(p, 0, 0, 0, "", big), 0);
+
+	n = ssi_frame_exit_encode(p, SSI_FRAME_EXIT_SIGNAL, 9, "");
+	ck_assert(ssi_frame_exit_decode(p, n, &e));
+	ck_assert_int_eq(ssi_frame_exit_status(&e), 137);
+	n = ssi_frame_exit_encode(p, SSI_FRAME_EXIT_FAILED, 127, "x: command not found");
+	ck_assert(ssi_frame_exit_decode(p, n, &e));
+	ck_assert_str_eq(e.text, "x: command not found");
+	ck_assert_int_eq(ssi_frame_exit_status(&e), 127);
+	ck_assert(!ssi_frame_exit_decode((const uint8_t *)"s\0", 2, &e));
+	ck_assert(!ssi_frame_exit_decode((const uint8_t *)"f\x05", 2, &e));
+	ck_assert(!ssi_frame_exit_decode((const uint8_t *)"q\x05", 2, &e));
+
+	n = ssi_frame_encode(frame, SSI_FRAME_OUT, 0x1234, "abc", 3);
+	ck_assert_uint_eq(n, SSI_FRAME_HEADER + 3);
+	ck_assert(ssi_frame_get_header(frame, &h));
+	ck_assert_int_eq(h.channel, 0x1234);
+	ck_assert_int_eq(h.length, 3);
+	frame[0] = 'Z';
+	ck_assert(!ssi_frame_get_header(frame, &h));
+	ssi_frame_put_header(frame, SSI_FRAME_IN, 1, SSI_FRAME_PAYLOAD_MAX + 1);
+	ck_assert(!ssi_frame_get_header(frame, &h));
+
+	hl = ssi_frame_encode(frame, SSI_FRAME_HELLO, 0, SSI_FRAME_HELLO_TEXT,
+			      strlen(SSI_FRAME_HELLO_TEXT));
+	memcpy(stream, "echo\r\n", 6);
+	memcpy(stream + 6, frame, hl);
+	ck_assert_uint_eq(ssi_frame_find_hello(stream, 6 + hl), 6);
+	ck_assert_uint_eq(ssi_frame_find_hello(stream, 6 + 4), 6);
+	ck_assert_uint_eq(ssi_frame_find_hello(stream, 5), 5);
+}
+END_TEST
+
 Suite *proto_suite(void)
 {
 	Suite *s = suite_create("proto");
@@ -230,6 +298,7 @@ Suite *proto_suite(void)
 	tcase_add_test(tc, test_one_node_grammar);
 	tcase_add_test(tc, test_guest_program_writes);
 	tcase_add_test(tc, test_event_is_proto);
+	tcase_add_test(tc, test_frames);
 	suite_add_tcase(s, tc);
 	return s;
 }

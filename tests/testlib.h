@@ -247,6 +247,7 @@ Suite *cluster_suite(void);
 Suite *tools_suite(void);
 Suite *safety_suite(void);
 Suite *multi_suite(void);
+Suite *exec_suite(void);
 Suite *member_suite(void);
 Suite *runner_suite(void);
 Suite *victim_suite(void);

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "member.h"
 #include "net.h"
 
@@ -912,6 +913,7 @@ static void usage(FILE *to)
 {
 	fputs("usage: ssiuml-member -s ADDRESS:PORT [OPTION...] COMMAND\n"
 	      "       ssiuml-member event KIND NODE [WORD...]\n"
+	      "       ssiuml-member exec-agent TTY\n"
 	      "  agent NODE    join as NODE, keep the lease, report every change, leave\n"
 	      "                on SIGTERM (-d: return once joined, running on)\n"
 	      "  monitor       report every member and change (the lock server's)\n"
@@ -920,6 +922,7 @@ static void usage(FILE *to)
 	      "  shutdown NODE ask every machine of the cluster to power off\n"
 	      "  event KIND NODE [WORD...]  write an event line for the host (no -s):\n"
 	      "                KIND stage (a name), up, net, error, stopped (a text), lost\n"
+	      "  exec-agent TTY  run the host's ssi-exec commands, on the line TTY (no -s)\n"
 	      "options: -l LEASE seconds (2) of a calm node,\n"
 	      "  -L LONG lease seconds while booting (until SIGUSR1: the node is up) and\n"
 	      "     while keep-alives come late (by LEASE/4), until on time for 5 LEASEs,\n"
@@ -1060,6 +1063,8 @@ int main(int argc, char **argv)
 	/* The event lines of the guest scripts need no lock server. */
 	if (optind < argc && strcmp(argv[optind], "event") == 0)
 		return cmd_event(argc - optind - 1, argv + optind + 1);
+	if (optind + 2 == argc && strcmp(argv[optind], "exec-agent") == 0)
+		return exec_agent(argv[optind + 1]);
 	if (server == NULL || optind >= argc) {
 		usage(stderr);
 		return 2;

@@ -17,14 +17,19 @@
  * cluster as ssi-stop would: switch, consoles (with TMUX, the cluster's
  * tmux), files.
  *
+ * With --exec SOCKET, PROGRAM (a node's kernel) has the host's end of
+ * its exec line as descriptor SSI_FRAME_FD, and a second relay serves
+ * it on the unix socket SOCKET for ssi-exec (ssi_exec.h) until PROGRAM
+ * is gone.
+ *
  * With --nice N, PROGRAM runs N steps nicer than the console would run
  * it, it and its console's whole session (the kernel's scheduler shares
  * the CPU between sessions, "autogroups", before it looks at nice
  * values): the nodes give way to the lock server and the switch, which
  * every node waits for.
  *
- *   ssiuml-run --log LOG [--console SOCKET] [--preload LIB [--xstate-fix]]
- *              [--nice N] [--state DIR --tmux TMUX] -- PROGRAM [ARG...]
+ *   ssiuml-run --log LOG [--console SOCKET] [--exec SOCKET]
+ *              [--preload LIB [--xstate-fix]] [--nice N] [--state DIR --tmux TMUX] -- PROGRAM [ARG...]
  *   ssiuml-run --connect SOCKET
  */
 #include <errno.h>
@@ -41,6 +46,8 @@
 #include <unistd.h>
 
 #include "ssi_cluster.h"
+#include "ssi_exec.h"
+#include "ssi_frame.h"
 #include "ssi_reconcile.h"
 
 #define PROGRAM_EXIT_MS 10000
@@ -48,13 +55,13 @@
 /* What a new console is shown of the output before it connected. */
 #define REPLAY_BYTES 4096
 
-static const char *state_dir, *tmux_prog, *console_path;
+static const char *state_dir, *tmux_prog, *console_path, *exec_path;
 
 static void usage(void) __attribute__((noreturn));
 static void usage(void)
 {
-	fputs("usage: ssiuml-run --log LOG [--console SOCKET] [--preload LIB [--xstate-fix]]\n"
-	      "                  [--nice N] [--state DIR --tmux TMUX] -- PROGRAM [ARG...]\n"
+	fputs("usage: ssiuml-run --log LOG [--console SOCKET] [--exec SOCKET]\n"
+	      "                  [--preload LIB [--xstate-fix]] [--nice N] [--state DIR --tmux TMUX] -- PROGRAM [ARG...]\n"
 	      "       ssiuml-run --connect SOCKET\n", stderr);
 	exit(2);
 }
@@ -312,6 +319,47 @@ static int connect_console(const char *path)
 	}
 }
 
+/* --exec: the exec line's two ends; the relay, forked here, serves one
+ * at EXEC_PATH until the kernel that keeps the other is gone.  Returns
+ * the kernel's end, or -1. */
+static int start_exec_relay(void)
+{
+	int sp[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* Nothing of the console's: its pipes must end with the
+		 * kernel, not with this relay. */
+		if (dup2(sp[1], 3) < 0)
+			_exit(1);
+		close_range(4, ~0U, 0);
+		/* Like the console's relay, it outlives the terminal. */
+		signal(SIGHUP, SIG_IGN);
+		_exit(ssi_exec_relay(3, exec_path));
+	}
+	close(sp[1]);
+	return sp[0];
+}
+
+/* The kernel's end of the exec line as SSI_FRAME_FD, kept across exec. */
+static int give_exec_line(int fd)
+{
+	if (fd == SSI_FRAME_FD)
+		return fcntl(fd, F_SETFD, 0);
+	if (dup2(fd, SSI_FRAME_FD) < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 /* Lower our priority by INC (1..19), and our session's: a process may
  * always make itself nicer. */
 static void be_nicer(int inc)
@@ -334,6 +382,7 @@ int main(int argc, char **argv)
 {
 	const char *log_path = NULL, *preload = NULL;
 	int i, log, program, pipefd[2], input[2] = { -1, -1 }, xstate_fix = 0, nicer = 0;
+	int exec_line = -1;
 	pid_t pid;
 
 	if (argc == 3 && strcmp(argv[1], "--connect") == 0)
@@ -343,6 +392,8 @@ int main(int argc, char **argv)
 			log_path = argv[++i];
 		else if (strcmp(argv[i], "--console") == 0 && i + 1 < argc)
 			console_path = argv[++i];
+		else if (strcmp(argv[i], "--exec") == 0 && i + 1 < argc)
+			exec_path = argv[++i];
 		else if (strcmp(argv[i], "--preload") == 0 && i + 1 < argc)
 			preload = argv[++i];
 		else if (strcmp(argv[i], "--xstate-fix") == 0)
@@ -374,6 +425,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ssiuml-run: pipe: %s\n", strerror(errno));
 		return 1;
 	}
+	if (exec_path != NULL && (exec_line = start_exec_relay()) < 0) {
+		fprintf(stderr, "ssiuml-run: %s: %s\n", exec_path, strerror(errno));
+		return 1;
+	}
 	/* Our process becomes PROGRAM, which may be gone before the relay
 	 * first runs: the relay's handle on it is taken here, and its
 	 * terminal's hangup (tmux ends a dead pane's group with SIGHUP) is
@@ -389,6 +444,8 @@ int main(int argc, char **argv)
 		close(pipefd[1]);
 		if (input[0] >= 0)
 			close(input[0]);
+		if (exec_line >= 0)
+			close(exec_line);
 		relay(pipefd[0], input[1], log, program);
 	}
 	if (program >= 0)
@@ -408,6 +465,8 @@ int main(int argc, char **argv)
 	} else {
 		signal(SIGHUP, SIG_DFL);
 	}
+	if (exec_line >= 0 && give_exec_line(exec_line) != 0)
+		return 1;
 	if (preload != NULL)
 		setenv("LD_PRELOAD", preload, 1);
 	if (xstate_fix)

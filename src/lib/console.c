@@ -275,6 +275,13 @@ GPtrArray *ssi_console_command(const SsiState *state, const SsiConfig *cfg,
 			if (ssi_host_use_xstate_fix(cfg))
 				g_ptr_array_add(cmd, g_strdup("--xstate-fix"));
 		}
+		/* A node's exec line, served at STATE/nodeN.exec. */
+		if (g_str_has_prefix(name, "node")) {
+			g_autofree char *execname = g_strconcat(name, ".exec", NULL);
+
+			g_ptr_array_add(cmd, g_strdup("--exec"));
+			g_ptr_array_add(cmd, ssi_state_path(state, execname));
+		}
 		/* Nodes give way to the lock server and the switch. */
 		if (g_str_has_prefix(name, "node") && cfg->node_nice > 0) {
 			g_ptr_array_add(cmd, g_strdup("--nice"));

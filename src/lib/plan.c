@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "ssi_error.h"
+#include "ssi_frame.h"
 #include "ssi_plan.h"
 
 char *ssi_plan_machine_name(guint node)
@@ -193,6 +194,10 @@ GPtrArray *ssi_plan_kernel_argv(const SsiConfig *cfg, const SsiState *state,
 	g_ptr_array_add(argv, g_strdup("con=null"));
 	g_ptr_array_add(argv, g_strdup("ssl=null"));
 	g_ptr_array_add(argv, g_strdup("con0=fd:0,fd:1"));
+	/* A node's exec line (ssi_frame.h), which its console program
+	 * passes as this descriptor. */
+	if (node)
+		g_ptr_array_add(argv, g_strdup_printf("ssl1=fd:%d", SSI_FRAME_FD));
 	if (node) {
 		g_autofree char *base = g_strconcat(name, ".cow", NULL);
 		g_autofree char *cow = kernel_state_path(state, base);

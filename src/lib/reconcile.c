@@ -68,7 +68,7 @@ static gboolean is_our_file(const char *name)
 	/* A node's console; its cable, and the claim of another host's node
 	 * and its release (ssi_remote.h). */
 	static const char *const node_suffixes[] = {
-		".console", ".cable", ".cable.args", ".claim", ".gone",
+		".console", ".exec", ".cable", ".cable.args", ".claim", ".gone",
 	};
 
 	if (g_strv_contains(fixed, name))
