@@ -88,7 +88,8 @@ char *ssi_remote_url(const char *dir);
 /*
  * Wait until REMOTE's lock server counts every one of NODES as a member,
  * asking it once a second, at most TIMEOUT seconds.  Fails naming the
- * nodes missing.
+ * nodes missing; with SSI_ERROR_INTERRUPTED once a signal came
+ * (ssi_interrupt()).
  */
 gboolean ssi_remote_wait_joined(const SsiRemote *remote, const SsiConfig *cfg,
 				const SsiNodeSet *nodes, guint timeout, GError **error);

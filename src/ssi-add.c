@@ -301,12 +301,13 @@ static int add_remote(SsiCluster **cluster, SsiConfig *cfg, const SsiRemote *rem
 	g_clear_pointer(cluster, ssi_cluster_close);
 	if (!ssi_remote_wait_joined(remote, cfg, &booted, opts->timeout, &error)) {
 		g_autofree char *list = ssi_nodeset_format(&booted);
+		int status = tool_fail(error);
 
-		tool_fail(error);
-		tool_warn("left running, to read the consoles: node%s %s; remove %s with "
-			  "ssi-rm %s", ssi_nodeset_count(&booted) == 1 ? "" : "s", list,
+		tool_warn("left running%s: node%s %s; remove %s with ssi-rm %s",
+			  ssi_interrupted() ? "" : ", to read the consoles",
+			  ssi_nodeset_count(&booted) == 1 ? "" : "s", list,
 			  ssi_nodeset_count(&booted) == 1 ? "it" : "them", list);
-		return SSI_EXIT_FAILURE;
+		return status;
 	}
 	return refused ? SSI_EXIT_FAILURE : SSI_EXIT_OK;
 }
