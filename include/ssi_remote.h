@@ -66,7 +66,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsiRemoteCluster, ssi_remote_cluster_free)
 /*
  * Ask REMOTE's host what its cluster holds (its ssi-ls --json, over
  * ssh), waiting at most TIMEOUT_MS.  Fails with SSI_ERROR_FAILED saying
- * what ssh or the other host said.
+ * what ssh or the other host said; with SSI_ERROR_INTERRUPTED, ssh
+ * ended, when a signal came meanwhile (ssi_interrupt()): a question,
+ * unlike a claim or a release, is not worth finishing.
  */
 SsiRemoteCluster *ssi_remote_query(const SsiRemote *remote, const SsiConfig *cfg,
 				   gint timeout_ms, GError **error);
