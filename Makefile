@@ -218,7 +218,7 @@ stress: all $(TEST_BIN)
 VALGRIND = valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
 	   --error-exitcode=99
 valgrind: all $(TEST_BIN)
-	$(Q)for s in nodes config proto state proc; do \
+	$(Q)for s in nodes config proto add state proc; do \
 		SSIUML_BUILD=$(CURDIR)/$(B) CK_FORK=no CK_RUN_SUITE=$$s \
 			$(VALGRIND) $(TEST_BIN) || exit 1; done
 	SSIUML_BUILD=$(CURDIR)/$(B) CK_RUN_SUITE=cli SSIUML_TEST_WRAPPER="$(VALGRIND)" \

@@ -1,5 +1,6 @@
 /* What this host has and does: the console it can show, its CPU's XSAVE
- * size, its programs, the helpers' directory, room for guests' memory. */
+ * size, its programs, the helpers' directory, room for guests' memory.
+ * What the CIDEV says is ssi_cidev.h's. */
 #ifndef SSI_HOST_H
 #define SSI_HOST_H
 
@@ -38,16 +39,6 @@ const char *ssi_host_libexec_dir(void);
  * makes the guest's processes die with their kernel (and widens the
  * XSAVE calls where XSTATE_FIX asks for it). */
 char *ssi_host_preload_path(void);
-
-/*
- * The network plan of CFG's CIDEV (ext2) into NET: its /cluster.conf,
- * read with debugfs(8), never mounted, and parsed by
- * ssi_plan_net_parse().  SSI_ERROR_MISSING when it cannot be read or
- * lacks a key; SSI_ERROR_SYNTAX, naming both values and files, when the
- * configuration's MAXNODES is above the CIDEV's.  NET is unspecified on
- * failure.
- */
-gboolean ssi_host_cidev_net(const SsiConfig *cfg, SsiNet *net, GError **error);
 
 /*
  * Room for N guests of MEM each, and for the lock server (LOCKSERVER,

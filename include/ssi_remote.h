@@ -66,7 +66,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SsiRemoteCluster, ssi_remote_cluster_free)
 /*
  * Ask REMOTE's host what its cluster holds (its ssi-ls --json, over
  * ssh), waiting at most TIMEOUT_MS.  Fails with SSI_ERROR_FAILED saying
- * what ssh or the other host said.
+ * what ssh or the other host said; with SSI_ERROR_INTERRUPTED, ssh
+ * ended, when a signal came meanwhile (ssi_interrupt()): a question,
+ * unlike a claim or a release, is not worth finishing.
  */
 SsiRemoteCluster *ssi_remote_query(const SsiRemote *remote, const SsiConfig *cfg,
 				   gint timeout_ms, GError **error);
@@ -88,7 +90,8 @@ char *ssi_remote_url(const char *dir);
 /*
  * Wait until REMOTE's lock server counts every one of NODES as a member,
  * asking it once a second, at most TIMEOUT seconds.  Fails naming the
- * nodes missing.
+ * nodes missing; with SSI_ERROR_INTERRUPTED once a signal came
+ * (ssi_interrupt()).
  */
 gboolean ssi_remote_wait_joined(const SsiRemote *remote, const SsiConfig *cfg,
 				const SsiNodeSet *nodes, guint timeout, GError **error);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ssi_add.h"
 #include "ssi_cable.h"
 #include "ssi_claims.h"
 #include "ssi_console.h"
@@ -83,38 +84,29 @@ static void say_of(guint node, const char *fmt, ...)
 		g_string_append_printf(said_for_host, "said %u %s\n", node, text);
 }
 
-/* The nodes of NODES up on another host of the cluster of CLUSTER, this
- * host being its first, are not booted here: one number, one node.
- * Those another host is adding (claimed) are refused: TRUE when one was. */
-static gboolean skip_members_elsewhere(const SsiCluster *cluster, SsiNodeSet *nodes)
+/* Say why each node of SKIPS is left out; TRUE when one was refused. */
+static gboolean tell_skips(const GArray *skips)
 {
-	SsiNodeSet here, elsewhere;
 	gboolean refused = FALSE;
 
-	ssi_cluster_nodes_up(cluster, &here);
-	/* Nodes up here are skipped as such: the lock server's log is read
-	 * only for the others. */
-	{
-		SsiNodeSet others = *nodes;
+	for (guint i = 0; i < skips->len; i++) {
+		const SsiAddSkip *s = &g_array_index(skips, SsiAddSkip, i);
 
-		ssi_nodeset_subtract(&others, &here);
-		if (ssi_nodeset_count(&others) == 0)
-			return FALSE;
-	}
-	ssi_cluster_members_elsewhere(cluster, &elsewhere);
-	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;) {
-		g_autofree char *by = NULL;
-
-		if (ssi_nodeset_has(&elsewhere, n)) {
-			say_of(n, "node %u is already up, on another host of the cluster", n);
-			ssi_nodeset_remove(nodes, n);
-		} else if (!ssi_nodeset_has(&here, n) &&
-			   ssi_remote_claimed(cluster->state->dir, n, NULL, &by)) {
-			say_of(n, "node %u: refused, %s adds it to the cluster", n,
-			       by ? by : "another host");
-			ssi_nodeset_remove(nodes, n);
-			refused = TRUE;
+		switch (s->why) {
+		case SSI_ADD_UP_ELSEWHERE:
+			say_of(s->node, "node %u is already up, on another host of the cluster",
+			       s->node);
+			break;
+		case SSI_ADD_ADDED_ELSEWHERE:
+			say_of(s->node, "node %u: refused, %s adds it to the cluster", s->node,
+			       s->by ? s->by : "another host");
+			break;
+		case SSI_ADD_UP_ON_FIRST:
+			say_of(s->node, "node %u is already up, on the first host of the cluster",
+			       s->node);
+			break;
 		}
+		refused = refused || ssi_add_refuses(s->why);
 	}
 	return refused;
 }
@@ -127,8 +119,9 @@ static int claim_for(SsiConfig *cfg, const char *who, SsiNodeSet *nodes)
 	g_autofree char *url = ssi_remote_url(cluster->state->dir);
 	g_autofree char *list = NULL;
 	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) skips = NULL;
 	SsiNodeSet here;
-	gboolean refused;
+	gboolean ok, refused;
 
 	if (url != NULL) {
 		tool_warn("this host's nodes are in the cluster of %s: join that one", url);
@@ -140,16 +133,11 @@ static int claim_for(SsiConfig *cfg, const char *who, SsiNodeSet *nodes)
 	}
 	said_for_host = g_string_new(NULL);
 	ssi_cluster_nodes_up(cluster, &here);
-	refused = skip_members_elsewhere(cluster, nodes);
-	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;) {
-		if (ssi_nodeset_has(&here, n)) {
-			say_of(n, "node %u is already up, on the first host of the cluster", n);
-			ssi_nodeset_remove(nodes, n);
-			refused = TRUE;
-		} else if (!ssi_remote_claim_here(cluster->state, n, who, &error)) {
-			return tool_fail(error);
-		}
-	}
+	skips = ssi_add_skip_elsewhere(cluster, nodes);
+	ok = ssi_add_claim_for(cluster->state, &here, who, nodes, skips, &error);
+	refused = tell_skips(skips);
+	if (!ok)
+		return tool_fail(error);
 	/* The numbers claimed, then what was said of the others. */
 	list = ssi_nodeset_format(nodes);
 	printf("%s\n%s", list, said_for_host->str);
@@ -204,27 +192,12 @@ static void relay_refusals(const SsiRemote *remote, const char *said)
 static gboolean skip_up_there(const SsiCluster *cluster, const SsiRemoteCluster *rc,
 			      SsiNodeSet *nodes)
 {
+	g_autoptr(GArray) skips = NULL;
 	SsiNodeSet here;
-	gboolean refused = FALSE;
 
 	ssi_cluster_nodes_up(cluster, &here);
-	for (guint i = 0; i < rc->machines->len; i++) {
-		const SsiRemoteMachine *m = g_ptr_array_index(rc->machines, i);
-
-		if (m->node == 0 || strcmp(m->state, "dead") == 0 ||
-		    !ssi_nodeset_has(nodes, m->node) || ssi_nodeset_has(&here, m->node))
-			continue;
-		if (m->remote && strcmp(m->state, "booting") == 0) {
-			tool_warn("node %u: refused, %s adds it to the cluster", m->node,
-				  m->host ? m->host : "another host");
-			refused = TRUE;
-		} else {
-			tool_warn("node %u is already up, on another host of the cluster",
-				  m->node);
-		}
-		ssi_nodeset_remove(nodes, m->node);
-	}
-	return refused;
+	skips = ssi_add_skip_listed(rc, &here, nodes);
+	return tell_skips(skips);
 }
 
 /* ssi-add --dry-run --cluster, CLUSTER peeked at: ask REMOTE what its
@@ -303,9 +276,7 @@ static int add_remote(SsiCluster **cluster, SsiConfig *cfg, const SsiRemote *rem
 			relay_refusals(remote, refusals);
 			refused = TRUE;
 		}
-		for (guint n = 0; (n = ssi_nodeset_next(&toclaim, n)) != 0;)
-			if (!ssi_nodeset_has(&claimed, n))
-				ssi_nodeset_remove(nodes, n);
+		ssi_add_keep_claimed(nodes, &toclaim, &claimed);
 		if (ssi_nodeset_count(nodes) == 0)
 			return SSI_EXIT_FAILURE;
 		if (!ssi_remote_plug((*cluster)->state, remote, cfg, rc, &claimed, &error))
@@ -330,12 +301,13 @@ static int add_remote(SsiCluster **cluster, SsiConfig *cfg, const SsiRemote *rem
 	g_clear_pointer(cluster, ssi_cluster_close);
 	if (!ssi_remote_wait_joined(remote, cfg, &booted, opts->timeout, &error)) {
 		g_autofree char *list = ssi_nodeset_format(&booted);
+		int status = tool_fail(error);
 
-		tool_fail(error);
-		tool_warn("left running, to read the consoles: node%s %s; remove %s with "
-			  "ssi-rm %s", ssi_nodeset_count(&booted) == 1 ? "" : "s", list,
+		tool_warn("left running%s: node%s %s; remove %s with ssi-rm %s",
+			  ssi_interrupted() ? "" : ", to read the consoles",
+			  ssi_nodeset_count(&booted) == 1 ? "" : "s", list,
 			  ssi_nodeset_count(&booted) == 1 ? "it" : "them", list);
-		return SSI_EXIT_FAILURE;
+		return status;
 	}
 	return refused ? SSI_EXIT_FAILURE : SSI_EXIT_OK;
 }
@@ -349,6 +321,7 @@ int main(int argc, char **argv)
 	ToolOptions opts = { .features = TOOL_WAIT | TOOL_DRY_RUN | TOOL_CLUSTER };
 	g_autoptr(SsiRemote) remote = NULL;
 	g_autofree char *recorded = NULL;
+	g_autoptr(GArray) skips = NULL;
 	SsiNodeSet nodes, skipped, booted;
 	gboolean ok, lockserver, refused;
 	int rc;
@@ -399,7 +372,8 @@ int main(int argc, char **argv)
 		return dry_run_remote(cluster, cfg, remote, &nodes);
 	if (remote != NULL)
 		return add_remote(&cluster, cfg, remote, &nodes, &opts);
-	refused = skip_members_elsewhere(cluster, &nodes);
+	skips = ssi_add_skip_elsewhere(cluster, &nodes);
+	refused = tell_skips(skips);
 	if (ssi_nodeset_count(&nodes) == 0)
 		return refused ? SSI_EXIT_FAILURE : SSI_EXIT_OK;
 	/* The wait reads the lock server from its next word on, or, when

@@ -123,7 +123,9 @@ static GArray *remote_machines(SsiStatus *status, const SsiConfig *cfg, gint tim
 		if (remote != NULL)
 			rc = ssi_remote_query(remote, cfg, timeout_ms, &error);
 		if (rc == NULL) {
-			tool_warn("%s", error->message);
+			/* Interrupted, it is said once, by main(). */
+			if (!g_error_matches(error, SSI_ERROR, SSI_ERROR_INTERRUPTED))
+				tool_warn("%s", error->message);
 			return remotes;
 		}
 		for (guint i = 0; i < rc->machines->len; i++) {
@@ -362,6 +364,9 @@ int main(int argc, char **argv)
 	ToolOptions opts = { .features = TOOL_LS };
 
 	tool_options(argc, argv, usage, &opts);
+	/* A question to the first host ends at a signal (its ssh too):
+	 * ssi-ls changes nothing, so it stops where it is, 128+N. */
+	tool_catch_interrupts();
 	if (optind < argc)
 		tool_usage_error("unexpected argument '%s'", argv[optind]);
 	if (opts.json && opts.nodes != NULL)
@@ -378,6 +383,10 @@ int main(int argc, char **argv)
 		remotes = remote_machines(status, cfg, opts.nodes != NULL
 					  ? SSI_LS_NODES_TIMEOUT_MS : SSI_REMOTE_TIMEOUT_MS,
 					  strings);
+	if (!ssi_interrupt_check("the listing was", &error)) {
+		remotes_free(remotes);
+		return tool_fail(error);
+	}
 	if (opts.nodes != NULL)
 		print_nodes(status, remotes, strcmp(opts.nodes, "up") == 0, tool_node_limit(cfg));
 	else if (opts.json)

@@ -103,19 +103,29 @@ static gboolean ask_hosts(const SsiCluster *cluster)
 	return ssi_nodeset_count(&missed) == 0;
 }
 
+/* Say ERROR, which kept a host of the cluster from being asked to stop:
+ * the exit status is 3, as for any host not reached, whatever the error
+ * (a malformed STATE/remote too, which no option of the user's made),
+ * unless it says more than a failure (an interruption: 128+N). */
+static int unreached(const GError *error)
+{
+	int status = tool_fail(error);
+
+	return status > SSI_EXIT_UNREACHABLE ? status : SSI_EXIT_UNREACHABLE;
+}
+
 /* ssi-stop --all on a host that joined the cluster of URL: the first
- * host asks every host, this one included.  TRUE when it could. */
-static gboolean ask_first_host(const SsiConfig *cfg, const char *url)
+ * host asks every host, this one included.  Returns the exit status:
+ * 0 when it could, else unreached()'s. */
+static int ask_first_host(const SsiConfig *cfg, const char *url)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SsiRemote) remote = ssi_remote_parse(url, &error);
 	g_autofree char *said = NULL;
 	gboolean ok;
 
-	if (remote == NULL) {
-		tool_fail(error);
-		return FALSE;
-	}
+	if (remote == NULL)
+		return unreached(error);
 	ok = ssi_remote_stop_all(remote, cfg, SSI_REMOTE_TIMEOUT_MS +
 				 (gint)cfg->stop_timeout * 1000, &said, &error);
 	if (said != NULL && *said) {
@@ -126,8 +136,8 @@ static gboolean ask_first_host(const SsiConfig *cfg, const char *url)
 				printf("%s: %s\n", remote->host, lines[i]);
 	}
 	if (!ok)
-		tool_fail(error);
-	return ok;
+		return unreached(error);
+	return SSI_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -135,7 +145,8 @@ int main(int argc, char **argv)
 	g_autoptr(SsiConfig) cfg = NULL;
 	g_autoptr(SsiCluster) cluster = NULL;
 	SsiStopReport report;
-	gboolean cleared, reached = TRUE;
+	gboolean cleared;
+	int status = SSI_EXIT_OK;
 	ToolOptions opts = { .features = TOOL_ALL };
 	g_autofree char *url = NULL;
 	SsiNodeSet elsewhere, here;
@@ -154,17 +165,17 @@ int main(int argc, char **argv)
 		/* Before this host's lock is taken: the first host's request
 		 * comes back here, through the cables, as ssi-stop. */
 		if (joined != NULL)
-			reached = ask_first_host(cfg, joined);
+			status = ask_first_host(cfg, joined);
 	}
 	cluster = tool_cluster(cfg, &cleared);
 	if (!cleared && !ssi_cluster_running(cluster)) {
 		printf("No cluster is running.\n");
-		return tool_exit_status(reached ? SSI_EXIT_OK : SSI_EXIT_UNREACHABLE);
+		return tool_exit_status(status);
 	}
 	/* What runs on other hosts is theirs to stop: note it first. */
 	url = ssi_remote_url(cluster->state->dir);
-	if (opts.all && url == NULL)
-		reached = ask_hosts(cluster);
+	if (opts.all && url == NULL && !ask_hosts(cluster))
+		status = SSI_EXIT_UNREACHABLE;
 	ssi_cluster_members_elsewhere(cluster, &elsewhere);
 	ssi_cluster_nodes_up(cluster, &here);
 	ssi_stop_cluster(cluster, &report);
@@ -178,7 +189,7 @@ int main(int argc, char **argv)
 		/* Halted on purpose, not cut off: the first host is told,
 		 * unless it asked for the stop (ssiuml-cable). */
 		if (g_getenv("SSIUML_STOP_ASKED") == NULL && !tool_release(cfg, url, &here))
-			reached = FALSE;
+			status = SSI_EXIT_UNREACHABLE;
 		printf("Stopped this host's machines; the rest of the cluster runs on as it "
 		       "was (%s): stop it there with ssi-stop.\n", url);
 	} else if (ssi_nodeset_count(&elsewhere) > 0) {
@@ -188,5 +199,5 @@ int main(int argc, char **argv)
 		       "stop %s there with ssi-stop.\n", ssi_nodeset_count(&elsewhere) > 1
 		       ? "s" : "", list, ssi_nodeset_count(&elsewhere) > 1 ? "them" : "it");
 	}
-	return tool_exit_status(reached ? SSI_EXIT_OK : SSI_EXIT_UNREACHABLE);
+	return tool_exit_status(status);
 }

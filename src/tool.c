@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ssi_cidev.h"
 #include "ssi_claims.h"
 #include "ssi_console.h"
-#include "ssi_host.h"
 #include "ssi_remote.h"
 #include "tool.h"
 
@@ -347,7 +347,7 @@ static guint node_limit(const SsiConfig *cfg, char **source)
 	g_autoptr(GError) error = NULL;
 	SsiNet net;
 
-	if (!ssi_host_cidev_net(cfg, &net, &error))
+	if (!ssi_cidev_net(cfg, &net, &error))
 		exit(tool_fail(error));
 	return ssi_plan_node_limit(cfg, &net, source);
 }

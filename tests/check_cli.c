@@ -376,6 +376,59 @@ START_TEST(test_bus_error_named)
 }
 END_TEST
 
+/* Ctrl-C while ssi-ls asks the first host, whose ssh does not answer:
+ * it ends that ssh, prints no listing and exits 130; the state is as it
+ * was. */
+START_TEST(test_ls_interrupted)
+{
+	g_autofree char *bin = g_build_filename(T.dir, "bin", NULL);
+	g_autofree char *ssh = g_build_filename(bin, "ssh", NULL);
+	g_autofree char *pidfile = g_build_filename(T.dir, "ssh.pid", NULL);
+	g_autofree char *remote = g_build_filename(T.state, "remote", NULL);
+	g_autofree char *out = g_build_filename(T.dir, "ls.out", NULL);
+	g_autofree char *err = g_build_filename(T.dir, "ls.err", NULL);
+	g_autofree char *script = g_strdup_printf("#!/bin/sh\necho $$ > %s.tmp && "
+						  "mv %s.tmp %s\nexec sleep 60\n", pidfile,
+						  pidfile, pidfile);
+	g_autofree char *path = g_strdup_printf("%s:%s", bin, g_getenv("PATH"));
+	g_autofree char *said = NULL, *printed = NULL, *text = NULL;
+	g_autoptr(GDir) d = NULL;
+	g_autoptr(GString) names = g_string_new(NULL);
+	const char *name;
+	GPid pid;
+	int ssh_pid;
+
+	ck_assert_int_eq(g_mkdir_with_parents(bin, 0700), 0);
+	ck_assert(g_file_set_contents(ssh, script, -1, NULL));
+	ck_assert_int_eq(chmod(ssh, 0755), 0);
+	g_setenv("PATH", path, TRUE);
+	/* A host whose nodes joined the cluster of another. */
+	ck_assert_int_eq(g_mkdir_with_parents(T.state, 0700), 0);
+	ck_assert(g_file_set_contents(remote, "ssh://127.0.0.1:1\n", -1, NULL));
+	pid = t_spawn(out, err, "ssi-ls", NULL);
+	ck_assert_msg(t_wait_for(g_file_test(pidfile, G_FILE_TEST_EXISTS), 10000),
+		      "ssi-ls never ran ssh");
+	ck_assert(g_file_get_contents(pidfile, &text, NULL, NULL));
+	ssh_pid = atoi(text);
+	ck_assert_int_gt(ssh_pid, 0);
+	ck_assert_int_eq(kill(pid, SIGINT), 0);
+	ck_assert_int_eq(t_reap(pid), 128 + SIGINT);
+	ck_assert_msg(t_wait_for(!t_alive(ssh_pid), 2000), "its ssh (%d) still runs", ssh_pid);
+	ck_assert(g_file_get_contents(out, &printed, NULL, NULL));
+	ck_assert_str_eq(printed, "");
+	ck_assert(g_file_get_contents(err, &said, NULL, NULL));
+	ck_assert_str_eq(said, "ssi-ls: the listing was interrupted by SIGINT\n");
+	/* Nothing written in the state, nothing changed. */
+	d = g_dir_open(T.state, 0, NULL);
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL)
+		g_string_append_printf(names, "%s ", name);
+	ck_assert_str_eq(names->str, "remote ");
+	g_clear_pointer(&text, g_free);
+	ck_assert(g_file_get_contents(remote, &text, NULL, NULL));
+	ck_assert_str_eq(text, "ssh://127.0.0.1:1\n");
+}
+END_TEST
+
 /* LD_PRELOAD cannot take a helper path with a blank: refused, by name,
  * before anything starts. */
 START_TEST(test_helper_path_with_blank)
@@ -428,6 +481,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_config_not_executed);
 	tcase_add_test(tc, test_explicit_config_must_exist);
 	tcase_add_test(tc, test_bus_error_named);
+	tcase_add_test(tc, test_ls_interrupted);
 	tcase_add_test(tc, test_helper_path_with_blank);
 	suite_add_tcase(s, tc);
 	return s;

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "testlib.h"
+#include "ssi_cidev.h"
 #include "ssi_error.h"
 #include "ssi_host.h"
 
@@ -85,16 +86,16 @@ START_TEST(test_cidev_net)
 	cfg->cidev = t_make_cidev("CLUSTER_NAME=c\nNET=10.4.5\nLOCKSERVER=10.4.5.200\n"
 				  "LOCKPORT=2400\nMAXNODES=40\nLEASE=3\n", &err);
 	ck_assert_msg(cfg->cidev != NULL, "mkimages --cidev: %s", err);
-	ck_assert_msg(ssi_host_cidev_net(cfg, &net, &error), "%s", error->message);
+	ck_assert_msg(ssi_cidev_net(cfg, &net, &error), "%s", error->message);
 	ck_assert_uint_eq(net.net[1], 4);
 	ck_assert_uint_eq(net.lockserver_host, 200);
 	ck_assert_uint_eq(net.lockport, 2400);
 	ck_assert_uint_eq(net.max_nodes, 40);
 	cfg->max_nodes = 40;
-	ck_assert(ssi_host_cidev_net(cfg, &net, &error));
+	ck_assert(ssi_cidev_net(cfg, &net, &error));
 	cfg->max_nodes = 41;
 	cfg->path = g_strdup("/h/ssiuml.conf");
-	ck_assert(!ssi_host_cidev_net(cfg, &net, &error));
+	ck_assert(!ssi_cidev_net(cfg, &net, &error));
 	ck_assert(g_error_matches(error, SSI_ERROR, SSI_ERROR_SYNTAX));
 	want = g_strdup_printf("/h/ssiuml.conf: MAXNODES=41 is above the CIDEV's MAXNODES=40 "
 			       "(CIDEV: %s: /cluster.conf): lower it, or build a CIDEV for 41 "
@@ -103,7 +104,7 @@ START_TEST(test_cidev_net)
 	g_clear_error(&error);
 	g_free(cfg->cidev);
 	cfg->cidev = g_strdup("/etc/hostname");
-	ck_assert(!ssi_host_cidev_net(cfg, &net, &error));
+	ck_assert(!ssi_cidev_net(cfg, &net, &error));
 	ck_assert(g_error_matches(error, SSI_ERROR, SSI_ERROR_MISSING));
 	ck_assert(g_str_has_prefix(error->message, "CIDEV: /etc/hostname: no /cluster.conf"));
 }
@@ -132,7 +133,7 @@ START_TEST(test_cidev_kept)
 	cfg->cidev = t_make_cidev("CLUSTER_NAME=c\nNET=10.4.5\nLOCKSERVER=10.4.5.200\n"
 				  "LOCKPORT=2400\nMAXNODES=40\nLEASE=3\n", &err);
 	ck_assert_msg(cfg->cidev != NULL, "mkimages --cidev: %s", err);
-	ck_assert_msg(ssi_host_cidev_net(cfg, &net, &error), "%s", error->message);
+	ck_assert_msg(ssi_cidev_net(cfg, &net, &error), "%s", error->message);
 	ck_assert_uint_eq(net.max_nodes, 40);
 	/* What is kept is what is used: change it, and the change shows. */
 	ck_assert(g_file_get_contents(cache, &data, NULL, NULL));
@@ -140,7 +141,7 @@ START_TEST(test_cidev_kept)
 	parts = g_strsplit(data, "MAXNODES=40", -1);
 	fake = g_strjoinv("MAXNODES=39", parts);
 	ck_assert(g_file_set_contents(cache, fake, -1, NULL));
-	ck_assert(ssi_host_cidev_net(cfg, &net, &error));
+	ck_assert(ssi_cidev_net(cfg, &net, &error));
 	ck_assert_uint_eq(net.max_nodes, 39);
 	/* Another CIDEV at the same path is read anew. */
 	ck_assert_int_eq(unlink(cfg->cidev), 0);
@@ -149,7 +150,7 @@ START_TEST(test_cidev_kept)
 	ck_assert_msg(again != NULL, "mkimages --cidev: %s", err);
 	if (strcmp(again, cfg->cidev) != 0)
 		ck_assert_int_eq(rename(again, cfg->cidev), 0);
-	ck_assert(ssi_host_cidev_net(cfg, &net, &error));
+	ck_assert(ssi_cidev_net(cfg, &net, &error));
 	ck_assert_uint_eq(net.max_nodes, 30);
 }
 END_TEST

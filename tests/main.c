@@ -126,6 +126,7 @@ int main(void)
 		srunner_add_suite(sr, proto_suite());
 		srunner_add_suite(sr, host_suite());
 		srunner_add_suite(sr, plan_suite());
+		srunner_add_suite(sr, add_suite());
 		srunner_add_suite(sr, console_suite());
 		srunner_add_suite(sr, state_suite());
 		srunner_add_suite(sr, proc_suite());

@@ -239,6 +239,7 @@ Suite *config_suite(void);
 Suite *proto_suite(void);
 Suite *host_suite(void);
 Suite *plan_suite(void);
+Suite *add_suite(void);
 Suite *console_suite(void);
 Suite *state_suite(void);
 Suite *proc_suite(void);

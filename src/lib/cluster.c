@@ -4,6 +4,7 @@
 
 #include "ssi_boot.h"
 #include "ssi_cable.h"
+#include "ssi_cidev.h"
 #include "ssi_claims.h"
 #include "ssi_cluster.h"
 #include "ssi_console.h"
@@ -161,7 +162,7 @@ static gboolean check_net(SsiCluster *cluster, const SsiNodeSet *nodes, GError *
 	g_autofree char *where = g_strdup_printf("CIDEV: %s: /cluster.conf", cfg->cidev);
 	guint ls;
 
-	if (!ssi_host_cidev_net(cfg, &cluster->net, error) ||
+	if (!ssi_cidev_net(cfg, &cluster->net, error) ||
 	    !ssi_plan_check_nodes(cfg, &cluster->net, nodes, error))
 		return FALSE;
 	ls = cluster->net.lockserver_host;

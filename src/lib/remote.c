@@ -170,14 +170,16 @@ static gboolean drain(int fd, GString *buf)
 	return TRUE;
 }
 
-gboolean ssi_remote_run(char **argv, gint timeout_ms, char **out, char **err, int *exit,
-			GError **error)
+/* ssi_remote_run(); INTERRUPTIBLE: a signal (ssi_interrupt()) kills ARGV
+ * and fails with SSI_ERROR_INTERRUPTED. */
+static gboolean run(char **argv, gint timeout_ms, gboolean interruptible, char **out,
+		    char **err, int *exit, GError **error)
 {
 	g_autoptr(GString) obuf = g_string_new(NULL);
 	g_autoptr(GString) ebuf = g_string_new(NULL);
 	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 	int ofd, efd, status = 0;
-	gboolean open_o = TRUE, open_e = TRUE, timed_out = FALSE;
+	gboolean open_o = TRUE, open_e = TRUE, timed_out = FALSE, interrupted = FALSE;
 	GPid pid;
 
 	if (!g_spawn_async_with_pipes(NULL, argv, NULL,
@@ -196,6 +198,10 @@ gboolean ssi_remote_run(char **argv, gint timeout_ms, char **out, char **err, in
 			timed_out = TRUE;
 			break;
 		}
+		if (interruptible && ssi_interrupted()) {
+			interrupted = TRUE;
+			break;
+		}
 		if (poll(pfd, 2, (int)MIN(left, 1000)) < 0 && errno != EINTR)
 			break;
 		if (pfd[0].revents)
@@ -205,7 +211,7 @@ gboolean ssi_remote_run(char **argv, gint timeout_ms, char **out, char **err, in
 	}
 	close(ofd);
 	close(efd);
-	if (timed_out)
+	if (timed_out || interrupted)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -217,6 +223,8 @@ gboolean ssi_remote_run(char **argv, gint timeout_ms, char **out, char **err, in
 			    timeout_ms / 1000);
 		return FALSE;
 	}
+	if (interrupted)
+		return ssi_interrupt_check("the question was", error);
 	if (exit != NULL && WIFEXITED(status) && WEXITSTATUS(status) != 255) {
 		*exit = WEXITSTATUS(status);
 		return TRUE;
@@ -227,6 +235,12 @@ gboolean ssi_remote_run(char **argv, gint timeout_ms, char **out, char **err, in
 		return FALSE;
 	}
 	return TRUE;
+}
+
+gboolean ssi_remote_run(char **argv, gint timeout_ms, char **out, char **err, int *exit,
+			GError **error)
+{
+	return run(argv, timeout_ms, FALSE, out, err, exit, error);
 }
 
 void ssi_remote_cluster_free(SsiRemoteCluster *rc)
@@ -243,9 +257,12 @@ SsiRemoteCluster *ssi_remote_query(const SsiRemote *remote, const SsiConfig *cfg
 	g_autofree char *out = NULL, *err = NULL;
 	SsiRemoteCluster *rc;
 
-	if (!ssi_remote_run((char **)argv->pdata, timeout_ms, &out, &err, NULL, &local) ||
+	/* A question changes nothing there: a signal drops it. */
+	if (!run((char **)argv->pdata, timeout_ms, TRUE, &out, &err, NULL, &local) ||
 	    (rc = ssi_listing_read(out, &local)) == NULL) {
-		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "cluster %s: %s",
+		g_set_error(error, SSI_ERROR,
+			    g_error_matches(local, SSI_ERROR, SSI_ERROR_INTERRUPTED)
+			    ? SSI_ERROR_INTERRUPTED : SSI_ERROR_FAILED, "cluster %s: %s",
 			    remote->url, local->message);
 		return NULL;
 	}
@@ -323,6 +340,14 @@ gboolean ssi_remote_wait_joined(const SsiRemote *remote, const SsiConfig *cfg,
 					ssi_nodeset_remove(&missing, n);
 			if (ssi_nodeset_count(&missing) == 0)
 				return TRUE;
+		}
+		if (ssi_interrupted()) {
+			g_autofree char *list = ssi_nodeset_format(&missing);
+			g_autofree char *what = g_strdup_printf(
+				"the wait for node%s %s to join was",
+				ssi_nodeset_count(&missing) > 1 ? "s" : "", list);
+
+			return ssi_interrupt_check(what, error);
 		}
 		if (g_get_monotonic_time() + G_USEC_PER_SEC > deadline)
 			break;
