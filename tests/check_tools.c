@@ -415,6 +415,7 @@ START_TEST(test_completion)
 {
 	g_autofree char *a = complete("ssi-rm ''");
 	g_autofree char *b = NULL, *c = NULL, *d = NULL, *e = NULL, *f = NULL;
+	g_autofree char *g = NULL, *h = NULL, *i = NULL;
 
 	ck_assert_str_eq(a, "");
 	t_start("2");
@@ -428,6 +429,13 @@ START_TEST(test_completion)
 	ck_assert_str_eq(e, "--dry-run");
 	f = complete("ssi-ls --n");
 	ck_assert_str_eq(f, "--nodes=up --nodes=free");
+	/* ssi-exec: a node that runs, then a program, then files. */
+	g = complete("ssi-exec -t ''");
+	ck_assert_str_eq(g, "1 2");
+	h = complete("ssi-exec 2 -- ssi-ex");
+	ck_assert_msg(strstr(h, "ssi-exec") != NULL, "%s", h);
+	i = complete("ssi-exec --timeout 5 2 ls /dev/nul");
+	ck_assert_str_eq(i, "/dev/null");
 	t_stop();
 	t_assert_nothing_left();
 }
