@@ -92,6 +92,11 @@ bool ssi_frame_get_header(const uint8_t *buf, SsiFrameHeader *h);
  * one may begin at its end; LEN when there is none. */
 size_t ssi_frame_find_hello(const uint8_t *buf, size_t len);
 
+/* Write LEN bytes of BUF to FD whole, through EINTR; on EAGAIN (a
+ * descriptor not blocking, or a send timeout that ran out) wait up to
+ * AGAIN_MS (-1: for ever; 0: fail at once) for room.  0, or -1. */
+int ssi_frame_write_all(int fd, const void *buf, size_t len, int again_ms);
+
 /* A whole frame into BUF (SSI_FRAME_MAX bytes); returns its length. */
 size_t ssi_frame_encode(uint8_t *buf, uint8_t type, uint16_t channel, const void *payload,
 			size_t length);

@@ -46,35 +46,13 @@ typedef struct {
 static Channel chans[MAX_CHANNELS];
 static int line = -1;
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-
-			poll(&pfd, 1, -1);
-			continue;
-		}
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static void send_frame(uint8_t type, uint16_t channel, const void *payload, size_t len)
 {
 	uint8_t buf[SSI_FRAME_MAX];
 	size_t n = ssi_frame_encode(buf, type, channel, payload, len);
 
-	if (write_all(line, buf, n) != 0) {
+	if (ssi_frame_write_all(line, buf, n, -1) != 0) {
 		/* The line is gone: nothing to tell anyone any more. */
 		_exit(1);
 	}

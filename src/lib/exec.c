@@ -56,35 +56,13 @@ void ssi_exec_target_free(SsiExecTarget *t)
 	g_free(t);
 }
 
-static gboolean write_all(int fd, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-
-			poll(&pfd, 1, 1000);
-			continue;
-		}
-		if (n <= 0)
-			return FALSE;
-		p += n;
-		len -= (size_t)n;
-	}
-	return TRUE;
-}
 
 static gboolean send_frame(Session *s, uint8_t type, const void *payload, size_t len)
 {
 	uint8_t frame[SSI_FRAME_MAX];
 	size_t n = ssi_frame_encode(frame, type, 0, payload, len);
 
-	return write_all(s->fd, frame, n);
+	return ssi_frame_write_all(s->fd, frame, n, -1) == 0;
 }
 
 static void finish(Session *s, int status, char *failure)
@@ -132,7 +110,7 @@ static void output(Session *s, int k, const uint8_t *data, size_t len, gboolean 
 	int fd = k == 0 ? STDOUT_FILENO : STDERR_FILENO;
 
 	if (!prefix) {
-		(void)write_all(fd, data, len);
+		(void)ssi_frame_write_all(fd, data, len, -1);
 		return;
 	}
 	for (size_t i = 0; i < len; i++) {
@@ -141,7 +119,7 @@ static void output(Session *s, int k, const uint8_t *data, size_t len, gboolean 
 			g_autofree char *out = g_strdup_printf("node%u: %s", s->t->node,
 							       s->line[k]->str);
 
-			(void)write_all(fd, out, strlen(out));
+			(void)ssi_frame_write_all(fd, out, strlen(out), -1);
 			g_string_truncate(s->line[k], 0);
 		}
 	}

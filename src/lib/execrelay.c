@@ -39,22 +39,6 @@ typedef struct {
 	uint16_t next_channel;
 } Relay;
 
-static gboolean write_all(int fd, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return FALSE;
-		p += n;
-		len -= (size_t)n;
-	}
-	return TRUE;
-}
 
 static void line_send(Relay *r, uint8_t type, uint16_t channel, const void *payload, size_t len)
 {
@@ -63,7 +47,7 @@ static void line_send(Relay *r, uint8_t type, uint16_t channel, const void *payl
 
 	/* A line that takes nothing more ends with its kernel; the main
 	 * loop sees that. */
-	(void)write_all(r->line, frame, n);
+	(void)ssi_frame_write_all(r->line, frame, n, -1);
 }
 
 static void client_drop(Relay *r, Client *c)
@@ -80,7 +64,7 @@ static gboolean client_send(Client *c, uint8_t type, const void *payload, size_t
 	uint8_t frame[SSI_FRAME_MAX];
 	size_t n = ssi_frame_encode(frame, type, 0, payload, len);
 
-	return write_all(c->fd, frame, n);
+	return ssi_frame_write_all(c->fd, frame, n, 0) == 0;
 }
 
 /* Tell C why its channel is over, and drop it. */
@@ -268,7 +252,7 @@ static void accept_client(Relay *r, int lsock)
 		uint8_t frame[SSI_FRAME_MAX];
 		size_t n = ssi_frame_encode(frame, SSI_FRAME_REFUSED, 0, busy, sizeof(busy) - 1);
 
-		(void)write_all(fd, frame, n);
+		(void)ssi_frame_write_all(fd, frame, n, 0);
 		close(fd);
 		return;
 	}

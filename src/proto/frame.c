@@ -1,5 +1,8 @@
 /* The exec channel's frames: see ssi_frame.h. */
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ssi_frame.h"
 
@@ -55,6 +58,30 @@ size_t ssi_frame_find_hello(const uint8_t *buf, size_t len)
 			return i;
 	}
 	return len;
+}
+
+int ssi_frame_write_all(int fd, const void *buf, size_t len, int again_ms)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN && again_ms != 0) {
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+			if (poll(&pfd, 1, again_ms) == 0)
+				return -1;
+			continue;
+		}
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 size_t ssi_frame_encode(uint8_t *buf, uint8_t type, uint16_t channel, const void *payload,
