@@ -51,4 +51,8 @@ guint ssi_node_number(const char *name);
 /* "1 2 5" (space separated, ascending); "" for an empty set. */
 char *ssi_nodeset_format(const SsiNodeSet *set);
 
+/* A wait for MISSING to join (here or on the first host) cut short by a
+ * signal (ssi_interrupted()): FALSE, with the error naming them. */
+gboolean ssi_nodeset_join_interrupted(const SsiNodeSet *missing, GError **error);
+
 #endif

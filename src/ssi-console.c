@@ -26,7 +26,8 @@ static void usage(void)
 	       "      --version      show the version and exit\n"
 	       "\n"
 	       "Exit status: 0 done (attached and detached), 1 failed or the machine\n"
-	       "is not running, 2 usage error.\n"
+	       "is not running, 2 usage error, 128+N signal N came (detached; the\n"
+	       "machine runs on).\n"
 	       "See ssi-console(1).\n", tool_name);
 }
 
@@ -100,6 +101,8 @@ int main(int argc, char **argv)
 		tool_warn("not a terminal; from one, attach with: %s", cmd);
 		return SSI_EXIT_FAILURE;
 	}
+	/* Only now: the wait for the state's lock may be killed as ever. */
+	tool_catch_interrupts();
 	if (!ssi_console_attach(dir, cfg, name, &error))
 		return tool_fail(error);
 	return SSI_EXIT_OK;

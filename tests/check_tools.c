@@ -220,11 +220,30 @@ static void detach_clients(const char *session)
 		     NULL, NULL, NULL, NULL, NULL, NULL);
 }
 
+/* The ssi-console of this test, or 0. */
+static int console_pid(void)
+{
+	g_autoptr(GArray) pids = t_procs_mentioning(T.dir);
+	int found = 0;
+
+	for (guint i = 0; i < pids->len && found == 0; i++) {
+		int pid = g_array_index(pids, int, i);
+		g_autofree char *path = g_strdup_printf("/proc/%d/comm", pid);
+		g_autofree char *comm = NULL;
+
+		if (g_file_get_contents(path, &comm, NULL, NULL) &&
+		    strcmp(g_strchomp(comm), "ssi-console") == 0)
+			found = pid;
+	}
+	return found;
+}
+
 /* Run ssi-console ARG on a terminal (script(1)); once the terminal shows
  * WANT, detach its client from SESSION (again every 2 s while it stays
- * attached).  Returns its exit status and what the terminal showed. */
-static int console_on_terminal(const char *arg, const char *session, const char *want,
-			       char **shown)
+ * attached), or with SIG, send ssi-console SIG instead (once).  Returns
+ * its exit status and what the terminal showed. */
+static int console_on_terminal_sig(const char *arg, const char *session, const char *want,
+				   int sig, char **shown)
 {
 	g_autofree char *tool = t_build("bin/ssi-console");
 	g_autofree char *inner = g_strdup_printf("%s %s", tool, arg);
@@ -255,8 +274,14 @@ static int console_on_terminal(const char *arg, const char *session, const char 
 				     arg, asked ? "still attached" : "no sign of its console",
 				     t_ms(20000), seen->str);
 		}
-		if ((asked == 0 && strstr(seen->str, want) != NULL) ||
-		    (asked != 0 && now - asked > (gint64)t_ms(2000) * 1000)) {
+		if (sig != 0 && asked == 0 && strstr(seen->str, want) != NULL) {
+			int target = console_pid();
+
+			ck_assert_msg(target > 0, "no ssi-console process to interrupt");
+			kill(target, sig);
+			asked = now;
+		} else if (sig == 0 && ((asked == 0 && strstr(seen->str, want) != NULL) ||
+					(asked != 0 && now - asked > (gint64)t_ms(2000) * 1000))) {
 			detach_clients(session);
 			asked = now;
 		}
@@ -273,6 +298,12 @@ static int console_on_terminal(const char *arg, const char *session, const char 
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	*shown = g_string_free(g_steal_pointer(&seen), FALSE);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static int console_on_terminal(const char *arg, const char *session, const char *want,
+			       char **shown)
+{
+	return console_on_terminal_sig(arg, session, want, 0, shown);
 }
 
 START_TEST(test_console_attach_headless)
@@ -300,6 +331,32 @@ START_TEST(test_console_attach_headless)
 	ck_assert_str_eq(err, "ssi-console: node7 is not running\n");
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-console", "bogus", NULL), 2);
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-console", NULL), 2);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* A signal to an attached ssi-console: 128+N, the terminal detached (no
+ * tmux client left on the session), the machine running on. */
+START_TEST(test_console_interrupted)
+{
+	g_autofree char *shown = NULL;
+	g_autofree char *sock = g_build_filename(T.state, "tmux.sock", NULL);
+	const char *clients[] = { "tmux", "-S", sock, "list-clients", NULL };
+	g_autofree char *listed = NULL;
+	int node1;
+
+	t_start("1");
+	t_assert_log("node1", "node1 login:", BOOT_MS);
+	node1 = t_kernel_pid("node1");
+	ck_assert_int_eq(console_on_terminal_sig("1", "node1", "node1 login:", SIGINT, &shown),
+			 128 + SIGINT);
+	ck_assert_msg(strstr(shown, "interrupted by SIGINT"), "%s", shown);
+	ck_assert(t_alive(node1));
+	ck_assert(g_spawn_sync(NULL, (char **)clients, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+			       &listed, NULL, NULL, NULL));
+	ck_assert_msg(listed[0] == '\0', "tmux clients left: %s", listed);
+	ck_assert_int_eq(console_pid(), 0);
 	t_stop();
 	t_assert_nothing_left();
 }
@@ -556,6 +613,7 @@ Suite *tools_suite(void)
 	tcase_add_test(tc, test_ls_running_cluster);
 	tcase_add_test(tc, test_dry_run);
 	tcase_add_test(tc, test_console_attach_headless);
+	tcase_add_test(tc, test_console_interrupted);
 	tcase_add_test(tc, test_console_reopens_closed_window);
 	tcase_add_test(tc, test_console_restored);
 	tcase_add_test(tc, test_completion);

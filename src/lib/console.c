@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <string.h>
 #include <time.h>
@@ -502,13 +504,33 @@ gboolean ssi_console_attach(const char *dir, const SsiConfig *cfg, const char *n
 	g_autoptr(GPtrArray) argv = attach_argv(dir, cfg, name);
 	g_auto(GStrv) env = child_env();
 	g_autoptr(GError) local = NULL;
-	int status;
+	struct pollfd done = { .events = POLLIN };
+	int status = 0;
+	GPid pid;
 
 	g_ptr_array_add(argv, NULL);
-	if (!g_spawn_sync(NULL, (char **)argv->pdata, env, G_SPAWN_CHILD_INHERITS_STDIN, NULL,
-			  NULL, NULL, NULL, &status, &local)) {
+	if (!g_spawn_async(NULL, (char **)argv->pdata, env,
+			   G_SPAWN_CHILD_INHERITS_STDIN | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+			   &pid, &local)) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "tmux: %s", local->message);
 		return FALSE;
+	}
+	/* Until it detaches, or a signal comes (tool_catch_interrupts()):
+	 * then the client goes, the machine stays. */
+	done.fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	while (done.fd >= 0 && ssi_interrupted() == 0 && poll(&done, 1, -1) < 0 && errno == EINTR)
+		;
+	if (ssi_interrupted() != 0)
+		kill(pid, SIGTERM);
+	if (done.fd >= 0)
+		close(done.fd);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	g_spawn_close_pid(pid);
+	if (ssi_interrupted() != 0) {
+		g_autofree char *what = g_strdup_printf("the attachment to %s's console", name);
+
+		return ssi_interrupt_check(what, error);
 	}
 	if (!g_spawn_check_wait_status(status, NULL)) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,

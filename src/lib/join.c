@@ -174,14 +174,8 @@ gboolean ssi_join_wait_run(SsiJoinWait *wait, guint timeout,
 				    "the lock server stopped running before every node joined");
 			return FALSE;
 		}
-		if (ssi_interrupted()) {
-			g_autofree char *list = ssi_nodeset_format(&missing);
-			g_autofree char *what = g_strdup_printf(
-				"the wait for node%s %s to join was",
-				ssi_nodeset_count(&missing) > 1 ? "s" : "", list);
-
-			return ssi_interrupt_check(what, error);
-		}
+		if (ssi_interrupted())
+			return ssi_nodeset_join_interrupted(&missing, error);
 		if (g_get_monotonic_time() > deadline) {
 			g_autofree char *list = ssi_nodeset_format(&missing);
 			g_autofree char *why = describe(wait, &missing);

@@ -121,3 +121,12 @@ char *ssi_nodeset_format(const SsiNodeSet *set)
 		g_string_append_printf(s, "%s%u", s->len ? " " : "", n);
 	return g_string_free(s, FALSE);
 }
+
+gboolean ssi_nodeset_join_interrupted(const SsiNodeSet *missing, GError **error)
+{
+	g_autofree char *list = ssi_nodeset_format(missing);
+	g_autofree char *what = g_strdup_printf("the wait for node%s %s to join was",
+						ssi_nodeset_count(missing) > 1 ? "s" : "", list);
+
+	return ssi_interrupt_check(what, error);
+}

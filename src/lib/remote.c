@@ -341,14 +341,8 @@ gboolean ssi_remote_wait_joined(const SsiRemote *remote, const SsiConfig *cfg,
 			if (ssi_nodeset_count(&missing) == 0)
 				return TRUE;
 		}
-		if (ssi_interrupted()) {
-			g_autofree char *list = ssi_nodeset_format(&missing);
-			g_autofree char *what = g_strdup_printf(
-				"the wait for node%s %s to join was",
-				ssi_nodeset_count(&missing) > 1 ? "s" : "", list);
-
-			return ssi_interrupt_check(what, error);
-		}
+		if (ssi_interrupted())
+			return ssi_nodeset_join_interrupted(&missing, error);
 		if (g_get_monotonic_time() + G_USEC_PER_SEC > deadline)
 			break;
 		g_usleep(G_USEC_PER_SEC);
