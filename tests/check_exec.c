@@ -5,7 +5,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gio/gio.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <string.h>
@@ -207,26 +207,82 @@ END_TEST
 
 /* --- real nodes --------------------------------------------------------- */
 
-/* ssi-exec ARGV..., with IN (may be NULL) as its standard input. */
+/* ssi-exec ARGS..., with IN (may be NULL: empty) as its standard input;
+ * its output and error into *OUT and *ERR (freeing what they held). */
 static int exec_in(const char *in, char **out, char **err, const char *const *args)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GSubprocess) p = NULL;
 	g_autoptr(GError) error = NULL;
+	GString *got[2] = { g_string_new(NULL), g_string_new(NULL) };
+	size_t left = in != NULL ? strlen(in) : 0;
+	int fd_in, fds[2], status;
+	GPid pid;
 
 	g_ptr_array_add(argv, t_build("bin/ssi-exec"));
 	for (guint i = 0; args[i] != NULL; i++)
 		g_ptr_array_add(argv, g_strdup(args[i]));
 	g_ptr_array_add(argv, NULL);
-	p = g_subprocess_newv((const char *const *)argv->pdata,
-			      G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-				      G_SUBPROCESS_FLAGS_STDERR_PIPE,
-			      &error);
-	ck_assert_msg(p != NULL, "%s", error ? error->message : "");
-	ck_assert_msg(g_subprocess_communicate_utf8(p, in, NULL, out, err, &error), "%s",
-		      error ? error->message : "");
-	ck_assert_msg(g_subprocess_get_if_exited(p), "ssi-exec died of a signal");
-	return g_subprocess_get_exit_status(p);
+	ck_assert_msg(g_spawn_async_with_pipes(NULL, (char **)argv->pdata, NULL,
+					       G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, &fd_in,
+					       &fds[0], &fds[1], &error),
+		      "%s", error ? error->message : "");
+	/* ssi-exec may be done before it took all of IN. */
+	signal(SIGPIPE, SIG_IGN);
+	if (left == 0) {
+		close(fd_in);
+		fd_in = -1;
+	}
+	while (fds[0] >= 0 || fds[1] >= 0) {
+		struct pollfd pfd[3] = {
+			{ .fd = fds[0], .events = POLLIN },
+			{ .fd = fds[1], .events = POLLIN },
+			{ .fd = fd_in, .events = POLLOUT },
+		};
+
+		ck_assert(poll(pfd, 3, -1) >= 0 || errno == EINTR);
+		for (int k = 0; k < 2; k++) {
+			char buf[4096];
+			ssize_t n;
+
+			if (fds[k] < 0 || pfd[k].revents == 0)
+				continue;
+			n = read(fds[k], buf, sizeof(buf));
+			if (n > 0) {
+				g_string_append_len(got[k], buf, n);
+			} else if (n == 0 || errno != EINTR) {
+				close(fds[k]);
+				fds[k] = -1;
+			}
+		}
+		if (fd_in >= 0 && pfd[2].revents) {
+			ssize_t n = write(fd_in, in + strlen(in) - left, left);
+
+			if (n > 0)
+				left -= (size_t)n;
+			if (left == 0 || (n < 0 && errno != EINTR)) {
+				close(fd_in);
+				fd_in = -1;
+			}
+		}
+	}
+	if (fd_in >= 0)
+		close(fd_in);
+	ck_assert(waitpid(pid, &status, 0) == pid);
+	g_spawn_close_pid(pid);
+	if (out != NULL) {
+		g_free(*out);
+		*out = g_string_free(got[0], FALSE);
+	} else {
+		g_string_free(got[0], TRUE);
+	}
+	if (err != NULL) {
+		g_free(*err);
+		*err = g_string_free(got[1], FALSE);
+	} else {
+		g_string_free(got[1], TRUE);
+	}
+	ck_assert_msg(WIFEXITED(status), "ssi-exec died of signal %d", WTERMSIG(status));
+	return WEXITSTATUS(status);
 }
 
 #define EXEC(in, out, err, ...) exec_in(in, out, err, (const char *const[]){ __VA_ARGS__, NULL })
@@ -300,7 +356,11 @@ START_TEST(test_exec_basics)
 		      "%s", out);
 
 	/* On a terminal of its own. */
-	script = g_strdup_printf("%s -t 2 tty", t_build("bin/ssi-exec"));
+	{
+		g_autofree char *tool = t_build("bin/ssi-exec");
+
+		script = g_strdup_printf("%s -t 2 tty", tool);
+	}
 	{
 		g_autofree char *sout = NULL;
 		const char *argv[] = { "script", "-qec", script, "/dev/null", NULL };
@@ -374,6 +434,20 @@ START_TEST(test_exec_unreachable)
 }
 END_TEST
 
+/* With the consoles in xterms, the same. */
+START_TEST(test_exec_with_xterms)
+{
+	g_autofree char *out = NULL, *err = NULL;
+
+	t_start_xvfb();
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "1", NULL), 0);
+	ck_assert_int_eq(EXEC(NULL, &out, &err, "1", "hostname"), 0);
+	ck_assert_str_eq(out, "node1\n");
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
 /* Another user of the host can neither reach a node's socket nor run
  * ssi-exec on this user's cluster. */
 START_TEST(test_exec_other_user)
@@ -427,6 +501,7 @@ Suite *exec_suite(void)
 	tc = t_uml_tcase("exec", 240);
 	tcase_add_test(tc, test_exec_basics);
 	tcase_add_test(tc, test_exec_unreachable);
+	tcase_add_test(tc, test_exec_with_xterms);
 	tcase_add_test(tc, test_exec_other_user);
 	suite_add_tcase(s, tc);
 	return s;
