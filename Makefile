@@ -73,7 +73,7 @@ MANS = $(MAN1) $(MAN5) $(MAN7)
 TEST_SRCS = $(wildcard tests/*.c)
 TEST_BIN = $(B)/tests/check_ssiuml
 
-.PHONY: all images man check shellcheck install uninstall clean valgrind fuzz bench stress
+.PHONY: all images man check shellcheck install uninstall clean valgrind fuzz bench bench-roots stress
 .DELETE_ON_ERROR:
 
 all: $(B)/libssiuml.a $(TOOL_BINS) $(HELPERS) $(MEMBER) images man
@@ -181,7 +181,7 @@ $(TEST_BIN): $(TEST_SRCS) tests/testlib.h $(B)/libssiuml.a $(MEMBER_LIB_SRCS) $(
 
 # Every shell script: the host's (bash, or sh where they say so) and the
 # guests' (busybox ash, checked as dash, which has the same "local").
-HOST_SCRIPTS = scripts/mkimages scripts/quickstart bench/bench bench/bigcluster \
+HOST_SCRIPTS = scripts/mkimages scripts/quickstart bench/bench bench/roots bench/bigcluster \
 	bench/lslogs
 GUEST_SCRIPTS = scripts/image/lib/ssiuml.sh scripts/image/initrd-ssi/init \
 		scripts/image/initrd-memexp/init scripts/image/root/sbin/cluster-agent \
@@ -259,6 +259,10 @@ fuzz: $(FUZZ_BINS)
 # The benchmarks: figures side by side, on this machine (bench/bench).
 bench: all
 	bench/bench
+
+# The Debian node root against the old busybox one (bench/roots).
+bench-roots: all
+	bench/roots
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR) \
