@@ -1,6 +1,7 @@
 # ssiuml: SSI clusters of User-Mode Linux machines on one host.
 #
 #   make                 build the tools, the helpers and the default images
+#   make PACKAGES="jq"   ... with those Debian packages in the node root too
 #   make check           run every test (needs the packages .ci/run installs)
 #   make install         install under PREFIX (default /usr/local), DESTDIR honoured
 #
@@ -72,7 +73,7 @@ MANS = $(MAN1) $(MAN5) $(MAN7)
 TEST_SRCS = $(wildcard tests/*.c)
 TEST_BIN = $(B)/tests/check_ssiuml
 
-.PHONY: all images man check shellcheck install uninstall clean valgrind fuzz bench stress
+.PHONY: all images man check shellcheck install uninstall clean valgrind fuzz bench bench-roots stress
 .DELETE_ON_ERROR:
 
 all: $(B)/libssiuml.a $(TOOL_BINS) $(HELPERS) $(MEMBER) images man
@@ -148,20 +149,23 @@ $(MEMBER): $(MEMBER_SRCS) $(wildcard src/guest/*.h) include/ssi_proto.h include/
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -Iinclude $(WARNFLAGS) $(CFLAGS) -static -o $@ $(MEMBER_SRCS) \
 		$(LDFLAGS) -ljansson
 
-# etcd for the lock server, from Debian's etcd-server, unpacked, never
-# installed on the host.
-DEBS = $(B)/debs
-ETCD = $(DEBS)/etcd-server/usr/bin/etcd
-
-$(DEBS)/.stamp: scripts/fetch-debs
-	@echo "  DEBS    etcd-server"
-	$(Q)scripts/fetch-debs $(DEBS) etcd-server >/dev/null
-	$(Q)touch $@
+# The node root is Debian's (mmdebstrap); PACKAGES names more of it.  The
+# Debian tarball is kept in $(B)/cache and reused while the package list
+# is the same (scripts/mkimages); the images are rebuilt when PACKAGES
+# changes, through this file, rewritten only then.
+PACKAGES ?=
+IMAGE_CACHE = $(B)/cache
+$(B)/images/.packages: FORCE
+	@mkdir -p $(@D)
+	@echo '$(sort $(PACKAGES))' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 images: $(IMAGE_FILES)
-$(IMAGE_FILES) &: scripts/mkimages $(shell find scripts/image -type f) $(DEBS)/.stamp $(MEMBER)
+$(IMAGE_FILES) &: scripts/mkimages $(shell find scripts/image -type f) $(B)/images/.packages \
+		$(MEMBER)
 	@echo "  IMAGES  $(B)/images"
-	$(Q)ETCD=$(ETCD) MEMBER=$(MEMBER) scripts/mkimages $(B)/images
+	$(Q)MEMBER=$(MEMBER) SSIUML_VERSION=$(VERSION) scripts/mkimages \
+		--packages "$(PACKAGES)" --cache $(IMAGE_CACHE) $(B)/images
 
 man: $(MANS)
 $(B)/man/%: man/%.in Makefile scripts/image/cidev/cluster.conf include/ssi_remote.h include/ssi_config.h
@@ -183,7 +187,7 @@ $(TEST_BIN): $(TEST_SRCS) tests/testlib.h $(B)/libssiuml.a $(MEMBER_LIB_SRCS) $(
 
 # Every shell script: the host's (bash, or sh where they say so) and the
 # guests' (busybox ash, checked as dash, which has the same "local").
-HOST_SCRIPTS = scripts/mkimages scripts/fetch-debs scripts/quickstart bench/bench bench/bigcluster \
+HOST_SCRIPTS = scripts/mkimages scripts/quickstart bench/bench bench/roots bench/bigcluster \
 	bench/lslogs bench/exec
 GUEST_SCRIPTS = scripts/image/lib/ssiuml.sh scripts/image/initrd-ssi/init \
 		scripts/image/initrd-memexp/init scripts/image/root/sbin/cluster-agent \
@@ -261,6 +265,10 @@ fuzz: $(FUZZ_BINS)
 # The benchmarks: figures side by side, on this machine (bench/bench).
 bench: all
 	bench/bench
+
+# The Debian node root against the old busybox one (bench/roots).
+bench-roots: all
+	bench/roots
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR) \

@@ -17,7 +17,8 @@ gboolean ssi_host_use_xstate_fix(const SsiConfig *cfg);
 
 /*
  * Check that every file a start or an add needs is there and usable:
- * KERNEL runnable, ROOT and CIDEV readable, the initrds when set, the
+ * KERNEL runnable, ROOT and CIDEV readable (ROOT a node root:
+ * ssi_host_check_root()), the initrds when set, the
  * programs of NETWORK (SWITCH, or VDE_SWITCH and vde_plug), tmux, and
  * xterm when CONSOLE (the consoles to be opened) is SSI_CONSOLE_XTERM.
  * An add passes the running cluster's console and network.  The error
@@ -26,6 +27,16 @@ gboolean ssi_host_use_xstate_fix(const SsiConfig *cfg);
  */
 gboolean ssi_host_check_files(const SsiConfig *cfg, SsiConsoleKind console,
 			      SsiNetworkKind network, GError **error);
+
+/*
+ * Check that the image at PATH is a node root mkimages built: its
+ * /etc/ssiuml-image (read with debugfs(8), never mounted) says
+ * kind=debian and arch=amd64.  SSI_ERROR_SYNTAX, naming the file and
+ * what is wrong, when not (an image of the old busybox kind has no such
+ * file); SSI_ERROR_MISSING when it cannot be read.  Called by
+ * ssi_host_check_files().
+ */
+gboolean ssi_host_check_root(const char *path, GError **error);
 
 /* Program NAME resolved through PATH unless it holds a slash; NULL if
  * there is no such executable. */

@@ -433,8 +433,8 @@ START_TEST(test_wait_members_rm_add)
 	t_assert_log("node2", "cluster ssiuml: members 1 2 3", 10000);
 	t_assert_log("node2", "this is node 2, a member", 10000);
 	/* /etc/hosts names the lock server and the other nodes. */
-	t_assert_log("node2", "bytes from 192.168.50.101", 10000);
-	t_assert_log("node2", "bytes from 192.168.50.3", 10000);
+	t_assert_log("node2", "bytes from lockserver (192.168.50.101)", 10000);
+	t_assert_log("node2", "bytes from node3 (192.168.50.3)", 10000);
 
 	/* A crash: nothing is sent to nodes 1 and 3, their consoles tell,
 	 * within the lease and a margin for this host, once node 2 holds

@@ -238,6 +238,7 @@ Suite *nodes_suite(void);
 Suite *config_suite(void);
 Suite *proto_suite(void);
 Suite *host_suite(void);
+Suite *images_suite(void);
 Suite *plan_suite(void);
 Suite *add_suite(void);
 Suite *console_suite(void);

@@ -104,6 +104,82 @@ static gboolean check_program(const char *key, const char *name, GError **error)
 	return TRUE;
 }
 
+/* The machine type of the programs the UML kernel runs: Debian's is amd64
+ * only, as ssiuml itself is. */
+#define ROOT_ARCH "amd64"
+#define ROOT_MARKER "/etc/ssiuml-image"
+
+/* The value of KEY in the KEY=value lines of TEXT, or NULL. */
+static char *marker_value(const char *text, const char *key)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	size_t len = strlen(key);
+
+	for (guint i = 0; lines[i] != NULL; i++)
+		if (strncmp(lines[i], key, len) == 0 && lines[i][len] == '=')
+			return g_strstrip(g_strdup(lines[i] + len + 1));
+	return NULL;
+}
+
+gboolean ssi_host_check_root(const char *path, GError **error)
+{
+	static const char *const places[] = { "debugfs", "/usr/sbin/debugfs", "/sbin/debugfs" };
+	g_autofree char *debugfs = NULL;
+	g_autofree char *out = NULL;
+	g_autofree char *err = NULL;
+	g_autofree char *kind = NULL;
+	g_autofree char *arch = NULL;
+	g_autoptr(GError) local = NULL;
+	int status;
+
+	for (guint i = 0; i < G_N_ELEMENTS(places) && debugfs == NULL; i++)
+		debugfs = ssi_host_find_program(places[i]);
+	if (debugfs == NULL) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
+			    "ROOT: %s: no debugfs (e2fsprogs) to read its %s", path, ROOT_MARKER);
+		return FALSE;
+	}
+	{
+		const char *argv[] = { debugfs, "-R", "cat " ROOT_MARKER, path, NULL };
+
+		if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+				  &err, &status, &local) ||
+		    !g_spawn_check_wait_status(status, &local)) {
+			g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING, "ROOT: %s: %s", path,
+				    local->message);
+			return FALSE;
+		}
+	}
+	if (*out == '\0') {
+		/* debugfs's banner, then what it could not read. */
+		gboolean ext = strstr(err, "Bad magic number") == NULL &&
+			       strstr(err, "Attempt to read block") == NULL;
+
+		g_set_error(error, SSI_ERROR, SSI_ERROR_SYNTAX,
+			    ext ? "ROOT: %s: no " ROOT_MARKER " in it: not a root that "
+				  "mkimages built (an image of the old busybox kind?); "
+				  "build one with scripts/mkimages"
+				: "ROOT: %s: not an ext2/ext4 file system image; build one "
+				  "with scripts/mkimages", path);
+		return FALSE;
+	}
+	kind = marker_value(out, "kind");
+	arch = marker_value(out, "arch");
+	if (g_strcmp0(kind, "debian") != 0) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_SYNTAX,
+			    "ROOT: %s: %s says kind=%s, want kind=debian; build one with "
+			    "scripts/mkimages", path, ROOT_MARKER, kind ? kind : "(none)");
+		return FALSE;
+	}
+	if (g_strcmp0(arch, ROOT_ARCH) != 0) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_SYNTAX,
+			    "ROOT: %s: %s says arch=%s, but the kernel runs " ROOT_ARCH
+			    " programs", path, ROOT_MARKER, arch ? arch : "(none)");
+		return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean ssi_host_check_files(const SsiConfig *cfg, SsiConsoleKind console,
 				SsiNetworkKind network, GError **error)
 {
@@ -111,6 +187,7 @@ gboolean ssi_host_check_files(const SsiConfig *cfg, SsiConsoleKind console,
 
 	if (!check_file("KERNEL", cfg->kernel, TRUE, error) ||
 	    !check_file("ROOT", cfg->root, FALSE, error) ||
+	    !ssi_host_check_root(cfg->root, error) ||
 	    !check_file("CIDEV", cfg->cidev, FALSE, error) ||
 	    (cfg->initrd != NULL && !check_file("INITRD", cfg->initrd, FALSE, error)) ||
 	    (cfg->initrd_memexp != NULL &&
