@@ -62,4 +62,11 @@ char *ssi_host_preload_path(void);
 gboolean ssi_host_check_memory_room(const SsiConfig *cfg, char **env, guint n,
 				    gboolean lockserver, GError **error);
 
+/* The text of FILE in the ext2/ext4 image IMAGE, read with debugfs (no
+ * root, no mount); "" when it is not there or IMAGE is no such image,
+ * with what debugfs said of it in *WHY (when not NULL).  NULL, with an
+ * error naming KEY ("CIDEV") and IMAGE, when debugfs cannot be run. */
+char *ssi_host_image_read(const char *key, const char *image, const char *file, char **why,
+			  GError **error);
+
 #endif

@@ -67,43 +67,19 @@ static void cidev_keep(const char *identity, const char *conf)
  * reads it. */
 static char *cidev_read(const char *path, GError **error)
 {
-	/* e2fsprogs puts it where a user's PATH may not look. */
-	static const char *const places[] = { "debugfs", "/usr/sbin/debugfs", "/sbin/debugfs" };
-	g_autofree char *debugfs = NULL;
-	g_autofree char *out = NULL;
-	g_autofree char *err = NULL;
-	g_autoptr(GError) local = NULL;
-	int status;
+	g_autofree char *why = NULL;
+	char *out = ssi_host_image_read("CIDEV", path, "/cluster.conf", &why, error);
 
-	for (guint i = 0; i < G_N_ELEMENTS(places) && debugfs == NULL; i++)
-		debugfs = ssi_host_find_program(places[i]);
-	if (debugfs == NULL) {
-		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
-			    "CIDEV: %s: no debugfs (e2fsprogs) to read its cluster.conf", path);
-		return NULL;
-	}
-	{
-		const char *argv[] = { debugfs, "-R", "cat /cluster.conf", path, NULL };
+	if (out != NULL && *out == '\0') {
+		g_auto(GStrv) lines = g_strsplit(g_strstrip(why), "\n", -1);
+		const char *said = lines[0] != NULL && lines[1] != NULL ? lines[1] : NULL;
 
-		if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
-				  &err, &status, &local) ||
-		    !g_spawn_check_wait_status(status, &local)) {
-			g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING, "CIDEV: %s: %s", path,
-				    local->message);
-			return NULL;
-		}
-	}
-	/* debugfs says what it could not read on stderr, after its
-	 * banner, and exits 0. */
-	if (*out == '\0') {
-		g_auto(GStrv) lines = g_strsplit(g_strstrip(err), "\n", -1);
-		const char *why = lines[0] != NULL && lines[1] != NULL ? lines[1] : NULL;
-
+		g_free(out);
 		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING, "CIDEV: %s: no /cluster.conf%s%s",
-			    path, why ? ": " : "", why ? why : "");
+			    path, said ? ": " : "", said ? said : "");
 		return NULL;
 	}
-	return g_steal_pointer(&out);
+	return out;
 }
 
 /* The text of /cluster.conf in the CIDEV image at PATH. */

@@ -121,14 +121,15 @@ static char *marker_value(const char *text, const char *key)
 	return NULL;
 }
 
-gboolean ssi_host_check_root(const char *path, GError **error)
+char *ssi_host_image_read(const char *key, const char *image, const char *file, char **why,
+			  GError **error)
 {
+	/* e2fsprogs puts it where a user's PATH may not look. */
 	static const char *const places[] = { "debugfs", "/usr/sbin/debugfs", "/sbin/debugfs" };
 	g_autofree char *debugfs = NULL;
+	g_autofree char *cmd = g_strconcat("cat ", file, NULL);
 	g_autofree char *out = NULL;
 	g_autofree char *err = NULL;
-	g_autofree char *kind = NULL;
-	g_autofree char *arch = NULL;
 	g_autoptr(GError) local = NULL;
 	int status;
 
@@ -136,20 +137,36 @@ gboolean ssi_host_check_root(const char *path, GError **error)
 		debugfs = ssi_host_find_program(places[i]);
 	if (debugfs == NULL) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
-			    "ROOT: %s: no debugfs (e2fsprogs) to read its %s", path, ROOT_MARKER);
-		return FALSE;
+			    "%s: %s: no debugfs (e2fsprogs) to read its %s", key, image, file);
+		return NULL;
 	}
 	{
-		const char *argv[] = { debugfs, "-R", "cat " ROOT_MARKER, path, NULL };
+		const char *argv[] = { debugfs, "-R", cmd, image, NULL };
 
 		if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
 				  &err, &status, &local) ||
 		    !g_spawn_check_wait_status(status, &local)) {
-			g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING, "ROOT: %s: %s", path,
+			g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING, "%s: %s: %s", key, image,
 				    local->message);
-			return FALSE;
+			return NULL;
 		}
 	}
+	/* debugfs says what it could not read on stderr, after its banner,
+	 * and exits 0. */
+	if (why != NULL)
+		*why = g_steal_pointer(&err);
+	return g_steal_pointer(&out);
+}
+
+gboolean ssi_host_check_root(const char *path, GError **error)
+{
+	g_autofree char *err = NULL;
+	g_autofree char *out = ssi_host_image_read("ROOT", path, ROOT_MARKER, &err, error);
+	g_autofree char *kind = NULL;
+	g_autofree char *arch = NULL;
+
+	if (out == NULL)
+		return FALSE;
 	if (*out == '\0') {
 		/* debugfs's banner, then what it could not read. */
 		gboolean ext = strstr(err, "Bad magic number") == NULL &&
