@@ -51,9 +51,11 @@ Q = @
 endif
 
 LIB_SRCS = $(wildcard src/lib/*.c)
-# The guests' event lines (ssi_proto.h): plain C, in the library and in
-# the guests' program alike.
-PROTO_SRCS = src/proto/proto.c src/proto/frame.c
+# The guests' event lines (ssi_proto.h), exec line (ssi_frame.h) and
+# cluster.conf (ssi_clusterconf.h): plain C, in the library and in the
+# guests' program alike.
+PROTO_SRCS = src/proto/proto.c src/proto/frame.c src/proto/clusterconf.c
+PROTO_HDRS = include/ssi_proto.h include/ssi_frame.h include/ssi_clusterconf.h
 LIB_OBJS = $(LIB_SRCS:src/lib/%.c=$(B)/lib-obj/%.o) $(PROTO_SRCS:src/proto/%.c=$(B)/lib-obj/%.o)
 TOOLS = ssi-start ssi-add ssi-rm ssi-stop ssi-ls ssi-console ssi-exec
 TOOL_BINS = $(TOOLS:%=$(B)/bin/%)
@@ -104,7 +106,7 @@ $(B)/lib-obj/%.o: src/lib/%.c $(wildcard include/*.h) $(B)/ssi_paths.h
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/lib-obj/%.o: src/proto/%.c include/ssi_proto.h include/ssi_frame.h
+$(B)/lib-obj/%.o: src/proto/%.c $(PROTO_HDRS)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -142,7 +144,7 @@ $(B)/lib/ssiuml-xstate.so: src/helpers/ssiuml-xstate.c
 
 # Never sanitized (it runs in the guests) and linked statically with
 # jansson (libjansson-dev ships libjansson.a): the images have no libraries.
-$(MEMBER): $(MEMBER_SRCS) $(wildcard src/guest/*.h) include/ssi_proto.h include/ssi_frame.h
+$(MEMBER): $(MEMBER_SRCS) $(wildcard src/guest/*.h) $(PROTO_HDRS)
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -Iinclude $(WARNFLAGS) $(CFLAGS) -static -o $@ $(MEMBER_SRCS) \
