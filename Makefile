@@ -227,12 +227,12 @@ valgrind: all $(TEST_BIN)
 		$(TEST_BIN)
 
 # libFuzzer (clang) on the parsers (configuration, node lists, the lock
-# server's event lines, ssiuml-member's HTTP and JSON), from the seeds in
-# tests/fuzz/corpus;
+# server's event lines, ssiuml-member's HTTP and JSON, cluster.conf), from
+# the seeds in tests/fuzz/corpus;
 # what it finds goes to $(B)/fuzz/corpus-*, the tree is not written.
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
-FUZZ_TARGETS = config nodes event proto member frame
+FUZZ_TARGETS = config nodes event proto member frame clusterconf
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz-%)
 FUZZ_LIB = src/lib/config.c src/lib/nodes.c src/lib/error.c src/lib/event.c $(PROTO_SRCS)
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
