@@ -52,9 +52,11 @@ Q = @
 endif
 
 LIB_SRCS = $(wildcard src/lib/*.c)
-# The guests' event lines (ssi_proto.h): plain C, in the library and in
-# the guests' program alike.
-PROTO_SRCS = src/proto/proto.c src/proto/frame.c
+# The guests' event lines (ssi_proto.h), exec line (ssi_frame.h) and
+# cluster.conf (ssi_clusterconf.h): plain C, in the library and in the
+# guests' program alike.
+PROTO_SRCS = src/proto/proto.c src/proto/frame.c src/proto/clusterconf.c
+PROTO_HDRS = include/ssi_proto.h include/ssi_frame.h include/ssi_clusterconf.h
 LIB_OBJS = $(LIB_SRCS:src/lib/%.c=$(B)/lib-obj/%.o) $(PROTO_SRCS:src/proto/%.c=$(B)/lib-obj/%.o)
 TOOLS = ssi-start ssi-add ssi-rm ssi-stop ssi-ls ssi-console ssi-exec
 TOOL_BINS = $(TOOLS:%=$(B)/bin/%)
@@ -105,7 +107,7 @@ $(B)/lib-obj/%.o: src/lib/%.c $(wildcard include/*.h) $(B)/ssi_paths.h
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/lib-obj/%.o: src/proto/%.c include/ssi_proto.h include/ssi_frame.h
+$(B)/lib-obj/%.o: src/proto/%.c $(PROTO_HDRS)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -143,7 +145,7 @@ $(B)/lib/ssiuml-xstate.so: src/helpers/ssiuml-xstate.c
 
 # Never sanitized (it runs in the guests) and linked statically with
 # jansson (libjansson-dev ships libjansson.a): the images have no libraries.
-$(MEMBER): $(MEMBER_SRCS) $(wildcard src/guest/*.h) include/ssi_proto.h include/ssi_frame.h
+$(MEMBER): $(MEMBER_SRCS) $(wildcard src/guest/*.h) $(PROTO_HDRS)
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -Iinclude $(WARNFLAGS) $(CFLAGS) -static -o $@ $(MEMBER_SRCS) \
@@ -229,12 +231,12 @@ valgrind: all $(TEST_BIN)
 		$(TEST_BIN)
 
 # libFuzzer (clang) on the parsers (configuration, node lists, the lock
-# server's event lines, ssiuml-member's HTTP and JSON), from the seeds in
-# tests/fuzz/corpus;
+# server's event lines, ssiuml-member's HTTP and JSON, cluster.conf), from
+# the seeds in tests/fuzz/corpus;
 # what it finds goes to $(B)/fuzz/corpus-*, the tree is not written.
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
-FUZZ_TARGETS = config nodes event proto member frame
+FUZZ_TARGETS = config nodes event proto member frame clusterconf
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz-%)
 FUZZ_LIB = src/lib/config.c src/lib/nodes.c src/lib/error.c src/lib/event.c $(PROTO_SRCS)
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \

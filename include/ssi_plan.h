@@ -21,10 +21,11 @@ typedef struct {
 } SsiNet;
 
 /*
- * Parse the cluster.conf TEXT (KEY=value lines, '#' comments; keys it
- * does not need are skipped) into NET.  NET, LOCKSERVER, LOCKPORT and
- * MAXNODES must be there and valid, and LOCKSERVER on NET; the error
- * (SSI_ERROR_MISSING) is "WHERE: KEY='value' (what it wants)".
+ * Parse the cluster.conf TEXT into NET by the guests' own rules
+ * (ssi_clusterconf.h): the whole file must be valid, as they would take
+ * it; unknown keys are skipped quietly.  The error (SSI_ERROR_MISSING)
+ * is the file's first, as the guests say it: "WHERE: KEY='value' (what
+ * it wants)" or "WHERE:LINE: not a KEY=value line".
  */
 gboolean ssi_plan_net_parse(const char *text, const char *where, SsiNet *net, GError **error);
 

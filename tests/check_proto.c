@@ -1,10 +1,13 @@
 /* The guests' event lines (ssi_proto.h): one writer, one reader, and the
- * guests' program writing through it. */
+ * guests' program writing through it; the node-number grammar and the
+ * cluster.conf reader (ssi_clusterconf.h) that the host and the guests
+ * share. */
 #include <string.h>
 
 #include "ssi_event.h"
 #include "ssi_frame.h"
 #include "ssi_nodes.h"
+#include "ssi_plan.h"
 #include "ssi_proto.h"
 #include "testlib.h"
 
@@ -155,6 +158,229 @@ START_TEST(test_one_node_grammar)
 }
 END_TEST
 
+/* The guest scripts check a node number in the shell (ssi_node_valid,
+ * ssi_node_get: a fork of ssiuml-member would cost each boot some 10 ms
+ * of the guest's time, more on a busy host): the same table, the same
+ * answers as the shared grammar, 1..254, run by the guests' busybox. */
+START_TEST(test_shell_node_grammar)
+{
+	static const char *const cases[] = {
+		"1", "9", "15", "99", "100", "199", "200", "249", "254", "255", "256", "299", "999",
+		"0", "00", "01", "007", "0254", "+3", "-1", " 3", "3 ", "3x", "x3", "0x3", "3.0",
+		"", "1000", "99999", "100000", "1e2", "٣", "*", "?", "[1]",
+	};
+	g_autofree char *lib = t_build("../scripts/image/lib/ssiuml.sh");
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autofree char *out = NULL, *err = NULL;
+	g_auto(GStrv) said = NULL;
+	g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "SSI_CMDLINE", "/nonexistent", TRUE);
+	int status;
+
+	g_ptr_array_add(argv, "/bin/busybox");
+	g_ptr_array_add(argv, "sh");
+	g_ptr_array_add(argv, "-c");
+	g_ptr_array_add(argv, ". \"$0\"; for c in \"$@\"; do "
+			      "if ssi_node_valid \"$c\"; then echo \"y\"; else echo n; fi; done");
+	g_ptr_array_add(argv, lib);
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+		g_ptr_array_add(argv, (char *)cases[i]);
+	g_ptr_array_add(argv, NULL);
+	ck_assert(g_spawn_sync(NULL, (char **)argv->pdata, env, 0, NULL, NULL, &out, &err, &status,
+			       NULL));
+	ck_assert_msg(g_spawn_check_wait_status(status, NULL), "%s", err);
+	said = g_strsplit(out, "\n", -1);
+	ck_assert_uint_eq(g_strv_length(said), G_N_ELEMENTS(cases) + 1);
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		unsigned n;
+		bool g = ssi_proto_node_parse(cases[i], strlen(cases[i]), SSI_PROTO_NODE_MAX, false,
+					      &n);
+
+		ck_assert_msg(g == (strcmp(said[i], "y") == 0), "'%s': grammar %d, shell %s",
+			      cases[i], g, said[i]);
+	}
+	/* The table reaches both answers. */
+	ck_assert_str_eq(said[0], "y");
+	ck_assert_str_eq(said[9], "n");
+}
+END_TEST
+
+/* A valid cluster.conf, which the cases below change. */
+#define CONF_OK "CLUSTER_NAME=ssiuml\nNET=192.168.50\nLOCKSERVER=192.168.50.101\n" \
+		"LOCKPORT=15697\nMAXNODES=15\n"
+#define CONF_NET "NET=192.168.50\nLOCKSERVER=192.168.50.101\nLOCKPORT=15697\n"
+
+static const struct {
+	const char *text;
+	/* Valid: the values ssiuml-member prints ("NET=... LONG_LEASE=..."
+	 * joined by blanks); else the first error, after the file's name. */
+	const char *values;
+	const char *error;
+	const char *warning;	/* a warning to be said, or NULL */
+} confs[] = {
+#define OK(text, values) { text, values, NULL, NULL }
+#define WARN(text, values, warning) { text, values, NULL, warning }
+#define BAD(text, error) { text, NULL, error, NULL }
+	OK(CONF_OK "LEASE=2\n", "CLUSTER_NAME=ssiuml NET=192.168.50 LOCKSERVER=192.168.50.101 "
+				 "LOCKPORT=15697 MAXNODES=15 LEASE=2 LONG_LEASE=10"),
+	/* The defaults: LEASE 2, LONG_LEASE a quarter of MAXNODES past 40. */
+	OK("CLUSTER_NAME=big\n" CONF_NET "MAXNODES=60\n",
+	   "CLUSTER_NAME=big NET=192.168.50 LOCKSERVER=192.168.50.101 LOCKPORT=15697 "
+	   "MAXNODES=60 LEASE=2 LONG_LEASE=15"),
+	OK(CONF_OK "LEASE=\nLONG_LEASE=\n", "LEASE=2 LONG_LEASE=10"),
+	/* Comments, blanks, quotes, carriage returns, no last newline. */
+	OK("# a comment\r\n\n   # another\n  CLUSTER_NAME = 'a.b_c-1'   # the name\r\n"
+	   "NET=\"10.0.7\"\r\n\tLOCKSERVER\t=\t10.0.7.200\nLOCKPORT=1 #\nMAXNODES=254\n"
+	   "LEASE=60\nLONG_LEASE=600",
+	   "CLUSTER_NAME=a.b_c-1 NET=10.0.7 LOCKSERVER=10.0.7.200 LOCKPORT=1 MAXNODES=254 "
+	   "LEASE=60 LONG_LEASE=600"),
+	WARN(CONF_OK "COLOUR=red\n", "CLUSTER_NAME=ssiuml", ":6: unknown key 'COLOUR' ignored"),
+	WARN(CONF_OK "lease=3\n", "LEASE=2", ":6: unknown key 'lease' ignored"),
+	/* The last of a key wins. */
+	OK(CONF_OK "MAXNODES=3\nLEASE=1\nLONG_LEASE=1\n", "MAXNODES=3 LEASE=1 LONG_LEASE=1"),
+	OK(CONF_OK "NET=10.1.2 #\nLOCKSERVER=10.1.2.3 # x\n", "NET=10.1.2 LOCKSERVER=10.1.2.3"),
+	/* A bad line, a bad value: the whole file is refused. */
+	BAD(CONF_OK "garbage\n", ":6: not a KEY=value line"),
+	BAD("", ": NET='' (want three numbers, e.g. 192.168.50)"),
+	BAD(CONF_OK "NET=192.168.050\n", ": NET='192.168.050' (want three numbers"),
+	BAD(CONF_OK "NET=1.2.3.4\n", ": NET='1.2.3.4' (want three numbers"),
+	BAD(CONF_OK "NET=1.2\n", ": NET='1.2' (want three numbers"),
+	BAD(CONF_OK "NET=1.2.\n", ": NET='1.2.' (want three numbers"),
+	BAD(CONF_OK "NET=1.2.3#x\n", ": NET='1.2.3#x' (want three numbers"),
+	BAD(CONF_OK "NET='1.2.3\n", ": NET=''1.2.3' (want three numbers"),
+	BAD(CONF_OK "LOCKSERVER=192.168.51.101\n",
+	    ": LOCKSERVER='192.168.51.101' (want an IPv4 address on NET)"),
+	BAD(CONF_OK "LOCKSERVER=192.168.50.0\n", ": LOCKSERVER='192.168.50.0' (want"),
+	BAD(CONF_OK "LOCKSERVER=192.168.50.255\n", ": LOCKSERVER='192.168.50.255' (want"),
+	BAD(CONF_OK "LOCKSERVER=192.168.50.256\n", ": LOCKSERVER='192.168.50.256' (want"),
+	BAD(CONF_OK "LOCKPORT=0\n", ": LOCKPORT='0' (want 1..65535)"),
+	BAD(CONF_OK "LOCKPORT=65536\n", ": LOCKPORT='65536' (want 1..65535)"),
+	BAD(CONF_OK "LOCKPORT=02379\n", ": LOCKPORT='02379' (want 1..65535)"),
+	BAD(CONF_OK "LOCKPORT=+2379\n", ": LOCKPORT='+2379' (want 1..65535)"),
+	BAD(CONF_OK "MAXNODES=0\n", ": MAXNODES='0' (want 1..254)"),
+	BAD(CONF_OK "MAXNODES=255\n", ": MAXNODES='255' (want 1..254)"),
+	BAD(CONF_OK "MAXNODES=015\n", ": MAXNODES='015' (want 1..254)"),
+	BAD(CONF_OK "MAXNODES= 1 5\n", ": MAXNODES='1 5' (want 1..254)"),
+	BAD(CONF_NET "MAXNODES=15\n", ": CLUSTER_NAME='' (want letters, digits, . _ -)"),
+	BAD(CONF_OK "CLUSTER_NAME=a b\n", ": CLUSTER_NAME='a b' (want letters"),
+	BAD(CONF_OK "CLUSTER_NAME=$(reboot)\n", ": CLUSTER_NAME='$(reboot)' (want letters"),
+	BAD(CONF_OK "LEASE=0\n", ": LEASE='0' (want seconds, 1..60)"),
+	BAD(CONF_OK "LEASE=61\n", ": LEASE='61' (want seconds, 1..60)"),
+	BAD(CONF_OK "LEASE=2\nLONG_LEASE=1\n", ": LONG_LEASE='1' (want seconds, LEASE..600)"),
+	BAD(CONF_OK "LONG_LEASE=601\n", ": LONG_LEASE='601' (want seconds, LEASE..600)"),
+	/* The default long lease is no shorter than a lease of 30 s. */
+	BAD(CONF_OK "LEASE=30\n", ": LONG_LEASE='10' (want seconds, LEASE..600)"),
+	/* The network first: what the host needs. */
+	BAD("LEASE=99\nLOCKPORT=x\n", ": NET='' (want three numbers"),
+	BAD("garbage\nLEASE=99\n", ":1: not a KEY=value line"),
+};
+
+/* WHAT, the values ssiuml-member printed, has every word of WANT. */
+static void assert_values(const char *what, const char *want)
+{
+	g_auto(GStrv) words = g_strsplit(want, " ", -1);
+
+	for (guint i = 0; words[i] != NULL; i++) {
+		g_autofree char *line = g_strconcat("\n", words[i], "\n", NULL);
+		g_autofree char *in = g_strconcat("\n", what, NULL);
+
+		ck_assert_msg(strstr(in, line) != NULL, "no %s in:\n%s", words[i], what);
+	}
+}
+
+/* cluster.conf has one reader: the host's (ssi_plan_net_parse, of the
+ * CIDEV) and the guests' (ssiuml-member conf, which their scripts and
+ * mkimages ask) take the same files and refuse the others with the same
+ * first message. */
+START_TEST(test_one_cluster_conf_reader)
+{
+	g_autofree char *bin = t_build("guest/ssiuml-member");
+	g_autofree char *file = g_build_filename(T.dir, "cluster.conf", NULL);
+	g_autofree char *out = NULL, *err = NULL, *prefix = NULL;
+	g_auto(GStrv) printed = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *argv[] = { bin, "conf", file, NULL };
+	SsiNet net;
+	gboolean host;
+	int status;
+
+	ck_assert(g_file_set_contents(file, confs[_i].text, -1, NULL));
+	host = ssi_plan_net_parse(confs[_i].text, file, &net, &error);
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL, &out, &err, &status, NULL));
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == (host ? 0 : 1),
+		      "host %d, ssiuml-member: %s", host, err);
+	ck_assert_msg(host == (confs[_i].values != NULL), "host: %s",
+		      error ? error->message : "valid");
+	if (confs[_i].warning != NULL) {
+		g_autofree char *want = g_strconcat("ssiuml: warning: ", file, confs[_i].warning,
+						    "\n", NULL);
+
+		ck_assert_msg(strstr(err, want) != NULL, "no '%s' in: %s", want, err);
+	}
+	if (host) {
+		g_autofree char *ls = g_strdup_printf("LOCKSERVER=%u.%u.%u.%u", net.net[0],
+						      net.net[1], net.net[2], net.lockserver_host);
+		g_autofree char *nums = g_strdup_printf("NET=%u.%u.%u LOCKPORT=%u MAXNODES=%u",
+							net.net[0], net.net[1], net.net[2],
+							net.lockport, net.max_nodes);
+
+		assert_values(out, confs[_i].values);
+		/* What the host took is what the guests print. */
+		assert_values(out, ls);
+		assert_values(out, nums);
+		printed = g_strsplit(out, "\n", -1);
+		ck_assert_uint_eq(g_strv_length(printed), 8);
+		ck_assert(strstr(err, "ssiuml: error: ") == NULL);
+		return;
+	}
+	ck_assert_str_eq(out, "");
+	prefix = g_strconcat(file, confs[_i].error, NULL);
+	ck_assert_msg(g_str_has_prefix(error->message, prefix), "host: %s", error->message);
+	/* The guests' first error is the host's. */
+	{
+		g_autofree char *first = g_strconcat("ssiuml: error: ", error->message, "\n", NULL);
+		const char *at = strstr(err, "ssiuml: error: ");
+
+		ck_assert_msg(at != NULL && g_str_has_prefix(at, first), "host: %s\nguest: %s",
+			      error->message, err);
+	}
+}
+END_TEST
+
+/* The guests are told every problem, each on its line, tagged as the
+ * caller says; the host the first; an unreadable file is refused. */
+START_TEST(test_cluster_conf_every_problem)
+{
+	g_autofree char *bin = t_build("guest/ssiuml-member");
+	g_autofree char *file = g_build_filename(T.dir, "cluster.conf", NULL);
+	g_autofree char *missing = g_build_filename(T.dir, "none.conf", NULL);
+	g_autofree char *out = NULL, *err = NULL, *want = NULL;
+	const char *argv[] = { bin, "-t", "mkimages", "conf", file, NULL };
+	int status;
+
+	ck_assert(g_file_set_contents(file, "CLUSTER_NAME=x y\nNET=1.2.3\nLOCKSERVER=1.2.3.4\n"
+					    "LOCKPORT=80\nMAXNODES=9\nLEASE=0\nwhat\nX=1\n",
+				      -1, NULL));
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL, &out, &err, &status, NULL));
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	ck_assert_str_eq(out, "");
+	want = g_strdup_printf("mkimages: error: %s:7: not a KEY=value line\n"
+			       "mkimages: warning: %s:8: unknown key 'X' ignored\n"
+			       "mkimages: error: %s: CLUSTER_NAME='x y' (want letters, digits, . _ -)\n"
+			       "mkimages: error: %s: LEASE='0' (want seconds, 1..60)\n",
+			       file, file, file, file);
+	ck_assert_str_eq(err, want);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	argv[4] = missing;
+	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL, &out, &err, &status, NULL));
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	ck_assert_str_eq(out, "");
+	g_free(want);
+	want = g_strdup_printf("mkimages: error: cannot read %s\n", missing);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
 /* The guests' program writes its lines through the same writer, and the
  * host reads them: the scripts' one way to tell the host. */
 START_TEST(test_guest_program_writes)
@@ -296,6 +522,9 @@ Suite *proto_suite(void)
 	tcase_add_loop_test(tc, test_lines, 0, G_N_ELEMENTS(lines));
 	tcase_add_test(tc, test_invalid_not_written);
 	tcase_add_test(tc, test_one_node_grammar);
+	tcase_add_test(tc, test_shell_node_grammar);
+	tcase_add_loop_test(tc, test_one_cluster_conf_reader, 0, G_N_ELEMENTS(confs));
+	tcase_add_test(tc, test_cluster_conf_every_problem);
 	tcase_add_test(tc, test_guest_program_writes);
 	tcase_add_test(tc, test_event_is_proto);
 	tcase_add_test(tc, test_frames);

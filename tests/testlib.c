@@ -429,12 +429,14 @@ char *t_make_cidev(const char *text, char **err)
 	g_autofree char *conf = g_build_filename(T.dir, "cluster.conf", NULL);
 	g_autofree char *cidev = g_build_filename(T.dir, "cidev.img", NULL);
 	g_autofree char *mkimages = t_build("../scripts/mkimages");
-	g_autofree char *said = NULL;
+	g_autofree char *said = NULL, *member = t_build("guest/ssiuml-member");
 	const char *argv[] = { mkimages, "--cidev", conf, cidev, NULL };
+	g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "MEMBER", member, TRUE);
 	int status;
 
 	ck_assert(g_file_set_contents(conf, text, -1, NULL));
-	ck_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+	/* The build's reader of cluster.conf, as the Makefile passes it. */
+	ck_assert(g_spawn_sync(NULL, (char **)argv, env, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
 			       NULL, NULL, &said, &status, NULL));
 	if (err != NULL) {
 		g_free(*err);

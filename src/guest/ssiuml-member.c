@@ -5,7 +5,8 @@
  * revision on and reports it on the console, joins again when its lease
  * was lost, and leaves cleanly on SIGTERM.  The lock server's monitor,
  * its readiness check, the "cluster" command and poweroff use it too.
- * See ssiuml(7). */
+ * It also writes the guest scripts' event lines and reads cluster.conf
+ * for them.  See ssiuml(7). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "ssi_clusterconf.h"
 #include "member.h"
 #include "net.h"
 
@@ -913,6 +915,7 @@ static void usage(FILE *to)
 {
 	fputs("usage: ssiuml-member -s ADDRESS:PORT [OPTION...] COMMAND\n"
 	      "       ssiuml-member event KIND NODE [WORD...]\n"
+	      "       ssiuml-member [-t TAG] conf FILE\n"
 	      "       ssiuml-member exec-agent TTY\n"
 	      "  agent NODE    join as NODE, keep the lease, report every change, leave\n"
 	      "                on SIGTERM (-d: return once joined, running on)\n"
@@ -922,6 +925,8 @@ static void usage(FILE *to)
 	      "  shutdown NODE ask every machine of the cluster to power off\n"
 	      "  event KIND NODE [WORD...]  write an event line for the host (no -s):\n"
 	      "                KIND stage (a name), up, net, error, stopped (a text), lost\n"
+	      "  conf FILE     check the cluster.conf FILE (no -s): its problems on\n"
+	      "                stderr (-t TAG, ssiuml), its values as KEY=value lines\n"
 	      "  exec-agent TTY  run the host's ssi-exec commands, on the line TTY (no -s)\n"
 	      "options: -l LEASE seconds (2) of a calm node,\n"
 	      "  -L LONG lease seconds while booting (until SIGUSR1: the node is up) and\n"
@@ -989,10 +994,71 @@ static int cmd_event(int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+static void conf_say(void *data, bool error, const char *msg)
+{
+	fprintf(stderr, "%s: %s: %s\n", (const char *)data, error ? "error" : "warning", msg);
+}
+
+/*
+ * ssiuml-member [-t TAG] conf FILE: read the cluster.conf FILE by the
+ * rules the host reads it by too (ssi_clusterconf.h), say on standard
+ * error what is wrong with it ("TAG: error: ...", "TAG: warning: ...";
+ * TAG ssiuml), and when it is valid write its values, every key with the
+ * defaults filled in, as KEY=value lines: the guest scripts' one reader
+ * of it, for one fork.
+ */
+static int cmd_conf(const char *file, const char *tag)
+{
+	char out[SSI_CLUSTERCONF_TEXT_MAX];
+	SsiClusterConf conf;
+	char *text = NULL;
+	size_t len = 0, size = 0;
+	FILE *f = fopen(file, "r");
+	unsigned errors;
+
+	if (f == NULL) {
+		fprintf(stderr, "%s: error: cannot read %s\n", tag, file);
+		return 1;
+	}
+	for (;;) {
+		size_t n;
+
+		if (len == size) {
+			char *more = realloc(text, size = size ? 2 * size : 4096);
+
+			if (more == NULL) {
+				free(text);
+				fclose(f);
+				return fail("out of memory");
+			}
+			text = more;
+		}
+		n = fread(text + len, 1, size - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "%s: error: cannot read %s\n", tag, file);
+		free(text);
+		fclose(f);
+		return 1;
+	}
+	fclose(f);
+	errors = ssi_clusterconf_parse(text, len, file, &conf, conf_say, (void *)tag);
+	free(text);
+	if (errors != 0)
+		return 1;
+	if (ssi_clusterconf_format(out, sizeof(out), &conf) == 0)
+		return fail("conf: cannot write the values");
+	fputs(out, stdout);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	Agent a = { .tag = "cluster", .ttl = 2, .timeout_ms = 3000, .rundir = -1 };
-	const char *server = NULL, *cluster = NULL, *cmd;
+	const char *server = NULL, *cluster = NULL, *tag = NULL, *cmd;
 	bool daemon = false, version = false, wait_prev = false;
 	struct sigaction sa = { .sa_handler = on_signal };
 	MbErr err;
@@ -1016,7 +1082,7 @@ int main(int argc, char **argv)
 			a.long_ttl = (int)n;
 			break;
 		case 't':
-			a.tag = optarg;
+			a.tag = tag = optarg;
 			break;
 		case 'T':
 			if (!number(optarg, 10, 600000, &n))
@@ -1063,6 +1129,8 @@ int main(int argc, char **argv)
 	/* The event lines of the guest scripts need no lock server. */
 	if (optind < argc && strcmp(argv[optind], "event") == 0)
 		return cmd_event(argc - optind - 1, argv + optind + 1);
+	if (optind + 2 == argc && strcmp(argv[optind], "conf") == 0)
+		return cmd_conf(argv[optind + 1], tag ? tag : "ssiuml");
 	if (optind + 2 == argc && strcmp(argv[optind], "exec-agent") == 0)
 		return exec_agent(argv[optind + 1]);
 	if (server == NULL || optind >= argc) {

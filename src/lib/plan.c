@@ -1,6 +1,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "ssi_clusterconf.h"
 #include "ssi_error.h"
 #include "ssi_frame.h"
 #include "ssi_plan.h"
@@ -15,85 +16,28 @@ gboolean ssi_plan_is_kernel(const char *name)
 	return strcmp(name, "switch") != 0;
 }
 
-/* Parse VALUE as N dotted numbers 0-255 into OCTETS. */
-static gboolean parse_octets(const char *value, guint n, guint8 *octets)
+/* The first error of the file: the host needs one, the guests say all. */
+static void first_error(void *data, bool error, const char *msg)
 {
-	g_auto(GStrv) parts = g_strsplit(value, ".", -1);
+	char **first = data;
 
-	if (g_strv_length(parts) != n)
-		return FALSE;
-	for (guint i = 0; i < n; i++) {
-		guint64 v;
-
-		if (!g_ascii_string_to_unsigned(parts[i], 10, 0, 255, &v, NULL))
-			return FALSE;
-		octets[i] = (guint8)v;
-	}
-	return TRUE;
-}
-
-/* VALUE without blanks around it and one pair of quotes, as the
- * guests' parser takes it. */
-static char *conf_value(const char *value)
-{
-	char *v = g_strstrip(g_strdup(value));
-	size_t len = strlen(v);
-
-	if (len >= 2 && (v[0] == '"' || v[0] == '\'') && v[len - 1] == v[0]) {
-		memmove(v, v + 1, len - 2);
-		v[len - 2] = '\0';
-	}
-	return v;
+	if (error && *first == NULL)
+		*first = g_strdup(msg);
 }
 
 gboolean ssi_plan_net_parse(const char *text, const char *where, SsiNet *net, GError **error)
 {
-	static const char *const keys[] = { "NET", "LOCKSERVER", "LOCKPORT", "MAXNODES" };
-	static const char *const wants[] = {
-		"want three numbers, e.g. 192.168.50", "want an IPv4 address on NET",
-		"want 1..65535", "want 1..254",
-	};
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-	/* Freed at the end: g_autofree would free the first alone. */
-	char *values[G_N_ELEMENTS(keys)] = { NULL };
-	guint8 ls[4];
-	guint64 port = 0, max = 0;
-	guint bad = G_N_ELEMENTS(keys);
+	g_autofree char *first = NULL;
+	SsiClusterConf conf;
 
-	for (guint i = 0; lines[i] != NULL; i++) {
-		char *line = g_strstrip(lines[i]);
-		char *eq = strchr(line, '=');
-
-		if (*line == '#' || eq == NULL)
-			continue;
-		*eq = '\0';
-		for (guint k = 0; k < G_N_ELEMENTS(keys); k++)
-			if (strcmp(g_strstrip(line), keys[k]) == 0) {
-				g_free(values[k]);
-				values[k] = conf_value(eq + 1);
-			}
-	}
-	if (values[0] == NULL || !parse_octets(values[0], 3, net->net))
-		bad = 0;
-	else if (values[1] == NULL || !parse_octets(values[1], 4, ls) ||
-		 memcmp(ls, net->net, 3) != 0 || ls[3] == 0 || ls[3] == 255)
-		bad = 1;
-	else if (values[2] == NULL ||
-		 !g_ascii_string_to_unsigned(values[2], 10, 1, 65535, &port, NULL))
-		bad = 2;
-	else if (values[3] == NULL ||
-		 !g_ascii_string_to_unsigned(values[3], 10, 1, SSI_NODE_LIMIT, &max, NULL))
-		bad = 3;
-	if (bad < G_N_ELEMENTS(keys))
-		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING, "%s: %s='%s' (%s)", where,
-			    keys[bad], values[bad] ? values[bad] : "", wants[bad]);
-	for (guint k = 0; k < G_N_ELEMENTS(keys); k++)
-		g_free(values[k]);
-	if (bad < G_N_ELEMENTS(keys))
+	if (ssi_clusterconf_parse(text, strlen(text), where, &conf, first_error, &first) != 0) {
+		g_set_error_literal(error, SSI_ERROR, SSI_ERROR_MISSING, first);
 		return FALSE;
-	net->lockserver_host = ls[3];
-	net->lockport = (guint)port;
-	net->max_nodes = (guint)max;
+	}
+	memcpy(net->net, conf.net, sizeof(net->net));
+	net->lockserver_host = conf.lockserver[3];
+	net->lockport = conf.lockport;
+	net->max_nodes = conf.maxnodes;
 	return TRUE;
 }
 

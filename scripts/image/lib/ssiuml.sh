@@ -14,7 +14,8 @@
 # is the boot that ssi-start --wait waits for.  So what the ramdisks call
 # on that way sets variables instead of printing (no "$(...)"), and runs
 # no program where the shell can do the work (ssi_get, ssi_node_get,
-# ssi_mounted, ssi_conf_load, ssi_net_up).
+# ssi_mounted, ssi_net_up); ssi_conf_load runs one, ssiuml-member, the
+# reader the host shares.
 
 # The kernel command line (a variable so the parser can be tried on a host),
 # read once, into SSI_CMDLINE_TEXT: when this file is sourced, or by
@@ -27,7 +28,7 @@ SSI_CIDEV=/dev/ubdb
 SSI_TAG=${SSI_TAG:-ssiuml}
 
 # The cluster.conf keys, CLUSTER_NAME NET LOCKSERVER LOCKPORT MAXNODES
-# LEASE: ssi_conf_load sets a shell variable for each.
+# LEASE LONG_LEASE: ssi_conf_load sets a shell variable for each.
 
 # The machine the event lines tell of: its node number, 0 for the lock
 # server or while the number is not known.
@@ -114,18 +115,9 @@ ssi_is_uint() {
 	[ "${#1}" -le 5 ] && [ "$1" -le "$2" ]
 }
 
-# ssi_is_octets VALUE COUNT: COUNT dot-separated numbers 0..255.
-ssi_is_octets() {
-	local rest="$1." count=0
-	while [ -n "$rest" ]; do
-		ssi_is_uint "${rest%%.*}" 255 || return 1
-		rest=${rest#*.}
-		count=$((count + 1))
-	done
-	[ "$count" -eq "$2" ]
-}
-
-# ssi_node_valid N: a node number, 1..254, written without leading zero.
+# ssi_node_valid N: a node number, 1..254, written without leading zero:
+# the grammar of ssi_proto_node_parse (tests/check_proto.c holds the two
+# to one table), checked here rather than by a fork of ssiuml-member.
 ssi_node_valid() {
 	ssi_is_uint "$1" 254 && [ "$1" -ge 1 ]
 }
@@ -158,102 +150,36 @@ ssi_node_ip() {
 
 # --- cluster.conf --------------------------------------------------------
 #
-# Format: KEY=value lines.  Blank lines and lines whose first non-blank
-# character is '#' are ignored, so is " # comment" after a value; blanks
-# around KEY and value are dropped.  Unknown keys are warned about and
-# ignored; a line without '=' or a bad value makes the whole file invalid.
+# Read by ssiuml-member conf, by the rules and with the messages of the
+# host's reader too (ssi_clusterconf.h): KEY=value lines, '#' comments,
+# unknown keys warned about and ignored, a line without '=' or a bad
+# value making the whole file invalid.  It says on stderr what is wrong
+# and prints a valid file's values (defaults filled in) as KEY=value
+# lines, words without blanks, which set the variables: one fork.
 
+# ssi_conf_load FILE: set CLUSTER_NAME NET LOCKSERVER LOCKPORT MAXNODES
+# LEASE LONG_LEASE from the cluster.conf FILE, or say why not and fail
+# (the variables empty).
 ssi_conf_load() {
-	local file=$1 text key val lineno=0 bad=0 cr
-	if [ ! -r "$file" ]; then
-		ssi_err "cannot read $file"
-		return 1
-	fi
+	local out line glob=on
 	CLUSTER_NAME='' NET='' LOCKSERVER='' LOCKPORT='' MAXNODES='' LEASE='' LONG_LEASE=''
-	cr=
-	while IFS= read -r text || [ -n "$text" ]; do
-		lineno=$((lineno + 1))
-		# A carriage return is made (a fork) only for a line that may
-		# end with one.
-		case $text in
-		*[[:cntrl:]])
-			[ -n "$cr" ] || cr=$(printf '\r')
-			text=${text%"$cr"}
-			;;
+	out=$(ssiuml-member -t "$SSI_TAG" conf "$1") || return 1
+	case $- in *f*) glob=off ;; esac
+	set -f
+	for line in $out; do
+		# shellcheck disable=SC2034 # for the scripts that source this file
+		case $line in
+		CLUSTER_NAME=*) CLUSTER_NAME=${line#*=} ;;
+		NET=*) NET=${line#*=} ;;
+		LOCKSERVER=*) LOCKSERVER=${line#*=} ;;
+		LOCKPORT=*) LOCKPORT=${line#*=} ;;
+		MAXNODES=*) MAXNODES=${line#*=} ;;
+		LEASE=*) LEASE=${line#*=} ;;
+		LONG_LEASE=*) LONG_LEASE=${line#*=} ;;
 		esac
-		# strip leading blanks, then trailing comment and blanks
-		text=${text#"${text%%[! 	]*}"}
-		case $text in
-		'' | '#'*) continue ;;
-		*=*) ;;
-		*)
-			ssi_err "$file:$lineno: not a KEY=value line"
-			bad=1
-			continue
-			;;
-		esac
-		key=${text%%=*}
-		key=${key%"${key##*[! 	]}"}
-		val=${text#*=}
-		val=${val%%[ 	]#*}
-		val=${val#"${val%%[! 	]*}"}
-		val=${val%"${val##*[! 	]}"}
-		case $key in
-		CLUSTER_NAME) CLUSTER_NAME=$val ;;
-		NET) NET=$val ;;
-		LOCKSERVER) LOCKSERVER=$val ;;
-		LOCKPORT) LOCKPORT=$val ;;
-		MAXNODES) MAXNODES=$val ;;
-		LEASE) LEASE=$val ;;
-		LONG_LEASE) LONG_LEASE=$val ;;
-		*) ssi_warn "$file:$lineno: unknown key '$key' ignored" ;;
-		esac
-	done <"$file"
-	ssi_conf_check "$file" && [ "$bad" -eq 0 ]
-}
-
-# ssi_conf_check FILE: every key present and sane (FILE names messages).
-ssi_conf_check() {
-	local ok=0
-	case $CLUSTER_NAME in
-	'' | *[!A-Za-z0-9._-]*)
-		ssi_err "$1: CLUSTER_NAME='$CLUSTER_NAME' (want letters, digits, . _ -)"
-		ok=1
-		;;
-	esac
-	if ! ssi_is_octets "$NET" 3; then
-		ssi_err "$1: NET='$NET' (want three numbers, e.g. 192.168.50)"
-		ok=1
-	fi
-	if ! ssi_is_octets "$LOCKSERVER" 4; then
-		ssi_err "$1: LOCKSERVER='$LOCKSERVER' (want an IPv4 address)"
-		ok=1
-	fi
-	if ! ssi_is_uint "$LOCKPORT" 65535 || [ "$LOCKPORT" -lt 1 ]; then
-		ssi_err "$1: LOCKPORT='$LOCKPORT' (want 1..65535)"
-		ok=1
-	fi
-	if ! ssi_node_valid "$MAXNODES"; then
-		ssi_err "$1: MAXNODES='$MAXNODES' (want 1..254)"
-		ok=1
-	fi
-	# LEASE came later: a cluster.conf without it gets the default.
-	: "${LEASE:=2}"
-	if ! ssi_is_uint "$LEASE" 60 || [ "$LEASE" -lt 1 ]; then
-		ssi_err "$1: LEASE='$LEASE' (want seconds, 1..60)"
-		ok=1
-	fi
-	# A bigger cluster's lock server answers later while many nodes
-	# join: 10 s, or a quarter of a second a node past 40.
-	if [ -z "$LONG_LEASE" ] && ssi_node_valid "$MAXNODES"; then
-		LONG_LEASE=$((MAXNODES / 4 > 10 ? MAXNODES / 4 : 10))
-	fi
-	: "${LONG_LEASE:=10}"
-	if ! ssi_is_uint "$LONG_LEASE" 600 || [ "$LONG_LEASE" -lt "${LEASE:-1}" ] 2>/dev/null; then
-		ssi_err "$1: LONG_LEASE='$LONG_LEASE' (want seconds, LEASE..600)"
-		ok=1
-	fi
-	return "$ok"
+	done
+	[ "$glob" = off ] || set +f
+	return 0
 }
 
 # --- mounts --------------------------------------------------------------
