@@ -58,6 +58,8 @@ typedef struct {
 	char *last_error;	/* the last event=error's text, or NULL */
 	char *boot_stopped;	/* once its ramdisk stopped booting, the first
 				 * event=stopped's text (its reason), or NULL */
+	char *stage;		/* the last boot stage it reached (event=stage),
+				 * or NULL */
 } SsiConsoleFacts;
 
 /*

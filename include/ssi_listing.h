@@ -12,7 +12,7 @@
 
 #include <glib.h>
 
-#define SSI_LISTING_VERSION 2
+#define SSI_LISTING_VERSION 3
 
 /* One machine of the listing: of this host, or (remote) of another. */
 typedef struct {
@@ -29,6 +29,7 @@ typedef struct {
 	gint64 window;			/* its xterm's window, or 0 */
 	const char *network_trouble;	/* or NULL */
 	const char *boot_stopped;	/* or NULL */
+	const char *stage;		/* its last boot stage, or NULL */
 	const char *attach;		/* how to reach its console, or NULL */
 } SsiListingMachine;
 

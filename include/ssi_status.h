@@ -28,6 +28,7 @@ typedef struct {
 	char *network_trouble;	/* its console's word that it has no working
 				 * network, or NULL */
 	char *boot_stopped;	/* FAILED: its console's word why, or NULL */
+	char *stage;		/* a kernel's last boot stage, or NULL */
 } SsiMachineStatus;
 
 typedef struct {

@@ -297,6 +297,7 @@ static void print_json(const SsiStatus *status, const SsiConfig *cfg, const GArr
 		row->window = (gint64)ms->window;
 		row->network_trouble = row->alive ? ms->network_trouble : NULL;
 		row->boot_stopped = ms->state == SSI_RUN_FAILED ? ms->boot_stopped : NULL;
+		row->stage = row->alive ? ms->stage : NULL;
 		if (row->alive) {
 			row->attach = ssi_console_attach_command(status->dir, cfg, ms->name);
 			g_ptr_array_add(attach, (gpointer)row->attach);

@@ -169,7 +169,7 @@ START_TEST(test_listing_round_trip)
 	g_autoptr(GError) error = NULL;
 	SsiListedMachine *m;
 
-	ck_assert_msg(strstr(text, "\"uptime_ms\" : 6060,") && strstr(text, "\"version\" : 2,"),
+	ck_assert_msg(strstr(text, "\"uptime_ms\" : 6060,") && strstr(text, "\"version\" : 3,"),
 		      "%s", text);
 	back = ssi_listing_read(text, &error);
 	ck_assert_msg(back != NULL, "%s", error ? error->message : "");
@@ -186,10 +186,10 @@ START_TEST(test_listing_round_trip)
 	back = ssi_listing_read("{\"version\": 1, \"state_dir\": \"/s\", \"machines\": []}",
 				&error);
 	ck_assert_ptr_nonnull(back);
-	ck_assert_ptr_null(ssi_listing_read("{\"version\": 3, \"state_dir\": \"/s\", "
+	ck_assert_ptr_null(ssi_listing_read("{\"version\": 4, \"state_dir\": \"/s\", "
 					    "\"machines\": []}", &error));
-	ck_assert_str_eq(error->message, "its ssi-ls --json is of version 3, which this ssiuml "
-			 "cannot read (it reads 1 to 2): install the same ssiuml on both hosts");
+	ck_assert_str_eq(error->message, "its ssi-ls --json is of version 4, which this ssiuml "
+			 "cannot read (it reads 1 to 3): install the same ssiuml on both hosts");
 	g_clear_error(&error);
 	ck_assert_ptr_null(ssi_listing_read("{\"state_dir\": \"/s\", \"machines\": []}", &error));
 	ck_assert_str_eq(error->message, "its ssi-ls --json is not what ssiuml prints");

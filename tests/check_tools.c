@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ssi_listing.h"
 #include "testlib.h"
 
 #define BOOT_MS 30000
@@ -39,7 +40,7 @@ START_TEST(test_ls_nothing_running)
 	/* Looking creates nothing. */
 	ck_assert(!g_file_test(T.state, G_FILE_TEST_EXISTS));
 	doc = t_ls_json(&parser);
-	ck_assert_int_eq(json_object_get_int_member(doc, "version"), 2);
+	ck_assert_int_eq(json_object_get_int_member(doc, "version"), SSI_LISTING_VERSION);
 	ck_assert(!json_object_get_boolean_member(doc, "running"));
 	ck_assert_uint_eq(json_array_get_length(json_object_get_array_member(doc, "machines")), 0);
 	g_clear_pointer(&out, g_free);
@@ -79,6 +80,14 @@ START_TEST(test_ls_running_cluster)
 	ck_assert_str_eq(json_object_get_string_member(m, "kind"), "node");
 	ck_assert_int_eq(json_object_get_int_member(m, "node"), 1);
 	ck_assert_str_eq(json_object_get_string_member(m, "state"), "joined");
+	/* The last stage its ramdisk said, once it says more than joined. */
+	ck_assert(t_wait_log("node1", "stage=root", t_ms(20000)));
+	{
+		g_autoptr(JsonParser) p3 = NULL;
+		JsonObject *again = t_ls_machine(t_ls_json(&p3), "node1");
+
+		ck_assert_str_eq(json_object_get_string_member(again, "stage"), "root");
+	}
 	node1 = t_kernel_pid("node1");
 	ck_assert_int_eq(json_object_get_int_member(m, "pid"), node1);
 	/* A booted node: the kernel, helpers, guest processes, the relay;

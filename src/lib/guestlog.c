@@ -157,6 +157,7 @@ void ssi_console_facts_clear(SsiConsoleFacts *facts)
 	g_clear_pointer(&facts->network_trouble, g_free);
 	g_clear_pointer(&facts->last_error, g_free);
 	g_clear_pointer(&facts->boot_stopped, g_free);
+	g_clear_pointer(&facts->stage, g_free);
 	facts->up = FALSE;
 	facts->events = FALSE;
 	ssi_nodeset_clear(&facts->members);
@@ -201,6 +202,10 @@ void ssi_console_facts_line(const char *line, gpointer data)
 		if (facts->boot_stopped == NULL)
 			facts->boot_stopped = g_utf8_make_valid(msg.text, -1);
 		break;
+	case SSI_PROTO_STAGE:
+		g_free(facts->stage);
+		facts->stage = g_strdup(msg.stage);
+		break;
 	default:
 		/* Each event line carries the whole membership: the last
 		 * one is it. */
@@ -227,10 +232,14 @@ static void facts_merge(SsiConsoleFacts *into, const SsiConsoleFacts *later)
 	}
 	if (into->boot_stopped == NULL && later->boot_stopped != NULL)
 		into->boot_stopped = g_strdup(later->boot_stopped);
+	if (later->stage != NULL) {
+		g_free(into->stage);
+		into->stage = g_strdup(later->stage);
+	}
 }
 
 #define SEEN_GROUP "seen"
-#define SEEN_VERSION 3
+#define SEEN_VERSION 4
 /* A place is kept once it spares reading this much: below, reading the
  * log again costs less than writing the place down. */
 #define SEEN_MIN_GAIN (64 << 10)
@@ -268,6 +277,7 @@ static gboolean seen_load(const char *path, const SsiMachine *m, const struct st
 	facts->network_trouble = g_key_file_get_string(kf, SEEN_GROUP, "network_trouble", NULL);
 	facts->last_error = g_key_file_get_string(kf, SEEN_GROUP, "last_error", NULL);
 	facts->boot_stopped = g_key_file_get_string(kf, SEEN_GROUP, "boot_stopped", NULL);
+	facts->stage = g_key_file_get_string(kf, SEEN_GROUP, "stage", NULL);
 	tail->offset = tail->line_end = (off_t)offset;
 	return TRUE;
 }
@@ -297,6 +307,8 @@ static void seen_save(const char *path, const SsiMachine *m, const SsiConsoleTai
 		g_key_file_set_string(kf, SEEN_GROUP, "last_error", facts->last_error);
 	if (facts->boot_stopped != NULL)
 		g_key_file_set_string(kf, SEEN_GROUP, "boot_stopped", facts->boot_stopped);
+	if (facts->stage != NULL)
+		g_key_file_set_string(kf, SEEN_GROUP, "stage", facts->stage);
 	data = g_key_file_to_data(kf, &len, NULL);
 	g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT,
 				 0600, NULL);

@@ -45,6 +45,7 @@ static void add_machine(JsonBuilder *b, const SsiListingMachine *m)
 	add_int(b, "window", m->window, m->window != 0);
 	add_string(b, "network_trouble", m->network_trouble);
 	add_string(b, "boot_stopped", m->boot_stopped);
+	add_string(b, "stage", m->stage);
 	add_string(b, "attach", m->attach);
 	json_builder_end_object(b);
 }

@@ -99,6 +99,7 @@ static void machine_status_free(gpointer data)
 	g_free(ms->name);
 	g_free(ms->network_trouble);
 	g_free(ms->boot_stopped);
+	g_free(ms->stage);
 	g_free(ms);
 }
 
@@ -172,6 +173,7 @@ SsiStatus *ssi_status_read(const char *dir, GError **error)
 		ms->state = booted(seen, ms, &lockserver, status->lockserver_gone);
 		ms->network_trouble = g_strdup(seen->network_trouble);
 		ms->boot_stopped = g_strdup(seen->boot_stopped);
+		ms->stage = g_strdup(seen->stage);
 		ssi_console_facts_clear(&facts);
 	}
 	ssi_console_facts_clear(&lockserver);
