@@ -55,4 +55,10 @@ char *ssi_nodeset_format(const SsiNodeSet *set);
  * signal (ssi_interrupted()): FALSE, with the error naming them. */
 gboolean ssi_nodeset_join_interrupted(const SsiNodeSet *missing, GError **error);
 
+/* Parse ARG, a list of nodes separated by commas, each a number, a name
+ * (node3) or a range of numbers (3-5, ascending), every number by
+ * ssi_node_parse() up to MAX, into SET.  On failure (SSI_ERROR_USAGE,
+ * naming the bad element) SET is unspecified. */
+gboolean ssi_nodeset_parse_list(const char *arg, guint max, SsiNodeSet *set, GError **error);
+
 #endif

@@ -44,32 +44,13 @@ static void usage(void)
 	       tool_name, tool_name, SSI_EXEC_TIMEOUT_DEFAULT, SSI_EXEC_UNREACHABLE);
 }
 
-/* "3", "node3", "1,3,5-7" (ranges of node numbers, separated by commas). */
+/* "3", "node3", "1,3,5-7": ssi_nodeset_parse_list(). */
 static void parse_nodes(const char *arg, SsiNodeSet *set)
 {
-	g_auto(GStrv) parts = g_strsplit(arg, ",", -1);
+	g_autoptr(GError) error = NULL;
 
-	ssi_nodeset_clear(set);
-	for (guint i = 0; parts[i] != NULL; i++) {
-		g_autoptr(GError) bad = NULL;
-		const char *p = g_str_has_prefix(parts[i], "node") ? parts[i] + 4 : parts[i];
-		g_auto(GStrv) range = g_strsplit(p, "-", 3);
-		guint from, to;
-
-		if (g_strv_length(range) == 1 && ssi_node_parse(range[0], SSI_NODE_LIMIT, &from, &bad)) {
-			ssi_nodeset_add(set, from);
-			continue;
-		}
-		if (g_strv_length(range) == 2 && p == parts[i] &&
-		    ssi_node_parse(range[0], SSI_NODE_LIMIT, &from, NULL) &&
-		    ssi_node_parse(range[1], SSI_NODE_LIMIT, &to, NULL) && from <= to) {
-			for (guint n = from; n <= to; n++)
-				ssi_nodeset_add(set, n);
-			continue;
-		}
-		tool_usage_error("nodes '%s': '%s' is not a node number or a range of them (1-%u)",
-				 arg, parts[i], SSI_NODE_LIMIT);
-	}
+	if (!ssi_nodeset_parse_list(arg, SSI_NODE_LIMIT, set, &error))
+		tool_usage_error("%s", error->message);
 }
 
 /* Say what went wrong on T, but for a command that ended of the signal

@@ -124,6 +124,41 @@ START_TEST(test_set_subtract)
 }
 END_TEST
 
+/* Lists: numbers, names and ranges, commas between; anything else
+ * refused by name. */
+START_TEST(test_set_lists)
+{
+	static const struct {
+		const char *arg;
+		const char *want;	/* ssi_nodeset_format(), or NULL: refused */
+	} cases[] = {
+		{ "3", "3" }, { "node3", "3" }, { "1,3,5-7", "1 3 5 6 7" }, { "2-2", "2" },
+		{ "5-3", NULL }, { "3,", NULL }, { ",3", NULL }, { "", NULL }, { "1--3", NULL },
+		{ "node1-3", NULL }, { "03", NULL }, { "+3", NULL }, { "3-", NULL },
+		{ "255", NULL }, { "1-255", NULL }, { "a", NULL }, { "1, 2", NULL },
+		{ "1,1,node1", "1" }, { "254", "254" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		SsiNodeSet set;
+		gboolean ok = ssi_nodeset_parse_list(cases[i].arg, SSI_NODE_LIMIT, &set, &error);
+
+		if (cases[i].want == NULL) {
+			ck_assert_msg(!ok, "'%s' taken", cases[i].arg);
+			ck_assert_msg(strstr(error->message, cases[i].arg) != NULL, "%s",
+				      error->message);
+		} else {
+			g_autofree char *got = NULL;
+
+			ck_assert_msg(ok, "'%s': %s", cases[i].arg, error->message);
+			got = ssi_nodeset_format(&set);
+			ck_assert_str_eq(got, cases[i].want);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_node_names)
 {
 	g_autofree char *name = ssi_node_name(12);
@@ -152,6 +187,7 @@ Suite *nodes_suite(void)
 	tcase_add_test(tc, test_set_edges);
 	tcase_add_test(tc, test_set_subtract);
 	tcase_add_test(tc, test_node_names);
+	tcase_add_test(tc, test_set_lists);
 	suite_add_tcase(s, tc);
 	return s;
 }

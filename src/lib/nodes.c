@@ -130,3 +130,37 @@ gboolean ssi_nodeset_join_interrupted(const SsiNodeSet *missing, GError **error)
 
 	return ssi_interrupt_check(what, error);
 }
+
+gboolean ssi_nodeset_parse_list(const char *arg, guint max, SsiNodeSet *set, GError **error)
+{
+	g_auto(GStrv) parts = g_strsplit(arg, ",", -1);
+
+	ssi_nodeset_clear(set);
+	if (parts[0] == NULL) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_USAGE, "nodes '': no node named");
+		return FALSE;
+	}
+	for (guint i = 0; parts[i] != NULL; i++) {
+		const char *p = g_str_has_prefix(parts[i], "node") ? parts[i] + 4 : parts[i];
+		g_auto(GStrv) range = g_strsplit(p, "-", 3);
+		guint from, to;
+
+		if (g_strv_length(range) == 1 && ssi_node_parse(range[0], max, &from, NULL)) {
+			ssi_nodeset_add(set, from);
+			continue;
+		}
+		/* A range of numbers: "node3-5" would read as a name. */
+		if (g_strv_length(range) == 2 && p == parts[i] &&
+		    ssi_node_parse(range[0], max, &from, NULL) &&
+		    ssi_node_parse(range[1], max, &to, NULL) && from <= to) {
+			for (guint n = from; n <= to; n++)
+				ssi_nodeset_add(set, n);
+			continue;
+		}
+		g_set_error(error, SSI_ERROR, SSI_ERROR_USAGE,
+			    "nodes '%s': '%s' is not a node number (1-%u), a node name or a "
+			    "range of numbers", arg, parts[i], max);
+		return FALSE;
+	}
+	return TRUE;
+}

@@ -1,7 +1,9 @@
 /*
  * libFuzzer harness: the node list parser.  The input is split at NUL
  * bytes into arguments, as a command line would give them.  What parses
- * must be what a strict reading of plain decimal gives.
+ * must be what a strict reading of plain decimal gives.  The first
+ * argument is also read as a list (1,3-5,node7): every node it names
+ * must come from one of its elements read strictly.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -58,6 +60,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 								 FUZZ_MAX)))
 				__builtin_trap();
 		g_free(ssi_nodeset_format(&set));
+	} else {
+		g_error_free(error);
+		error = NULL;
+	}
+	if (ssi_nodeset_parse_list(copy, FUZZ_MAX, &set, &error)) {
+		/* Each node listed is a number, a name or inside a range of
+		 * strict numbers of the list. */
+		gchar **parts = g_strsplit(copy, ",", -1);
+		SsiNodeSet named;
+
+		ssi_nodeset_clear(&named);
+		for (guint i = 0; parts[i] != NULL; i++) {
+			const char *p = strncmp(parts[i], "node", 4) == 0 ? parts[i] + 4 : parts[i];
+			char *dash = strchr(p, '-');
+			int from, to;
+
+			if (dash == NULL) {
+				from = to = strict(p, FUZZ_MAX);
+			} else {
+				*dash = '\0';
+				from = strict(p, FUZZ_MAX);
+				to = strict(dash + 1, FUZZ_MAX);
+			}
+			if (from == 0 || to < from)
+				__builtin_trap();
+			for (int n = from; n <= to; n++)
+				ssi_nodeset_add(&named, (guint)n);
+		}
+		for (guint n = 1; n <= SSI_NODE_LIMIT; n++)
+			if (ssi_nodeset_has(&set, n) != ssi_nodeset_has(&named, n))
+				__builtin_trap();
+		g_strfreev(parts);
 	} else {
 		g_error_free(error);
 	}
