@@ -428,3 +428,25 @@ void tool_print_command(char *const *argv, guint len)
 	}
 	printf("%s\n", line->str);
 }
+
+GStrv tool_machine_names(const SsiNodeSet *nodes, gboolean lockserver)
+{
+	GPtrArray *names = g_ptr_array_new();
+
+	if (lockserver)
+		g_ptr_array_add(names, g_strdup("lockserver"));
+	for (guint n = 0; nodes != NULL && (n = ssi_nodeset_next(nodes, n)) != 0;)
+		g_ptr_array_add(names, ssi_node_name(n));
+	g_ptr_array_add(names, NULL);
+	return (GStrv)g_ptr_array_free(names, FALSE);
+}
+
+void tool_record(const SsiCluster *cluster, gint64 when, const char *action,
+		 const char *const *machines, gboolean ok)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!ssi_history_action(cluster->state->dir, when, tool_name, action, machines, ok,
+				&error))
+		tool_warn("warning: %s", error->message);
+}

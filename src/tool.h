@@ -8,6 +8,7 @@
 #include "ssi_cluster.h"
 #include "ssi_config.h"
 #include "ssi_error.h"
+#include "ssi_history.h"
 #include "ssi_join.h"
 #include "ssi_reconcile.h"
 #include "ssi_stop.h"
@@ -114,6 +115,17 @@ void tool_parse_nodes(int argc, char *const *argv, const SsiConfig *cfg, SsiNode
  * that NODES, ended here on purpose, are gone (ssi_remote_release()).
  * FALSE, said, when it could not be told. */
 gboolean tool_release(const SsiConfig *cfg, const char *url, const SsiNodeSet *nodes);
+
+/* The names of NODES ("node3"), "lockserver" first when LOCKSERVER, as a
+ * NULL-terminated array. */
+GStrv tool_machine_names(const SsiNodeSet *nodes, gboolean lockserver);
+
+/* Record in the history of CLUSTER's state directory (ssi_history.h)
+ * that this tool did ACTION to MACHINES, begun at WHEN (ssi_history_now()),
+ * OK when it did all it was asked.  A record that cannot be written is
+ * said as a warning; the tool's work stands. */
+void tool_record(const SsiCluster *cluster, gint64 when, const char *action,
+		 const char *const *machines, gboolean ok);
 
 /* The node operands, from argv[optind] on, by tool_parse_nodes(): at
  * least one. */

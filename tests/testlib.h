@@ -213,7 +213,8 @@ JsonObject *t_ls_machine(JsonObject *doc, const char *name);
 void t_start(const char *n);
 void t_stop(void);
 
-/* Nothing of the cluster is left: no process, socket or record.  A
+/* Nothing of the cluster is left: no process, socket or record (its
+ * history, kept until the next start, excepted).  A
  * window's tmux client may take a few milliseconds to see its server go:
  * allow it half a second. */
 void t_assert_nothing_left(void);
@@ -249,6 +250,7 @@ Suite *tools_suite(void);
 Suite *safety_suite(void);
 Suite *multi_suite(void);
 Suite *exec_suite(void);
+Suite *history_suite(void);
 Suite *member_suite(void);
 Suite *runner_suite(void);
 Suite *victim_suite(void);

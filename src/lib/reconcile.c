@@ -6,6 +6,7 @@
 
 #include "ssi_console.h"
 #include "ssi_guestlog.h"
+#include "ssi_history.h"
 #include "ssi_plan.h"
 #include "ssi_reconcile.h"
 
@@ -73,8 +74,10 @@ static gboolean is_our_file(const char *name)
 
 	if (g_strv_contains(fixed, name))
 		return TRUE;
-	/* A torn atomic write. */
-	if (g_str_has_prefix(name, "state.") || g_str_has_prefix(name, "cidev.cache."))
+	/* A torn atomic write.  The history itself (ssi_history.h) is not
+	 * ours to clear: it is kept after the cluster, until the next start. */
+	if (g_str_has_prefix(name, "state.") || g_str_has_prefix(name, "cidev.cache.") ||
+	    g_str_has_prefix(name, SSI_HISTORY_FILE "."))
 		return TRUE;
 	if (strcmp(name, "lockserver.console") == 0 || is_seen_file(name))
 		return TRUE;

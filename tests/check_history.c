@@ -1,0 +1,276 @@
+/*
+ * The recorded history (ssi_history.h): its records written and read
+ * back, appends that race, and what a real cluster's session leaves.
+ */
+#include <check.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ssi_history.h"
+#include "testlib.h"
+
+static char *history_text(void)
+{
+	g_autofree char *path = g_build_filename(T.state, SSI_HISTORY_FILE, NULL);
+	char *text = NULL;
+
+	g_file_get_contents(path, &text, NULL, NULL);
+	return text;
+}
+
+START_TEST(test_round_trip)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) recs = NULL;
+	const char *machines[] = { "node1", "node3", NULL };
+	SsiProtoMsg msg = { .kind = SSI_PROTO_CRASHED, .node = 3 };
+	SsiProtoMsg err = { .kind = SSI_PROTO_ERROR, .node = 2 };
+	gint64 start = ssi_history_now();
+	SsiHistoryRecord *r;
+	guint bad = 7;
+
+	ck_assert_int_eq(g_mkdir_with_parents(T.state, 0700), 0);
+	ssi_proto_members_add(&msg, 1);
+	ssi_proto_members_add(&msg, 2);
+	strcpy(err.text, "a \"quoted\"\\ text\tand a tab");
+	ck_assert(ssi_history_begin(T.state, &error));
+	ck_assert(ssi_history_action(T.state, start - 10 * G_USEC_PER_SEC, "ssi-rm", "rm",
+				     machines, TRUE, &error));
+	ck_assert(ssi_history_event(T.state, start + 1500000, "lockserver", &msg, &error));
+	ck_assert(ssi_history_event(T.state, start + 1600000, "node2", &err, &error));
+	ck_assert(ssi_history_action(T.state, start + 2000000, "ssi-stop", "stop", NULL, FALSE,
+				     &error));
+	recs = ssi_history_read(T.state, &bad, &error);
+	ck_assert_ptr_nonnull(recs);
+	ck_assert_uint_eq(bad, 0);
+	ck_assert_uint_eq(recs->len, 5);
+	r = g_ptr_array_index(recs, 0);
+	ck_assert_int_eq(r->type, SSI_HISTORY_ANCHOR);
+	ck_assert_int_eq(r->t_us, 0);
+	ck_assert(g_str_has_suffix(r->wall, "Z"));
+	ck_assert(r->monotonic_us >= start);
+	r = g_ptr_array_index(recs, 1);
+	ck_assert_int_eq(r->type, SSI_HISTORY_ACTION);
+	/* Before the anchor: 0, never negative. */
+	ck_assert_int_eq(r->t_us, 0);
+	ck_assert_str_eq(r->tool, "ssi-rm");
+	ck_assert_str_eq(r->action, "rm");
+	ck_assert_uint_eq(g_strv_length(r->machines), 2);
+	ck_assert_str_eq(r->machines[1], "node3");
+	ck_assert(r->ok);
+	r = g_ptr_array_index(recs, 2);
+	ck_assert_int_eq(r->type, SSI_HISTORY_EVENT);
+	ck_assert_str_eq(r->machine, "lockserver");
+	ck_assert_int_eq(r->msg.kind, SSI_PROTO_CRASHED);
+	ck_assert_uint_eq(r->msg.node, 3);
+	ck_assert(ssi_proto_members_has(&r->msg, 2) && !ssi_proto_members_has(&r->msg, 3));
+	{
+		const SsiHistoryRecord *anchor = g_ptr_array_index(recs, 0);
+
+		ck_assert_int_eq(r->t_us, start + 1500000 - anchor->monotonic_us);
+	}
+	{
+		g_autofree char *said = ssi_history_describe(r);
+
+		ck_assert_str_eq(said, "lockserver: node 3 crashed; members 1,2");
+	}
+	r = g_ptr_array_index(recs, 3);
+	ck_assert_str_eq(r->msg.text, "a \"quoted\"\\ text\tand a tab");
+	r = g_ptr_array_index(recs, 4);
+	ck_assert(!r->ok);
+	ck_assert_uint_eq(g_strv_length(r->machines), 0);
+	{
+		g_autofree char *said = ssi_history_describe(r);
+
+		ck_assert_str_eq(said, "ssi-stop: stop (failed)");
+	}
+}
+END_TEST
+
+/* A history begun anew holds its anchor alone; one that is missing is
+ * begun by the first append; lines that are no record are counted. */
+START_TEST(test_begin_and_bad_lines)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) recs = NULL;
+	g_autofree char *path = g_build_filename(T.state, SSI_HISTORY_FILE, NULL);
+	g_autofree char *text = NULL;
+	const char *one[] = { "node1", NULL };
+	guint bad = 0;
+
+	ck_assert_int_eq(g_mkdir_with_parents(T.state, 0700), 0);
+	recs = ssi_history_read(T.state, &bad, &error);
+	ck_assert_uint_eq(recs->len, 0);
+	g_clear_pointer(&recs, g_ptr_array_unref);
+	ck_assert(ssi_history_action(T.state, ssi_history_now(), "ssi-add", "add", one, TRUE,
+				     &error));
+	recs = ssi_history_read(T.state, &bad, &error);
+	ck_assert_uint_eq(recs->len, 2);
+	ck_assert_int_eq(((SsiHistoryRecord *)g_ptr_array_index(recs, 0))->type,
+			 SSI_HISTORY_ANCHOR);
+	g_clear_pointer(&recs, g_ptr_array_unref);
+	ck_assert(g_file_get_contents(path, &text, NULL, NULL));
+	g_autofree char *more = g_strconcat(text, "not json\n{\"t\":1.0,\"type\":\"event\"}\n"
+					    "{\"t\":2.5,\"type\":\"action\",\"tool\":\"x\"", NULL);
+	ck_assert(g_file_set_contents(path, more, -1, NULL));
+	recs = ssi_history_read(T.state, &bad, &error);
+	/* The unfinished last line is no record yet, nor a bad one. */
+	ck_assert_uint_eq(recs->len, 2);
+	ck_assert_uint_eq(bad, 2);
+	g_clear_pointer(&recs, g_ptr_array_unref);
+	ck_assert(ssi_history_begin(T.state, &error));
+	recs = ssi_history_read(T.state, &bad, &error);
+	ck_assert_uint_eq(recs->len, 1);
+	ck_assert_uint_eq(bad, 0);
+}
+END_TEST
+
+/* Writers that race (the tools and every console's relay) never
+ * interleave their lines, and lose none. */
+START_TEST(test_appends_race)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) recs = NULL;
+	enum { WRITERS = 6, EACH = 200 };
+	pid_t pids[WRITERS];
+	guint bad = 0, seen[WRITERS] = { 0 };
+
+	ck_assert_int_eq(g_mkdir_with_parents(T.state, 0700), 0);
+	for (int w = 0; w < WRITERS; w++) {
+		pids[w] = fork();
+		ck_assert(pids[w] >= 0);
+		if (pids[w] == 0) {
+			g_autofree char *name = g_strdup_printf("node%d", w + 1);
+			SsiProtoMsg msg = { .kind = SSI_PROTO_ERROR, .node = (unsigned)w + 1 };
+
+			/* Long lines: more than a pipe's atomic write. */
+			memset(msg.text, 'a' + w, SSI_PROTO_TEXT_MAX);
+			for (int i = 0; i < EACH; i++)
+				if (!ssi_history_event(T.state, ssi_history_now(), name, &msg, NULL))
+					_exit(1);
+			_exit(0);
+		}
+	}
+	for (int w = 0; w < WRITERS; w++) {
+		int status;
+
+		ck_assert_int_eq(waitpid(pids[w], &status, 0), pids[w]);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	recs = ssi_history_read(T.state, &bad, &error);
+	ck_assert_uint_eq(bad, 0);
+	ck_assert_uint_eq(recs->len, 1 + WRITERS * EACH);
+	for (guint i = 1; i < recs->len; i++) {
+		SsiHistoryRecord *r = g_ptr_array_index(recs, i);
+
+		ck_assert_uint_eq(strspn(r->msg.text, (char[]){ (char)('a' + r->msg.node - 1), 0 }),
+				  SSI_PROTO_TEXT_MAX);
+		seen[r->msg.node - 1]++;
+	}
+	for (int w = 0; w < WRITERS; w++)
+		ck_assert_uint_eq(seen[w], EACH);
+}
+END_TEST
+
+/* The records of RECS (from I on) of TYPE whose description holds
+ * NEEDLE: the index of the first, or -1. */
+static int find_record(GPtrArray *recs, guint from, const char *needle)
+{
+	for (guint i = from; i < recs->len; i++) {
+		g_autofree char *said = ssi_history_describe(g_ptr_array_index(recs, i));
+
+		if (strstr(said, needle) != NULL)
+			return (int)i;
+	}
+	return -1;
+}
+
+static guint count_records(GPtrArray *recs, const char *needle)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < recs->len; i++) {
+		g_autofree char *said = ssi_history_describe(g_ptr_array_index(recs, i));
+
+		n += strstr(said, needle) != NULL;
+	}
+	return n;
+}
+
+/* A scripted session on a real cluster: start, add, rm, stop.  Every
+ * action and every membership change is recorded once, in order, with
+ * the lock server's report of the crash after the crash; the history is
+ * kept after the stop and begun anew by the next start. */
+START_TEST(test_session)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) recs = NULL;
+	g_autofree char *text = NULL, *err = NULL;
+	gint64 last = 0;
+	int i_start, i_add, i_rm, i_crash, i_stop;
+	guint bad = 0;
+
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "--wait", "2", NULL), 0);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--wait", "3", NULL), 0);
+	t_assert_calm("node3");
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-rm", "3", NULL), 0);
+	ck_assert(t_wait_for((g_free(text), text = history_text(),
+			      strstr(text, "\"event\":\"crashed\",\"node\":3") != NULL),
+			     t_lease_ms() + 5000));
+	t_stop();
+	t_assert_nothing_left();
+	recs = ssi_history_read(T.state, &bad, &error);
+	ck_assert_ptr_nonnull(recs);
+	ck_assert_uint_eq(bad, 0);
+	g_free(text);
+	text = history_text();
+	ck_assert_int_eq(((SsiHistoryRecord *)g_ptr_array_index(recs, 0))->type,
+			 SSI_HISTORY_ANCHOR);
+	for (guint i = 0; i < recs->len; i++) {
+		SsiHistoryRecord *r = g_ptr_array_index(recs, i);
+
+		ck_assert_msg(r->t_us >= last, "record %u goes back (%" G_GINT64_FORMAT " us "
+			      "after %" G_GINT64_FORMAT "):\n%s", i, r->t_us, last, text);
+		last = r->t_us;
+	}
+	i_start = find_record(recs, 0, "ssi-start: start lockserver node1 node2");
+	i_add = find_record(recs, 0, "ssi-add: add node3");
+	i_rm = find_record(recs, 0, "ssi-rm: rm node3");
+	i_crash = find_record(recs, 0, "lockserver: node 3 crashed; members 1,2");
+	i_stop = find_record(recs, 0, "ssi-stop: stop lockserver node1 node2");
+	ck_assert_msg(i_start == 1 && i_add > i_start && i_rm > i_add && i_crash > i_rm &&
+		      i_stop > i_crash, "not in order (%d %d %d %d %d):\n%s", i_start, i_add,
+		      i_rm, i_crash, i_stop, text);
+	ck_assert_msg(find_record(recs, (guint)i_start, "lockserver: node 1 joined") > i_start &&
+		      find_record(recs, (guint)i_add, "lockserver: node 3 joined; members 1,2,3") >
+		      i_add, "no joins:\n%s", text);
+	ck_assert_msg(count_records(recs, "node 3 joined") == 1 &&
+		      count_records(recs, "node 3 crashed") == 1 &&
+		      count_records(recs, "ssi-rm:") == 1 && count_records(recs, "node2: up") == 1,
+		      "not once each:\n%s", text);
+	/* The next start begins anew. */
+	g_clear_pointer(&recs, g_ptr_array_unref);
+	t_start("1");
+	recs = ssi_history_read(T.state, &bad, &error);
+	ck_assert_int_lt(find_record(recs, 0, "ssi-rm:"), 0);
+	ck_assert_int_eq(find_record(recs, 0, "ssi-start: start lockserver node1"), 1);
+	t_stop();
+}
+END_TEST
+
+Suite *history_suite(void)
+{
+	Suite *s = suite_create("history");
+	TCase *tc = tcase_create("records");
+	TCase *uml = t_uml_tcase("cluster", 150);
+
+	tcase_add_checked_fixture(tc, t_setup, t_teardown);
+	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_begin_and_bad_lines);
+	tcase_add_test(tc, test_appends_race);
+	suite_add_tcase(s, tc);
+	tcase_add_test(uml, test_session);
+	suite_add_tcase(s, uml);
+	return s;
+}
