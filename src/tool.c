@@ -144,7 +144,7 @@ void tool_bad_option(char **argv)
 	/* "-1" reaches getopt as an option; it is a bad node number. */
 	if (arg != NULL && arg[0] == '-' && g_ascii_isdigit(arg[1]))
 		tool_usage_error("node '%s': not a node number", arg);
-	if (optopt != 0 && strchr("ctNCF", optopt) != NULL) {
+	if (optopt != 0 && strchr("ctNCFP", optopt) != NULL) {
 		if (arg != NULL && g_str_has_prefix(arg, "--"))
 			tool_usage_error("option '%s' requires an argument", arg);
 		tool_usage_error("option requires an argument -- '%c'", optopt);
@@ -170,6 +170,8 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 		{ "claim-for", required_argument, NULL, 'F' },
 		{ "release-for", required_argument, NULL, 'R' },
 		{ "all", no_argument, NULL, 'A' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "plot", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	g_autoptr(GString) shortopts = g_string_new("c:h");
@@ -186,12 +188,16 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 	opts->claim_for = NULL;
 	opts->release_for = NULL;
 	opts->all = FALSE;
+	opts->follow = FALSE;
+	opts->plot = NULL;
 	if (opts->features & TOOL_WAIT)
 		g_string_append(shortopts, "wt:");
 	if (opts->features & TOOL_DRY_RUN)
 		g_string_append(shortopts, "n");
-	if (opts->features & TOOL_LS)
+	if (opts->features & (TOOL_LS | TOOL_JSON))
 		g_string_append(shortopts, "j");
+	if (opts->features & TOOL_LOG)
+		g_string_append(shortopts, "f");
 	if (opts->features & TOOL_ATTACH)
 		g_string_append(shortopts, "a");
 	opterr = 0;
@@ -225,7 +231,7 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 			opts->dry_run = TRUE;
 			break;
 		case 'j':
-			if (!(opts->features & TOOL_LS))
+			if (!(opts->features & (TOOL_LS | TOOL_JSON)))
 				tool_bad_option(argv);
 			opts->json = TRUE;
 			break;
@@ -260,6 +266,15 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 			if (!(opts->features & TOOL_ALL))
 				tool_bad_option(argv);
 			opts->all = TRUE;
+			break;
+		case 'f':
+		case 'P':
+			if (!(opts->features & TOOL_LOG))
+				tool_bad_option(argv);
+			if (c == 'f')
+				opts->follow = TRUE;
+			else
+				opts->plot = optarg;
 			break;
 		default:
 			tool_bad_option(argv);

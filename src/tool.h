@@ -62,6 +62,8 @@ enum {
 	TOOL_CLUSTER = 1 << 4,	/* --cluster ssh://[user@]host[:port]; --claim-for WHO;
 				 * --release-for WHO */
 	TOOL_ALL = 1 << 5,	/* --all */
+	TOOL_JSON = 1 << 6,	/* -j, --json alone */
+	TOOL_LOG = 1 << 7,	/* -f, --follow; --plot FILE */
 };
 
 typedef struct {
@@ -77,6 +79,8 @@ typedef struct {
 	const char *claim_for;	/* --claim-for WHO, or NULL */
 	const char *release_for; /* --release-for WHO, or NULL */
 	gboolean all;		/* --all */
+	gboolean follow;	/* -f, --follow */
+	const char *plot;	/* --plot FILE, or NULL */
 } ToolOptions;
 
 /* From here on, SIGINT, SIGTERM and SIGHUP end the command's work as a

@@ -3,6 +3,8 @@
  * back, appends that race, and what a real cluster's session leaves.
  */
 #include <check.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -198,6 +200,107 @@ static guint count_records(GPtrArray *recs, const char *needle)
 	return n;
 }
 
+/* The width and height of the PNG image at PATH, from its header. */
+static void png_size(const char *path, guint *width, guint *height)
+{
+	g_autofree guchar *data = NULL;
+	gsize len = 0;
+
+	ck_assert(g_file_get_contents(path, (char **)&data, &len, NULL));
+	ck_assert_msg(len > 24 && memcmp(data, "\x89PNG\r\n\x1a\n", 8) == 0 &&
+		      memcmp(data + 12, "IHDR", 4) == 0, "%s: not a PNG image", path);
+	*width = (guint)data[16] << 24 | (guint)data[17] << 16 | (guint)data[18] << 8 | data[19];
+	*height = (guint)data[20] << 24 | (guint)data[21] << 16 | (guint)data[22] << 8 | data[23];
+}
+
+/* The data lines of block NAME in gnuplot data DATA. */
+static GPtrArray *data_block(const char *data, const char *name)
+{
+	g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+	g_autofree char *head = g_strdup_printf("# %s:", name);
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	gboolean in = FALSE;
+
+	for (guint i = 0; lines[i] != NULL; i++) {
+		if (g_str_has_prefix(lines[i], "#"))
+			in = g_str_has_prefix(lines[i], head);
+		else if (in && *lines[i])
+			g_ptr_array_add(out, g_strdup(lines[i]));
+	}
+	return out;
+}
+
+/* ssi-log on the history test_session left: as text, as JSON, drawn. */
+static void check_log_tool(void)
+{
+	g_autofree char *out = NULL, *err = NULL, *data = NULL;
+	g_autofree char *png = g_build_filename(T.dir, "session.png", NULL);
+	g_autofree char *dat = g_build_filename(T.dir, "session.dat", NULL);
+	g_autofree char *gp = g_build_filename(T.dir, "session.gp", NULL);
+	g_autoptr(GPtrArray) recs = ssi_history_read(T.state, NULL, NULL);
+	g_autoptr(GPtrArray) block = NULL;
+	g_auto(GStrv) lines = NULL;
+	double rm_t = -1, fault, report, latency;
+	guint width, height, lane;
+	char observer[32];
+
+	ck_assert_int_eq(t_run(&out, &err, "ssi-log", NULL), 0);
+	ck_assert_msg(g_str_has_prefix(out, "History of the cluster started ") &&
+		      strstr(out, "  ssi-rm: rm node3\n") != NULL &&
+		      strstr(out, "  lockserver: node 3 crashed; members 1,2\n") != NULL, "%s", out);
+	g_free(out);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-log", "--json", NULL), 0);
+	lines = g_strsplit(g_strchomp(out), "\n", -1);
+	ck_assert_uint_eq(g_strv_length(lines), recs->len);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		g_autoptr(SsiHistoryRecord) r = ssi_history_parse(lines[i], NULL);
+
+		ck_assert_msg(r != NULL, "not a record: %s", lines[i]);
+		if (r->type == SSI_HISTORY_ACTION && strcmp(r->action, "rm") == 0)
+			rm_t = (double)r->t_us / G_USEC_PER_SEC;
+	}
+	ck_assert(rm_t > 0);
+	/* Misuse. */
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-log", "--plot", "x.jpg", NULL), 2);
+	ck_assert_msg(strstr(err, "say FILE.png or FILE.svg") != NULL, "%s", err);
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-log", "--plot", png, "--json", NULL), 2);
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-log", "extra", NULL), 2);
+	/* The plot: four lanes, and the data the test can check. */
+	ck_assert_int_eq(t_run(&out, &err, "ssi-log", "--plot", png, NULL), 0);
+	png_size(png, &width, &height);
+	ck_assert_uint_eq(width, 1200);
+	ck_assert_uint_eq(height, 100 + 4 * 50);
+	ck_assert(g_file_test(gp, G_FILE_TEST_EXISTS));
+	ck_assert(g_file_get_contents(dat, &data, NULL, NULL));
+	block = data_block(data, "lanes");
+	ck_assert_uint_eq(block->len, 4);
+	ck_assert_str_eq(g_ptr_array_index(block, 0), "0 lockserver");
+	ck_assert_str_eq(g_ptr_array_index(block, 3), "3 node3");
+	g_ptr_array_unref(block);
+	block = data_block(data, "faults");
+	ck_assert_uint_eq(block->len, 1);
+	ck_assert(g_str_has_prefix(g_ptr_array_index(block, 0), "3 ") &&
+		  g_str_has_suffix(g_ptr_array_index(block, 0), " crash"));
+	g_ptr_array_unref(block);
+	/* Each node joined once; node 3 until the lock server said so. */
+	block = data_block(data, "joined");
+	ck_assert_msg(block->len == 4, "%s", data);
+	g_ptr_array_unref(block);
+	block = data_block(data, "booting");
+	ck_assert_msg(block->len == 4, "%s", data);
+	g_ptr_array_unref(block);
+	block = data_block(data, "detections");
+	ck_assert_msg(block->len == 1, "%s", data);
+	ck_assert_int_eq(sscanf(g_ptr_array_index(block, 0), "%u %lf %lf %lf %31s", &lane,
+				&fault, &report, &latency, observer), 5);
+	ck_assert_uint_eq(lane, 3);
+	ck_assert_str_eq(observer, "lockserver");
+	ck_assert(ABS(fault - rm_t) < 1e-6);
+	ck_assert(ABS(report - fault - latency) < 2e-6);
+	/* Within the lease the lock server gives a calm node, plus room. */
+	ck_assert_msg(latency > 0 && latency * 1000 < t_lease_ms() + t_ms(3000), "%f s", latency);
+}
+
 /* A scripted session on a real cluster: start, add, rm, stop.  Every
  * action and every membership change is recorded once, in order, with
  * the lock server's report of the crash after the crash; the history is
@@ -207,6 +310,10 @@ START_TEST(test_session)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) recs = NULL;
 	g_autofree char *text = NULL, *err = NULL;
+	g_autofree char *follow_out = g_build_filename(T.dir, "follow.out", NULL);
+	g_autofree char *follow_err = g_build_filename(T.dir, "follow.err", NULL);
+	g_autofree char *followed = NULL;
+	GPid follow;
 	gint64 last = 0;
 	int i_start, i_add, i_rm, i_crash, i_stop;
 	guint bad = 0;
@@ -214,12 +321,22 @@ START_TEST(test_session)
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "--wait", "2", NULL), 0);
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "--wait", "3", NULL), 0);
 	t_assert_calm("node3");
+	follow = t_spawn(follow_out, follow_err, "ssi-log", "--follow", NULL);
 	ck_assert_int_eq(t_run(NULL, &err, "ssi-rm", "3", NULL), 0);
 	ck_assert(t_wait_for((g_free(text), text = history_text(),
 			      strstr(text, "\"event\":\"crashed\",\"node\":3") != NULL),
 			     t_lease_ms() + 5000));
+	/* ssi-log --follow printed it as it came. */
+	ck_assert_msg(t_wait_for((g_free(followed), g_file_get_contents(follow_out, &followed,
+				  NULL, NULL), strstr(followed, "lockserver: node 3 crashed")),
+				 2000), "ssi-log --follow printed:\n%s", followed);
+	ck_assert(strstr(followed, "History of the cluster started ") == followed);
+	ck_assert(strstr(followed, "ssi-rm: rm node3\n") != NULL);
+	kill(follow, SIGTERM);
+	ck_assert_int_eq(waitpid(follow, NULL, 0), follow);
 	t_stop();
 	t_assert_nothing_left();
+	check_log_tool();
 	recs = ssi_history_read(T.state, &bad, &error);
 	ck_assert_ptr_nonnull(recs);
 	ck_assert_uint_eq(bad, 0);

@@ -472,7 +472,7 @@ START_TEST(test_completion)
 {
 	g_autofree char *a = complete("ssi-rm ''");
 	g_autofree char *b = NULL, *c = NULL, *d = NULL, *e = NULL, *f = NULL;
-	g_autofree char *g = NULL, *h = NULL, *i = NULL;
+	g_autofree char *g = NULL, *h = NULL, *i = NULL, *j = NULL, *k = NULL;
 
 	ck_assert_str_eq(a, "");
 	t_start("2");
@@ -493,6 +493,10 @@ START_TEST(test_completion)
 	ck_assert_msg(strstr(h, "ssi-exec") != NULL, "%s", h);
 	i = complete("ssi-exec --timeout 5 2 ls /dev/nul");
 	ck_assert_str_eq(i, "/dev/null");
+	j = complete("ssi-log --f");
+	ck_assert_str_eq(j, "--follow");
+	k = complete("ssi-log --plot /dev/nul");
+	ck_assert_str_eq(k, "/dev/null");
 	t_stop();
 	t_assert_nothing_left();
 }
