@@ -55,7 +55,7 @@ LIB_SRCS = $(wildcard src/lib/*.c)
 # the guests' program alike.
 PROTO_SRCS = src/proto/proto.c src/proto/frame.c
 LIB_OBJS = $(LIB_SRCS:src/lib/%.c=$(B)/lib-obj/%.o) $(PROTO_SRCS:src/proto/%.c=$(B)/lib-obj/%.o)
-TOOLS = ssi-start ssi-add ssi-rm ssi-stop ssi-ls ssi-console ssi-exec ssi-log
+TOOLS = ssi-start ssi-add ssi-rm ssi-stop ssi-ls ssi-console ssi-exec ssi-log ssi-fault
 TOOL_BINS = $(TOOLS:%=$(B)/bin/%)
 HELPERS = $(B)/lib/ssiuml-run $(B)/lib/ssiuml-xstate.so $(B)/lib/ssiuml-cable
 # The guests' client of the lock server: static, for the busybox images.

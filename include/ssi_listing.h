@@ -4,7 +4,9 @@
  * the first host's over ssh).  Written and read here alone, side by side.
  *
  * Version 2: version 1's members, and each machine's uptime_ms (an
- * integer; uptime, in seconds, stays for version 1's readers).  A
+ * integer; uptime, in seconds, stays for version 1's readers), and
+ * each machine's fault ("frozen", or null; readers of version 2 that
+ * do not know it ignore it, as they do any key).  A
  * reader refuses a listing of a version it does not know, or none.
  */
 #ifndef SSI_LISTING_H
@@ -30,6 +32,7 @@ typedef struct {
 	const char *network_trouble;	/* or NULL */
 	const char *boot_stopped;	/* or NULL */
 	const char *attach;		/* how to reach its console, or NULL */
+	const char *fault;		/* "frozen" (ssi_fault.h), or NULL */
 } SsiListingMachine;
 
 /* The listing as a whole. */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ssi_fault.h"
 #include "ssi_remote.h"
 #include "tool.h"
 
@@ -50,6 +51,8 @@ int main(int argc, char **argv)
 	ok = ssi_stop_nodes(cluster, &nodes, &not_up, &error);
 	crashed = nodes;
 	ssi_nodeset_subtract(&crashed, &not_up);
+	/* A frozen node crashed is frozen no more: its healer goes. */
+	g_ptr_array_unref(ssi_fault_current(cluster));
 	if (ssi_nodeset_count(&crashed) > 0) {
 		g_auto(GStrv) names = tool_machine_names(&crashed, FALSE);
 

@@ -8,6 +8,7 @@
 #include "ssi_cidev.h"
 #include "ssi_claims.h"
 #include "ssi_console.h"
+#include "ssi_fault.h"
 #include "ssi_remote.h"
 #include "tool.h"
 
@@ -105,6 +106,8 @@ SsiCluster *tool_cluster(SsiConfig *cfg, gboolean *cleared)
 		exit(tool_fail(error));
 	if (was_dead)
 		tool_warn("cleared the remains of a cluster whose kernels had died");
+	/* Faults of machines that are gone are no longer in force. */
+	g_ptr_array_unref(ssi_fault_current(cluster));
 	if (cleared != NULL)
 		*cleared = was_dead;
 	return g_steal_pointer(&cluster);
@@ -144,7 +147,7 @@ void tool_bad_option(char **argv)
 	/* "-1" reaches getopt as an option; it is a bad node number. */
 	if (arg != NULL && arg[0] == '-' && g_ascii_isdigit(arg[1]))
 		tool_usage_error("node '%s': not a node number", arg);
-	if (optopt != 0 && strchr("ctNCFP", optopt) != NULL) {
+	if (optopt != 0 && strchr("ctNCFPD", optopt) != NULL) {
 		if (arg != NULL && g_str_has_prefix(arg, "--"))
 			tool_usage_error("option '%s' requires an argument", arg);
 		tool_usage_error("option requires an argument -- '%c'", optopt);
@@ -172,6 +175,7 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 		{ "all", no_argument, NULL, 'A' },
 		{ "follow", no_argument, NULL, 'f' },
 		{ "plot", required_argument, NULL, 'P' },
+		{ "for", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	g_autoptr(GString) shortopts = g_string_new("c:h");
@@ -190,6 +194,7 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 	opts->all = FALSE;
 	opts->follow = FALSE;
 	opts->plot = NULL;
+	opts->for_duration = NULL;
 	if (opts->features & TOOL_WAIT)
 		g_string_append(shortopts, "wt:");
 	if (opts->features & TOOL_DRY_RUN)
@@ -275,6 +280,11 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 				opts->follow = TRUE;
 			else
 				opts->plot = optarg;
+			break;
+		case 'D':
+			if (!(opts->features & TOOL_FOR))
+				tool_bad_option(argv);
+			opts->for_duration = optarg;
 			break;
 		default:
 			tool_bad_option(argv);

@@ -64,6 +64,7 @@ enum {
 	TOOL_ALL = 1 << 5,	/* --all */
 	TOOL_JSON = 1 << 6,	/* -j, --json alone */
 	TOOL_LOG = 1 << 7,	/* -f, --follow; --plot FILE */
+	TOOL_FOR = 1 << 8,	/* --for DURATION */
 };
 
 typedef struct {
@@ -81,6 +82,7 @@ typedef struct {
 	gboolean all;		/* --all */
 	gboolean follow;	/* -f, --follow */
 	const char *plot;	/* --plot FILE, or NULL */
+	const char *for_duration; /* --for DURATION, or NULL */
 } ToolOptions;
 
 /* From here on, SIGINT, SIGTERM and SIGHUP end the command's work as a

@@ -248,7 +248,6 @@ static void check_log_tool(void)
 	ck_assert_msg(g_str_has_prefix(out, "History of the cluster started ") &&
 		      strstr(out, "  ssi-rm: rm node3\n") != NULL &&
 		      strstr(out, "  lockserver: node 3 crashed; members 1,2\n") != NULL, "%s", out);
-	g_free(out);
 	ck_assert_int_eq(t_run(&out, &err, "ssi-log", "--json", NULL), 0);
 	lines = g_strsplit(g_strchomp(out), "\n", -1);
 	ck_assert_uint_eq(g_strv_length(lines), recs->len);

@@ -52,8 +52,9 @@ int t_stop_timeout_ms(void);
 void t_assert_calm(const char *name);
 
 /* Expected departures: a crash of node NODE the test causes by other
- * means than ssi-rm (which t_run() counts itself), or (NODE 0) any crash
- * at all (fault injection).  t_stop() fails a test whose lock server
+ * means than ssi-rm (which t_run() counts itself, and ssi-fault freeze
+ * without --for: of its nodes, of any for the lock server's), or (NODE
+ * 0) any crash at all (fault injection).  t_stop() fails a test whose lock server
  * reported a crash it did not cause, a false alarm (so does every ssi-stop
  * a test runs with t_run()). */
 void t_expect_crash(guint node);
@@ -251,6 +252,7 @@ Suite *safety_suite(void);
 Suite *multi_suite(void);
 Suite *exec_suite(void);
 Suite *history_suite(void);
+Suite *fault_suite(void);
 Suite *member_suite(void);
 Suite *runner_suite(void);
 Suite *victim_suite(void);
