@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ssi_history.h"
+#include "ssi_timeline.h"
 #include "testlib.h"
 
 static char *history_text(void)
@@ -175,7 +176,59 @@ START_TEST(test_appends_race)
 }
 END_TEST
 
-/* The records of RECS (from I on) of TYPE whose description holds
+/* The timeline of a made-up history: spans, faults and detections. */
+START_TEST(test_timeline)
+{
+	static const char *const lines[] = {
+		"{\"t\":0.000000,\"type\":\"anchor\",\"wall\":\"2026-12-02T00:00:00.000000Z\",\"monotonic_us\":1}",
+		"{\"t\":0.000000,\"type\":\"action\",\"tool\":\"ssi-start\",\"action\":\"start\",\"machines\":[\"lockserver\",\"node1\",\"node2\"],\"ok\":true}",
+		"{\"t\":2.000000,\"type\":\"event\",\"machine\":\"lockserver\",\"event\":\"ready\",\"node\":0,\"members\":[]}",
+		"{\"t\":3.000000,\"type\":\"event\",\"machine\":\"lockserver\",\"event\":\"joined\",\"node\":1,\"members\":[1]}",
+		"{\"t\":3.500000,\"type\":\"event\",\"machine\":\"lockserver\",\"event\":\"joined\",\"node\":2,\"members\":[1,2]}",
+		"{\"t\":10.000000,\"type\":\"action\",\"tool\":\"ssi-fault\",\"action\":\"freeze\",\"machines\":[\"node2\"],\"ok\":true}",
+		"{\"t\":11.450000,\"type\":\"event\",\"machine\":\"lockserver\",\"event\":\"crashed\",\"node\":2,\"members\":[1]}",
+		"{\"t\":14.000000,\"type\":\"action\",\"tool\":\"ssi-fault\",\"action\":\"thaw\",\"machines\":[\"node2\"],\"ok\":true}",
+		"{\"t\":14.050000,\"type\":\"event\",\"machine\":\"node2\",\"event\":\"lost\",\"node\":2}",
+		"{\"t\":14.110000,\"type\":\"event\",\"machine\":\"lockserver\",\"event\":\"rejoined\",\"node\":2,\"members\":[1,2]}",
+		"{\"t\":20.000000,\"type\":\"action\",\"tool\":\"ssi-rm\",\"action\":\"rm\",\"machines\":[\"node1\"],\"ok\":true}",
+		"{\"t\":22.000000,\"type\":\"event\",\"machine\":\"lockserver\",\"event\":\"crashed\",\"node\":1,\"members\":[2]}",
+		"{\"t\":30.000000,\"type\":\"action\",\"tool\":\"ssi-stop\",\"action\":\"stop\",\"machines\":[\"lockserver\",\"node2\"],\"ok\":true}",
+	};
+	g_autoptr(GPtrArray) recs = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)ssi_history_record_free);
+	g_autoptr(SsiTimeline) tl = NULL;
+	g_autofree char *data = NULL;
+
+	for (guint i = 0; i < G_N_ELEMENTS(lines); i++) {
+		SsiHistoryRecord *r = ssi_history_parse(lines[i], NULL);
+
+		ck_assert_msg(r != NULL, "%s", lines[i]);
+		g_ptr_array_add(recs, r);
+	}
+	tl = ssi_timeline_new(recs);
+	data = ssi_timeline_data(tl);
+	ck_assert_uint_eq(tl->lanes->len, 3);
+	ck_assert_msg(strstr(data, "# booting: lane from to\n"
+				   "0 0.000000 2.000000\n"
+				   "1 0.000000 3.000000\n"
+				   "2 0.000000 3.500000\n"
+				   "2 14.050000 14.110000\n") != NULL, "%s", data);
+	ck_assert_msg(strstr(data, "# joined: lane from to\n"
+				   "0 2.000000 30.000000\n"
+				   "1 3.000000 22.000000\n"
+				   "2 3.500000 11.450000\n"
+				   "2 14.110000 30.000000\n") != NULL, "%s", data);
+	ck_assert_msg(strstr(data, "# frozen: lane from to\n2 10.000000 14.000000\n") != NULL,
+		      "%s", data);
+	ck_assert_msg(strstr(data, "# faults: lane t kind\n2 10.000000 freeze\n"
+				   "1 20.000000 crash\n") != NULL, "%s", data);
+	ck_assert_msg(strstr(data, "# detections: lane fault report latency observer\n"
+				   "2 10.000000 11.450000 1.450000 lockserver\n"
+				   "1 20.000000 22.000000 2.000000 lockserver\n") != NULL, "%s", data);
+}
+END_TEST
+
+/* Of the records of RECS from index FROM on, the first whose description holds
  * NEEDLE: the index of the first, or -1. */
 static int find_record(GPtrArray *recs, guint from, const char *needle)
 {
@@ -385,6 +438,7 @@ Suite *history_suite(void)
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_begin_and_bad_lines);
 	tcase_add_test(tc, test_appends_race);
+	tcase_add_test(tc, test_timeline);
 	suite_add_tcase(s, tc);
 	tcase_add_test(uml, test_session);
 	suite_add_tcase(s, uml);
