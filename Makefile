@@ -58,7 +58,7 @@ LIB_SRCS = $(wildcard src/lib/*.c)
 PROTO_SRCS = src/proto/proto.c src/proto/frame.c src/proto/clusterconf.c
 PROTO_HDRS = include/ssi_proto.h include/ssi_frame.h include/ssi_clusterconf.h
 LIB_OBJS = $(LIB_SRCS:src/lib/%.c=$(B)/lib-obj/%.o) $(PROTO_SRCS:src/proto/%.c=$(B)/lib-obj/%.o)
-TOOLS = ssi-start ssi-add ssi-rm ssi-stop ssi-ls ssi-console ssi-exec
+TOOLS = ssi-start ssi-add ssi-rm ssi-stop ssi-ls ssi-console ssi-exec ssi-log ssi-fault
 TOOL_BINS = $(TOOLS:%=$(B)/bin/%)
 HELPERS = $(B)/lib/ssiuml-run $(B)/lib/ssiuml-xstate.so $(B)/lib/ssiuml-cable
 # The guests' client of the lock server: static, for the busybox images.

@@ -4,8 +4,10 @@
  * the first host's over ssh).  Written and read here alone, side by side.
  *
  * Version 2: version 1's members, and each machine's uptime_ms (an
- * integer; uptime, in seconds, stays for version 1's readers).  A
- * reader refuses a listing of a version it does not know, or none.
+ * integer; uptime, in seconds, stays for version 1's readers).
+ * Version 3: each machine's stage (its last boot stage) and fault
+ * ("frozen", or null).  A reader refuses a listing of a version it does
+ * not know, or none.
  */
 #ifndef SSI_LISTING_H
 #define SSI_LISTING_H
@@ -31,6 +33,7 @@ typedef struct {
 	const char *boot_stopped;	/* or NULL */
 	const char *stage;		/* its last boot stage, or NULL */
 	const char *attach;		/* how to reach its console, or NULL */
+	const char *fault;		/* "frozen" (ssi_fault.h), or NULL */
 } SsiListingMachine;
 
 /* The listing as a whole. */

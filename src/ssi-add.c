@@ -324,6 +324,7 @@ int main(int argc, char **argv)
 	g_autoptr(GArray) skips = NULL;
 	SsiNodeSet nodes, skipped, booted;
 	gboolean ok, lockserver, refused;
+	gint64 when;
 	int rc;
 
 	tool_options(argc, argv, usage, &opts);
@@ -382,7 +383,18 @@ int main(int argc, char **argv)
 	    (wait = ssi_join_wait_new(cluster, !ssi_cluster_lockserver_running(cluster),
 				      &error)) == NULL)
 		return tool_fail(error);
+	when = ssi_history_now();
 	ok = ssi_cluster_add(cluster, &nodes, &skipped, &lockserver, &error);
+	/* What it booted, or tried to in a cluster that runs. */
+	if (ok || ssi_cluster_running(cluster)) {
+		SsiNodeSet tried = nodes;
+		g_auto(GStrv) names = NULL;
+
+		ssi_nodeset_subtract(&tried, &skipped);
+		names = tool_machine_names(&tried, lockserver);
+		if (names[0] != NULL)
+			tool_record(cluster, when, "add", (const char *const *)names, ok);
+	}
 	if (lockserver)
 		tool_warn("the lock server was not running: booted it again");
 	for (guint n = 0; (n = ssi_nodeset_next(&skipped, n)) != 0;)

@@ -5,6 +5,7 @@
 
 #include "ssi_claims.h"
 #include "ssi_console.h"
+#include "ssi_fault.h"
 #include "ssi_listing.h"
 #include "ssi_remote.h"
 #include "ssi_state.h"
@@ -164,6 +165,17 @@ static void remotes_free(GArray *remotes)
 	g_array_unref(remotes);
 }
 
+/* The fault in force on MS (that boot of it), or NULL. */
+static const SsiFault *fault_of(GPtrArray *faults, const SsiMachineStatus *ms)
+{
+	const SsiFault *f = ssi_fault_find(faults, ms->name);
+
+	if (f == NULL || ms->state == SSI_RUN_DEAD || f->kernel.pid != ms->pid ||
+	    !ssi_proc_alive(&f->kernel))
+		return NULL;
+	return f;
+}
+
 typedef struct {
 	guint running, nodes, joined, procs;
 	guint64 memory;
@@ -191,6 +203,7 @@ static void print_table(const SsiStatus *status, const GArray *remotes)
 {
 	Totals t = totals(status);
 	g_autofree char *mem = g_format_size_full(t.memory, G_FORMAT_SIZE_IEC_UNITS);
+	g_autoptr(GPtrArray) faults = ssi_fault_read(status->dir);
 
 	printf("%-11s %-8s %8s %7s %5s %10s  %s\n", "MACHINE", "STATE", "PID",
 	       "UPTIME", "PROCS", "MEMORY", "CONSOLE");
@@ -244,6 +257,10 @@ static void print_table(const SsiStatus *status, const GArray *remotes)
 	for (guint i = 0; i < status->machines->len; i++) {
 		const SsiMachineStatus *ms = g_ptr_array_index(status->machines, i);
 
+		if (fault_of(faults, ms) != NULL)
+			printf("%s is frozen (ssi-fault freeze): its kernel does not run; "
+			       "ssi-fault thaw %s lets it run on\n", ms->name,
+			       ms->node ? ms->name + strlen("node") : ms->name);
 		if (ms->state != SSI_RUN_DEAD && ms->network_trouble != NULL)
 			printf("%s has no network: its console says \"%s\"\n", ms->name,
 			       ms->network_trouble);
@@ -268,6 +285,7 @@ static void print_json(const SsiStatus *status, const SsiConfig *cfg, const GArr
 	g_autofree char *text = NULL;
 	gboolean running = ssi_status_running(status);
 	Totals t = totals(status);
+	g_autoptr(GPtrArray) faults = ssi_fault_read(status->dir);
 	SsiListing l = {
 		.state_dir = status->dir,
 		.running = running,
@@ -298,6 +316,7 @@ static void print_json(const SsiStatus *status, const SsiConfig *cfg, const GArr
 		row->network_trouble = row->alive ? ms->network_trouble : NULL;
 		row->boot_stopped = ms->state == SSI_RUN_FAILED ? ms->boot_stopped : NULL;
 		row->stage = row->alive ? ms->stage : NULL;
+		row->fault = fault_of(faults, ms) != NULL ? "frozen" : NULL;
 		if (row->alive) {
 			row->attach = ssi_console_attach_command(status->dir, cfg, ms->name);
 			g_ptr_array_add(attach, (gpointer)row->attach);

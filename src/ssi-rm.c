@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ssi_fault.h"
 #include "ssi_remote.h"
 #include "tool.h"
 
@@ -36,6 +37,7 @@ int main(int argc, char **argv)
 	ToolOptions opts = { 0 };
 	g_autofree char *url = NULL;
 	gboolean ok;
+	gint64 when;
 
 	tool_options(argc, argv, usage, &opts);
 	/* A crash is not left half made: a signal only sets the status. */
@@ -45,7 +47,17 @@ int main(int argc, char **argv)
 	cluster = tool_cluster(cfg, NULL);
 	/* Read first: the last node gone, this host's record of it goes. */
 	url = ssi_remote_url(cluster->state->dir);
+	when = ssi_history_now();
 	ok = ssi_stop_nodes(cluster, &nodes, &not_up, &error);
+	crashed = nodes;
+	ssi_nodeset_subtract(&crashed, &not_up);
+	/* A frozen node crashed is frozen no more: its healer goes. */
+	g_ptr_array_unref(ssi_fault_current(cluster));
+	if (ssi_nodeset_count(&crashed) > 0) {
+		g_auto(GStrv) names = tool_machine_names(&crashed, FALSE);
+
+		tool_record(cluster, when, "rm", (const char *const *)names, ok);
+	}
 	/* Members of other hosts are theirs to crash.  (A node crashed here
 	 * keeps its disk, which tells it from those.) */
 	if (ssi_nodeset_count(&not_up) > 0)
@@ -61,8 +73,6 @@ int main(int argc, char **argv)
 		return tool_fail(error);
 	/* Joined to another host's cluster: tell it they are gone, not cut
 	 * off. */
-	crashed = nodes;
-	ssi_nodeset_subtract(&crashed, &not_up);
 	if (url != NULL && !tool_release(cfg, url, &crashed))
 		return tool_exit_status(SSI_EXIT_UNREACHABLE);
 	return tool_exit_status(SSI_EXIT_OK);

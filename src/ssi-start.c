@@ -58,6 +58,8 @@ int main(int argc, char **argv)
 	ToolOptions opts = { .features = TOOL_WAIT | TOOL_DRY_RUN };
 	SsiNodeSet nodes;
 	guint n = START_NODES;
+	gint64 when;
+	gboolean ok;
 
 	tool_options(argc, argv, usage, &opts);
 	tool_catch_interrupts();
@@ -82,7 +84,15 @@ int main(int argc, char **argv)
 		return tool_fail(error);
 	if (opts.dry_run)
 		return tool_dry_run(cluster, &nodes, TRUE);
-	if (!ssi_cluster_start(cluster, n, &error))
+	when = ssi_history_now();
+	ok = ssi_cluster_start(cluster, n, &error);
+	/* A start refused (a cluster runs) is no part of that history. */
+	if (ok || ssi_cluster_running(cluster)) {
+		g_auto(GStrv) names = tool_machine_names(&nodes, cfg->initrd_memexp != NULL);
+
+		tool_record(cluster, when, "start", (const char *const *)names, ok);
+	}
+	if (!ok)
 		return tool_fail(error);
 	tool_check_windows(cluster);
 	if (cluster->state->console == SSI_CONSOLE_TMUX)

@@ -1,6 +1,7 @@
 /* ssi-stop: take the whole cluster down, without ever hanging. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ssi_cable.h"
 #include "ssi_claims.h"
@@ -140,6 +141,21 @@ static int ask_first_host(const SsiConfig *cfg, const char *url)
 	return SSI_EXIT_OK;
 }
 
+/* The machines of CLUSTER that run, in start order. */
+static GStrv running_names(const SsiCluster *cluster)
+{
+	GPtrArray *names = g_ptr_array_new();
+
+	for (guint i = 0; i < cluster->state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(cluster->state->machines, i);
+
+		if (strcmp(m->name, "switch") != 0 && ssi_proc_alive(&m->proc))
+			g_ptr_array_add(names, g_strdup(m->name));
+	}
+	g_ptr_array_add(names, NULL);
+	return (GStrv)g_ptr_array_free(names, FALSE);
+}
+
 int main(int argc, char **argv)
 {
 	g_autoptr(SsiConfig) cfg = NULL;
@@ -150,6 +166,8 @@ int main(int argc, char **argv)
 	ToolOptions opts = { .features = TOOL_ALL };
 	g_autofree char *url = NULL;
 	SsiNodeSet elsewhere, here;
+	g_auto(GStrv) names = NULL;
+	gint64 when;
 
 	tool_options(argc, argv, usage, &opts);
 	/* A stop goes to its end (it is bounded): a signal only sets the
@@ -178,7 +196,10 @@ int main(int argc, char **argv)
 		status = SSI_EXIT_UNREACHABLE;
 	ssi_cluster_members_elsewhere(cluster, &elsewhere);
 	ssi_cluster_nodes_up(cluster, &here);
+	names = running_names(cluster);
+	when = ssi_history_now();
 	ssi_stop_cluster(cluster, &report);
+	tool_record(cluster, when, "stop", (const char *const *)names, TRUE);
 	if (report.killed > 0 && report.was_running)
 		tool_warn("%u process%s did not halt in time and %s killed",
 			  report.killed, report.killed == 1 ? "" : "es",

@@ -8,6 +8,7 @@
 #include "ssi_cidev.h"
 #include "ssi_claims.h"
 #include "ssi_console.h"
+#include "ssi_fault.h"
 #include "ssi_remote.h"
 #include "tool.h"
 
@@ -105,6 +106,8 @@ SsiCluster *tool_cluster(SsiConfig *cfg, gboolean *cleared)
 		exit(tool_fail(error));
 	if (was_dead)
 		tool_warn("cleared the remains of a cluster whose kernels had died");
+	/* Faults of machines that are gone are no longer in force. */
+	g_ptr_array_unref(ssi_fault_current(cluster));
 	if (cleared != NULL)
 		*cleared = was_dead;
 	return g_steal_pointer(&cluster);
@@ -144,7 +147,7 @@ void tool_bad_option(char **argv)
 	/* "-1" reaches getopt as an option; it is a bad node number. */
 	if (arg != NULL && arg[0] == '-' && g_ascii_isdigit(arg[1]))
 		tool_usage_error("node '%s': not a node number", arg);
-	if (optopt != 0 && strchr("ctNCF", optopt) != NULL) {
+	if (optopt != 0 && strchr("ctNCFPD", optopt) != NULL) {
 		if (arg != NULL && g_str_has_prefix(arg, "--"))
 			tool_usage_error("option '%s' requires an argument", arg);
 		tool_usage_error("option requires an argument -- '%c'", optopt);
@@ -170,6 +173,9 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 		{ "claim-for", required_argument, NULL, 'F' },
 		{ "release-for", required_argument, NULL, 'R' },
 		{ "all", no_argument, NULL, 'A' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "plot", required_argument, NULL, 'P' },
+		{ "for", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	g_autoptr(GString) shortopts = g_string_new("c:h");
@@ -186,12 +192,17 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 	opts->claim_for = NULL;
 	opts->release_for = NULL;
 	opts->all = FALSE;
+	opts->follow = FALSE;
+	opts->plot = NULL;
+	opts->for_duration = NULL;
 	if (opts->features & TOOL_WAIT)
 		g_string_append(shortopts, "wt:");
 	if (opts->features & TOOL_DRY_RUN)
 		g_string_append(shortopts, "n");
-	if (opts->features & TOOL_LS)
+	if (opts->features & (TOOL_LS | TOOL_JSON))
 		g_string_append(shortopts, "j");
+	if (opts->features & TOOL_LOG)
+		g_string_append(shortopts, "f");
 	if (opts->features & TOOL_ATTACH)
 		g_string_append(shortopts, "a");
 	opterr = 0;
@@ -225,7 +236,7 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 			opts->dry_run = TRUE;
 			break;
 		case 'j':
-			if (!(opts->features & TOOL_LS))
+			if (!(opts->features & (TOOL_LS | TOOL_JSON)))
 				tool_bad_option(argv);
 			opts->json = TRUE;
 			break;
@@ -260,6 +271,20 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 			if (!(opts->features & TOOL_ALL))
 				tool_bad_option(argv);
 			opts->all = TRUE;
+			break;
+		case 'f':
+		case 'P':
+			if (!(opts->features & TOOL_LOG))
+				tool_bad_option(argv);
+			if (c == 'f')
+				opts->follow = TRUE;
+			else
+				opts->plot = optarg;
+			break;
+		case 'D':
+			if (!(opts->features & TOOL_FOR))
+				tool_bad_option(argv);
+			opts->for_duration = optarg;
 			break;
 		default:
 			tool_bad_option(argv);
@@ -427,4 +452,26 @@ void tool_print_command(char *const *argv, guint len)
 		g_string_append_printf(line, "%s%s", k ? " " : "", word);
 	}
 	printf("%s\n", line->str);
+}
+
+GStrv tool_machine_names(const SsiNodeSet *nodes, gboolean lockserver)
+{
+	GPtrArray *names = g_ptr_array_new();
+
+	if (lockserver)
+		g_ptr_array_add(names, g_strdup("lockserver"));
+	for (guint n = 0; nodes != NULL && (n = ssi_nodeset_next(nodes, n)) != 0;)
+		g_ptr_array_add(names, ssi_node_name(n));
+	g_ptr_array_add(names, NULL);
+	return (GStrv)g_ptr_array_free(names, FALSE);
+}
+
+void tool_record(const SsiCluster *cluster, gint64 when, const char *action,
+		 const char *const *machines, gboolean ok)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!ssi_history_action(cluster->state->dir, when, tool_name, action, machines, ok,
+				&error))
+		tool_warn("warning: %s", error->message);
 }

@@ -8,6 +8,7 @@
 #include "ssi_cluster.h"
 #include "ssi_config.h"
 #include "ssi_error.h"
+#include "ssi_history.h"
 #include "ssi_join.h"
 #include "ssi_reconcile.h"
 #include "ssi_stop.h"
@@ -61,6 +62,9 @@ enum {
 	TOOL_CLUSTER = 1 << 4,	/* --cluster ssh://[user@]host[:port]; --claim-for WHO;
 				 * --release-for WHO */
 	TOOL_ALL = 1 << 5,	/* --all */
+	TOOL_JSON = 1 << 6,	/* -j, --json alone */
+	TOOL_LOG = 1 << 7,	/* -f, --follow; --plot FILE */
+	TOOL_FOR = 1 << 8,	/* --for DURATION */
 };
 
 typedef struct {
@@ -76,6 +80,9 @@ typedef struct {
 	const char *claim_for;	/* --claim-for WHO, or NULL */
 	const char *release_for; /* --release-for WHO, or NULL */
 	gboolean all;		/* --all */
+	gboolean follow;	/* -f, --follow */
+	const char *plot;	/* --plot FILE, or NULL */
+	const char *for_duration; /* --for DURATION, or NULL */
 } ToolOptions;
 
 /* From here on, SIGINT, SIGTERM and SIGHUP end the command's work as a
@@ -114,6 +121,17 @@ void tool_parse_nodes(int argc, char *const *argv, const SsiConfig *cfg, SsiNode
  * that NODES, ended here on purpose, are gone (ssi_remote_release()).
  * FALSE, said, when it could not be told. */
 gboolean tool_release(const SsiConfig *cfg, const char *url, const SsiNodeSet *nodes);
+
+/* The names of NODES ("node3"), "lockserver" first when LOCKSERVER, as a
+ * NULL-terminated array. */
+GStrv tool_machine_names(const SsiNodeSet *nodes, gboolean lockserver);
+
+/* Record in the history of CLUSTER's state directory (ssi_history.h)
+ * that this tool did ACTION to MACHINES, begun at WHEN (ssi_history_now()),
+ * OK when it did all it was asked.  A record that cannot be written is
+ * said as a warning; the tool's work stands. */
+void tool_record(const SsiCluster *cluster, gint64 when, const char *action,
+		 const char *const *machines, gboolean ok);
 
 /* The node operands, from argv[optind] on, by tool_parse_nodes(): at
  * least one. */

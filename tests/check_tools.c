@@ -481,7 +481,8 @@ START_TEST(test_completion)
 {
 	g_autofree char *a = complete("ssi-rm ''");
 	g_autofree char *b = NULL, *c = NULL, *d = NULL, *e = NULL, *f = NULL;
-	g_autofree char *g = NULL, *h = NULL, *i = NULL;
+	g_autofree char *g = NULL, *h = NULL, *i = NULL, *j = NULL, *k = NULL;
+	g_autofree char *l = NULL, *m = NULL, *n = NULL, *o = NULL;
 
 	ck_assert_str_eq(a, "");
 	t_start("2");
@@ -502,6 +503,21 @@ START_TEST(test_completion)
 	ck_assert_msg(strstr(h, "ssi-exec") != NULL, "%s", h);
 	i = complete("ssi-exec --timeout 5 2 ls /dev/nul");
 	ck_assert_str_eq(i, "/dev/null");
+	j = complete("ssi-log --f");
+	ck_assert_str_eq(j, "--follow");
+	k = complete("ssi-log --plot /dev/nul");
+	ck_assert_str_eq(k, "/dev/null");
+	/* ssi-fault: its commands, the machines that run, those frozen. */
+	l = complete("ssi-fault -n ''");
+	ck_assert_str_eq(l, "freeze thaw list");
+	m = complete("ssi-fault freeze --for 5 ''");
+	ck_assert_str_eq(m, "1 2 lockserver");
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-fault", "freeze", "--for", "1m", "2", NULL), 0);
+	n = complete("ssi-fault thaw ''");
+	ck_assert_str_eq(n, "2");
+	o = complete("ssi-fault --d");
+	ck_assert_str_eq(o, "--dry-run");
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-fault", "thaw", "2", NULL), 0);
 	t_stop();
 	t_assert_nothing_left();
 }

@@ -137,6 +137,8 @@ int main(void)
 		srunner_add_suite(sr, tools_suite());
 		srunner_add_suite(sr, exec_suite());
 		srunner_add_suite(sr, images_suite());
+		srunner_add_suite(sr, history_suite());
+		srunner_add_suite(sr, fault_suite());
 		srunner_add_suite(sr, safety_suite());
 		srunner_add_suite(sr, multi_suite());
 	}

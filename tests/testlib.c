@@ -212,6 +212,32 @@ static void note_rm(const GPtrArray *argv)
 	}
 }
 
+/* ssi-fault's arguments: a freeze held until thawed (no --for) makes a
+ * departure of each node it names (of any node, for the lock server's,
+ * whose leases run out while it stands still); one of a --for is the
+ * test's to tell. */
+static void note_freeze(const GPtrArray *argv)
+{
+	gboolean freeze = FALSE;
+
+	for (guint i = 1; i + 1 < argv->len; i++) {
+		const char *arg = g_ptr_array_index(argv, i);
+
+		if (strcmp(arg, "--for") == 0 || g_str_has_prefix(arg, "--for="))
+			return;
+		freeze |= strcmp(arg, "freeze") == 0;
+	}
+	for (guint i = 1; freeze && i + 1 < argv->len; i++) {
+		char *arg = g_ptr_array_index(argv, i);
+		SsiNodeSet set;
+
+		if (strcmp(arg, "lockserver") == 0)
+			t_expect_crash(0);
+		else if (ssi_nodeset_parse(1, &arg, SSI_NODE_LIMIT, &set, NULL))
+			t_expect_crash(ssi_nodeset_next(&set, 0));
+	}
+}
+
 /* Fail if the lock server's console reported a crash the test did not
  * cause: each of its event lines (ssi_event_parse()) of a crash. */
 static void assert_no_false_alarm(void)
@@ -550,6 +576,8 @@ int t_run(char **out, char **err, const char *tool, ...)
 	va_end(ap);
 	if (strcmp(tool, "ssi-rm") == 0)
 		note_rm(argv);
+	if (strcmp(tool, "ssi-fault") == 0)
+		note_freeze(argv);
 	/* Before a stop clears the consoles' logs, however the test stops. */
 	if (strcmp(tool, "ssi-stop") == 0)
 		assert_no_false_alarm();
@@ -1093,8 +1121,10 @@ void t_assert_nothing_left(void)
 			     g_array_index(pids, int, 0), cmd ? cmd : "?",
 			     stat ? g_strstrip(stat) : "gone");
 	}
+	/* The history is kept after the cluster, until the next start. */
 	while (dir && (name = g_dir_read_name(dir)) != NULL)
-		ck_assert_msg(strcmp(name, "lock") == 0, "left in the state dir: %s", name);
+		ck_assert_msg(strcmp(name, "lock") == 0 || strcmp(name, "history.jsonl") == 0,
+			      "left in the state dir: %s", name);
 }
 
 gboolean t_alive(int pid)

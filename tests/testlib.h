@@ -52,8 +52,9 @@ int t_stop_timeout_ms(void);
 void t_assert_calm(const char *name);
 
 /* Expected departures: a crash of node NODE the test causes by other
- * means than ssi-rm (which t_run() counts itself), or (NODE 0) any crash
- * at all (fault injection).  t_stop() fails a test whose lock server
+ * means than ssi-rm (which t_run() counts itself, and ssi-fault freeze
+ * without --for: of its nodes, of any for the lock server's), or (NODE
+ * 0) any crash at all (fault injection).  t_stop() fails a test whose lock server
  * reported a crash it did not cause, a false alarm (so does every ssi-stop
  * a test runs with t_run()). */
 void t_expect_crash(guint node);
@@ -213,7 +214,8 @@ JsonObject *t_ls_machine(JsonObject *doc, const char *name);
 void t_start(const char *n);
 void t_stop(void);
 
-/* Nothing of the cluster is left: no process, socket or record.  A
+/* Nothing of the cluster is left: no process, socket or record (its
+ * history, kept until the next start, excepted).  A
  * window's tmux client may take a few milliseconds to see its server go:
  * allow it half a second. */
 void t_assert_nothing_left(void);
@@ -250,6 +252,8 @@ Suite *tools_suite(void);
 Suite *safety_suite(void);
 Suite *multi_suite(void);
 Suite *exec_suite(void);
+Suite *history_suite(void);
+Suite *fault_suite(void);
 Suite *member_suite(void);
 Suite *runner_suite(void);
 Suite *victim_suite(void);

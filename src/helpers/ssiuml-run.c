@@ -22,6 +22,10 @@
  * it on the unix socket SOCKET for ssi-exec (ssi_exec.h) until PROGRAM
  * is gone.
  *
+ * With --history NAME (and --state DIR), each event line PROGRAM prints
+ * (ssi_proto.h) is stamped as it arrives and appended to the cluster's
+ * history (ssi_history.h) as said by machine NAME.
+ *
  * With --nice N, PROGRAM runs N steps nicer than the console would run
  * it, it and its console's whole session (the kernel's scheduler shares
  * the CPU between sessions, "autogroups", before it looks at nice
@@ -29,7 +33,8 @@
  * every node waits for.
  *
  *   ssiuml-run --log LOG [--console SOCKET] [--exec SOCKET]
- *              [--preload LIB [--xstate-fix]] [--nice N] [--state DIR --tmux TMUX] -- PROGRAM [ARG...]
+ *              [--preload LIB [--xstate-fix]] [--nice N] [--state DIR --tmux TMUX [--history NAME]]
+ *              -- PROGRAM [ARG...]
  *   ssiuml-run --connect SOCKET
  */
 #include <errno.h>
@@ -48,6 +53,8 @@
 #include "ssi_cluster.h"
 #include "ssi_exec.h"
 #include "ssi_frame.h"
+#include "ssi_history.h"
+#include "ssi_proto.h"
 #include "ssi_reconcile.h"
 
 #define PROGRAM_EXIT_MS 10000
@@ -55,13 +62,14 @@
 /* What a new console is shown of the output before it connected. */
 #define REPLAY_BYTES 4096
 
-static const char *state_dir, *tmux_prog, *console_path, *exec_path;
+static const char *state_dir, *tmux_prog, *console_path, *exec_path, *history_name;
 
 static void usage(void) __attribute__((noreturn));
 static void usage(void)
 {
 	fputs("usage: ssiuml-run --log LOG [--console SOCKET] [--exec SOCKET]\n"
-	      "                  [--preload LIB [--xstate-fix]] [--nice N] [--state DIR --tmux TMUX] -- PROGRAM [ARG...]\n"
+	      "                  [--preload LIB [--xstate-fix]] [--nice N] [--state DIR --tmux TMUX [--history NAME]]\n"
+	      "                  -- PROGRAM [ARG...]\n"
 	      "       ssiuml-run --connect SOCKET\n", stderr);
 	exit(2);
 }
@@ -178,6 +186,46 @@ static void replay(int fd, const char *ring, size_t head, size_t filled)
 	}
 }
 
+/* The line PROGRAM is printing, for its event lines; a longer one is
+ * none and is skipped to its end. */
+typedef struct {
+	char buf[SSI_PROTO_LINE_MAX + 1];
+	size_t len;
+	int overlong;
+} LineBuf;
+
+/* Record in the history each event line that BUF (N bytes of output,
+ * read at WHEN) ends; a failed record is said in LOG, once. */
+static void record_events(LineBuf *line, const char *buf, size_t n, gint64 when, int log)
+{
+	static int said;
+
+	for (size_t i = 0; i < n; i++) {
+		SsiProtoMsg msg;
+		g_autoptr(GError) error = NULL;
+
+		if (buf[i] != '\n') {
+			if (line->len < SSI_PROTO_LINE_MAX)
+				line->buf[line->len++] = buf[i];
+			else
+				line->overlong = 1;
+			continue;
+		}
+		while (line->len > 0 && line->buf[line->len - 1] == '\r')
+			line->len--;
+		line->buf[line->len] = '\0';
+		if (!line->overlong && strstr(line->buf, SSI_PROTO_TAG) != NULL &&
+		    ssi_proto_parse(line->buf, &msg) &&
+		    !ssi_history_event(state_dir, when, history_name, &msg, &error) && !said) {
+			dprintf(log, "ssiuml-run: cannot record in the history: %s\n",
+				error->message);
+			said = 1;
+		}
+		line->len = 0;
+		line->overlong = 0;
+	}
+}
+
 /*
  * Copy PROGRAM's output (IN) to LOG, the terminal and the connected
  * console; with a console socket, what the terminal or the connected
@@ -186,6 +234,7 @@ static void replay(int fd, const char *ring, size_t head, size_t filled)
 static void relay(int in, int to_program, int log, int program)
 {
 	static char ring[REPLAY_BYTES];
+	static LineBuf line;
 	size_t head = 0, filled = 0;
 	char buf[4096];
 	int tty_ok = 1, tty = isatty(STDOUT_FILENO);
@@ -218,6 +267,8 @@ static void relay(int in, int to_program, int log, int program)
 				break;
 			/* A full disk must not stop the console: ignore log errors. */
 			(void)write_all(log, buf, (size_t)n);
+			if (history_name != NULL)
+				record_events(&line, buf, (size_t)n, ssi_history_now(), log);
 			remember(ring, &head, &filled, buf, (size_t)n);
 			if (tty_ok && (tty ? write_tty(buf, (size_t)n)
 					   : write_all(STDOUT_FILENO, buf, (size_t)n)) != 0)
@@ -402,6 +453,8 @@ int main(int argc, char **argv)
 			state_dir = argv[++i];
 		else if (strcmp(argv[i], "--tmux") == 0 && i + 1 < argc)
 			tmux_prog = argv[++i];
+		else if (strcmp(argv[i], "--history") == 0 && i + 1 < argc)
+			history_name = argv[++i];
 		else if (strcmp(argv[i], "--nice") == 0 && i + 1 < argc) {
 			char *end;
 
@@ -413,7 +466,8 @@ int main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (log_path == NULL || i + 1 >= argc || (state_dir == NULL) != (tmux_prog == NULL))
+	if (log_path == NULL || i + 1 >= argc || (state_dir == NULL) != (tmux_prog == NULL) ||
+	    (history_name != NULL && state_dir == NULL))
 		usage();
 	log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (log < 0) {

@@ -10,6 +10,7 @@
 #include "ssi_console.h"
 #include "ssi_guestlog.h"
 #include "ssi_error.h"
+#include "ssi_history.h"
 #include "ssi_host.h"
 #include "ssi_plan.h"
 #include "ssi_reconcile.h"
@@ -209,8 +210,10 @@ gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
 		ssi_nodeset_add(&nodes, i);
 	if (!can_start(cluster, &nodes, error))
 		return FALSE;
-	/* A new cluster starts from clean disks. */
+	/* A new cluster starts from clean disks, and a history of its own. */
 	ssi_reconcile_clear_files(cluster->state);
+	if (!ssi_history_begin(cluster->state->dir, error))
+		return FALSE;
 	if (!prepare_dir(cluster, error) || !ssi_boot_switch(cluster, error)) {
 		ssi_reconcile_clear(cluster);
 		return FALSE;

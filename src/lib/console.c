@@ -296,6 +296,9 @@ GPtrArray *ssi_console_command(const SsiState *state, const SsiConfig *cfg,
 			g_ptr_array_add(cmd, g_strdup(state->dir));
 			g_ptr_array_add(cmd, g_strdup("--tmux"));
 			g_ptr_array_add(cmd, g_strdup(g_ptr_array_index(cmd, 0)));
+			/* Its event lines go into the cluster's history. */
+			g_ptr_array_add(cmd, g_strdup("--history"));
+			g_ptr_array_add(cmd, g_strdup(name));
 		}
 		g_ptr_array_add(cmd, g_strdup("--"));
 	}

@@ -34,6 +34,7 @@ static void add_machine(JsonBuilder *b, const SsiListingMachine *m)
 	add_string(b, "kind", m->node ? "node" : m->name);
 	add_int(b, "node", m->node, m->node != 0);
 	add_string(b, "state", m->state);
+	add_string(b, "fault", m->fault);
 	add_int(b, "pid", m->pid, m->alive);
 	/* Seconds for version 1's readers; milliseconds, exact, for the
 	 * others. */

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,12 +42,29 @@ gboolean ssi_mconsole_command(const char *socket_path, const char *command,
 	gboolean more = TRUE, failed = FALSE;
 	int fd;
 
-	if (len >= MCONSOLE_MAX_DATA || strlen(socket_path) >= sizeof(to.sun_path)) {
+	g_autofree char *short_path = NULL;
+	int dir_fd = -1;
+
+	/* A socket path too long for an address is reached through its
+	 * directory, opened, as /proc/self/fd/N/NAME (the kernels of a
+	 * long state directory run with uml_dir=. for the same reason). */
+	if (strlen(socket_path) >= sizeof(to.sun_path)) {
+		g_autofree char *dir = g_path_get_dirname(socket_path);
+		g_autofree char *base = g_path_get_basename(socket_path);
+
+		dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dir_fd >= 0)
+			short_path = g_strdup_printf("/proc/self/fd/%d/%s", dir_fd, base);
+	}
+	if (len >= MCONSOLE_MAX_DATA ||
+	    strlen(short_path ? short_path : socket_path) >= sizeof(to.sun_path)) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
 			    "mconsole %s: command or path too long", socket_path);
+		if (dir_fd >= 0)
+			close(dir_fd);
 		return FALSE;
 	}
-	strcpy(to.sun_path, socket_path);
+	strcpy(to.sun_path, short_path ? short_path : socket_path);
 	req.magic = MCONSOLE_MAGIC;
 	req.version = MCONSOLE_VERSION;
 	req.len = (uint32_t)len;
@@ -56,6 +74,8 @@ gboolean ssi_mconsole_command(const char *socket_path, const char *command,
 	if (fd < 0) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "socket: %s",
 			    g_strerror(errno));
+		if (dir_fd >= 0)
+			close(dir_fd);
 		return FALSE;
 	}
 	/* The kernel replies to our address: an autobound abstract name
@@ -66,8 +86,12 @@ gboolean ssi_mconsole_command(const char *socket_path, const char *command,
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED, "mconsole %s: %s",
 			    socket_path, g_strerror(errno));
 		close(fd);
+		if (dir_fd >= 0)
+			close(dir_fd);
 		return FALSE;
 	}
+	if (dir_fd >= 0)
+		close(dir_fd);
 	while (more) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		struct mc_reply rep;

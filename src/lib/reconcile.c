@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include "ssi_console.h"
+#include "ssi_fault.h"
 #include "ssi_guestlog.h"
+#include "ssi_history.h"
 #include "ssi_plan.h"
 #include "ssi_reconcile.h"
 
@@ -63,7 +65,7 @@ static gboolean is_our_file(const char *name)
 		"state", "tmux.sock", "tmux.conf", "switch.ctl", "switch.mgmt", "linux-ssi",
 		"notify.sock", "lockserver.log", "windows.log", "switch.log", "switch.console",
 		"root.link", "cidev.link",
-		"initrd.link", "initrd-memexp.link", "remote", "cidev.cache", NULL,
+		"initrd.link", "initrd-memexp.link", "remote", "cidev.cache", SSI_FAULT_FILE, NULL,
 	};
 	/* A node's console; its cable, and the claim of another host's node
 	 * and its release (ssi_remote.h). */
@@ -73,8 +75,10 @@ static gboolean is_our_file(const char *name)
 
 	if (g_strv_contains(fixed, name))
 		return TRUE;
-	/* A torn atomic write. */
-	if (g_str_has_prefix(name, "state.") || g_str_has_prefix(name, "cidev.cache."))
+	/* A torn atomic write.  The history itself (ssi_history.h) is not
+	 * ours to clear: it is kept after the cluster, until the next start. */
+	if (g_str_has_prefix(name, "state.") || g_str_has_prefix(name, "cidev.cache.") ||
+	    g_str_has_prefix(name, SSI_HISTORY_FILE "."))
 		return TRUE;
 	if (strcmp(name, "lockserver.console") == 0 || is_seen_file(name))
 		return TRUE;
@@ -151,6 +155,8 @@ guint ssi_reconcile_clear(SsiCluster *cluster)
 	SsiMachine *sw = ssi_state_find(state, "switch");
 	guint killed = 0;
 
+	/* No healer of a fault outlives the cluster. */
+	ssi_fault_heal_all(state);
 	/* uml_switch removes its socket on SIGINT, vde_switch its own on
 	 * SIGTERM: stop them with those. */
 	if (sw != NULL && ssi_proc_signal(&sw->proc, state->network == SSI_NETWORK_VDE

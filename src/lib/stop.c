@@ -1,6 +1,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "ssi_fault.h"
 #include "ssi_mconsole.h"
 #include "ssi_plan.h"
 #include "ssi_reconcile.h"
@@ -67,6 +68,8 @@ void ssi_stop_cluster(SsiCluster *cluster, SsiStopReport *report)
 
 	memset(report, 0, sizeof(*report));
 	report->was_running = ssi_cluster_running(cluster);
+	/* A frozen kernel halts only once it runs again. */
+	ssi_fault_heal_all(state);
 	/* Each kernel's console relay leaves its group when the kernel
 	 * exits, to reconcile the record under the lock we hold: it would
 	 * outlive this stop.  Note them (the whole family, helpers too)
