@@ -202,7 +202,18 @@ shellcheck:
 	$(Q)$(SHELLCHECK) -s bash scripts/bash-completion
 
 # The tests run the tools from the build tree against the built images.
-check: all $(TEST_BIN) shellcheck
+# The member suite runs ssiuml-member against the very etcd the lock
+# server runs: the root image's own (Debian's etcd-server, linked with
+# the same Debian 12 libc as this host's).
+TEST_ETCD = $(B)/test-etcd
+DEBUGFS = $(shell PATH="$$PATH:/usr/sbin:/sbin" command -v debugfs)
+$(TEST_ETCD): $(IMAGE_FILES)
+	@echo "  ETCD    $@ (from root.img)"
+	$(Q)rm -f $@.tmp && "$(DEBUGFS)" -R "dump -p /usr/bin/etcd $@.tmp" $(B)/images/root.img \
+		>/dev/null 2>&1; test -s $@.tmp || { echo "no /usr/bin/etcd in $(B)/images/root.img"; \
+		rm -f $@.tmp; exit 1; }; chmod 0755 $@.tmp && mv -f $@.tmp $@
+
+check: all $(TEST_BIN) $(TEST_ETCD) shellcheck
 	$(Q)bash -n scripts/bash-completion
 	$(Q)for m in $(MANS); do \
 		LC_ALL=C MANWIDTH=80 man --warnings -E UTF-8 -l $$m 2>&1 >/dev/null | \

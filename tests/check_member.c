@@ -1,6 +1,7 @@
 /* ssiuml-member, the guests' client of the lock server: its pure parts
  * (base64, HTTP framing, the gateway's JSON, the membership), then the
- * program itself against a real etcd (the etcd-server the build unpacks)
+ * program itself against a real etcd (the root image's, which make check
+ * copies out as build/test-etcd)
  * on 127.0.0.1 and a free port, and against a server that misbehaves. */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -453,7 +454,7 @@ static int member_run(char **out, char **err, gint64 *ms, ...)
 /* etcd on M.port with data in DIR/NAME, ready within 20 s. */
 static void start_etcd(const char *name)
 {
-	g_autofree char *bin = t_build("debs/etcd-server/usr/bin/etcd");
+	g_autofree char *bin = t_build("test-etcd");
 	g_autofree char *data = g_build_filename(M.dir, name, NULL);
 	g_autofree char *client = g_strdup_printf("http://%s", M.server);
 	g_autofree char *peer = g_strdup_printf("http://127.0.0.1:%d", M.peer);
