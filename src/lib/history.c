@@ -49,6 +49,19 @@ static void append_json_string(GString *out, const char *s)
 	g_string_append_c(out, '"');
 }
 
+/* The members of MSG, ascending, comma separated; FALSE when none. */
+static gboolean append_members(GString *out, const SsiProtoMsg *msg)
+{
+	gboolean first = TRUE;
+
+	for (unsigned n = 1; n <= SSI_PROTO_NODE_MAX; n++)
+		if (ssi_proto_members_has(msg, n)) {
+			g_string_append_printf(out, "%s%u", first ? "" : ",", n);
+			first = FALSE;
+		}
+	return !first;
+}
+
 char *ssi_history_format(const SsiHistoryRecord *r)
 {
 	GString *out = g_string_new(NULL);
@@ -81,14 +94,8 @@ char *ssi_history_format(const SsiHistoryRecord *r)
 		append_json_string(out, ssi_proto_kind_name(r->msg.kind));
 		g_string_append_printf(out, ",\"node\":%u", r->msg.node);
 		if (SSI_PROTO_MEMBERSHIP(r->msg.kind)) {
-			gboolean first = TRUE;
-
 			g_string_append(out, ",\"members\":[");
-			for (unsigned n = 1; n <= SSI_PROTO_NODE_MAX; n++)
-				if (ssi_proto_members_has(&r->msg, n)) {
-					g_string_append_printf(out, "%s%u", first ? "" : ",", n);
-					first = FALSE;
-				}
+			append_members(out, &r->msg);
 			g_string_append_c(out, ']');
 		}
 		if (r->msg.kind == SSI_PROTO_STAGE) {
@@ -470,15 +477,8 @@ char *ssi_history_describe(const SsiHistoryRecord *r)
 		else
 			g_string_append(out, ssi_proto_kind_name(r->msg.kind));
 		if (SSI_PROTO_MEMBERSHIP(r->msg.kind)) {
-			gboolean first = TRUE;
-
 			g_string_append(out, "; members ");
-			for (unsigned n = 1; n <= SSI_PROTO_NODE_MAX; n++)
-				if (ssi_proto_members_has(&r->msg, n)) {
-					g_string_append_printf(out, "%s%u", first ? "" : ",", n);
-					first = FALSE;
-				}
-			if (first)
+			if (!append_members(out, &r->msg))
 				g_string_append(out, "none");
 		}
 		if (SSI_PROTO_HAS_TEXT(r->msg.kind))
