@@ -41,7 +41,8 @@ static void usage(void)
 	       "      --version      show the version and exit\n"
 	       "\n"
 	       "Exit status: 0 done (a machine frozen or thawed already is noted),\n"
-	       "1 failed (a machine not running: nothing done), 2 usage error.\n"
+	       "1 failed (a machine not running: nothing done), 2 usage error,\n"
+	       "128+N done all the same, but signal N came meanwhile.\n"
 	       "See ssi-fault(1).\n", tool_name, tool_name, tool_name);
 }
 
@@ -231,6 +232,9 @@ int main(int argc, char **argv)
 	if (opts.dry_run)
 		return dry_run(cfg, names, freeze);
 	cluster = tool_cluster(cfg, NULL);
+	/* A fault is not left half applied, nor its record unwritten: a
+	 * signal from here on only sets the status. */
+	tool_catch_interrupts();
 	faults = ssi_fault_current(cluster);
 	/* Every machine checked first: no fault half applied. */
 	for (guint i = names->len; i-- > 0;) {
@@ -291,5 +295,5 @@ int main(int argc, char **argv)
 		printf("%s %s%s%s.\n", freeze ? "Frozen:" : "Thawed:", list,
 		       how ? ", for " : "", how ? how : "");
 	}
-	return SSI_EXIT_OK;
+	return tool_exit_status(SSI_EXIT_OK);
 }

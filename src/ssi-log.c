@@ -46,7 +46,7 @@ static void usage(void)
 	       "      --version      show the version and exit\n"
 	       "\n"
 	       "Exit status: 0 printed (also when there is no history), 1 failed,\n"
-	       "2 usage error.  See ssi-log(1).\n", tool_name, tool_name, PLOT_WIDTH,
+	       "2 usage error, 128+N --follow ended by signal N.  See ssi-log(1).\n", tool_name, tool_name, PLOT_WIDTH,
 	       PLOT_HEIGHT_BASE, PLOT_HEIGHT_LANE);
 }
 
@@ -285,10 +285,13 @@ int main(int argc, char **argv)
 		printf("No history: no cluster was started here.\n");
 		return SSI_EXIT_OK;
 	}
+	/* --follow ends at a signal, what came until then printed. */
+	if (opts.follow)
+		tool_catch_interrupts();
 	print_new(path, &offset, &inode, opts.json, TRUE);
-	while (opts.follow) {
+	while (opts.follow && ssi_interrupted() == 0) {
 		g_usleep(FOLLOW_MS * 1000);
 		print_new(path, &offset, &inode, opts.json, FALSE);
 	}
-	return SSI_EXIT_OK;
+	return ssi_interrupted() != 0 ? 128 + ssi_interrupted() : SSI_EXIT_OK;
 }
