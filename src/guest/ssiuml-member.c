@@ -750,7 +750,8 @@ static int agent(Agent *a, bool daemon, bool wait_prev)
 		setsid();
 	}
 	/* The previous process is found by the PID it recorded: ours goes
-	 * there only once it has ended. */
+	 * there only once it has ended (and, taking over, once we have our
+	 * view of the membership). */
 	if (wait_prev) {
 		wait_previous(a);
 		/* Stopped while waiting (the machine goes down): nothing to
@@ -758,7 +759,6 @@ static int agent(Agent *a, bool daemon, bool wait_prev)
 		if (got_term)
 			return 0;
 	}
-	write_run_file(a, "member.pid", "%ld\n", (long)getpid());
 	if (wait_prev && take_over(a)) {
 		/* Quietly: the previous process told what it saw. */
 		a->m.report = NULL;
@@ -766,7 +766,12 @@ static int agent(Agent *a, bool daemon, bool wait_prev)
 			mb_members_sync(&a->m, &snap);
 		mb_kvs_free(&snap);
 		a->m.report = report;
+		/* Ours once we have our view: every change after it is
+		 * reported (the watch starts from its revision), none
+		 * absorbed into it unsaid. */
+		write_run_file(a, "member.pid", "%ld\n", (long)getpid());
 	} else {
+		write_run_file(a, "member.pid", "%ld\n", (long)getpid());
 		if (!join(a, &snap, &a->rev))
 			return 0;
 		a->m.report = NULL;
