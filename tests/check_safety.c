@@ -363,7 +363,7 @@ static int op_length(guint i)
  * more).  At that moment the command is held (SIGSTOP) while the fault
  * lands, then let
  * go: a command that had already returned is a fault that missed, and
- * fewer than nine in ten landed fails the test.  Then ssi-stop must
+ * more than one miss in ten trials (rounded up) fails the test.  Then ssi-stop must
  * finish within its documented bound (STOP_TIMEOUT + 3 s, and a margin
  * for the host) and leave nothing, and a new start must work.
  * SSIUML_TRIALS sets the number of trials (make stress raises it);
@@ -454,8 +454,12 @@ START_TEST(test_kill_anywhere)
 		"(seed %u)\n", trials, landed, failed, (unsigned)seed);
 	ck_assert_msg(failed == 0, "%u of %u trials failed (seed %u):\n%s", failed, trials,
 		      (unsigned)seed, failures->str);
-	ck_assert_msg(landed * 10 >= trials * 9, "only %u of %u faults landed inside a command "
-		      "(seed %u)", landed, trials, (unsigned)seed);
+	/* A command may run faster than both its timings: one miss in ten
+	 * trials (rounded up) is the host's noise; more, and the faults
+	 * land outside the commands they are to test. */
+	ck_assert_msg(trials - landed <= (trials + 9) / 10,
+		      "only %u of %u faults landed inside a command (seed %u)", landed, trials,
+		      (unsigned)seed);
 }
 END_TEST
 

@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -387,6 +388,9 @@ static int start_exec_relay(void)
 		return -1;
 	}
 	if (pid == 0) {
+		/* It ends with the kernel, its parent, at once: a command
+		 * that saw the kernel gone finds no relay of it left. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		/* Nothing of the console's: its pipes must end with the
 		 * kernel, not with this relay. */
 		if (dup2(sp[1], 3) < 0)
@@ -479,10 +483,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ssiuml-run: pipe: %s\n", strerror(errno));
 		return 1;
 	}
-	if (exec_path != NULL && (exec_line = start_exec_relay()) < 0) {
-		fprintf(stderr, "ssiuml-run: %s: %s\n", exec_path, strerror(errno));
-		return 1;
-	}
 	/* Our process becomes PROGRAM, which may be gone before the relay
 	 * first runs: the relay's handle on it is taken here, and its
 	 * terminal's hangup (tmux ends a dead pane's group with SIGHUP) is
@@ -498,9 +498,13 @@ int main(int argc, char **argv)
 		close(pipefd[1]);
 		if (input[0] >= 0)
 			close(input[0]);
-		if (exec_line >= 0)
-			close(exec_line);
 		relay(pipefd[0], input[1], log, program);
+	}
+	/* The exec line's relay comes second: the console's is the
+	 * machine's first child, the one the tools find and end with it. */
+	if (exec_path != NULL && (exec_line = start_exec_relay()) < 0) {
+		fprintf(stderr, "ssiuml-run: %s: %s\n", exec_path, strerror(errno));
+		return 1;
 	}
 	if (program >= 0)
 		close(program);
