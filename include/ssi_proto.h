@@ -46,6 +46,9 @@ typedef enum {
 	SSI_PROTO_LOST,		/* lost its membership; joins again */
 	SSI_PROTO_ERROR,	/* an error of its boot (TEXT) */
 	SSI_PROTO_STOPPED,	/* its boot stopped (TEXT: why) */
+	/* The lock server's monitor again: node N asked the whole cluster
+	 * to power off; the lock server follows once the nodes have left. */
+	SSI_PROTO_POWEROFF,
 	SSI_PROTO_N_KINDS
 } SsiProtoKind;
 
@@ -79,7 +82,7 @@ bool ssi_proto_members_has(const SsiProtoMsg *msg, unsigned node);
 
 /* Whether MSG may be written: a known kind, node 0 exactly for ready
  * (0 or more otherwise, but at most SSI_PROTO_NODE_MAX; membership
- * changes of nodes 1 and up), a stage of [a-z0-9-], no member 0. */
+ * changes, lost and poweroff of nodes 1 and up), a stage of [a-z0-9-], no member 0. */
 bool ssi_proto_valid(const SsiProtoMsg *msg);
 
 /* Write MSG's line, without newline, into BUF (SIZE bytes, at least

@@ -609,8 +609,12 @@ START_TEST(test_poweroff_stops_cluster)
 			t_count_procs(T.dir) == 0, bound)) {
 		g_autofree char *rec = NULL;
 
+		g_autofree char *n2 = t_log_tail("node2", 15), *n3 = t_log_tail("node3", 15);
+		g_autofree char *ls = t_log_tail("lockserver", 10);
+
 		g_file_get_contents(record, &rec, NULL, NULL);
-		ck_abort_msg("the cluster's record is still there after %d ms:\n%s", bound, rec);
+		ck_abort_msg("the cluster's record is still there after %d ms:\n%s\n"
+			     "lock server:\n%s\nnode 2:\n%s\nnode 3:\n%s", bound, rec, ls, n2, n3);
 	}
 	t_assert_nothing_left();
 	{

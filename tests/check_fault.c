@@ -215,6 +215,34 @@ START_TEST(test_stop_frozen)
 }
 END_TEST
 
+/* poweroff on node 1 while node 2 is frozen: node 2 cannot hear it,
+ * the lock server follows without it, and the host ends node 2 once
+ * the stop timeout has passed: the cluster is gone, nothing is left. */
+START_TEST(test_poweroff_beside_frozen)
+{
+	g_autofree char *err = NULL;
+	g_autofree char *record = g_build_filename(T.state, "state", NULL);
+	int bound;
+
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "--wait", "2", NULL), 0);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "freeze", "2", NULL), 0);
+	t_expect_crash(2);
+	t_login("node1");
+	t_keys("node1", "poweroff\n");
+	t_assert_log("lockserver", "event=poweroff node=1", t_ms(20000));
+	/* The lock server's 5 s for the nodes to leave, its halt, the
+	 * stop timeout, then a stop's own bound. */
+	bound = 5000 + 2 * t_stop_timeout_ms() + 3000 + t_ms(4000);
+	ck_assert_msg(t_wait_for(!g_file_test(record, G_FILE_TEST_EXISTS) &&
+				 t_count_procs(T.dir) == 0, bound),
+		      "the cluster still runs %d ms after the poweroff; the lock server says: %s",
+		      bound, t_log_tail("lockserver", 10));
+	t_assert_nothing_left();
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-stop", NULL), 0);
+	ck_assert_str_eq(err, "");
+}
+END_TEST
+
 Suite *fault_suite(void)
 {
 	Suite *s = suite_create("fault");
@@ -228,6 +256,7 @@ Suite *fault_suite(void)
 	tcase_add_test(uml, test_freeze_long);
 	tcase_add_test(uml, test_freeze_short);
 	tcase_add_test(uml, test_stop_frozen);
+	tcase_add_test(uml, test_poweroff_beside_frozen);
 	suite_add_tcase(s, uml);
 	return s;
 }

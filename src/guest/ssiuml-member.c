@@ -536,8 +536,18 @@ static void check_shutdown(Agent *a)
 	if (a->m.shutdown != NULL && !a->shutting) {
 		a->shutting = true;
 		if (a->node == 0) {
+			SsiProtoMsg msg = { .kind = SSI_PROTO_POWEROFF,
+					    .node = (unsigned)strtoul(a->m.shutdown, NULL, 10) };
+			char line[SSI_PROTO_LINE_MAX];
+
 			say(a, "node %s powers the cluster off; powering off when the nodes have left",
 			    a->m.shutdown);
+			/* For the host: it ends what is left, should a node
+			 * miss this (ssiuml-run). */
+			if (a->events && ssi_proto_format(line, sizeof(line), &msg) > 0) {
+				puts(line);
+				fflush(stdout);
+			}
 			a->power_at = mb_now_ms() + 5000;
 		} else if (strtoul(a->m.shutdown, NULL, 10) != a->node) {
 			say(a, "node %s powers the cluster off", a->m.shutdown);

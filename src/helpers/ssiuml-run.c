@@ -57,6 +57,7 @@
 #include "ssi_history.h"
 #include "ssi_proto.h"
 #include "ssi_reconcile.h"
+#include "ssi_stop.h"
 
 #define PROGRAM_EXIT_MS 10000
 
@@ -64,6 +65,8 @@
 #define REPLAY_BYTES 4096
 
 static const char *state_dir, *tmux_prog, *console_path, *exec_path, *history_name;
+/* PROGRAM (the lock server) said the cluster powers off (relay only). */
+static int powering_off;
 
 static void usage(void) __attribute__((noreturn));
 static void usage(void)
@@ -110,6 +113,39 @@ static int write_tty(const char *buf, size_t len)
 }
 
 /*
+ * The lock server powered off with the cluster: the nodes have left, or
+ * should have.  Give those still running the stop timeout to end by
+ * themselves, then stop what is left as ssi-stop would: a node that
+ * missed the request (or hangs in its shutdown) does not keep the
+ * cluster alive with no lock server.  Not when a lock server runs
+ * again (a new cluster, started once the old one was gone).
+ */
+static void end_powered_off(const SsiConfig *cfg, int log)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)cfg->stop_timeout * G_USEC_PER_SEC;
+
+	for (;;) {
+		g_autoptr(SsiCluster) cluster = NULL;
+		g_autoptr(GError) error = NULL;
+		gboolean late = g_get_monotonic_time() >= deadline;
+
+		cluster = (late ? ssi_cluster_open : ssi_cluster_peek)((SsiConfig *)cfg, state_dir,
+								       &error);
+		if (cluster == NULL || ssi_cluster_lockserver_running(cluster) ||
+		    !ssi_reconcile_kernels_alive(cluster->state))
+			return;
+		if (late) {
+			SsiStopReport report;
+
+			dprintf(log, "ssiuml-run: the cluster powered off; stopping what still runs\n");
+			ssi_stop_cluster(cluster, &report);
+			return;
+		}
+		g_usleep(200 * 1000);
+	}
+}
+
+/*
  * PROGRAM is gone.  Leave its process group, so that a command ending
  * the group does not wait for this relay, then reconcile the cluster
  * under its lock, like any command: if no kernel is left, that clears it.
@@ -130,8 +166,13 @@ static void after_exit(int program, int log)
 	g_free(cfg->tmux);
 	cfg->tmux = g_strdup(tmux_prog);
 	cluster = ssi_cluster_open(cfg, state_dir, &error);
-	if (cluster == NULL || !ssi_reconcile(cluster, NULL, &error))
+	if (cluster == NULL || !ssi_reconcile(cluster, NULL, &error)) {
 		dprintf(log, "ssiuml-run: cannot reconcile the cluster: %s\n", error->message);
+		return;
+	}
+	g_clear_pointer(&cluster, ssi_cluster_close);
+	if (powering_off)
+		end_powered_off(cfg, log);
 }
 
 /* The terminal this process runs on, in raw mode: PROGRAM, reading a
@@ -216,11 +257,15 @@ static void record_events(LineBuf *line, const char *buf, size_t n, gint64 when,
 			line->len--;
 		line->buf[line->len] = '\0';
 		if (!line->overlong && strstr(line->buf, SSI_PROTO_TAG) != NULL &&
-		    ssi_proto_parse(line->buf, &msg) &&
-		    !ssi_history_event(state_dir, when, history_name, &msg, &error) && !said) {
-			dprintf(log, "ssiuml-run: cannot record in the history: %s\n",
-				error->message);
-			said = 1;
+		    ssi_proto_parse(line->buf, &msg)) {
+			if (msg.kind == SSI_PROTO_POWEROFF && strcmp(history_name, "lockserver") == 0)
+				powering_off = 1;
+			if (!ssi_history_event(state_dir, when, history_name, &msg, &error) &&
+			    !said) {
+				dprintf(log, "ssiuml-run: cannot record in the history: %s\n",
+					error->message);
+				said = 1;
+			}
 		}
 		line->len = 0;
 		line->overlong = 0;

@@ -11,7 +11,7 @@ static const char *const kinds[SSI_PROTO_N_KINDS] = {
 	[SSI_PROTO_CRASHED] = "crashed",   [SSI_PROTO_STAGE] = "stage",
 	[SSI_PROTO_UP] = "up",		   [SSI_PROTO_NET] = "net",
 	[SSI_PROTO_LOST] = "lost",	   [SSI_PROTO_ERROR] = "error",
-	[SSI_PROTO_STOPPED] = "stopped",
+	[SSI_PROTO_STOPPED] = "stopped",  [SSI_PROTO_POWEROFF] = "poweroff",
 };
 
 const char *ssi_proto_kind_name(SsiProtoKind kind)
@@ -77,7 +77,7 @@ bool ssi_proto_valid(const SsiProtoMsg *msg)
 		return false;
 	if (k == SSI_PROTO_READY)
 		return msg->node == 0;
-	if (SSI_PROTO_MEMBERSHIP(k) || k == SSI_PROTO_LOST)
+	if (SSI_PROTO_MEMBERSHIP(k) || k == SSI_PROTO_LOST || k == SSI_PROTO_POWEROFF)
 		return msg->node != 0;
 	if (k == SSI_PROTO_STAGE)
 		return stage_ok(msg->stage);
