@@ -88,6 +88,16 @@ GPtrArray *ssi_plan_kernel_argv(const SsiConfig *cfg, const SsiState *state,
 				 const SsiNet *net, const char *cable, guint node);
 
 /*
+ * With NETWORK=vde every machine has a port of its own on the switch,
+ * the same for every boot of it: node N port N, the lock server port
+ * 255 (a node of another host too, through its cable).  Ports from 512
+ * on are the network faults' filters' (ssi_fault.h).
+ */
+#define SSI_PLAN_VDE_LOCKSERVER_PORT 255
+#define SSI_PLAN_VDE_PORTS 1024
+guint ssi_plan_vde_port(guint node);
+
+/*
  * The switch's command line (NULL-terminated) for STATE's network: PROG
  * (the switch program as found, or as configured when it was not), run
  * through STDBUF (stdbuf as found; NULL to run PROG directly) so that it

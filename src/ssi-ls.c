@@ -165,15 +165,36 @@ static void remotes_free(GArray *remotes)
 	g_array_unref(remotes);
 }
 
-/* The fault in force on MS (that boot of it), or NULL. */
-static const SsiFault *fault_of(GPtrArray *faults, const SsiMachineStatus *ms)
+/* The fault of KIND in force on MS (that boot of it), or NULL. */
+static const SsiFault *fault_of(GPtrArray *faults, const SsiMachineStatus *ms, SsiFaultKind kind)
 {
-	const SsiFault *f = ssi_fault_find(faults, ms->name);
+	const SsiFault *f = ssi_fault_find(faults, ms->name, kind);
 
 	if (f == NULL || ms->state == SSI_RUN_DEAD || f->kernel.pid != ms->pid ||
 	    !ssi_proc_alive(&f->kernel))
 		return NULL;
 	return f;
+}
+
+/* The faults in force on MS, in words separated by commas ("frozen",
+ * "cut", "set 2", "link"), or NULL. */
+static char *faults_words(GPtrArray *faults, const SsiMachineStatus *ms)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint k = 0; k < SSI_FAULT_N_KINDS; k++) {
+		const SsiFault *f = fault_of(faults, ms, (SsiFaultKind)k);
+
+		if (f == NULL)
+			continue;
+		if (s->len)
+			g_string_append_c(s, ',');
+		if (k == SSI_FAULT_SIDE)
+			g_string_append_printf(s, "set %u", f->side);
+		else
+			g_string_append(s, ssi_fault_kind_name((SsiFaultKind)k));
+	}
+	return g_string_free(s, s->len == 0);
 }
 
 typedef struct {
@@ -257,10 +278,24 @@ static void print_table(const SsiStatus *status, const GArray *remotes)
 	for (guint i = 0; i < status->machines->len; i++) {
 		const SsiMachineStatus *ms = g_ptr_array_index(status->machines, i);
 
-		if (fault_of(faults, ms) != NULL)
+		const char *word = ms->node ? ms->name + strlen("node") : ms->name;
+		const SsiFault *f;
+
+		if (fault_of(faults, ms, SSI_FAULT_FROZEN) != NULL)
 			printf("%s is frozen (ssi-fault freeze): its kernel does not run; "
-			       "ssi-fault thaw %s lets it run on\n", ms->name,
-			       ms->node ? ms->name + strlen("node") : ms->name);
+			       "ssi-fault thaw %s lets it run on\n", ms->name, word);
+		if (fault_of(faults, ms, SSI_FAULT_CUT) != NULL)
+			printf("%s is cut off (ssi-fault cut): no frame in or out; "
+			       "ssi-fault mend %s plugs it back\n", ms->name, word);
+		if ((f = fault_of(faults, ms, SSI_FAULT_SIDE)) != NULL)
+			printf("%s is in set %u of a partition (ssi-fault partition); "
+			       "ssi-fault heal ends it\n", ms->name, f->side);
+		if ((f = fault_of(faults, ms, SSI_FAULT_LINK)) != NULL) {
+			g_autofree char *d = ssi_fault_link_describe(&f->link);
+
+			printf("%s's link is degraded (%s); ssi-fault heal %s mends it\n",
+			       ms->name, d, word);
+		}
 		if (ms->state != SSI_RUN_DEAD && ms->network_trouble != NULL)
 			printf("%s has no network: its console says \"%s\"\n", ms->name,
 			       ms->network_trouble);
@@ -316,7 +351,8 @@ static void print_json(const SsiStatus *status, const SsiConfig *cfg, const GArr
 		row->network_trouble = row->alive ? ms->network_trouble : NULL;
 		row->boot_stopped = ms->state == SSI_RUN_FAILED ? ms->boot_stopped : NULL;
 		row->stage = row->alive ? ms->stage : NULL;
-		row->fault = fault_of(faults, ms) != NULL ? "frozen" : NULL;
+		row->fault = faults_words(faults, ms);
+		g_ptr_array_add(attach, (char *)row->fault);
 		if (row->alive) {
 			row->attach = ssi_console_attach_command(status->dir, cfg, ms->name);
 			g_ptr_array_add(attach, (gpointer)row->attach);

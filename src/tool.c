@@ -176,6 +176,15 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 		{ "follow", no_argument, NULL, 'f' },
 		{ "plot", required_argument, NULL, 'P' },
 		{ "for", required_argument, NULL, 'D' },
+		{ "loss", required_argument, NULL, 256 + TOOL_F_LOSS },
+		{ "delay", required_argument, NULL, 256 + TOOL_F_DELAY },
+		{ "dup", required_argument, NULL, 256 + TOOL_F_DUP },
+		{ "rate", required_argument, NULL, 256 + TOOL_F_RATE },
+		{ "corrupt", required_argument, NULL, 256 + TOOL_F_CORRUPT },
+		{ "every", required_argument, NULL, 256 + TOOL_F_EVERY },
+		{ "duration", required_argument, NULL, 256 + TOOL_F_DURATION },
+		{ "faults", required_argument, NULL, 256 + TOOL_F_FAULTS },
+		{ "seed", required_argument, NULL, 256 + TOOL_F_SEED },
 		{ NULL, 0, NULL, 0 },
 	};
 	g_autoptr(GString) shortopts = g_string_new("c:h");
@@ -195,6 +204,8 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 	opts->follow = FALSE;
 	opts->plot = NULL;
 	opts->for_duration = NULL;
+	for (guint i = 0; i < TOOL_F_N; i++)
+		opts->fault[i] = NULL;
 	if (opts->features & TOOL_WAIT)
 		g_string_append(shortopts, "wt:");
 	if (opts->features & TOOL_DRY_RUN)
@@ -287,6 +298,10 @@ void tool_options(int argc, char **argv, void (*usage)(void), ToolOptions *opts)
 			opts->for_duration = optarg;
 			break;
 		default:
+			if (c >= 256 && c < 256 + TOOL_F_N && (opts->features & TOOL_FAULT)) {
+				opts->fault[c - 256] = optarg;
+				break;
+			}
 			tool_bad_option(argv);
 		}
 	}

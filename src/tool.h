@@ -65,6 +65,22 @@ enum {
 	TOOL_JSON = 1 << 6,	/* -j, --json alone */
 	TOOL_LOG = 1 << 7,	/* -f, --follow; --plot FILE */
 	TOOL_FOR = 1 << 8,	/* --for DURATION */
+	TOOL_FAULT = 1 << 9,	/* --loss --delay --dup --rate --corrupt (a link's);
+				 * --every --duration --faults --seed (random) */
+};
+
+/* ssi-fault's own options, as given (NULL: not given), by TOOL_FAULT. */
+enum {
+	TOOL_F_LOSS,
+	TOOL_F_DELAY,
+	TOOL_F_DUP,
+	TOOL_F_RATE,
+	TOOL_F_CORRUPT,
+	TOOL_F_EVERY,
+	TOOL_F_DURATION,
+	TOOL_F_FAULTS,
+	TOOL_F_SEED,
+	TOOL_F_N
 };
 
 typedef struct {
@@ -83,6 +99,7 @@ typedef struct {
 	gboolean follow;	/* -f, --follow */
 	const char *plot;	/* --plot FILE, or NULL */
 	const char *for_duration; /* --for DURATION, or NULL */
+	const char *fault[TOOL_F_N]; /* TOOL_FAULT's, or NULL */
 } ToolOptions;
 
 /* From here on, SIGINT, SIGTERM and SIGHUP end the command's work as a

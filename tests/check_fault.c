@@ -243,6 +243,267 @@ START_TEST(test_poweroff_beside_frozen)
 }
 END_TEST
 
+/* The average round trip from node 1 to node 3 (ms) of COUNT pings, or
+ * -1 when none came back. */
+static double rtt_ms(const char *count)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	const char *at;
+	double min, avg;
+
+	t_run(&out, &err, "ssi-exec", "1", "ping", "-q", "-c", count, "-W", "2", "node3", NULL);
+	at = strstr(out, "rtt min/avg/max/mdev = ");
+	if (at == NULL || sscanf(at, "rtt min/avg/max/mdev = %lf/%lf", &min, &avg) != 2)
+		return -1;
+	return avg;
+}
+
+/* Node 3 is reported gone, and says its lock server does not answer;
+ * after the heal (HEAL: ssi-fault's words) it is back: the history has
+ * it join again after FAULT's record. */
+static void assert_gone_then_back(const char *fault, const char *const *heal)
+{
+	g_autofree char *said = NULL;
+	int i_fault = history_find(0, fault), i_crash, i_heal;
+
+	ck_assert_msg(i_fault > 0, "no '%s' in the history:\n%s", fault, said = history_dump());
+	ck_assert_msg(t_wait_for((i_crash = history_find((guint)i_fault,
+							 "lockserver: node 3 crashed")) > 0,
+				 t_lease_ms() + 8000),
+		      "%s: node 3 not reported gone:\n%s", fault, said = history_dump());
+	ck_assert_msg(t_wait_log("node3", "not answering", 10000),
+		      "%s: node 3 does not say its lock server is away:\n%s", fault,
+		      said = t_log_tail("node3", 10));
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-fault", heal[0], heal[1], NULL), 0);
+	i_heal = history_find((guint)i_crash, "ssi-fault: ");
+	ck_assert_msg(t_wait_for(history_find((guint)MAX(i_heal, 0), "lockserver: node 3 rejoined") >
+					 0 ||
+					 history_find((guint)MAX(i_heal, 0),
+						      "lockserver: node 3 joined") > 0,
+				 20000),
+		      "%s: node 3 not back after %s:\n%s", fault, heal[0], said = history_dump());
+}
+
+/* cut and mend: node 3's cable unplugged, then plugged back. */
+START_TEST(test_cut_mend)
+{
+	static const char *const mend[] = { "mend", "3" };
+	g_autofree char *out = NULL, *err = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "--wait", "3", NULL), 0);
+	t_assert_calm("node3");
+	ck_assert_int_eq(t_run(&out, &err, "ssi-fault", "-n", "cut", "3", NULL), 0);
+	ck_assert_msg(strstr(out, "port/setvlan 3 2003"), "%s", out);
+	ck_assert_int_lt(history_find(0, "ssi-fault"), 0);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-fault", "cut", "3", NULL), 0);
+	ck_assert_str_eq(out, "Cut: node3.\n");
+	ck_assert_int_eq(t_run(&out, &err, "ssi-ls", NULL), 0);
+	ck_assert_msg(strstr(out, "node3 is cut off (ssi-fault cut)"), "%s", out);
+	ck_assert_str_eq(json_object_get_string_member(t_ls_machine(t_ls_json(&parser), "node3"),
+						       "fault"), "cut");
+	ck_assert_double_lt(rtt_ms("1"), 0);
+	assert_gone_then_back("ssi-fault: cut node3", mend);
+	ck_assert_double_gt(rtt_ms("1"), 0);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-fault", "list", NULL), 0);
+	ck_assert_str_eq(out, "No fault is in force.\n");
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* partition 1,2,lockserver 3: node 3 is on the other side. */
+START_TEST(test_partition_heal)
+{
+	static const char *const heal[] = { "heal", NULL };
+	g_autofree char *out = NULL, *err = NULL;
+
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "--wait", "3", NULL), 0);
+	t_assert_calm("node3");
+	ck_assert_int_eq(t_run(&out, &err, "ssi-fault", "partition", "1,2,lockserver", "3", NULL), 0);
+	ck_assert_str_eq(out, "Partitioned: node1 node2 lockserver node3.\n");
+	ck_assert_int_eq(t_run(&out, &err, "ssi-fault", "list", NULL), 0);
+	ck_assert_msg(strstr(out, "node3       in set 2 of a partition") &&
+		      strstr(out, "lockserver  in set 1 of a partition"), "%s", out);
+	/* Node 1 still reaches node 2, not node 3. */
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-exec", "1", "ping", "-q", "-c", "1", "-W", "2",
+			       "node2", NULL), 0);
+	ck_assert_double_lt(rtt_ms("1"), 0);
+	assert_gone_then_back("ssi-fault: partition node1 node2 lockserver node3", heal);
+	ck_assert_double_gt(rtt_ms("1"), 0);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* link 3 --delay 200: 400 ms more a round trip; --loss 100: a cut. */
+START_TEST(test_link)
+{
+	static const char *const heal[] = { "heal", "3" };
+	g_autofree char *out = NULL, *err = NULL, *wf = NULL;
+	double before, after;
+
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "--wait", "3", NULL), 0);
+	t_assert_calm("node3");
+	before = rtt_ms("3");
+	ck_assert_double_gt(before, 0);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-fault", "link", "3", "--delay", "200", NULL), 0);
+	ck_assert_str_eq(out, "Degraded: node3 (delay 200 ms).\n");
+	ck_assert_int_eq(t_count_comm("wirefilter"), 1);
+	after = rtt_ms("3");
+	ck_assert_msg(after >= before + 400, "round trip %.3f ms, before %.3f ms", after, before);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-fault", "list", "-j", NULL), 0);
+	ck_assert_msg(strstr(out, "\"fault\": \"link\"") && strstr(out, "\"delay_ms\": 200"), "%s",
+		      out);
+	/* The same link, other defects: the same filter. */
+	ck_assert_int_eq(t_run(&out, &err, "ssi-fault", "link", "3", "--loss", "100", NULL), 0);
+	ck_assert_int_eq(t_count_comm("wirefilter"), 1);
+	assert_gone_then_back("ssi-fault: link node3", heal);
+	ck_assert(t_wait_for(t_count_comm("wirefilter") == 0, 3000));
+	after = rtt_ms("3");
+	ck_assert_msg(after > 0 && after < before + 100, "round trip %.3f ms, before %.3f ms", after,
+		      before);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* ssi-stop with every kind of fault in force, healers waiting: nothing
+ * is left, no filter, no frozen kernel. */
+START_TEST(test_stop_every_fault)
+{
+	g_autofree char *err = NULL;
+
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "--wait", "3", NULL), 0);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "freeze", "--for", "10m", "1", NULL), 0);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "cut", "--for", "10m", "2", NULL), 0);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "link", "3", "--delay", "50+10", "--loss",
+			       "5", "--dup", "1", "--rate", "1M", "--corrupt", "10", NULL), 0);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "partition", "--for", "10m", "1,2",
+			       "3,lockserver", NULL), 0);
+	for (guint n = 0; n <= 3; n++)
+		t_expect_crash(n);
+	ck_assert_int_eq(t_count_comm("wirefilter"), 1);
+	/* A crash beside them all: ssi-rm and ssi-add work. */
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-rm", "3", NULL), 0);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-add", "3", NULL), 0);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "link", "3", "--delay", "20", NULL), 0);
+	t_stop();
+	t_assert_nothing_left();
+	ck_assert_int_eq(t_count_comm("wirefilter"), 0);
+	ck_assert_int_eq(t_count_comm("ssi-fault"), 0);
+}
+END_TEST
+
+/* random --seed N: the same schedule twice, in the history. */
+START_TEST(test_random_seed)
+{
+	g_autofree char *out1 = NULL, *out2 = NULL, *err = NULL, *dry = NULL;
+	g_autoptr(GPtrArray) recs = NULL;
+	g_autoptr(GPtrArray) run0 = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) run1 = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *runs[2] = { run0, run1 };
+	int run = -1;
+
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "--wait", "3", NULL), 0);
+	for (guint n = 0; n <= 3; n++)
+		t_expect_crash(n);
+	ck_assert_int_eq(t_run(&dry, &err, "ssi-fault", "-n", "random", "--every", "1500ms",
+			       "--for", "300ms", "--duration", "4s", "--seed", "7", NULL), 0);
+	ck_assert_int_eq(t_run(&out1, &err, "ssi-fault", "random", "--every", "1500ms",
+			       "--for", "300ms", "--duration", "4s", "--seed", "7", NULL), 0);
+	ck_assert_int_eq(t_run(&out2, &err, "ssi-fault", "random", "--every", "1500ms",
+			       "--for", "300ms", "--duration", "4s", "--seed", "7", NULL), 0);
+	ck_assert_str_eq(out1, out2);
+	ck_assert_str_eq(out1, dry);
+	ck_assert_msg(g_str_has_prefix(out1, "Seed 7: ") && strstr(out1, "+3.0 s: ssi-fault "), "%s",
+		      out1);
+	/* Each run's faults, as the history has them (not their undoing). */
+	recs = ssi_history_read(T.state, NULL, NULL);
+	for (guint i = 0; recs != NULL && i < recs->len; i++) {
+		g_autofree char *said = ssi_history_describe(g_ptr_array_index(recs, i));
+		const char *p = strstr(said, "ssi-fault: ");
+
+		if (p == NULL)
+			continue;
+		if (g_str_has_prefix(p, "ssi-fault: random")) {
+			run++;
+			continue;
+		}
+		if (run < 0 || run > 1 || g_str_has_prefix(p, "ssi-fault: heal") ||
+		    g_str_has_prefix(p, "ssi-fault: thaw") || g_str_has_prefix(p, "ssi-fault: mend"))
+			continue;
+		g_ptr_array_add(runs[run], g_strdup(p));
+	}
+	ck_assert_uint_eq(runs[0]->len, 3);
+	ck_assert_uint_eq(runs[1]->len, 3);
+	for (guint i = 0; i < 3; i++)
+		ck_assert_str_eq(g_ptr_array_index(runs[0], i), g_ptr_array_index(runs[1], i));
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* The network faults' misuses: exit 2, named; on uml_switch: exit 1. */
+START_TEST(test_network_bad_input)
+{
+	g_autofree char *out = NULL, *err = NULL;
+
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "partition", "1,2", NULL), 2);
+	ck_assert_msg(strstr(err, "two sets at least"), "%s", err);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "partition", "1,2", "2,3", NULL), 2);
+	ck_assert_msg(strstr(err, "node2 is in two sets"), "%s", err);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "partition", "1", "", NULL), 2);
+	ck_assert_msg(strstr(err, "an empty set"), "%s", err);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "partition", "1", "2,x", NULL), 2);
+	ck_assert_msg(strstr(err, "set '2,x'"), "%s", err);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "link", "3", NULL), 2);
+	ck_assert_msg(strstr(err, "say what is wrong"), "%s", err);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "link", "3", "--loss", "101", NULL), 2);
+	ck_assert_msg(strstr(err, "--loss '101': not a percentage"), "%s", err);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "link", "3", "--loss", "-1", NULL), 2);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "link", "3", "--delay", "-5", NULL), 2);
+	ck_assert_msg(strstr(err, "--delay '-5'"), "%s", err);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "link", "3", "--delay", "10+20", NULL), 2);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "link", "3", "--rate", "fast", NULL), 2);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "link", "3", "--corrupt", "x", NULL), 2);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "cut", "--delay", "5", "3", NULL), 2);
+	ck_assert_msg(strstr(err, "go with link"), "%s", err);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "mend", "--for", "5", "3", NULL), 2);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "undo", "cut", "3", NULL), 2);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "random", "--every", "1", NULL), 2);
+	ck_assert_msg(strstr(err, "random takes --every, --for and --duration"), "%s", err);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "random", "--every", "1", "--for", "2",
+			       "--duration", "5", NULL), 2);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "random", "--every", "2", "--for", "1",
+			       "--duration", "5", "--faults", "melt", NULL), 2);
+	ck_assert_msg(strstr(err, "'melt'"), "%s", err);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "random", "--every", "2", "--for", "1",
+			       "--duration", "5", "--seed", "-3", NULL), 2);
+	/* Nothing runs. */
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "cut", "3", NULL), 1);
+	ck_assert_msg(strstr(err, "node3 is not running"), "%s", err);
+}
+END_TEST
+
+/* uml_switch cannot drop a frame: refused, nothing done. */
+START_TEST(test_network_fault_on_uml_switch)
+{
+	g_autofree char *out = NULL, *err = NULL;
+
+	t_write_conf("NETWORK=uml_switch\n");
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-start", "--wait", "1", NULL), 0);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "cut", "1", NULL), 1);
+	ck_assert_msg(strstr(err, "network is uml_switch, which cannot drop or delay frames"), "%s",
+		      err);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-fault", "list", NULL), 0);
+	ck_assert_str_eq(out, "No fault is in force.\n");
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "freeze", "--for", "200ms", "1", NULL), 0);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
 Suite *fault_suite(void)
 {
 	Suite *s = suite_create("fault");
@@ -257,6 +518,15 @@ Suite *fault_suite(void)
 	tcase_add_test(uml, test_freeze_short);
 	tcase_add_test(uml, test_stop_frozen);
 	tcase_add_test(uml, test_poweroff_beside_frozen);
+	suite_add_tcase(s, uml);
+	tcase_add_test(tc, test_network_bad_input);
+	uml = t_uml_tcase("network", 300);
+	tcase_add_test(uml, test_cut_mend);
+	tcase_add_test(uml, test_partition_heal);
+	tcase_add_test(uml, test_link);
+	tcase_add_test(uml, test_stop_every_fault);
+	tcase_add_test(uml, test_random_seed);
+	tcase_add_test(uml, test_network_fault_on_uml_switch);
 	suite_add_tcase(s, uml);
 	return s;
 }

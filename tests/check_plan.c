@@ -83,7 +83,7 @@ static const struct {
 	  "/run/st/linux-ssi umid=lockserver uml_dir=/run/st mem=256M con=null "
 	  "ssl=null con0=fd:0,fd:1 initrd=/img/initrd-memexp.img "
 	  "ubd0r=/img/root.img ubd1r=/img/cidev.img "
-	  "eth0=vde,/run/st/switch.ctl,fe:fd:c0:a8:32:65,,,,ssiuml-lockserver "
+	  "eth0=vde,/run/st/switch.ctl[255],fe:fd:c0:a8:32:65,,,,ssiuml-lockserver "
 	  "mconsole=notify:/run/st/notify.sock ssiuml.role=lockserver" },
 };
 
@@ -159,7 +159,7 @@ START_TEST(test_switch_argv)
 	g_autofree char *lb = joined(b);
 
 	ck_assert_str_eq(la, "/usr/bin/stdbuf -oL /usr/bin/uml_switch -unix /run/st/switch.ctl");
-	ck_assert_str_eq(lb, "vde_switch -s /run/st/switch.ctl -M /run/st/switch.mgmt");
+	ck_assert_str_eq(lb, "vde_switch -s /run/st/switch.ctl -M /run/st/switch.mgmt -n 1024");
 	fake_state_free(uml);
 	fake_state_free(vde);
 }

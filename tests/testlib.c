@@ -225,16 +225,24 @@ static void note_freeze(const GPtrArray *argv)
 
 		if (strcmp(arg, "--for") == 0 || g_str_has_prefix(arg, "--for="))
 			return;
-		freeze |= strcmp(arg, "freeze") == 0;
+		/* So does a cable cut, degraded or on one side of a partition:
+		 * each machine it names (each set's, every one of them). */
+		freeze |= strcmp(arg, "freeze") == 0 || strcmp(arg, "cut") == 0 ||
+			  strcmp(arg, "link") == 0 || strcmp(arg, "partition") == 0;
 	}
 	for (guint i = 1; freeze && i + 1 < argv->len; i++) {
-		char *arg = g_ptr_array_index(argv, i);
-		SsiNodeSet set;
+		const char *arg = g_ptr_array_index(argv, i);
+		g_auto(GStrv) parts = g_strsplit(arg, ",", -1);
 
-		if (strcmp(arg, "lockserver") == 0)
-			t_expect_crash(0);
-		else if (ssi_nodeset_parse(1, &arg, SSI_NODE_LIMIT, &set, NULL))
-			t_expect_crash(ssi_nodeset_next(&set, 0));
+		for (guint k = 0; parts[k] != NULL; k++) {
+			SsiNodeSet set;
+
+			if (strcmp(parts[k], "lockserver") == 0)
+				t_expect_crash(0);
+			else if (ssi_nodeset_parse_list(parts[k], SSI_NODE_LIMIT, &set, NULL))
+				for (guint n = 0; (n = ssi_nodeset_next(&set, n)) != 0;)
+					t_expect_crash(n);
+		}
 	}
 }
 

@@ -8,6 +8,7 @@
 #include "ssi_claims.h"
 #include "ssi_error.h"
 #include "ssi_host.h"
+#include "ssi_plan.h"
 #include "ssi_proc.h"
 
 gboolean ssi_remote_plug(SsiState *state, const SsiRemote *remote, const SsiConfig *cfg,
@@ -44,7 +45,9 @@ gboolean ssi_remote_plug(SsiState *state, const SsiRemote *remote, const SsiConf
 GPtrArray *ssi_remote_cable_argv(const SsiRemote *remote, const SsiConfig *cfg,
 				 const char *remote_dir, guint node)
 {
-	g_autofree char *ctl = g_build_filename(remote_dir, "switch.ctl", NULL);
+	g_autofree char *sw = g_build_filename(remote_dir, "switch.ctl", NULL);
+	/* The node's own port there, as if it ran on that host. */
+	g_autofree char *ctl = g_strdup_printf("%s[%u]", sw, ssi_plan_vde_port(node));
 	g_autofree char *claim = ssi_remote_claim_path(remote_dir, node);
 	/* flock(1) holds the node's claim on the first host for as long as
 	 * the cable runs, and passes on how vde_plug ended. */
@@ -89,7 +92,7 @@ GArray *ssi_remote_hangup(const char *dir, SsiNodeSet *asked)
 		guint node = 0;
 		SsiProc cable;
 
-		/* flock -w 30 DIR/nodeN.claim vde_plug DIR/switch.ctl */
+		/* flock -w 30 DIR/nodeN.claim vde_plug DIR/switch.ctl[N] */
 		if (g_strv_length(p->argv) < 6 || strcmp(p->argv[0], "flock") != 0)
 			continue;
 		for (guint n = 1; n <= SSI_NODE_LIMIT && node == 0; n++) {

@@ -67,7 +67,7 @@ SsiConfig *ssi_config_new(void)
 	cfg->mem = g_strdup("128M");
 	cfg->lockserver_mem = g_strdup("256M");
 	cfg->console = SSI_CONSOLE_AUTO;
-	cfg->network = SSI_NETWORK_UML_SWITCH;
+	cfg->network = SSI_NETWORK_VDE;
 	cfg->switch_prog = g_strdup("uml_switch");
 	cfg->vde_switch = g_strdup("vde_switch");
 	cfg->xterm = g_strdup("xterm");

@@ -119,6 +119,11 @@ static char *kernel_state_path(const SsiState *state, const char *name)
 	return ssi_state_path(state, name);
 }
 
+guint ssi_plan_vde_port(guint node)
+{
+	return node == 0 ? SSI_PLAN_VDE_LOCKSERVER_PORT : node;
+}
+
 GPtrArray *ssi_plan_kernel_argv(const SsiConfig *cfg, const SsiState *state,
 				 const SsiNet *net, const char *cable, guint node)
 {
@@ -167,8 +172,8 @@ GPtrArray *ssi_plan_kernel_argv(const SsiConfig *cfg, const SsiState *state,
 	else if (state->network == SSI_NETWORK_VDE)
 		/* eth0=vde,SOCKET,MAC,PORT,GROUP,MODE,DESCR: the description
 		 * names the machine in the switch's port list. */
-		g_ptr_array_add(argv, g_strdup_printf("eth0=vde,%s,%s,,,,ssiuml-%s",
-						      ctl, mac, name));
+		g_ptr_array_add(argv, g_strdup_printf("eth0=vde,%s[%u],%s,,,,ssiuml-%s",
+						      ctl, ssi_plan_vde_port(node), mac, name));
 	else
 		g_ptr_array_add(argv, g_strdup_printf("eth0=daemon,%s,unix,%s", mac, ctl));
 	g_ptr_array_add(argv, g_strdup_printf("mconsole=notify:%s", notify));
@@ -195,6 +200,10 @@ GPtrArray *ssi_plan_switch_argv(const SsiState *state, const char *prog, const c
 		g_ptr_array_add(argv, ssi_state_path(state, "switch.ctl"));
 		g_ptr_array_add(argv, g_strdup("-M"));
 		g_ptr_array_add(argv, ssi_state_path(state, "switch.mgmt"));
+		/* Room for every machine's own port and the network faults'
+		 * filters (ssi_plan_vde_port()). */
+		g_ptr_array_add(argv, g_strdup("-n"));
+		g_ptr_array_add(argv, g_strdup_printf("%u", SSI_PLAN_VDE_PORTS));
 	} else {
 		g_ptr_array_add(argv, g_strdup("-unix"));
 		g_ptr_array_add(argv, ssi_state_path(state, "switch.ctl"));

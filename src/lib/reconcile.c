@@ -70,7 +70,7 @@ static gboolean is_our_file(const char *name)
 	/* A node's console; its cable, and the claim of another host's node
 	 * and its release (ssi_remote.h). */
 	static const char *const node_suffixes[] = {
-		".console", ".exec", ".cable", ".cable.args", ".claim", ".gone",
+		".console", ".exec", ".cable", ".cable.args", ".claim", ".gone", ".wf", ".wf.pid",
 	};
 
 	if (g_strv_contains(fixed, name))
@@ -81,6 +81,9 @@ static gboolean is_our_file(const char *name)
 	    g_str_has_prefix(name, SSI_HISTORY_FILE "."))
 		return TRUE;
 	if (strcmp(name, "lockserver.console") == 0 || is_seen_file(name))
+		return TRUE;
+	/* A degraded link's filter: its console and pid file. */
+	if (strcmp(name, "lockserver.wf") == 0 || strcmp(name, "lockserver.wf.pid") == 0)
 		return TRUE;
 	if (g_str_has_prefix(name, "node") &&
 	    (g_str_has_suffix(name, ".log") || g_str_has_suffix(name, ".cow"))) {
