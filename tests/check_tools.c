@@ -507,15 +507,16 @@ START_TEST(test_completion)
 	ck_assert_str_eq(j, "--follow");
 	k = complete("ssi-log --plot /dev/nul");
 	ck_assert_str_eq(k, "/dev/null");
-	/* ssi-fault: its commands, the machines that run, those frozen. */
+	/* ssi-fault: its commands, the machines that run, those with a
+	 * fault to undo. */
 	l = complete("ssi-fault -n ''");
-	ck_assert_str_eq(l, "freeze thaw list");
+	ck_assert_str_eq(l, "freeze thaw cut mend partition link heal list random");
 	m = complete("ssi-fault freeze --for 5 ''");
 	ck_assert_str_eq(m, "1 2 lockserver");
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-fault", "freeze", "--for", "1m", "2", NULL), 0);
 	n = complete("ssi-fault thaw ''");
 	ck_assert_str_eq(n, "2");
-	o = complete("ssi-fault --d");
+	o = complete("ssi-fault --dr");
 	ck_assert_str_eq(o, "--dry-run");
 	ck_assert_int_eq(t_run(NULL, NULL, "ssi-fault", "thaw", "2", NULL), 0);
 	t_stop();
