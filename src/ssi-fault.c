@@ -761,6 +761,8 @@ int main(int argc, char **argv)
 								      NULL))
 					g_ptr_array_add(names, g_strdup(f->machine));
 			}
+		if (names->len == 0 && !healer)
+			tool_warn("no network fault is in force");
 		for (guint i = 0; i < names->len; i++) {
 			const char *name = g_ptr_array_index(names, i);
 			SsiFaultKind kind = cmd == CMD_MEND ? SSI_FAULT_CUT
