@@ -245,10 +245,23 @@ static void end_filter(const SsiState *state, const SsiFault *f)
 	unlink(pidfile);
 }
 
+/* Whether a fault of FAULTS is undone by HEALER (one command's healer
+ * undoes all it did). */
+static gboolean healer_kept(GPtrArray *faults, const SsiProc *healer)
+{
+	for (guint i = 0; i < faults->len; i++) {
+		const SsiFault *f = g_ptr_array_index(faults, i);
+
+		if (f->healer.pid == healer->pid && f->healer.start == healer->start)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 GPtrArray *ssi_fault_current(SsiCluster *cluster)
 {
 	GPtrArray *faults = ssi_fault_read(cluster->state->dir);
-	gboolean changed = FALSE;
+	g_autoptr(GPtrArray) gone = fault_array();
 
 	for (guint i = faults->len; i-- > 0;) {
 		SsiFault *f = g_ptr_array_index(faults, i);
@@ -257,14 +270,18 @@ GPtrArray *ssi_fault_current(SsiCluster *cluster)
 		if (m != NULL && m->proc.pid == f->kernel.pid && m->proc.start == f->kernel.start &&
 		    ssi_proc_alive(&m->proc))
 			continue;
-		ssi_fault_end_healer(f);
 		end_filter(cluster->state, f);
-		g_ptr_array_remove_index(faults, i);
-		changed = TRUE;
+		g_ptr_array_add(gone, g_ptr_array_steal_index(faults, i));
+	}
+	for (guint i = 0; i < gone->len; i++) {
+		SsiFault *f = g_ptr_array_index(gone, i);
+
+		if (!healer_kept(faults, &f->healer))
+			ssi_fault_end_healer(f);
 	}
 	/* A record that cannot be rewritten is read again, and tidied,
 	 * next time. */
-	if (changed)
+	if (gone->len > 0)
 		ssi_fault_save(cluster->state, faults, NULL);
 	return faults;
 }
@@ -328,8 +345,14 @@ gboolean ssi_fault_thaw(SsiCluster *cluster, GPtrArray *faults, const char *mach
 	}
 	if (!ssi_mconsole_command(sock, "go", SSI_FAULT_MCONSOLE_MS, NULL, error))
 		return FALSE;
-	ssi_fault_end_healer(f);
-	g_ptr_array_remove(faults, f);
+	for (guint i = 0; i < faults->len; i++)
+		if (g_ptr_array_index(faults, i) == f) {
+			g_ptr_array_steal_index(faults, i);
+			break;
+		}
+	if (!healer_kept(faults, &f->healer))
+		ssi_fault_end_healer(f);
+	ssi_fault_free(f);
 	return TRUE;
 }
 
