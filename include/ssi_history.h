@@ -43,7 +43,9 @@ typedef struct {
 	gint64 monotonic_us;	/* the monotonic clock at t 0 */
 	/* SSI_HISTORY_ACTION */
 	char *tool;		/* "ssi-rm" */
-	char *action;		/* "start", "add", "rm", "stop", "freeze", "thaw" */
+	char *action;		/* "start", "add", "rm", "stop"; ssi-fault's
+				 * command: "freeze", "thaw", "cut", "mend",
+				 * "partition", "link", "heal", "random" */
 	GStrv machines;		/* what it acted on: "node3", "lockserver" */
 	gboolean ok;		/* it did all it was asked */
 	/* SSI_HISTORY_EVENT */

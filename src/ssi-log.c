@@ -38,10 +38,11 @@ static void usage(void)
 	       "                     interrupted\n"
 	       "      --plot FILE    draw the history with gnuplot into FILE (.png or\n"
 	       "                     .svg; %d pixels wide, %d plus %d per machine high):\n"
-	       "                     one lane per machine, its booting, joined and frozen\n"
-	       "                     spans, its crashes and each detection's latency; the\n"
-	       "                     data and the script are left beside it, as FILE's\n"
-	       "                     name with .dat and .gp\n"
+	       "                     one lane per machine, its booting and joined spans,\n"
+	       "                     those it was frozen, cut, partitioned or degraded,\n"
+	       "                     its crashes and faults and each detection's latency;\n"
+	       "                     the data and the script are left beside it, as\n"
+	       "                     FILE's name with .dat and .gp\n"
 	       "  -h, --help         show this help and exit\n"
 	       "      --version      show the version and exit\n"
 	       "\n"
@@ -145,21 +146,50 @@ static guint count_spans(const SsiTimeline *tl, SsiSpanKind kind)
 	return n;
 }
 
-static guint count_faults(const SsiTimeline *tl, gboolean crash)
+static guint count_faults(const SsiTimeline *tl, SsiMarkKind kind)
 {
 	guint n = 0;
 
 	for (guint i = 0; i < tl->faults->len; i++)
-		n += g_array_index(tl->faults, SsiFaultMark, i).crash == crash;
+		n += g_array_index(tl->faults, SsiFaultMark, i).kind == kind;
 	return n;
 }
+
+/* How a span is drawn: a bar across its lane, HALF its height high.
+ * Those of faults are drawn over the others, each narrower than the one
+ * before, so that faults at once show one inside the other. */
+static const struct {
+	SsiSpanKind kind;
+	const char *colour;
+	double half;
+} span_styles[] = {
+	{ SSI_SPAN_BOOTING, "#f1c232", 0.3 },
+	{ SSI_SPAN_JOINED, "#6aa84f", 0.3 },
+	{ SSI_SPAN_DEGRADED, "#e69138", 0.25 },
+	{ SSI_SPAN_PARTITIONED, "#8e7cc3", 0.2 },
+	{ SSI_SPAN_CUT, "#666666", 0.15 },
+	{ SSI_SPAN_FROZEN, "#3d85c6", 0.1 },
+};
+
+/* How a fault mark is drawn: a point of gnuplot's type PT, its title in
+ * the key. */
+static const struct {
+	SsiMarkKind kind;
+	int pt;
+	double ps;
+	const char *colour, *title;
+} mark_styles[] = {
+	{ SSI_MARK_CRASH, 2, 2, "#cc0000", "crash (ssi-rm)" },
+	{ SSI_MARK_FREEZE, 6, 1.5, "#0b5394", "ssi-fault freeze" },
+	{ SSI_MARK_CUT, 8, 1.5, "#000000", "ssi-fault cut" },
+	{ SSI_MARK_PARTITION, 4, 1.5, "#674ea7", "ssi-fault partition" },
+	{ SSI_MARK_LINK, 12, 1.5, "#b45f06", "ssi-fault link" },
+};
 
 /* The gnuplot script that draws TL, from DATA, into OUT (SVG or PNG). */
 static char *plot_script(const SsiTimeline *tl, const char *wall, const char *data,
 			 const char *out, gboolean svg)
 {
-	static const char *const colours[SSI_SPAN_N_KINDS] = { "#f1c232", "#6aa84f", "#3d85c6" };
-	static const double halves[SSI_SPAN_N_KINDS] = { 0.3, 0.3, 0.15 };
 	GString *gp = g_string_new(NULL);
 	g_autofree char *qdata = gp_quote(data), *qout = gp_quote(out);
 	g_autoptr(GPtrArray) plots = g_ptr_array_new_with_free_func(g_free);
@@ -182,22 +212,23 @@ static char *plot_script(const SsiTimeline *tl, const char *wall, const char *da
 		g_string_append_printf(gp, "%s'%s' %u", i ? ", " : "",
 				       (const char *)g_ptr_array_index(tl->lanes, i), i);
 	g_string_append(gp, ")\n");
-	for (guint k = 0; k < SSI_SPAN_N_KINDS; k++)
-		if (count_spans(tl, k) > 0)
+	for (guint i = 0; i < G_N_ELEMENTS(span_styles); i++) {
+		const char *name = ssi_span_kind_name(span_styles[i].kind);
+		double half = span_styles[i].half;
+
+		if (count_spans(tl, span_styles[i].kind) > 0)
 			g_ptr_array_add(plots, g_strdup_printf(
 				"%s index '%s' using (($2+$3)/2):1:2:3:($1-%.2f):($1+%.2f) "
-				"with boxxyerror lc rgb '%s' title '%s'", qdata,
-				ssi_span_kind_name(k), halves[k], halves[k], colours[k],
-				ssi_span_kind_name(k)));
-	if (count_faults(tl, TRUE) > 0)
-		g_ptr_array_add(plots, g_strdup_printf(
-			"%s index 'faults' using 2:(strcol(3) eq 'crash' ? $1 : 1/0) "
-			"with points pt 2 ps 2 lw 2 lc rgb '#cc0000' title 'crash (ssi-rm)'",
-			qdata));
-	if (count_faults(tl, FALSE) > 0)
-		g_ptr_array_add(plots, g_strdup_printf(
-			"%s index 'faults' using 2:(strcol(3) eq 'freeze' ? $1 : 1/0) "
-			"with points pt 6 ps 1.5 lw 2 lc rgb '#0b5394' title 'freeze'", qdata));
+				"with boxxyerror lc rgb '%s' title '%s'", qdata, name, half,
+				half, span_styles[i].colour, name));
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(mark_styles); i++)
+		if (count_faults(tl, mark_styles[i].kind) > 0)
+			g_ptr_array_add(plots, g_strdup_printf(
+				"%s index 'faults' using 2:(strcol(3) eq '%s' ? $1 : 1/0) "
+				"with points pt %d ps %g lw 2 lc rgb '%s' title '%s'", qdata,
+				ssi_mark_kind_name(mark_styles[i].kind), mark_styles[i].pt,
+				mark_styles[i].ps, mark_styles[i].colour, mark_styles[i].title));
 	if (tl->detections->len > 0) {
 		g_ptr_array_add(plots, g_strdup_printf(
 			"%s index 'detections' using 2:1:($3-$2):(0) with vectors nohead "

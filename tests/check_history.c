@@ -228,6 +228,164 @@ START_TEST(test_timeline)
 }
 END_TEST
 
+/* The records of LINES, parsed, as ssi_history_read() returns them. */
+static GPtrArray *parse_lines(const char *const *lines, guint n)
+{
+	GPtrArray *recs = g_ptr_array_new_with_free_func((GDestroyNotify)ssi_history_record_free);
+
+	for (guint i = 0; i < n; i++) {
+		SsiHistoryRecord *r = ssi_history_parse(lines[i], NULL);
+
+		ck_assert_msg(r != NULL, "%s", lines[i]);
+		g_ptr_array_add(recs, r);
+	}
+	return recs;
+}
+
+/* How many spans of TL are of KIND. */
+static guint spans_of(const SsiTimeline *tl, SsiSpanKind kind)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < tl->spans->len; i++)
+		n += g_array_index(tl->spans, SsiSpan, i).kind == kind;
+	return n;
+}
+
+/* Whether TL has the span of KIND on LANE from FROM to TO seconds. */
+static gboolean has_span(const SsiTimeline *tl, guint lane, SsiSpanKind kind, double from,
+			 double to)
+{
+	for (guint i = 0; i < tl->spans->len; i++) {
+		const SsiSpan *s = &g_array_index(tl->spans, SsiSpan, i);
+
+		if (s->lane == lane && s->kind == kind &&
+		    s->from_us == (gint64)(from * G_USEC_PER_SEC + 0.5) &&
+		    s->to_us == (gint64)(to * G_USEC_PER_SEC + 0.5))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* The network faults on a made-up history: a cut that the lock server
+ * reports, mended; a partition replaced by one that leaves a machine
+ * out, then healed (a partition that failed in between changing
+ * nothing); a link degraded twice, then healed; a link and a cut ended
+ * by a crash, and a cut by the stop. */
+START_TEST(test_timeline_network)
+{
+	static const char *const lines[] = {
+		"{\"t\":0.000000,\"type\":\"anchor\",\"wall\":\"2026-12-02T00:00:00.000000Z\",\"monotonic_us\":1}",
+		"{\"t\":0.000000,\"type\":\"action\",\"tool\":\"ssi-start\",\"action\":\"start\",\"machines\":[\"lockserver\",\"node1\",\"node2\",\"node3\"],\"ok\":true}",
+		"{\"t\":2.000000,\"type\":\"event\",\"machine\":\"lockserver\",\"event\":\"ready\",\"node\":0,\"members\":[]}",
+		"{\"t\":3.000000,\"type\":\"event\",\"machine\":\"lockserver\",\"event\":\"joined\",\"node\":1,\"members\":[1]}",
+		"{\"t\":3.200000,\"type\":\"event\",\"machine\":\"lockserver\",\"event\":\"joined\",\"node\":2,\"members\":[1,2]}",
+		"{\"t\":3.400000,\"type\":\"event\",\"machine\":\"lockserver\",\"event\":\"joined\",\"node\":3,\"members\":[1,2,3]}",
+		"{\"t\":10.000000,\"type\":\"action\",\"tool\":\"ssi-fault\",\"action\":\"cut\",\"machines\":[\"node3\"],\"ok\":true}",
+		"{\"t\":12.500000,\"type\":\"event\",\"machine\":\"lockserver\",\"event\":\"crashed\",\"node\":3,\"members\":[1,2]}",
+		"{\"t\":15.000000,\"type\":\"action\",\"tool\":\"ssi-fault\",\"action\":\"mend\",\"machines\":[\"node3\"],\"ok\":true}",
+		"{\"t\":15.200000,\"type\":\"event\",\"machine\":\"node3\",\"event\":\"lost\",\"node\":3}",
+		"{\"t\":15.300000,\"type\":\"event\",\"machine\":\"lockserver\",\"event\":\"rejoined\",\"node\":3,\"members\":[1,2,3]}",
+		"{\"t\":20.000000,\"type\":\"action\",\"tool\":\"ssi-fault\",\"action\":\"partition\",\"machines\":[\"node1\",\"node2\",\"node3\"],\"ok\":true}",
+		"{\"t\":24.000000,\"type\":\"action\",\"tool\":\"ssi-fault\",\"action\":\"partition\",\"machines\":[\"node1\",\"node2\"],\"ok\":true}",
+		"{\"t\":26.000000,\"type\":\"action\",\"tool\":\"ssi-fault\",\"action\":\"partition\",\"machines\":[],\"ok\":false}",
+		"{\"t\":28.000000,\"type\":\"action\",\"tool\":\"ssi-fault\",\"action\":\"heal\",\"machines\":[\"node1\",\"node2\"],\"ok\":true}",
+		"{\"t\":30.000000,\"type\":\"action\",\"tool\":\"ssi-fault\",\"action\":\"link\",\"machines\":[\"node2\"],\"ok\":true}",
+		"{\"t\":32.000000,\"type\":\"action\",\"tool\":\"ssi-fault\",\"action\":\"link\",\"machines\":[\"node2\"],\"ok\":true}",
+		"{\"t\":33.000000,\"type\":\"action\",\"tool\":\"ssi-fault\",\"action\":\"link\",\"machines\":[\"node1\"],\"ok\":true}",
+		"{\"t\":35.000000,\"type\":\"action\",\"tool\":\"ssi-fault\",\"action\":\"heal\",\"machines\":[\"node2\"],\"ok\":true}",
+		"{\"t\":36.000000,\"type\":\"action\",\"tool\":\"ssi-fault\",\"action\":\"cut\",\"machines\":[\"node1\"],\"ok\":true}",
+		"{\"t\":37.000000,\"type\":\"action\",\"tool\":\"ssi-fault\",\"action\":\"cut\",\"machines\":[\"lockserver\"],\"ok\":true}",
+		"{\"t\":38.000000,\"type\":\"action\",\"tool\":\"ssi-rm\",\"action\":\"rm\",\"machines\":[\"node1\"],\"ok\":true}",
+		"{\"t\":39.000000,\"type\":\"event\",\"machine\":\"lockserver\",\"event\":\"crashed\",\"node\":1,\"members\":[2,3]}",
+		"{\"t\":40.000000,\"type\":\"action\",\"tool\":\"ssi-stop\",\"action\":\"stop\",\"machines\":[\"lockserver\",\"node2\",\"node3\"],\"ok\":true}",
+	};
+	static const struct {
+		guint lane;
+		double t;
+		SsiMarkKind kind;
+	} marks[] = {
+		{ 3, 10, SSI_MARK_CUT }, { 1, 20, SSI_MARK_PARTITION }, { 2, 20, SSI_MARK_PARTITION },
+		{ 3, 20, SSI_MARK_PARTITION }, { 1, 24, SSI_MARK_PARTITION },
+		{ 2, 24, SSI_MARK_PARTITION }, { 2, 30, SSI_MARK_LINK }, { 2, 32, SSI_MARK_LINK },
+		{ 1, 33, SSI_MARK_LINK }, { 1, 36, SSI_MARK_CUT }, { 0, 37, SSI_MARK_CUT },
+		{ 1, 38, SSI_MARK_CRASH },
+	};
+	g_autoptr(GPtrArray) recs = parse_lines(lines, G_N_ELEMENTS(lines));
+	g_autoptr(SsiTimeline) tl = ssi_timeline_new(recs);
+	g_autofree char *data = ssi_timeline_data(tl);
+	const SsiDetection *d;
+
+	ck_assert_uint_eq(tl->lanes->len, 4);
+	/* The spans of faults, beside the others, which they leave as they
+	 * were. */
+	ck_assert_msg(spans_of(tl, SSI_SPAN_CUT) == 3 && has_span(tl, 3, SSI_SPAN_CUT, 10, 15) &&
+		      has_span(tl, 1, SSI_SPAN_CUT, 36, 38) && has_span(tl, 0, SSI_SPAN_CUT, 37, 40),
+		      "%s", data);
+	ck_assert_msg(spans_of(tl, SSI_SPAN_PARTITIONED) == 3 &&
+		      has_span(tl, 1, SSI_SPAN_PARTITIONED, 20, 28) &&
+		      has_span(tl, 2, SSI_SPAN_PARTITIONED, 20, 28) &&
+		      has_span(tl, 3, SSI_SPAN_PARTITIONED, 20, 24), "%s", data);
+	ck_assert_msg(spans_of(tl, SSI_SPAN_DEGRADED) == 2 &&
+		      has_span(tl, 2, SSI_SPAN_DEGRADED, 30, 35) &&
+		      has_span(tl, 1, SSI_SPAN_DEGRADED, 33, 38), "%s", data);
+	ck_assert_uint_eq(spans_of(tl, SSI_SPAN_FROZEN), 0);
+	ck_assert(has_span(tl, 3, SSI_SPAN_JOINED, 3.4, 12.5));
+	ck_assert(has_span(tl, 3, SSI_SPAN_BOOTING, 15.2, 15.3));
+	ck_assert(has_span(tl, 3, SSI_SPAN_JOINED, 15.3, 40));
+	ck_assert(has_span(tl, 1, SSI_SPAN_JOINED, 3, 39));
+	/* A mark for each machine each fault names, in time order. */
+	ck_assert_uint_eq(tl->faults->len, G_N_ELEMENTS(marks));
+	for (guint i = 0; i < G_N_ELEMENTS(marks); i++) {
+		const SsiFaultMark *f = &g_array_index(tl->faults, SsiFaultMark, i);
+
+		ck_assert_msg(f->lane == marks[i].lane && f->kind == marks[i].kind &&
+			      f->t_us == (gint64)(marks[i].t * G_USEC_PER_SEC + 0.5),
+			      "mark %u: lane %u, %s at %" G_GINT64_FORMAT " us", i, f->lane,
+			      ssi_mark_kind_name(f->kind), f->t_us);
+	}
+	/* The cut's detection measured from the cut; the crash's from the
+	 * crash, the last fault of its lane. */
+	ck_assert_uint_eq(tl->detections->len, 2);
+	d = &g_array_index(tl->detections, SsiDetection, 0);
+	ck_assert_uint_eq(d->lane, 3);
+	ck_assert_int_eq(d->fault_us, 10 * G_USEC_PER_SEC);
+	ck_assert_int_eq(d->report_us - d->fault_us, 2500000);
+	ck_assert_str_eq(d->observer, "lockserver");
+	d = &g_array_index(tl->detections, SsiDetection, 1);
+	ck_assert_uint_eq(d->lane, 1);
+	ck_assert_int_eq(d->fault_us, 38 * G_USEC_PER_SEC);
+	/* The data file: a block for each, named as the others are. */
+	ck_assert_msg(strstr(data, "\n\n\n# frozen: lane from to\n\n\n# cut: lane from to\n"
+				   "0 37.000000 40.000000\n"
+				   "1 36.000000 38.000000\n"
+				   "3 10.000000 15.000000\n") != NULL, "%s", data);
+	ck_assert_msg(strstr(data, "\n\n\n# partitioned: lane from to\n"
+				   "1 20.000000 28.000000\n"
+				   "2 20.000000 28.000000\n"
+				   "3 20.000000 24.000000\n") != NULL, "%s", data);
+	ck_assert_msg(strstr(data, "\n\n\n# degraded: lane from to\n"
+				   "1 33.000000 38.000000\n"
+				   "2 30.000000 35.000000\n\n\n") != NULL, "%s", data);
+	ck_assert_msg(strstr(data, "# faults: lane t kind\n"
+				   "3 10.000000 cut\n"
+				   "1 20.000000 partition\n"
+				   "2 20.000000 partition\n"
+				   "3 20.000000 partition\n"
+				   "1 24.000000 partition\n"
+				   "2 24.000000 partition\n"
+				   "2 30.000000 link\n"
+				   "2 32.000000 link\n"
+				   "1 33.000000 link\n"
+				   "1 36.000000 cut\n"
+				   "0 37.000000 cut\n"
+				   "1 38.000000 crash\n\n\n") != NULL, "%s", data);
+	ck_assert_msg(strstr(data, "# detections: lane fault report latency observer\n"
+				   "3 10.000000 12.500000 2.500000 lockserver\n"
+				   "1 38.000000 39.000000 1.000000 lockserver\n") != NULL, "%s", data);
+}
+END_TEST
+
 /* Of the records of RECS from index FROM on, the first whose description holds
  * NEEDLE: the index of the first, or -1. */
 static int find_record(GPtrArray *recs, guint from, const char *needle)
@@ -441,6 +599,7 @@ Suite *history_suite(void)
 	tcase_add_test(tc, test_begin_and_bad_lines);
 	tcase_add_test(tc, test_appends_race);
 	tcase_add_test(tc, test_timeline);
+	tcase_add_test(tc, test_timeline_network);
 	suite_add_tcase(s, tc);
 	tcase_add_test(uml, test_session);
 	suite_add_tcase(s, uml);

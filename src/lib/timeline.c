@@ -4,18 +4,43 @@
 #include "ssi_nodes.h"
 #include "ssi_timeline.h"
 
-static const char *const span_names[SSI_SPAN_N_KINDS] = { "booting", "joined", "frozen" };
+static const char *const span_names[SSI_SPAN_N_KINDS] = {
+	"booting", "joined", "frozen", "cut", "partitioned", "degraded"
+};
+static const char *const mark_names[SSI_MARK_N_KINDS] = {
+	"crash", "freeze", "cut", "partition", "link"
+};
+
+/* The commands of ssi-fault that begin a fault, as the history names
+ * them: the mark each leaves, and the span it begins. */
+static const struct {
+	const char *action;
+	SsiMarkKind mark;
+	SsiSpanKind span;
+} fault_actions[] = {
+	{ "freeze", SSI_MARK_FREEZE, SSI_SPAN_FROZEN },
+	{ "cut", SSI_MARK_CUT, SSI_SPAN_CUT },
+	{ "partition", SSI_MARK_PARTITION, SSI_SPAN_PARTITIONED },
+	{ "link", SSI_MARK_LINK, SSI_SPAN_DEGRADED },
+};
 
 const char *ssi_span_kind_name(SsiSpanKind kind)
 {
 	return kind < SSI_SPAN_N_KINDS ? span_names[kind] : NULL;
 }
 
+const char *ssi_mark_kind_name(SsiMarkKind kind)
+{
+	return kind < SSI_MARK_N_KINDS ? mark_names[kind] : NULL;
+}
+
 /* Where each lane is while the history is read. */
 typedef struct {
 	int open;		/* the span it is in: an SsiSpanKind, or -1 */
 	gint64 from;
-	gint64 frozen_from;	/* -1 when not frozen */
+	/* For each fault's kind (SSI_SPAN_FAULT()), since when it is in
+	 * force, or -1. */
+	gint64 since[SSI_SPAN_N_KINDS];
 	gint64 fault;		/* the fault whose report is awaited, or -1 */
 } LaneState;
 
@@ -83,52 +108,114 @@ static void open_span(SsiTimeline *tl, LaneState *ls, guint lane, SsiSpanKind ki
 	ls[lane].from = t;
 }
 
-static void thaw(SsiTimeline *tl, LaneState *ls, guint lane, gint64 t)
+static void begin_fault(LaneState *ls, guint lane, SsiSpanKind kind, gint64 t)
 {
-	if (ls[lane].frozen_from >= 0) {
-		SsiSpan s = { lane, SSI_SPAN_FROZEN, ls[lane].frozen_from, t };
+	/* Again on a machine it is in force on: the same span goes on. */
+	if (ls[lane].since[kind] < 0)
+		ls[lane].since[kind] = t;
+}
+
+static void end_fault(SsiTimeline *tl, LaneState *ls, guint lane, SsiSpanKind kind, gint64 t)
+{
+	if (ls[lane].since[kind] >= 0) {
+		SsiSpan s = { lane, kind, ls[lane].since[kind], t };
 
 		g_array_append_val(tl->spans, s);
 	}
-	ls[lane].frozen_from = -1;
+	ls[lane].since[kind] = -1;
+}
+
+/* Every fault of LANE's machine over at T: it crashed, stopped, or
+ * boots anew (a fault is of one boot of it). */
+static void end_faults(SsiTimeline *tl, LaneState *ls, guint lane, gint64 t)
+{
+	for (guint k = 0; k < SSI_SPAN_N_KINDS; k++)
+		if (SSI_SPAN_FAULT(k))
+			end_fault(tl, ls, lane, (SsiSpanKind)k, t);
+}
+
+static void add_mark(SsiTimeline *tl, guint lane, SsiMarkKind kind, gint64 t)
+{
+	SsiFaultMark f = { lane, t, kind };
+
+	g_array_append_val(tl->faults, f);
+}
+
+static gboolean acts_on(const SsiHistoryRecord *r, const char *machine)
+{
+	return r->machines != NULL && g_strv_contains((const char *const *)r->machines, machine);
+}
+
+/* A partition takes the place of the one in force: the machines R does
+ * not name are out of it.  One that failed changed nothing. */
+static void repartition(SsiTimeline *tl, LaneState *ls, const SsiHistoryRecord *r)
+{
+	for (guint i = 0; r->ok && i < tl->lanes->len; i++)
+		if (!acts_on(r, g_ptr_array_index(tl->lanes, i)))
+			end_fault(tl, ls, i, SSI_SPAN_PARTITIONED, r->t_us);
+}
+
+/* Whether ACTION is a fault's (fault_actions); if so, with *WHICH its
+ * index. */
+static gboolean fault_action(const char *action, guint *which)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(fault_actions); i++)
+		if (strcmp(action, fault_actions[i].action) == 0) {
+			*which = i;
+			return TRUE;
+		}
+	return FALSE;
+}
+
+/* What R, an action, did to the machine of LANE. */
+static void on_machine(SsiTimeline *tl, LaneState *ls, const SsiHistoryRecord *r, guint lane)
+{
+	guint which;
+
+	if (strcmp(r->action, "start") == 0 || strcmp(r->action, "add") == 0) {
+		end_faults(tl, ls, lane, r->t_us);
+		open_span(tl, ls, lane, SSI_SPAN_BOOTING, r->t_us);
+		ls[lane].fault = -1;
+	} else if (strcmp(r->action, "rm") == 0) {
+		add_mark(tl, lane, SSI_MARK_CRASH, r->t_us);
+		/* A member stays one until a survivor says it left. */
+		if (ls[lane].open != SSI_SPAN_JOINED)
+			close_span(tl, ls, lane, r->t_us);
+		end_faults(tl, ls, lane, r->t_us);
+		ls[lane].fault = r->t_us;
+	} else if (fault_action(r->action, &which)) {
+		begin_fault(ls, lane, fault_actions[which].span, r->t_us);
+		add_mark(tl, lane, fault_actions[which].mark, r->t_us);
+		/* Whichever fault came last is taken for the cause of a
+		 * departure reported after it. */
+		ls[lane].fault = r->t_us;
+	} else if (strcmp(r->action, "thaw") == 0) {
+		end_fault(tl, ls, lane, SSI_SPAN_FROZEN, r->t_us);
+	} else if (strcmp(r->action, "mend") == 0) {
+		end_fault(tl, ls, lane, SSI_SPAN_CUT, r->t_us);
+	} else if (strcmp(r->action, "heal") == 0) {
+		/* Every network fault of the machine, as ssi-fault heal does. */
+		end_fault(tl, ls, lane, SSI_SPAN_CUT, r->t_us);
+		end_fault(tl, ls, lane, SSI_SPAN_PARTITIONED, r->t_us);
+		end_fault(tl, ls, lane, SSI_SPAN_DEGRADED, r->t_us);
+	}
 }
 
 static void on_action(SsiTimeline *tl, LaneState *ls, const SsiHistoryRecord *r)
 {
-	gboolean stop = strcmp(r->action, "stop") == 0;
-
-	for (guint i = 0; stop && i < tl->lanes->len; i++) {
-		close_span(tl, ls, i, r->t_us);
-		thaw(tl, ls, i, r->t_us);
-		ls[i].fault = -1;
-	}
+	if (strcmp(r->action, "stop") == 0)
+		for (guint i = 0; i < tl->lanes->len; i++) {
+			close_span(tl, ls, i, r->t_us);
+			end_faults(tl, ls, i, r->t_us);
+			ls[i].fault = -1;
+		}
+	if (strcmp(r->action, "partition") == 0)
+		repartition(tl, ls, r);
 	for (guint k = 0; r->machines != NULL && r->machines[k] != NULL; k++) {
 		int lane = lane_of(tl, r->machines[k]);
 
-		if (lane < 0)
-			continue;
-		if (strcmp(r->action, "start") == 0 || strcmp(r->action, "add") == 0) {
-			open_span(tl, ls, (guint)lane, SSI_SPAN_BOOTING, r->t_us);
-			ls[lane].fault = -1;
-		} else if (strcmp(r->action, "rm") == 0) {
-			SsiFaultMark f = { (guint)lane, r->t_us, TRUE };
-
-			g_array_append_val(tl->faults, f);
-			/* A member stays one until a survivor says it left. */
-			if (ls[lane].open != SSI_SPAN_JOINED)
-				close_span(tl, ls, (guint)lane, r->t_us);
-			thaw(tl, ls, (guint)lane, r->t_us);
-			ls[lane].fault = r->t_us;
-		} else if (strcmp(r->action, "freeze") == 0) {
-			SsiFaultMark f = { (guint)lane, r->t_us, FALSE };
-
-			if (ls[lane].frozen_from < 0)
-				ls[lane].frozen_from = r->t_us;
-			g_array_append_val(tl->faults, f);
-			ls[lane].fault = r->t_us;
-		} else if (strcmp(r->action, "thaw") == 0) {
-			thaw(tl, ls, (guint)lane, r->t_us);
-		}
+		if (lane >= 0)
+			on_machine(tl, ls, r, (guint)lane);
 	}
 }
 
@@ -216,7 +303,8 @@ SsiTimeline *ssi_timeline_new(GPtrArray *records)
 	ls = g_new0(LaneState, MAX(tl->lanes->len, 1));
 	for (guint i = 0; i < tl->lanes->len; i++) {
 		ls[i].open = -1;
-		ls[i].frozen_from = -1;
+		for (guint k = 0; k < SSI_SPAN_N_KINDS; k++)
+			ls[i].since[k] = -1;
 		ls[i].fault = -1;
 	}
 	for (guint i = 0; i < records->len; i++) {
@@ -229,7 +317,7 @@ SsiTimeline *ssi_timeline_new(GPtrArray *records)
 	}
 	for (guint i = 0; i < tl->lanes->len; i++) {
 		close_span(tl, ls, i, tl->end_us);
-		thaw(tl, ls, i, tl->end_us);
+		end_faults(tl, ls, i, tl->end_us);
 	}
 	g_array_sort(tl->spans, span_order);
 	return tl;
@@ -267,7 +355,7 @@ char *ssi_timeline_data(const SsiTimeline *tl)
 
 		g_string_append_printf(out, "%u", f->lane);
 		append_seconds(out, f->t_us);
-		g_string_append_printf(out, " %s\n", f->crash ? "crash" : "freeze");
+		g_string_append_printf(out, " %s\n", mark_names[f->kind]);
 	}
 	g_string_append(out, "\n\n# detections: lane fault report latency observer\n");
 	for (guint i = 0; i < tl->detections->len; i++) {
