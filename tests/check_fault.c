@@ -208,7 +208,15 @@ START_TEST(test_stop_frozen)
 	ck_assert_int_eq(t_run(&out, &err, "ssi-fault", "list", "-j", NULL), 0);
 	ck_assert_msg(strstr(out, "\"machine\": \"node2\"") && strstr(out, "\"lockserver\""),
 		      "%s", out);
-	/* One healer for the command's two machines. */
+	/* One healer for the command's two machines; node 2's crash leaves
+	 * it to thaw the lock server. */
+	ck_assert_int_eq(t_count_comm("ssi-fault"), 1);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-rm", "2", NULL), 0);
+	ck_assert_int_eq(t_run(NULL, &err, "ssi-fault", "heal", NULL), 0);
+	ck_assert_msg(strstr(err, "no network fault is in force"), "%s", err);
+	ck_assert_int_eq(t_run(&out, &err, "ssi-fault", "list", NULL), 0);
+	ck_assert_msg(g_str_has_prefix(out, "lockserver  frozen for ") && !strstr(out, "node2"), "%s",
+		      out);
 	ck_assert_int_eq(t_count_comm("ssi-fault"), 1);
 	t_stop();
 	t_assert_nothing_left();
