@@ -139,7 +139,7 @@ START_TEST(test_no_shell)
 			ck_assert(g_file_get_contents(path, &comm, NULL, NULL));
 			g_strstrip(comm);
 			ck_assert_msg(strcmp(comm, "linux-ssi") == 0 ||
-				      strcmp(comm, "uml_switch") == 0, "%s runs as %s",
+				      strcmp(comm, "vde_switch") == 0, "%s runs as %s",
 				      names[i], comm);
 		}
 	}
