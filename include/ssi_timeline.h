@@ -94,7 +94,9 @@ const char *ssi_mark_kind_name(SsiMarkKind kind);
  *   # degraded       LANE FROM TO   (from the first link to the heal)
  *   # faults         LANE T KIND    (KIND crash, freeze, cut, partition
  *                                    or link)
- *   # detections     LANE FAULT REPORT LATENCY OBSERVER
+ *   # detections     LANE FAULT REPORT LATENCY OBSERVER RANK REPORTS LAST
+ *                    (each survivor's first report of a fault: its place
+ *                    among them, how many, the last one's latency)
  * A span of a fault also ends at a stop, and at a crash, an add or a
  * start of its machine: a fault is of one boot of it.
  */

@@ -234,8 +234,12 @@ static char *plot_script(const SsiTimeline *tl, const char *wall, const char *da
 			"%s index 'detections' using 2:1:($3-$2):(0) with vectors nohead "
 			"dt 2 lw 1.5 lc rgb '#cc0000' title 'until a survivor reports it gone'",
 			qdata));
+		/* One label a fault: its first report, and the last when
+		 * several survivors reported it. */
 		g_ptr_array_add(plots, g_strdup_printf(
-			"%s index 'detections' using 3:($1-0.42):(sprintf('%%.2f s', $4)) "
+			"%s index 'detections' using 3:($6 == 1 ? $1-0.42 : 1/0):"
+			"($7 > 1 ? sprintf('%%.2f s, %%d reports, the last %%.2f s', $4, $7, $8) : "
+			"sprintf('%%.2f s', $4)) "
 			"with labels left offset 0.5,0 font ',9' notitle", qdata));
 	}
 	if (plots->len == 0)

@@ -150,8 +150,12 @@ START_TEST(test_freeze_long)
 	ck_assert(g_file_get_contents(dat, &data, NULL, NULL));
 	ck_assert_msg(strstr(data, "# frozen: lane from to\n3 "), "%s", data);
 	ck_assert_msg(strstr(data, " freeze\n"), "%s", data);
-	ck_assert_msg(strstr(data, "# detections: lane fault report latency observer\n3 "), "%s",
-		      data);
+	ck_assert_msg(strstr(data, "# detections: lane fault report latency observer rank reports "
+				   "last\n3 "), "%s", data);
+	/* Each survivor's report: the lock server's, node 1's and node 2's. */
+	ck_assert_msg(strstr(data, " lockserver 1 3 ") || strstr(data, " lockserver 2 3 ") ||
+		      strstr(data, " lockserver 3 3 "), "%s", data);
+	ck_assert_msg(strstr(data, " node1 ") && strstr(data, " node2 "), "%s", data);
 	t_stop();
 	t_assert_nothing_left();
 }

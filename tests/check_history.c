@@ -187,8 +187,11 @@ START_TEST(test_timeline)
 		"{\"t\":3.500000,\"type\":\"event\",\"machine\":\"lockserver\",\"event\":\"joined\",\"node\":2,\"members\":[1,2]}",
 		"{\"t\":10.000000,\"type\":\"action\",\"tool\":\"ssi-fault\",\"action\":\"freeze\",\"machines\":[\"node2\"],\"ok\":true}",
 		"{\"t\":11.450000,\"type\":\"event\",\"machine\":\"lockserver\",\"event\":\"crashed\",\"node\":2,\"members\":[1]}",
+		"{\"t\":11.470000,\"type\":\"event\",\"machine\":\"node1\",\"event\":\"crashed\",\"node\":2,\"members\":[1]}",
+		"{\"t\":11.480000,\"type\":\"event\",\"machine\":\"node1\",\"event\":\"crashed\",\"node\":2,\"members\":[1]}",
 		"{\"t\":14.000000,\"type\":\"action\",\"tool\":\"ssi-fault\",\"action\":\"thaw\",\"machines\":[\"node2\"],\"ok\":true}",
 		"{\"t\":14.050000,\"type\":\"event\",\"machine\":\"node2\",\"event\":\"lost\",\"node\":2}",
+		"{\"t\":14.080000,\"type\":\"event\",\"machine\":\"node2\",\"event\":\"crashed\",\"node\":2,\"members\":[1]}",
 		"{\"t\":14.110000,\"type\":\"event\",\"machine\":\"lockserver\",\"event\":\"rejoined\",\"node\":2,\"members\":[1,2]}",
 		"{\"t\":20.000000,\"type\":\"action\",\"tool\":\"ssi-rm\",\"action\":\"rm\",\"machines\":[\"node1\"],\"ok\":true}",
 		"{\"t\":22.000000,\"type\":\"event\",\"machine\":\"lockserver\",\"event\":\"crashed\",\"node\":1,\"members\":[2]}",
@@ -222,9 +225,12 @@ START_TEST(test_timeline)
 		      "%s", data);
 	ck_assert_msg(strstr(data, "# faults: lane t kind\n2 10.000000 freeze\n"
 				   "1 20.000000 crash\n") != NULL, "%s", data);
-	ck_assert_msg(strstr(data, "# detections: lane fault report latency observer\n"
-				   "2 10.000000 11.450000 1.450000 lockserver\n"
-				   "1 20.000000 22.000000 2.000000 lockserver\n") != NULL, "%s", data);
+	ck_assert_msg(strstr(data, "# detections: lane fault report latency observer rank reports "
+				   "last\n"
+				   "2 10.000000 11.450000 1.450000 lockserver 1 2 1.470000\n"
+				   "2 10.000000 11.470000 1.470000 node1 2 2 1.470000\n"
+				   "1 20.000000 22.000000 2.000000 lockserver 1 1 2.000000\n") != NULL,
+		      "%s", data);
 }
 END_TEST
 
@@ -380,9 +386,11 @@ START_TEST(test_timeline_network)
 				   "1 36.000000 cut\n"
 				   "0 37.000000 cut\n"
 				   "1 38.000000 crash\n\n\n") != NULL, "%s", data);
-	ck_assert_msg(strstr(data, "# detections: lane fault report latency observer\n"
-				   "3 10.000000 12.500000 2.500000 lockserver\n"
-				   "1 38.000000 39.000000 1.000000 lockserver\n") != NULL, "%s", data);
+	ck_assert_msg(strstr(data, "# detections: lane fault report latency observer rank reports "
+				   "last\n"
+				   "3 10.000000 12.500000 2.500000 lockserver 1 1 2.500000\n"
+				   "1 38.000000 39.000000 1.000000 lockserver 1 1 1.000000\n") != NULL,
+		      "%s", data);
 }
 END_TEST
 
@@ -499,16 +507,29 @@ static void check_log_tool(void)
 	block = data_block(data, "booting");
 	ck_assert_msg(block->len == 4, "%s", data);
 	g_ptr_array_unref(block);
+	/* Each survivor's report of the crash: the lock server's and the
+	 * two nodes', each within the lease the lock server gives a calm
+	 * node, plus room. */
 	block = data_block(data, "detections");
-	ck_assert_msg(block->len == 1, "%s", data);
-	ck_assert_int_eq(sscanf(g_ptr_array_index(block, 0), "%u %lf %lf %lf %31s", &lane,
-				&fault, &report, &latency, observer), 5);
-	ck_assert_uint_eq(lane, 3);
-	ck_assert_str_eq(observer, "lockserver");
-	ck_assert(ABS(fault - rm_t) < 1e-6);
-	ck_assert(ABS(report - fault - latency) < 2e-6);
-	/* Within the lease the lock server gives a calm node, plus room. */
-	ck_assert_msg(latency > 0 && latency * 1000 < t_lease_ms() + t_ms(3000), "%f s", latency);
+	ck_assert_msg(block->len == 3, "%s", data);
+	for (guint i = 0; i < block->len; i++) {
+		guint rank, reports;
+		double last;
+
+		ck_assert_int_eq(sscanf(g_ptr_array_index(block, i), "%u %lf %lf %lf %31s %u %u %lf",
+					&lane, &fault, &report, &latency, observer, &rank, &reports,
+					&last), 8);
+		ck_assert_uint_eq(lane, 3);
+		ck_assert_msg(strcmp(observer, "lockserver") == 0 || strcmp(observer, "node1") == 0 ||
+			      strcmp(observer, "node2") == 0, "%s", data);
+		ck_assert_uint_eq(rank, i + 1);
+		ck_assert_uint_eq(reports, 3);
+		ck_assert(ABS(fault - rm_t) < 1e-6);
+		ck_assert(ABS(report - fault - latency) < 2e-6);
+		ck_assert(last >= latency - 1e-6);
+		ck_assert_msg(latency > 0 && latency * 1000 < t_lease_ms() + t_ms(3000), "%f s",
+			      latency);
+	}
 }
 
 /* A scripted session on a real cluster: start, add, rm, stop.  Every
@@ -574,8 +595,11 @@ START_TEST(test_session)
 	ck_assert_msg(find_record(recs, (guint)i_start, "lockserver: node 1 joined") > i_start &&
 		      find_record(recs, (guint)i_add, "lockserver: node 3 joined; members 1,2,3") >
 		      i_add, "no joins:\n%s", text);
-	ck_assert_msg(count_records(recs, "node 3 joined") == 1 &&
-		      count_records(recs, "node 3 crashed") == 1 &&
+	/* The lock server's word once, and each survivor's report once. */
+	ck_assert_msg(count_records(recs, "lockserver: node 3 joined") == 1 &&
+		      count_records(recs, "lockserver: node 3 crashed") == 1 &&
+		      count_records(recs, "node1: node 3 crashed") == 1 &&
+		      count_records(recs, "node2: node 3 crashed") == 1 &&
 		      count_records(recs, "ssi-rm:") == 1 && count_records(recs, "node2: up") == 1,
 		      "not once each:\n%s", text);
 	/* The next start begins anew. */

@@ -219,6 +219,18 @@ static void on_action(SsiTimeline *tl, LaneState *ls, const SsiHistoryRecord *r)
 	}
 }
 
+/* Whether OBSERVER reported LANE's fault of FAULT_US already. */
+static gboolean reported(const SsiTimeline *tl, guint lane, gint64 fault_us, const char *observer)
+{
+	for (guint i = 0; i < tl->detections->len; i++) {
+		const SsiDetection *d = &g_array_index(tl->detections, SsiDetection, i);
+
+		if (d->lane == lane && d->fault_us == fault_us && strcmp(d->observer, observer) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 static void on_event(SsiTimeline *tl, LaneState *ls, const SsiHistoryRecord *r)
 {
 	const SsiProtoMsg *m = &r->msg;
@@ -243,12 +255,14 @@ static void on_event(SsiTimeline *tl, LaneState *ls, const SsiHistoryRecord *r)
 			break;
 		if (ls[lane].open == SSI_SPAN_JOINED)
 			close_span(tl, ls, (guint)lane, r->t_us);
-		if (m->kind == SSI_PROTO_CRASHED && ls[lane].fault >= 0) {
+		/* Each survivor's first report of the fault is a detection
+		 * of its own; the fault stands until the machine is back. */
+		if (m->kind == SSI_PROTO_CRASHED && ls[lane].fault >= 0 && lane != own &&
+		    !reported(tl, (guint)lane, ls[lane].fault, r->machine)) {
 			SsiDetection d = { (guint)lane, ls[lane].fault, r->t_us,
 					   g_strdup(r->machine) };
 
 			g_array_append_val(tl->detections, d);
-			ls[lane].fault = -1;
 		}
 		break;
 	case SSI_PROTO_LOST:
@@ -357,15 +371,31 @@ char *ssi_timeline_data(const SsiTimeline *tl)
 		append_seconds(out, f->t_us);
 		g_string_append_printf(out, " %s\n", mark_names[f->kind]);
 	}
-	g_string_append(out, "\n\n# detections: lane fault report latency observer\n");
+	g_string_append(out, "\n\n# detections: lane fault report latency observer rank reports "
+			     "last\n");
 	for (guint i = 0; i < tl->detections->len; i++) {
 		const SsiDetection *d = &g_array_index(tl->detections, SsiDetection, i);
+		guint rank = 1, reports = 0;
+		gint64 last = d->report_us;
 
+		/* Among the survivors' reports of the same fault: this one's
+		 * place, how many, and the last one's latency. */
+		for (guint k = 0; k < tl->detections->len; k++) {
+			const SsiDetection *o = &g_array_index(tl->detections, SsiDetection, k);
+
+			if (o->lane != d->lane || o->fault_us != d->fault_us)
+				continue;
+			reports++;
+			rank += k < i;
+			last = MAX(last, o->report_us);
+		}
 		g_string_append_printf(out, "%u", d->lane);
 		append_seconds(out, d->fault_us);
 		append_seconds(out, d->report_us);
 		append_seconds(out, d->report_us - d->fault_us);
-		g_string_append_printf(out, " %s\n", d->observer);
+		g_string_append_printf(out, " %s %u %u", d->observer, rank, reports);
+		append_seconds(out, last - d->fault_us);
+		g_string_append_c(out, '\n');
 	}
 	return g_string_free(out, FALSE);
 }
