@@ -204,9 +204,10 @@ static char *plot_script(const SsiTimeline *tl, const char *wall, const char *da
 			    "set grid xtics\n"
 			    "set key outside bottom center horizontal\n"
 			    "set style fill solid 0.7 noborder\n");
-	/* Room on the right for the last latency's label. */
+	/* Room on the right for the last latency's label
+	 * ("2.18..2.19 s (3)"). */
 	g_string_append_printf(gp, "set xrange [0:%.3f]\n",
-			       (double)tl->end_us / G_USEC_PER_SEC * 1.08 + 1);
+			       (double)tl->end_us / G_USEC_PER_SEC * 1.15 + 1);
 	g_string_append_printf(gp, "set yrange [%u.6:-0.6]\nset ytics (", lanes - 1);
 	for (guint i = 0; i < lanes; i++)
 		g_string_append_printf(gp, "%s'%s' %u", i ? ", " : "",
@@ -238,7 +239,7 @@ static char *plot_script(const SsiTimeline *tl, const char *wall, const char *da
 		 * several survivors reported it. */
 		g_ptr_array_add(plots, g_strdup_printf(
 			"%s index 'detections' using 3:($6 == 1 ? $1-0.42 : 1/0):"
-			"($7 > 1 ? sprintf('%%.2f s, %%d reports, the last %%.2f s', $4, $7, $8) : "
+			"($7 > 1 ? sprintf('%%.2f..%%.2f s (%%d)', $4, $8, $7) : "
 			"sprintf('%%.2f s', $4)) "
 			"with labels left offset 0.5,0 font ',9' notitle", qdata));
 	}
