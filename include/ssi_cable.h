@@ -48,4 +48,9 @@ char *ssi_remote_cable_name(const SsiState *state, guint node, gboolean relative
  */
 GArray *ssi_remote_hangup(const char *dir, SsiNodeSet *asked);
 
+/* The processes of every cable of another host into the switch of DIR
+ * (SsiProc: each flock and its vde_plug): a stop of that switch ends
+ * them, and waits for them. */
+GArray *ssi_remote_cables(const char *dir);
+
 #endif

@@ -167,6 +167,7 @@ int main(int argc, char **argv)
 	g_autofree char *url = NULL;
 	SsiNodeSet elsewhere, here;
 	g_auto(GStrv) names = NULL;
+	g_autoptr(GArray) cables = NULL;
 	gint64 when;
 
 	tool_options(argc, argv, usage, &opts);
@@ -198,7 +199,13 @@ int main(int argc, char **argv)
 	ssi_cluster_nodes_up(cluster, &here);
 	names = running_names(cluster);
 	when = ssi_history_now();
+	/* The cables other hosts' nodes run into this switch end with it:
+	 * the stop is done once they are gone too. */
+	if (url == NULL)
+		cables = ssi_remote_cables(cluster->state->dir);
 	ssi_stop_cluster(cluster, &report);
+	if (cables != NULL)
+		ssi_proc_wait_gone((const SsiProc *)(void *)cables->data, cables->len, HANGUP_MS);
 	tool_record(cluster, when, "stop", (const char *const *)names, TRUE);
 	if (report.killed > 0 && report.was_running)
 		tool_warn("%u process%s did not halt in time and %s killed",

@@ -81,18 +81,18 @@ void ssi_remote_unplug(SsiState *state)
 	}
 }
 
-GArray *ssi_remote_hangup(const char *dir, SsiNodeSet *asked)
+/* The cables of other hosts' nodes into the switch of DIR, as
+ * flock -w 30 DIR/nodeN.claim vde_plug DIR/switch.ctl[N]: for each, its
+ * node in NODES, its flock in FLOCKS and its vde_plug in PLUGS (SsiProc). */
+static void find_cables(const char *dir, GArray *nodes, GArray *flocks, GArray *plugs)
 {
 	g_autoptr(GArray) procs = ssi_proc_list(TRUE);
-	GArray *cables = g_array_new(FALSE, FALSE, sizeof(SsiProc));
 
-	ssi_nodeset_clear(asked);
 	for (guint i = 0; i < procs->len; i++) {
 		const SsiProcInfo *p = &g_array_index(procs, SsiProcInfo, i);
 		guint node = 0;
 		SsiProc cable;
 
-		/* flock -w 30 DIR/nodeN.claim vde_plug DIR/switch.ctl[N] */
 		if (g_strv_length(p->argv) < 6 || strcmp(p->argv[0], "flock") != 0)
 			continue;
 		for (guint n = 1; n <= SSI_NODE_LIMIT && node == 0; n++) {
@@ -110,14 +110,38 @@ GArray *ssi_remote_hangup(const char *dir, SsiNodeSet *asked)
 			if (c->ppid != p->pid || strcmp(c->argv[0], "vde_plug") != 0 ||
 			    !ssi_proc_lookup(c->pid, &plug))
 				continue;
-			/* flock exits 128 + SIGKILL (vde_plug ends quietly on
-			 * what it can catch): the cable's ssh says so on the
-			 * other host, which stops there. */
-			if (ssi_proc_signal(&plug, SIGKILL)) {
-				ssi_nodeset_add(asked, node);
-				g_array_append_val(cables, cable);
-			}
+			g_array_append_val(nodes, node);
+			g_array_append_val(flocks, cable);
+			g_array_append_val(plugs, plug);
 		}
 	}
+}
+
+GArray *ssi_remote_hangup(const char *dir, SsiNodeSet *asked)
+{
+	g_autoptr(GArray) nodes = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GArray) plugs = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+	g_autoptr(GArray) flocks = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+	GArray *cables = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+
+	ssi_nodeset_clear(asked);
+	find_cables(dir, nodes, flocks, plugs);
+	for (guint i = 0; i < plugs->len; i++)
+		/* flock exits 128 + SIGKILL (vde_plug ends quietly on what
+		 * it can catch): the cable's ssh says so on the other host,
+		 * which stops there. */
+		if (ssi_proc_signal(&g_array_index(plugs, SsiProc, i), SIGKILL)) {
+			ssi_nodeset_add(asked, g_array_index(nodes, guint, i));
+			g_array_append_val(cables, g_array_index(flocks, SsiProc, i));
+		}
 	return cables;
+}
+
+GArray *ssi_remote_cables(const char *dir)
+{
+	g_autoptr(GArray) nodes = g_array_new(FALSE, FALSE, sizeof(guint));
+	GArray *procs = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+
+	find_cables(dir, nodes, procs, procs);
+	return procs;
 }
