@@ -146,9 +146,10 @@ void ssi_fault_end_healer(const SsiFault *f);
  * thawed. */
 guint ssi_fault_heal_all(SsiState *state);
 
-/* Before MACHINE boots on CLUSTER's running vde_switch: its port back on
- * VLAN 0, whatever a fault of its last boot left there. */
-void ssi_fault_port_reset(SsiCluster *cluster, guint node);
+/* MACHINE's kernel is gone (crashed, halted, killed): its faults end
+ * with it, their filters and (once no fault keeps them) healers, and its
+ * switch port goes back on VLAN 0 for its next boot.  Under the lock. */
+void ssi_fault_forget(SsiState *state, const char *machine);
 
 /* The duration in TEXT ("5", "5s", "500ms", "2m", "1.5s", "1h"), in µs,
  * more than 0 and at most a day; FALSE for anything else. */

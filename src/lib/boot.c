@@ -12,7 +12,6 @@
 #include "ssi_console.h"
 #include "ssi_guestlog.h"
 #include "ssi_error.h"
-#include "ssi_fault.h"
 #include "ssi_host.h"
 #include "ssi_reconcile.h"
 #include "ssi_remote.h"
@@ -180,8 +179,6 @@ static gboolean spawn_kernels(SsiCluster *cluster, GArray *which, const char *pr
 		/* UML refuses a umid whose directory a killed kernel left
 		 * behind. */
 		ssi_reconcile_remove_umid_dir(cluster->state, name);
-		/* Nor does a fault of its last boot hold its switch port. */
-		ssi_fault_port_reset(cluster, node);
 		ms[i] = ssi_state_add(cluster->state, name);
 	}
 	ssi_console_spawn_all(cluster->state, cluster->cfg, n, ms, argvp, TRUE, preload, errors);

@@ -644,16 +644,39 @@ gboolean ssi_fault_apply(SsiCluster *cluster, GPtrArray *before, GPtrArray *afte
 	return TRUE;
 }
 
-void ssi_fault_port_reset(SsiCluster *cluster, guint node)
+void ssi_fault_forget(SsiState *state, const char *machine)
 {
-	g_autoptr(SsiVde) sw = NULL;
-	SsiMachine *m = ssi_state_find(cluster->state, "switch");
+	g_autoptr(GPtrArray) faults = ssi_fault_read(state->dir);
+	g_autoptr(GPtrArray) gone = fault_array();
+	gboolean network = FALSE;
+	SsiMachine *sw = ssi_state_find(state, "switch");
 
-	if (cluster->state->network != SSI_NETWORK_VDE || m == NULL || !ssi_proc_alive(&m->proc) ||
-	    (sw = switch_console(cluster->state, NULL)) == NULL)
+	for (guint i = faults->len; i-- > 0;) {
+		SsiFault *f = g_ptr_array_index(faults, i);
+
+		if (strcmp(f->machine, machine) != 0)
+			continue;
+		network |= SSI_FAULT_NETWORK(f->kind);
+		end_filter(state, f);
+		g_ptr_array_add(gone, g_ptr_array_steal_index(faults, i));
+	}
+	if (gone->len == 0)
 		return;
-	/* A port never used has no VLAN but 0 (1006: no such port). */
-	set_vlan(sw, ssi_plan_vde_port(node), 0, NULL);
+	for (guint i = 0; i < gone->len; i++) {
+		SsiFault *f = g_ptr_array_index(gone, i);
+
+		if (!healer_kept(faults, &f->healer))
+			ssi_fault_end_healer(f);
+	}
+	/* The switch keeps a port's VLAN across its endpoints: the next
+	 * boot of the machine would start cut off. */
+	if (network && state->network == SSI_NETWORK_VDE && sw != NULL && ssi_proc_alive(&sw->proc)) {
+		g_autoptr(SsiVde) vde = switch_console(state, NULL);
+
+		if (vde != NULL)
+			set_vlan(vde, ssi_plan_vde_port((guint)machine_number(machine)), 0, NULL);
+	}
+	ssi_fault_save(state, faults, NULL);
 }
 
 guint ssi_fault_heal_all(SsiState *state)

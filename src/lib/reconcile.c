@@ -37,8 +37,11 @@ void ssi_reconcile_forget(SsiState *state, SsiMachine *m)
 		ssi_proc_wait_gone(&window, 1, 1000);
 	}
 	ssi_console_close_window(m);
-	if (ssi_plan_is_kernel(m->name))
+	if (ssi_plan_is_kernel(m->name)) {
 		ssi_reconcile_remove_umid_dir(state, m->name);
+		/* A fault is of one boot of the machine. */
+		ssi_fault_forget(state, m->name);
+	}
 	ssi_state_remove(state, m->name);
 }
 
