@@ -102,4 +102,8 @@ const char *ssi_mark_kind_name(SsiMarkKind kind);
  */
 char *ssi_timeline_data(const SsiTimeline *tl);
 
+/* How many spans of TL are of KIND; how many fault marks of KIND. */
+guint ssi_timeline_count_spans(const SsiTimeline *tl, SsiSpanKind kind);
+guint ssi_timeline_count_marks(const SsiTimeline *tl, SsiMarkKind kind);
+
 #endif

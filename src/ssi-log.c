@@ -137,24 +137,6 @@ static char *gp_quote(const char *s)
 	return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
-static guint count_spans(const SsiTimeline *tl, SsiSpanKind kind)
-{
-	guint n = 0;
-
-	for (guint i = 0; i < tl->spans->len; i++)
-		n += g_array_index(tl->spans, SsiSpan, i).kind == kind;
-	return n;
-}
-
-static guint count_faults(const SsiTimeline *tl, SsiMarkKind kind)
-{
-	guint n = 0;
-
-	for (guint i = 0; i < tl->faults->len; i++)
-		n += g_array_index(tl->faults, SsiFaultMark, i).kind == kind;
-	return n;
-}
-
 /* How a span is drawn: a bar across its lane, HALF its height high.
  * Those of faults are drawn over the others, each narrower than the one
  * before, so that faults at once show one inside the other. */
@@ -217,14 +199,14 @@ static char *plot_script(const SsiTimeline *tl, const char *wall, const char *da
 		const char *name = ssi_span_kind_name(span_styles[i].kind);
 		double half = span_styles[i].half;
 
-		if (count_spans(tl, span_styles[i].kind) > 0)
+		if (ssi_timeline_count_spans(tl, span_styles[i].kind) > 0)
 			g_ptr_array_add(plots, g_strdup_printf(
 				"%s index '%s' using (($2+$3)/2):1:2:3:($1-%.2f):($1+%.2f) "
 				"with boxxyerror lc rgb '%s' title '%s'", qdata, name, half,
 				half, span_styles[i].colour, name));
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(mark_styles); i++)
-		if (count_faults(tl, mark_styles[i].kind) > 0)
+		if (ssi_timeline_count_marks(tl, mark_styles[i].kind) > 0)
 			g_ptr_array_add(plots, g_strdup_printf(
 				"%s index 'faults' using 2:(strcol(3) eq '%s' ? $1 : 1/0) "
 				"with points pt %d ps %g lw 2 lc rgb '%s' title '%s'", qdata,

@@ -248,16 +248,6 @@ static GPtrArray *parse_lines(const char *const *lines, guint n)
 	return recs;
 }
 
-/* How many spans of TL are of KIND. */
-static guint spans_of(const SsiTimeline *tl, SsiSpanKind kind)
-{
-	guint n = 0;
-
-	for (guint i = 0; i < tl->spans->len; i++)
-		n += g_array_index(tl->spans, SsiSpan, i).kind == kind;
-	return n;
-}
-
 /* Whether TL has the span of KIND on LANE from FROM to TO seconds. */
 static gboolean has_span(const SsiTimeline *tl, guint lane, SsiSpanKind kind, double from,
 			 double to)
@@ -325,17 +315,17 @@ START_TEST(test_timeline_network)
 	ck_assert_uint_eq(tl->lanes->len, 4);
 	/* The spans of faults, beside the others, which they leave as they
 	 * were. */
-	ck_assert_msg(spans_of(tl, SSI_SPAN_CUT) == 3 && has_span(tl, 3, SSI_SPAN_CUT, 10, 15) &&
+	ck_assert_msg(ssi_timeline_count_spans(tl, SSI_SPAN_CUT) == 3 && has_span(tl, 3, SSI_SPAN_CUT, 10, 15) &&
 		      has_span(tl, 1, SSI_SPAN_CUT, 36, 38) && has_span(tl, 0, SSI_SPAN_CUT, 37, 40),
 		      "%s", data);
-	ck_assert_msg(spans_of(tl, SSI_SPAN_PARTITIONED) == 3 &&
+	ck_assert_msg(ssi_timeline_count_spans(tl, SSI_SPAN_PARTITIONED) == 3 &&
 		      has_span(tl, 1, SSI_SPAN_PARTITIONED, 20, 28) &&
 		      has_span(tl, 2, SSI_SPAN_PARTITIONED, 20, 28) &&
 		      has_span(tl, 3, SSI_SPAN_PARTITIONED, 20, 24), "%s", data);
-	ck_assert_msg(spans_of(tl, SSI_SPAN_DEGRADED) == 2 &&
+	ck_assert_msg(ssi_timeline_count_spans(tl, SSI_SPAN_DEGRADED) == 2 &&
 		      has_span(tl, 2, SSI_SPAN_DEGRADED, 30, 35) &&
 		      has_span(tl, 1, SSI_SPAN_DEGRADED, 33, 38), "%s", data);
-	ck_assert_uint_eq(spans_of(tl, SSI_SPAN_FROZEN), 0);
+	ck_assert_uint_eq(ssi_timeline_count_spans(tl, SSI_SPAN_FROZEN), 0);
 	ck_assert(has_span(tl, 3, SSI_SPAN_JOINED, 3.4, 12.5));
 	ck_assert(has_span(tl, 3, SSI_SPAN_BOOTING, 15.2, 15.3));
 	ck_assert(has_span(tl, 3, SSI_SPAN_JOINED, 15.3, 40));

@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +9,7 @@
 
 #include "ssi_error.h"
 #include "ssi_mconsole.h"
+#include "ssi_unixaddr.h"
 
 /* Wire format of arch/um/include/shared/mconsole.h, version 2. */
 #define MCONSOLE_MAGIC 0xcafebabe
@@ -33,38 +33,22 @@ struct mc_reply {
 gboolean ssi_mconsole_command(const char *socket_path, const char *command,
 			      gint timeout_ms, char **reply, GError **error)
 {
-	struct sockaddr_un to = { .sun_family = AF_UNIX };
+	struct sockaddr_un to;
 	sa_family_t autobind = AF_UNIX;
 	struct mc_request req = { 0 };
 	g_autoptr(GString) text = g_string_new(NULL);
 	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 	size_t len = strlen(command);
 	gboolean more = TRUE, failed = FALSE;
-	int fd;
+	int fd, dir_fd;
 
-	g_autofree char *short_path = NULL;
-	int dir_fd = -1;
-
-	/* A socket path too long for an address is reached through its
-	 * directory, opened, as /proc/self/fd/N/NAME (the kernels of a
+	/* A long path is reached through its directory (the kernels of a
 	 * long state directory run with uml_dir=. for the same reason). */
-	if (strlen(socket_path) >= sizeof(to.sun_path)) {
-		g_autofree char *dir = g_path_get_dirname(socket_path);
-		g_autofree char *base = g_path_get_basename(socket_path);
-
-		dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (dir_fd >= 0)
-			short_path = g_strdup_printf("/proc/self/fd/%d/%s", dir_fd, base);
-	}
-	if (len >= MCONSOLE_MAX_DATA ||
-	    strlen(short_path ? short_path : socket_path) >= sizeof(to.sun_path)) {
+	if (len >= MCONSOLE_MAX_DATA || !ssi_unix_address(socket_path, &to, &dir_fd)) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
 			    "mconsole %s: command or path too long", socket_path);
-		if (dir_fd >= 0)
-			close(dir_fd);
 		return FALSE;
 	}
-	strcpy(to.sun_path, short_path ? short_path : socket_path);
 	req.magic = MCONSOLE_MAGIC;
 	req.version = MCONSOLE_VERSION;
 	req.len = (uint32_t)len;

@@ -399,3 +399,21 @@ char *ssi_timeline_data(const SsiTimeline *tl)
 	}
 	return g_string_free(out, FALSE);
 }
+
+guint ssi_timeline_count_spans(const SsiTimeline *tl, SsiSpanKind kind)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < tl->spans->len; i++)
+		n += g_array_index(tl->spans, SsiSpan, i).kind == kind;
+	return n;
+}
+
+guint ssi_timeline_count_marks(const SsiTimeline *tl, SsiMarkKind kind)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < tl->faults->len; i++)
+		n += g_array_index(tl->faults, SsiFaultMark, i).kind == kind;
+	return n;
+}

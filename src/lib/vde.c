@@ -1,6 +1,5 @@
 /* A client for VDE's management consoles (ssi_vde.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include <unistd.h>
 
 #include "ssi_error.h"
+#include "ssi_unixaddr.h"
 #include "ssi_vde.h"
 
 struct SsiVde {
@@ -17,29 +17,14 @@ struct SsiVde {
 	GString *in;
 };
 
-/* Connect to the stream socket PATH; one too long for an address is
- * reached through its directory, opened, as /proc/self/fd/N/NAME. */
+/* Connect to the stream socket PATH, of any length. */
 static int connect_path(const char *path)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	g_autofree char *short_path = NULL;
-	int fd, dir_fd = -1, e;
+	struct sockaddr_un addr;
+	int fd, dir_fd, e;
 
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		g_autofree char *dir = g_path_get_dirname(path);
-		g_autofree char *base = g_path_get_basename(path);
-
-		dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (dir_fd < 0)
-			return -1;
-		short_path = g_strdup_printf("/proc/self/fd/%d/%s", dir_fd, base);
-		if (strlen(short_path) >= sizeof(addr.sun_path)) {
-			close(dir_fd);
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-	}
-	strcpy(addr.sun_path, short_path ? short_path : path);
+	if (!ssi_unix_address(path, &addr, &dir_fd))
+		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
 		e = errno;
