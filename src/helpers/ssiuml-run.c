@@ -122,27 +122,31 @@ static int write_tty(const char *buf, size_t len)
  */
 static void end_powered_off(const SsiConfig *cfg, int log)
 {
-	gint64 deadline = g_get_monotonic_time() + (gint64)cfg->stop_timeout * G_USEC_PER_SEC;
+	g_autoptr(GArray) kernels = g_array_new(FALSE, FALSE, sizeof(SsiProc));
+	g_autoptr(SsiCluster) cluster = NULL;
+	g_autoptr(GError) error = NULL;
+	SsiStopReport report;
 
-	for (;;) {
-		g_autoptr(SsiCluster) cluster = NULL;
-		g_autoptr(GError) error = NULL;
-		gboolean late = g_get_monotonic_time() >= deadline;
+	cluster = ssi_cluster_peek((SsiConfig *)cfg, state_dir, &error);
+	if (cluster == NULL)
+		return;
+	for (guint i = 0; i < cluster->state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(cluster->state->machines, i);
 
-		cluster = (late ? ssi_cluster_open : ssi_cluster_peek)((SsiConfig *)cfg, state_dir,
-								       &error);
-		if (cluster == NULL || ssi_cluster_lockserver_running(cluster) ||
-		    !ssi_reconcile_kernels_alive(cluster->state))
-			return;
-		if (late) {
-			SsiStopReport report;
-
-			dprintf(log, "ssiuml-run: the cluster powered off; stopping what still runs\n");
-			ssi_stop_cluster(cluster, &report);
-			return;
-		}
-		g_usleep(200 * 1000);
+		if (ssi_plan_is_kernel(m->name) && ssi_proc_alive(&m->proc))
+			g_array_append_val(kernels, m->proc);
 	}
+	g_clear_pointer(&cluster, ssi_cluster_close);
+	if (kernels->len == 0 ||
+	    ssi_proc_wait_gone((SsiProc *)(void *)kernels->data, kernels->len,
+			       (gint)cfg->stop_timeout * 1000))
+		return;
+	cluster = ssi_cluster_open((SsiConfig *)cfg, state_dir, &error);
+	if (cluster == NULL || ssi_cluster_lockserver_running(cluster) ||
+	    !ssi_reconcile_kernels_alive(cluster->state))
+		return;
+	dprintf(log, "ssiuml-run: the cluster powered off; stopping what still runs\n");
+	ssi_stop_cluster(cluster, &report);
 }
 
 /*
