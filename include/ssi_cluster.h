@@ -6,6 +6,7 @@
 #include <glib.h>
 
 #include "ssi_config.h"
+#include "ssi_sharedroot.h"
 #include "ssi_nodes.h"
 #include "ssi_plan.h"
 #include "ssi_state.h"
@@ -14,6 +15,8 @@ typedef struct {
 	SsiConfig *cfg;		/* borrowed */
 	SsiState *state;	/* owned: holds the lock until closed */
 	SsiNet net;		/* the CIDEV's, once a start or add checked it */
+	SsiSharedRoot *shared;	/* owned: the shared root the nodes boot from,
+				 * once a start or add checked it; NULL: COW */
 } SsiCluster;
 
 /*

@@ -16,6 +16,12 @@ typedef enum {
 	SSI_NETWORK_VDE,	/* vde_switch, UML's "vde" transport (vde_plug) */
 } SsiNetworkKind;
 
+/* The nodes' root: ROOT_MODE. */
+typedef enum {
+	SSI_ROOT_COW,		/* each node its own copy-on-write file over ROOT */
+	SSI_ROOT_SHARED,	/* one OCFS2 image for all, SHARED_ROOT */
+} SsiRootMode;
+
 typedef enum {
 	SSI_XSTATE_FIX_AUTO,
 	SSI_XSTATE_FIX_YES,
@@ -26,6 +32,10 @@ typedef struct {
 	char *path;		/* the file read, or NULL for built-in defaults */
 	char *kernel;
 	char *root;
+	SsiRootMode root_mode;	/* ROOT_MODE */
+	char *shared_root;	/* SHARED_ROOT: the shared root's image */
+	gboolean shared_root_named; /* SHARED_ROOT was set (else the default,
+				 * ~/.ssiuml/shared-root.img, made when missing) */
 	char *cidev;
 	char *initrd;		/* NULL: nodes boot ROOT directly */
 	char *initrd_memexp;	/* NULL: no lock server is started */
@@ -96,5 +106,7 @@ SsiConfig *ssi_config_read(const char *option, GError **error);
  * "tmux", "uml_switch", "vde" (the state record keeps them too). */
 const char *ssi_console_word(SsiConsoleKind console);
 const char *ssi_network_word(SsiNetworkKind network);
+/* "cow" or "shared". */
+const char *ssi_root_mode_word(SsiRootMode mode);
 
 #endif

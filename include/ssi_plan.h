@@ -6,6 +6,7 @@
 #include <glib.h>
 
 #include "ssi_config.h"
+#include "ssi_sharedroot.h"
 #include "ssi_nodes.h"
 #include "ssi_state.h"
 
@@ -64,13 +65,14 @@ gboolean ssi_plan_unsafe_path(const char *path);
 
 /* A configured file that the kernel's command line names. */
 typedef struct {
-	const char *key;	/* "ROOT", "CIDEV", "INITRD", "INITRD_MEMEXP" */
+	const char *key;	/* "ROOT", "CIDEV", "INITRD", "INITRD_MEMEXP",
+				 * "SHARED_ROOT" */
 	const char *path;	/* from the configuration; NULL when unset */
 	const char *link;	/* the name in the state directory that stands
 				 * for it when ssi_plan_unsafe_path(path) */
 } SsiPlanFile;
 
-#define SSI_PLAN_N_FILES 4
+#define SSI_PLAN_N_FILES 5
 
 /* Fill FILES with the SSI_PLAN_N_FILES files of CFG a kernel names. */
 void ssi_plan_kernel_files(const SsiConfig *cfg, SsiPlanFile files[SSI_PLAN_N_FILES]);
@@ -80,12 +82,16 @@ void ssi_plan_kernel_files(const SsiConfig *cfg, SsiPlanFile files[SSI_PLAN_N_FI
  * server) of the cluster in STATE's directory, on STATE's switch (or,
  * when CABLE is not NULL, on the cable that program runs to another
  * host's switch) and NET's addresses,
- * argv[0] being the linux-ssi link in the state directory.  Files and
+ * argv[0] being the linux-ssi link in the state directory.  A node boots
+ * from its own copy-on-write file over ROOT, or, when SHARED is not NULL,
+ * from that shared root (ubd0c=, with ROOT read-only beside it for the
+ * ramdisk's OCFS2 modules: ssiuml(7)).  Files and
  * state paths that would not reach the kernel whole are named relative
  * to the state directory, the kernels' working directory.
  */
 GPtrArray *ssi_plan_kernel_argv(const SsiConfig *cfg, const SsiState *state,
-				 const SsiNet *net, const char *cable, guint node);
+				 const SsiNet *net, const char *cable,
+				 const SsiSharedRoot *shared, guint node);
 
 /*
  * With NETWORK=vde every machine has a port of its own on the switch,

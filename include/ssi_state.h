@@ -23,6 +23,7 @@ typedef struct {
 	char *boot_id;		/* the host boot the record was made in */
 	SsiConsoleKind console;	/* XTERM or TMUX once a cluster started */
 	SsiNetworkKind network;	/* the switch the cluster started with */
+	SsiRootMode root_mode;	/* the root its nodes boot from */
 	SsiProc tmux;		/* the tmux server holding every console */
 	GPtrArray *machines;	/* SsiMachine *, in start order */
 } SsiState;

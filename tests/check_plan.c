@@ -91,7 +91,7 @@ START_TEST(test_kernel_argv)
 {
 	g_autoptr(SsiConfig) cfg = plain_config();
 	SsiState *state = fake_state("/run/st", argvs[_i].network);
-	g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cfg, state, &default_net, NULL, argvs[_i].node);
+	g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cfg, state, &default_net, NULL, NULL, argvs[_i].node);
 	g_autofree char *line = joined(argv);
 
 	ck_assert_ptr_null(g_ptr_array_index(argv, argv->len - 1));
@@ -107,7 +107,7 @@ START_TEST(test_cable_argv)
 	g_autoptr(SsiConfig) cfg = plain_config();
 	SsiState *state = fake_state("/run/st", SSI_NETWORK_VDE);
 	g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cfg, state, &default_net,
-							 "/run/st/cable", 4);
+							 "/run/st/cable", NULL, 4);
 	g_autofree char *line = joined(argv);
 
 	ck_assert_msg(strstr(line, " eth0=vde,cmd:///run/st/cable,fe:fd:c0:a8:32:04,,,,"
@@ -130,7 +130,7 @@ START_TEST(test_unsafe_paths_become_relative)
 	cfg->root = g_strdup("/img/a,b.img");
 	g_free(cfg->initrd);
 	cfg->initrd = NULL;
-	argv = ssi_plan_kernel_argv(cfg, state, &default_net, NULL, 1);
+	argv = ssi_plan_kernel_argv(cfg, state, &default_net, NULL, NULL, 1);
 	line = joined(argv);
 	ck_assert_msg(strstr(line, " uml_dir=. ") != NULL, "%s", line);
 	ck_assert_msg(strstr(line, " ubd0=node1.cow,root.link ") != NULL, "%s", line);

@@ -301,7 +301,8 @@ GPtrArray *ssi_boot_kernel_argv(const SsiCluster *cluster, guint node)
 				 : ssi_remote_cable_name(state, node,
 								ssi_plan_unsafe_path(state->dir));
 
-	return ssi_plan_kernel_argv(cluster->cfg, state, &cluster->net, cable, node);
+	return ssi_plan_kernel_argv(cluster->cfg, state, &cluster->net, cable, cluster->shared,
+				    node);
 }
 
 GPtrArray *ssi_boot_switch_argv(const SsiCluster *cluster)

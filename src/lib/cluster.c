@@ -49,6 +49,7 @@ void ssi_cluster_close(SsiCluster *cluster)
 	if (cluster == NULL)
 		return;
 	ssi_state_close(cluster->state);
+	ssi_shared_root_free(cluster->shared);
 	g_free(cluster);
 }
 
@@ -96,6 +97,7 @@ static void take_kinds(SsiCluster *cluster)
 {
 	cluster->state->console = ssi_host_console(cluster->cfg);
 	cluster->state->network = cluster->cfg->network;
+	cluster->state->root_mode = cluster->cfg->root_mode;
 }
 
 static gboolean prepare_dir(SsiCluster *cluster, GError **error)
@@ -178,10 +180,41 @@ static gboolean check_net(SsiCluster *cluster, const SsiNodeSet *nodes, GError *
 	return TRUE;
 }
 
+/* The shared root for a boot of TODO beside the nodes up (RUNNING: the
+ * cluster runs from it already), into CLUSTER; made when new unless
+ * DRY.  A new image is filled by the first node of a start's TODO. */
+static gboolean check_shared_root(SsiCluster *cluster, const SsiNodeSet *todo, gboolean running,
+				  gboolean dry, GError **error)
+{
+	SsiNodeSet up;
+	guint limit = ssi_plan_node_limit(cluster->cfg, &cluster->net, NULL);
+
+	g_clear_pointer(&cluster->shared, ssi_shared_root_free);
+	ssi_cluster_nodes_up(cluster, &up);
+	cluster->shared = ssi_shared_root_prepare(cluster->cfg,
+						  ssi_nodeset_count(&up) + ssi_nodeset_count(todo),
+						  limit, running, dry, error);
+	if (cluster->shared == NULL)
+		return FALSE;
+	if (!cluster->shared->whole && !cluster->shared->made && running) {
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+			    "SHARED_ROOT: %s: not filled yet (by the cluster's first start); "
+			    "wait for its nodes to boot, or stop the cluster and start afresh "
+			    "(see ssiuml(7))", cluster->shared->path);
+		g_clear_pointer(&cluster->shared, ssi_shared_root_free);
+		return FALSE;
+	}
+	if (!cluster->shared->whole)
+		cluster->shared->fill = ssi_nodeset_next(todo, 0);
+	return TRUE;
+}
+
 /* What must hold before a start of NODES: no cluster runs, every file
  * is there, the CIDEV's network has room for them, the guests' memory
- * too. */
-static gboolean can_start(SsiCluster *cluster, const SsiNodeSet *nodes, GError **error)
+ * too, and the shared root when the nodes boot from one (made now
+ * unless DRY). */
+static gboolean can_start(SsiCluster *cluster, const SsiNodeSet *nodes, gboolean dry,
+			  GError **error)
 {
 	if (ssi_cluster_running(cluster)) {
 		SsiNodeSet up;
@@ -198,7 +231,9 @@ static gboolean can_start(SsiCluster *cluster, const SsiNodeSet *nodes, GError *
 				    cluster->cfg->network, error) &&
 	       check_net(cluster, nodes, error) &&
 	       check_memory_room(cluster, ssi_nodeset_count(nodes),
-				 cluster->cfg->initrd_memexp != NULL, error);
+				 cluster->cfg->initrd_memexp != NULL, error) &&
+	       (cluster->cfg->root_mode != SSI_ROOT_SHARED ||
+		check_shared_root(cluster, nodes, FALSE, dry, error));
 }
 
 gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
@@ -208,7 +243,7 @@ gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
 	ssi_nodeset_clear(&nodes);
 	for (guint i = 1; i <= n; i++)
 		ssi_nodeset_add(&nodes, i);
-	if (!can_start(cluster, &nodes, error))
+	if (!can_start(cluster, &nodes, FALSE, error))
 		return FALSE;
 	/* A new cluster starts from clean disks, and a history of its own. */
 	ssi_reconcile_clear_files(cluster->state);
@@ -232,7 +267,7 @@ gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error)
  * (with *LOCKSERVER FALSE) when the add cannot be made. */
 static gboolean add_todo(SsiCluster *cluster, const SsiNodeSet *nodes,
 			 SsiNodeSet *todo, SsiNodeSet *skipped, gboolean *lockserver,
-			 GError **error)
+			 gboolean dry, GError **error)
 {
 	SsiNodeSet up;
 	SsiMachine *sw = ssi_state_find(cluster->state, "switch");
@@ -266,7 +301,9 @@ static gboolean add_todo(SsiCluster *cluster, const SsiNodeSet *nodes,
 	if (!ssi_host_check_files(cluster->cfg, cluster->state->console,
 				  cluster->state->network, error) ||
 	    !check_net(cluster, todo, error) ||
-	    !check_memory_room(cluster, ssi_nodeset_count(todo), *lockserver, error)) {
+	    !check_memory_room(cluster, ssi_nodeset_count(todo), *lockserver, error) ||
+	    (cluster->state->root_mode == SSI_ROOT_SHARED &&
+	     !check_shared_root(cluster, todo, TRUE, dry, error))) {
 		*lockserver = FALSE;
 		return FALSE;
 	}
@@ -278,7 +315,7 @@ gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
 {
 	SsiNodeSet todo;
 
-	if (!add_todo(cluster, nodes, &todo, skipped, lockserver, error))
+	if (!add_todo(cluster, nodes, &todo, skipped, lockserver, FALSE, error))
 		return FALSE;
 	if (ssi_nodeset_count(&todo) == 0 && !*lockserver)
 		return TRUE;
@@ -296,6 +333,16 @@ static gboolean plugged_todo(SsiCluster *cluster, const SsiNodeSet *nodes, SsiNo
 
 	*todo = *nodes;
 	ssi_nodeset_clear(skipped);
+	if (cluster->cfg->root_mode == SSI_ROOT_SHARED) {
+		/* Its image is a file on the first host, which a kernel here
+		 * cannot open (and OCFS2 over a network block device is not
+		 * what UML has). */
+		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+			    "ROOT_MODE=shared: a node of this host cannot open the shared root "
+			    "of another host's cluster; set ROOT_MODE=cow on this host (its "
+			    "nodes then boot from their own copy-on-write roots)");
+		return FALSE;
+	}
 	ssi_cluster_nodes_up(cluster, &up);
 	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
 		if (ssi_nodeset_has(&up, n)) {
@@ -365,7 +412,7 @@ GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboole
 	if (start) {
 		g_autoptr(GPtrArray) argv = NULL;
 
-		if (!can_start(cluster, nodes, error))
+		if (!can_start(cluster, nodes, TRUE, error))
 			return NULL;
 		/* Only in memory: the record is not written. */
 		take_kinds(cluster);
@@ -376,7 +423,7 @@ GPtrArray *ssi_cluster_plan(SsiCluster *cluster, const SsiNodeSet *nodes, gboole
 	} else {
 		gboolean lockserver;
 
-		if (!add_todo(cluster, nodes, &todo, skipped, &lockserver, error))
+		if (!add_todo(cluster, nodes, &todo, skipped, &lockserver, TRUE, error))
 			return NULL;
 		if (lockserver)
 			with = SSI_PLAN_LOCKSERVER_LAST;
@@ -411,7 +458,7 @@ GPtrArray *ssi_cluster_plan_plugged(SsiCluster *cluster, const SsiNodeSet *nodes
 	for (guint n = 0; (n = ssi_nodeset_next(&todo, n)) != 0;) {
 		g_autofree char *cable = ssi_remote_cable_name(cluster->state, n, relative);
 		g_autoptr(GPtrArray) argv = ssi_plan_kernel_argv(cluster->cfg, cluster->state,
-								  &cluster->net, cable, n);
+								  &cluster->net, cable, NULL, n);
 		g_autofree char *name = ssi_plan_machine_name(n);
 
 		plan_machine(cluster, plan, name, argv, TRUE, preload);

@@ -23,6 +23,7 @@ typedef enum {
 	KEY_NODES,		/* a node limit: 1..SSI_NODE_LIMIT */
 	KEY_NETWORK,
 	KEY_NICE,		/* 0..19 */
+	KEY_ROOT_MODE,
 } KeyType;
 
 typedef struct {
@@ -35,6 +36,8 @@ typedef struct {
 static const KeyInfo keys[] = {
 	{ "KERNEL", KEY_PATH, F(kernel) },
 	{ "ROOT", KEY_PATH, F(root) },
+	{ "ROOT_MODE", KEY_ROOT_MODE, F(root_mode) },
+	{ "SHARED_ROOT", KEY_PATH, F(shared_root) },
 	{ "CIDEV", KEY_PATH, F(cidev) },
 	{ "INITRD", KEY_OPTIONAL_PATH, F(initrd) },
 	{ "INITRD_MEMEXP", KEY_OPTIONAL_PATH, F(initrd_memexp) },
@@ -61,6 +64,8 @@ SsiConfig *ssi_config_new(void)
 
 	cfg->kernel = g_strdup(SSI_BINDIR "/linux-ssi");
 	cfg->root = g_strdup(SSI_PKGLIBDIR "/root.img");
+	cfg->root_mode = SSI_ROOT_COW;
+	cfg->shared_root = g_build_filename(g_get_home_dir(), ".ssiuml", "shared-root.img", NULL);
 	cfg->cidev = g_strdup(SSI_PKGLIBDIR "/cidev.img");
 	cfg->initrd = g_strdup(SSI_PKGLIBDIR "/initrd-ssi.img");
 	cfg->initrd_memexp = g_strdup(SSI_PKGLIBDIR "/initrd-memexp.img");
@@ -87,6 +92,7 @@ void ssi_config_free(SsiConfig *cfg)
 	g_free(cfg->path);
 	g_free(cfg->kernel);
 	g_free(cfg->root);
+	g_free(cfg->shared_root);
 	g_free(cfg->cidev);
 	g_free(cfg->initrd);
 	g_free(cfg->initrd_memexp);
@@ -275,6 +281,15 @@ G_STATIC_ASSERT(sizeof(SsiXstateFix) == sizeof(int));
 static const char *const consoles[] = { "auto", "xterm", "tmux" };
 static const char *const xstate_fixes[] = { "auto", "yes", "no" };
 static const char *const networks[] = { "uml_switch", "vde" };
+static const char *const root_modes[] = { "cow", "shared" };
+
+G_STATIC_ASSERT(sizeof(SsiRootMode) == sizeof(int));
+
+const char *ssi_root_mode_word(SsiRootMode mode)
+{
+	g_return_val_if_fail((guint)mode < G_N_ELEMENTS(root_modes), "cow");
+	return root_modes[mode];
+}
 
 const char *ssi_console_word(SsiConsoleKind console)
 {
@@ -373,6 +388,9 @@ static gboolean set_key(SsiConfig *cfg, const KeyInfo *key, char *value,
 	case KEY_NETWORK:
 		return set_choice(field, value, networks, G_N_ELEMENTS(networks),
 				  "not one of uml_switch, vde", why);
+	case KEY_ROOT_MODE:
+		return set_choice(field, value, root_modes, G_N_ELEMENTS(root_modes),
+				  "not one of cow, shared", why);
 	case KEY_SECONDS:
 		if (!parse_seconds(value, field)) {
 			*why = "not a number of seconds (1-9999)";
@@ -482,6 +500,8 @@ gboolean ssi_config_parse(SsiConfig *cfg, const char *data, gsize len,
 			g_free(value);
 			return FALSE;
 		}
+		if (info->offset == G_STRUCT_OFFSET(SsiConfig, shared_root))
+			cfg->shared_root_named = TRUE;
 	}
 	return TRUE;
 }

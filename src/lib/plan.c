@@ -93,6 +93,7 @@ void ssi_plan_kernel_files(const SsiConfig *cfg, SsiPlanFile files[SSI_PLAN_N_FI
 	files[1] = (SsiPlanFile){ "CIDEV", cfg->cidev, "cidev.link" };
 	files[2] = (SsiPlanFile){ "INITRD", cfg->initrd, "initrd.link" };
 	files[3] = (SsiPlanFile){ "INITRD_MEMEXP", cfg->initrd_memexp, "initrd-memexp.link" };
+	files[4] = (SsiPlanFile){ "SHARED_ROOT", cfg->shared_root, "shared-root.link" };
 }
 
 /* What the kernel's command line says for the file of KEY: its path, or
@@ -125,7 +126,8 @@ guint ssi_plan_vde_port(guint node)
 }
 
 GPtrArray *ssi_plan_kernel_argv(const SsiConfig *cfg, const SsiState *state,
-				 const SsiNet *net, const char *cable, guint node)
+				 const SsiNet *net, const char *cable,
+				 const SsiSharedRoot *shared, guint node)
 {
 	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *name = ssi_plan_machine_name(node);
@@ -147,7 +149,16 @@ GPtrArray *ssi_plan_kernel_argv(const SsiConfig *cfg, const SsiState *state,
 	 * passes as this descriptor. */
 	if (node)
 		g_ptr_array_add(argv, g_strdup_printf("ssl1=fd:%d", SSI_FRAME_FD));
-	if (node) {
+	if (node && shared != NULL) {
+		/* "c": not locked on the host, for a cluster file system;
+		 * every kernel reads and writes the one file. */
+		g_ptr_array_add(argv, g_strdup_printf("ubd0c=%s", kernel_file(cfg, "SHARED_ROOT")));
+		g_ptr_array_add(argv, g_strdup("root=/dev/ubda"));
+		g_ptr_array_add(argv, g_strdup_printf("ubd2r=%s", kernel_file(cfg, "ROOT")));
+		if (cfg->initrd != NULL)
+			g_ptr_array_add(argv, g_strdup_printf("initrd=%s",
+							      kernel_file(cfg, "INITRD")));
+	} else if (node) {
 		g_autofree char *base = g_strconcat(name, ".cow", NULL);
 		g_autofree char *cow = kernel_state_path(state, base);
 
@@ -180,6 +191,14 @@ GPtrArray *ssi_plan_kernel_argv(const SsiConfig *cfg, const SsiState *state,
 	g_ptr_array_add(argv, g_strdup_printf("ssiuml.role=%s", node ? "node" : "lockserver"));
 	if (node)
 		g_ptr_array_add(argv, g_strdup_printf("ssiuml.node=%u", node));
+	if (node && shared != NULL) {
+		g_autofree char *hb = ssi_shared_root_heartbeat(shared);
+
+		g_ptr_array_add(argv, g_strdup("ssiuml.root=shared"));
+		g_ptr_array_add(argv, g_strdup_printf("ssiuml.hb=%s", hb));
+		if (shared->fill != 0)
+			g_ptr_array_add(argv, g_strdup_printf("ssiuml.fill=%u", shared->fill));
+	}
 	g_ptr_array_add(argv, NULL);
 	return argv;
 }

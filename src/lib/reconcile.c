@@ -67,7 +67,7 @@ static gboolean is_our_file(const char *name)
 	static const char *const fixed[] = {
 		"state", "tmux.sock", "tmux.conf", "switch.ctl", "switch.mgmt", "linux-ssi",
 		"notify.sock", "lockserver.log", "windows.log", "switch.log", "switch.console",
-		"root.link", "cidev.link",
+		"root.link", "cidev.link", "shared-root.link",
 		"initrd.link", "initrd-memexp.link", "remote", "cidev.cache", SSI_FAULT_FILE, NULL,
 	};
 	/* A node's console; its cable, and the claim of another host's node

@@ -109,6 +109,7 @@ static void load(SsiState *state)
 	g_auto(GStrv) groups = NULL;
 	g_autofree char *console = NULL;
 	g_autofree char *network = NULL;
+	g_autofree char *root = NULL;
 
 	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
 		return;
@@ -121,6 +122,9 @@ static void load(SsiState *state)
 	network = g_key_file_get_string(kf, "cluster", "network", NULL);
 	state->network = g_strcmp0(network, ssi_network_word(SSI_NETWORK_VDE)) == 0
 			 ? SSI_NETWORK_VDE : SSI_NETWORK_UML_SWITCH;
+	root = g_key_file_get_string(kf, "cluster", "root", NULL);
+	state->root_mode = g_strcmp0(root, ssi_root_mode_word(SSI_ROOT_SHARED)) == 0
+			   ? SSI_ROOT_SHARED : SSI_ROOT_COW;
 	read_proc(kf, "cluster", "tmux_", &state->tmux);
 	groups = g_key_file_get_groups(kf, NULL);
 	for (gsize i = 0; groups[i] != NULL; i++) {
@@ -229,6 +233,7 @@ gboolean ssi_state_save(SsiState *state, GError **error)
 			      ssi_console_word(state->console == SSI_CONSOLE_XTERM
 					       ? SSI_CONSOLE_XTERM : SSI_CONSOLE_TMUX));
 	g_key_file_set_string(kf, "cluster", "network", ssi_network_word(state->network));
+	g_key_file_set_string(kf, "cluster", "root", ssi_root_mode_word(state->root_mode));
 	write_proc(kf, "cluster", "tmux_", &state->tmux);
 	for (guint i = 0; i < state->machines->len; i++) {
 		SsiMachine *m = g_ptr_array_index(state->machines, i);
