@@ -3,11 +3,15 @@
 
 #include "ssi_fault.h"
 #include "ssi_mconsole.h"
+#include "ssi_nodes.h"
 #include "ssi_plan.h"
 #include "ssi_reconcile.h"
 #include "ssi_stop.h"
 
 #define MCONSOLE_TIMEOUT_MS 1000
+/* How long the nodes of a shared root have to power off, unmounting it,
+ * before they are halted as the rest. */
+#define SHARED_STOP_MS 10000
 
 gboolean ssi_stop_nodes(SsiCluster *cluster, const SsiNodeSet *nodes,
 			SsiNodeSet *not_up, GError **error)
@@ -45,6 +49,7 @@ gboolean ssi_stop_nodes(SsiCluster *cluster, const SsiNodeSet *nodes,
 
 typedef struct {
 	char *socket;
+	const char *command;
 	gboolean ok;
 } HaltJob;
 
@@ -52,9 +57,45 @@ static gpointer halt_thread(gpointer data)
 {
 	HaltJob *job = data;
 
-	job->ok = ssi_mconsole_command(job->socket, "halt", MCONSOLE_TIMEOUT_MS,
+	job->ok = ssi_mconsole_command(job->socket, job->command, MCONSOLE_TIMEOUT_MS,
 				       NULL, NULL);
 	return NULL;
+}
+
+/* Send COMMAND to the management console of each kernel of STATE that
+ * runs and NODES_ONLY allows, at once; those sent to go into KERNELS.
+ * Returns how many took it. */
+static guint tell_kernels(SsiState *state, const char *command, gboolean nodes_only,
+			  GArray *kernels)
+{
+	g_autoptr(GPtrArray) threads = g_ptr_array_new();
+	HaltJob *jobs = g_new0(HaltJob, state->machines->len);
+	guint njobs = 0, ok = 0;
+
+	for (guint i = 0; i < state->machines->len; i++) {
+		SsiMachine *m = g_ptr_array_index(state->machines, i);
+		g_autofree char *dir = NULL;
+
+		if (!ssi_plan_is_kernel(m->name) || !ssi_proc_alive(&m->proc) ||
+		    (nodes_only && ssi_node_number(m->name) == 0))
+			continue;
+		g_array_append_val(kernels, m->proc);
+		dir = ssi_state_path(state, m->name);
+		jobs[njobs].socket = g_build_filename(dir, "mconsole", NULL);
+		jobs[njobs].command = command;
+		/* One thread each: a machine that does not answer costs its
+		 * own timeout, not everybody's. */
+		g_ptr_array_add(threads, g_thread_new("halt", halt_thread, &jobs[njobs]));
+		njobs++;
+	}
+	for (guint i = 0; i < threads->len; i++)
+		g_thread_join(g_ptr_array_index(threads, i));
+	for (guint i = 0; i < njobs; i++) {
+		ok += jobs[i].ok;
+		g_free(jobs[i].socket);
+	}
+	g_free(jobs);
+	return ok;
 }
 
 void ssi_stop_cluster(SsiCluster *cluster, SsiStopReport *report)
@@ -62,10 +103,6 @@ void ssi_stop_cluster(SsiCluster *cluster, SsiStopReport *report)
 	SsiState *state = cluster->state;
 	g_autoptr(GArray) kernels = g_array_new(FALSE, FALSE, sizeof(SsiProc));
 	g_autoptr(GArray) followers = g_array_new(FALSE, FALSE, sizeof(SsiProc));
-	g_autoptr(GPtrArray) threads = g_ptr_array_new();
-	guint njobs = 0;
-	HaltJob *jobs;
-
 	memset(report, 0, sizeof(*report));
 	report->was_running = ssi_cluster_running(cluster);
 	/* A frozen kernel halts only once it runs again. */
@@ -89,28 +126,19 @@ void ssi_stop_cluster(SsiCluster *cluster, SsiStopReport *report)
 				g_array_append_val(followers, p);
 		}
 	}
-	jobs = g_new0(HaltJob, state->machines->len);
-	for (guint i = 0; i < state->machines->len; i++) {
-		SsiMachine *m = g_ptr_array_index(state->machines, i);
-		g_autofree char *dir = NULL;
+	if (state->root_mode == SSI_ROOT_SHARED) {
+		/* Each node powers off (ctrl-alt-del), as "poweroff" on it
+		 * would, unmounting the shared root, while the lock server
+		 * still sees it leave.  Those that do not in time are halted
+		 * with the rest: the next start replays their journals. */
+		g_autoptr(GArray) nodes = g_array_new(FALSE, FALSE, sizeof(SsiProc));
 
-		if (!ssi_plan_is_kernel(m->name) || !ssi_proc_alive(&m->proc))
-			continue;
-		g_array_append_val(kernels, m->proc);
-		dir = ssi_state_path(state, m->name);
-		jobs[njobs].socket = g_build_filename(dir, "mconsole", NULL);
-		/* One thread each: a machine that does not answer costs its
-		 * own timeout, not everybody's. */
-		g_ptr_array_add(threads, g_thread_new("halt", halt_thread, &jobs[njobs]));
-		njobs++;
+		tell_kernels(state, "cad", TRUE, nodes);
+		ssi_proc_wait_gone((SsiProc *)nodes->data, nodes->len, SHARED_STOP_MS);
+		for (guint i = 0; i < nodes->len; i++)
+			report->powered_off += !ssi_proc_alive(&g_array_index(nodes, SsiProc, i));
 	}
-	for (guint i = 0; i < threads->len; i++)
-		g_thread_join(g_ptr_array_index(threads, i));
-	for (guint i = 0; i < njobs; i++) {
-		report->halted += jobs[i].ok;
-		g_free(jobs[i].socket);
-	}
-	g_free(jobs);
+	report->halted = tell_kernels(state, "halt", FALSE, kernels);
 	if (!ssi_proc_wait_gone((SsiProc *)kernels->data, kernels->len,
 				(gint)cluster->cfg->stop_timeout * 1000)) {
 		for (guint i = 0; i < kernels->len; i++)
