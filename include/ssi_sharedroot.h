@@ -24,9 +24,8 @@ typedef struct {
 /* The marker the filling node copies last: a root with it is whole. */
 #define SSI_SHARED_ROOT_MARKER "/etc/ssiuml-shared"
 
-/* Journal size per node slot, and the heartbeat's "recent": a node
- * writes its heartbeat block every 2 s. */
-#define SSI_SHARED_ROOT_JOURNAL_MIB 16
+/* The journal of each node slot, MiB. */
+#define SSI_SHARED_ROOT_JOURNAL_MIB 8
 
 /*
  * The shared root of CFG for a boot after which MOUNTED nodes have it

@@ -288,7 +288,6 @@ static gboolean check_room(const char *dir, const char *path, guint64 need, cons
 static gboolean make_image(const SsiConfig *cfg, SsiSharedRoot *root, guint slots, GError **error)
 {
 	g_autofree char *mkfs = find_tool("mkfs.ocfs2", error);
-	g_autofree char *fsck = NULL;
 	g_autofree char *dir = g_path_get_dirname(root->path);
 	g_autofree char *tmp = NULL;
 	g_autofree char *nslots = g_strdup_printf("%u", slots);
@@ -299,7 +298,7 @@ static gboolean make_image(const SsiConfig *cfg, SsiSharedRoot *root, guint slot
 	guint64 size, need;
 	int fd, status;
 
-	if (mkfs == NULL || (fsck = find_tool("fsck.ocfs2", error)) == NULL)
+	if (mkfs == NULL)
 		return FALSE;
 	if (stat(cfg->root, &st) != 0) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING, "ROOT: %s: %s", cfg->root,
@@ -342,20 +341,19 @@ static gboolean make_image(const SsiConfig *cfg, SsiSharedRoot *root, guint slot
 	}
 	{
 		/* mkfs.ocfs2 exits 1 on a host without modprobe, yet writes
-		 * the file system: the check is fsck's. */
-		const char *argv[] = { fsck, "-fn", tmp, NULL };
-		g_autofree char *fout = NULL;
-		g_autofree char *ferr = NULL;
-		int fstatus;
+		 * the file system: the check is reading it back. */
+		g_autofree char *debugfs_tool = find_tool("debugfs.ocfs2", error);
+		SsiSharedRoot probe = { .path = tmp };
+		g_autoptr(GError) local = NULL;
 
-		if (!run(argv, &fout, &ferr, &fstatus, error)) {
+		if (debugfs_tool == NULL) {
 			unlink(tmp);
 			return FALSE;
 		}
-		if (fstatus != 0) {
+		if (!read_super(debugfs_tool, &probe, &local) || probe.slots != slots) {
 			g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
-				    "SHARED_ROOT: %s: mkfs.ocfs2 failed: %s", root->path,
-				    g_strstrip(err));
+				    "SHARED_ROOT: %s: mkfs.ocfs2 failed (exit %d): %s", root->path,
+				    status, g_strstrip(err));
 			unlink(tmp);
 			return FALSE;
 		}
