@@ -67,6 +67,11 @@ gboolean ssi_cluster_start(SsiCluster *cluster, guint n, GError **error);
 gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
 			 SsiNodeSet *skipped, gboolean *lockserver, GError **error);
 
+/* Whether nodes of this host may join another host's cluster with CFG:
+ * not with ROOT_MODE=shared, whose image nodes there cannot open (the
+ * error says so). */
+gboolean ssi_cluster_check_pluggable(const SsiConfig *cfg, GError **error);
+
 /*
  * Boot NODES as this host's share of a cluster whose switch and lock
  * server run on another host, which ssi_remote_plug() recorded in the

@@ -213,6 +213,8 @@ static int dry_run_remote(SsiCluster *cluster, SsiConfig *cfg, const SsiRemote *
 	SsiNodeSet skipped, todo;
 	gboolean refused;
 
+	if (!ssi_cluster_check_pluggable(cfg, &error))
+		return tool_fail(error);
 	rc = ssi_remote_query(remote, cfg, SSI_REMOTE_TIMEOUT_MS, &error);
 	if (rc == NULL)
 		return tool_fail(error);
@@ -255,6 +257,8 @@ static int add_remote(SsiCluster **cluster, SsiConfig *cfg, const SsiRemote *rem
 	SsiNodeSet here, toclaim, claimed, skipped, booted;
 	gboolean ok, refused = FALSE;
 
+	if (!ssi_cluster_check_pluggable(cfg, &error))
+		return tool_fail(error);
 	rc = ssi_remote_query(remote, cfg, SSI_REMOTE_TIMEOUT_MS, &error);
 	if (rc == NULL)
 		return tool_fail(error);

@@ -141,6 +141,7 @@ int main(void)
 		srunner_add_suite(sr, fault_suite());
 		srunner_add_suite(sr, safety_suite());
 		srunner_add_suite(sr, multi_suite());
+		srunner_add_suite(sr, shared_suite());
 	}
 	srunner_run_all(sr, CK_NORMAL);
 	run = srunner_ntests_run(sr);

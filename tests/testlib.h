@@ -251,6 +251,7 @@ Suite *cluster_suite(void);
 Suite *tools_suite(void);
 Suite *safety_suite(void);
 Suite *multi_suite(void);
+Suite *shared_suite(void);
 Suite *exec_suite(void);
 Suite *history_suite(void);
 Suite *fault_suite(void);

@@ -323,6 +323,20 @@ gboolean ssi_cluster_add(SsiCluster *cluster, const SsiNodeSet *nodes,
 				 : SSI_PLAN_NO_LOCKSERVER, &todo, error);
 }
 
+gboolean ssi_cluster_check_pluggable(const SsiConfig *cfg, GError **error)
+{
+	if (cfg->root_mode != SSI_ROOT_SHARED)
+		return TRUE;
+	/* The image is a file of the first host, which a kernel here
+	 * cannot open: UML's block devices are host files. */
+	g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
+		    "ROOT_MODE=shared: a node of this host cannot open the shared root of "
+		    "another host's cluster (a file there); set ROOT_MODE=cow in %s (its nodes "
+		    "then boot from copy-on-write roots of their own)",
+		    cfg->path ? cfg->path : "the configuration");
+	return FALSE;
+}
+
 /* What an add of NODES plugged into another host's switch boots: TODO;
  * the nodes up here go into SKIPPED.  FALSE when it cannot be made. */
 static gboolean plugged_todo(SsiCluster *cluster, const SsiNodeSet *nodes, SsiNodeSet *todo,
@@ -333,16 +347,8 @@ static gboolean plugged_todo(SsiCluster *cluster, const SsiNodeSet *nodes, SsiNo
 
 	*todo = *nodes;
 	ssi_nodeset_clear(skipped);
-	if (cluster->cfg->root_mode == SSI_ROOT_SHARED) {
-		/* Its image is a file on the first host, which a kernel here
-		 * cannot open (and OCFS2 over a network block device is not
-		 * what UML has). */
-		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
-			    "ROOT_MODE=shared: a node of this host cannot open the shared root "
-			    "of another host's cluster; set ROOT_MODE=cow on this host (its "
-			    "nodes then boot from their own copy-on-write roots)");
+	if (!ssi_cluster_check_pluggable(cluster->cfg, error))
 		return FALSE;
-	}
 	ssi_cluster_nodes_up(cluster, &up);
 	for (guint n = 0; (n = ssi_nodeset_next(nodes, n)) != 0;)
 		if (ssi_nodeset_has(&up, n)) {
