@@ -4,7 +4,8 @@
  * is one, over the cluster network; and onnode-serve, its far side.
  *
  * The client asks the lock server whether the node is a member, then
- * becomes dbclient (Debian's dropbear) with the image's cluster key; the
+ * becomes dbclient (Debian's dropbear) with the image's cluster key, -t
+ * when its standard input and output are a terminal, -T otherwise; the
  * far node's dropbear runs that key's forced command, onnode-serve,
  * whatever command string the client sent: it reads the words from
  * SSH_ORIGINAL_COMMAND (request.c: each one base64'd, so no shell on
@@ -49,8 +50,8 @@ static void usage(FILE *to, bool all)
 		      "Run COMMAND on node NODE, with this terminal; its exit status.\n", to);
 }
 
-static int misuse(bool all, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int misuse(bool all, const char *fmt, ...)
+static int misuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int misuse(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -58,8 +59,7 @@ static int misuse(bool all, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	usage(stderr, all);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
 	return ONNODE_USAGE;
 }
 
@@ -117,7 +117,9 @@ static void client_argv(const char **argv, char *target, size_t size, unsigned n
 	argv[i++] = CLUSTER_KEY;
 	argv[i++] = "-K";
 	argv[i++] = KEEPALIVE_S;
-	argv[i++] = isatty(STDIN_FILENO) ? "-t" : "-T";
+	/* A terminal on the far side only when this one is both ends: with
+	 * output to a file, a far terminal would turn its newlines into CRLF. */
+	argv[i++] = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) ? "-t" : "-T";
 	argv[i++] = target;
 	argv[i++] = req;
 	argv[i] = NULL;
@@ -219,22 +221,22 @@ int onnode_main(int argc, char **argv, bool all)
 	if (i < argc && strcmp(argv[i], "--") == 0)
 		i++;
 	else if (i < argc && argv[i][0] == '-' && argv[i][1] != '\0')
-		return misuse(all, "unknown option '%s'", argv[i]);
+		return misuse("unknown option '%s'", argv[i]);
 	if (!all) {
 		if (i >= argc)
-			return misuse(all, "no node given");
+			return misuse("no node given");
 		if (!ssi_proto_node_parse(argv[i], strlen(argv[i]), MB_MAXNODE, false, &node)) {
 			const char *a = argv[i];
 
 			if (a[0] >= '0' && a[0] <= '9' && (a[0] != '0' || a[1] == '\0') &&
 			    strspn(a, "0123456789") == strlen(a))
-				return misuse(all, "node %s: out of range (1-%u)", a, MB_MAXNODE);
-			return misuse(all, "'%s': not a node number", a);
+				return misuse("node %s: out of range (1-%u)", a, MB_MAXNODE);
+			return misuse("'%s': not a node number", a);
 		}
 		i++;
 	}
 	if (i >= argc)
-		return misuse(all, "no command given");
+		return misuse("no command given");
 
 	if (!read_conf(&conf)) {
 		fprintf(stderr, "%s: no cluster information (%s)\n", prog, CLUSTER_CONF);
