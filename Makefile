@@ -64,8 +64,10 @@ HELPERS = $(B)/lib/ssiuml-run $(B)/lib/ssiuml-xstate.so $(B)/lib/ssiuml-cable
 # The guests' client of the lock server: static, for the busybox images.
 MEMBER = $(B)/guest/ssiuml-member
 MEMBER_LIB_SRCS = src/guest/b64.c src/guest/http.c src/guest/etcd.c src/guest/members.c \
+		  src/guest/request.c \
 		  $(PROTO_SRCS)
-MEMBER_SRCS = $(MEMBER_LIB_SRCS) src/guest/net.c src/guest/exec.c src/guest/ssiuml-member.c
+MEMBER_SRCS = $(MEMBER_LIB_SRCS) src/guest/net.c src/guest/exec.c src/guest/onnode.c \
+	      src/guest/ssiuml-member.c
 IMAGES = root.img cidev.img initrd-ssi.img initrd-memexp.img
 IMAGE_FILES = $(IMAGES:%=$(B)/images/%)
 MAN1 = $(TOOLS:%=$(B)/man/%.1)
@@ -190,7 +192,7 @@ $(TEST_BIN): $(TEST_SRCS) tests/testlib.h $(B)/libssiuml.a $(MEMBER_LIB_SRCS) $(
 # Every shell script: the host's (bash, or sh where they say so) and the
 # guests' (busybox ash, checked as dash, which has the same "local").
 HOST_SCRIPTS = scripts/mkimages scripts/quickstart bench/bench bench/roots bench/bigcluster \
-	bench/lslogs bench/exec bench/network bench/faults
+	bench/lslogs bench/exec bench/network bench/faults bench/onnode
 GUEST_SCRIPTS = scripts/image/lib/ssiuml.sh scripts/image/initrd-ssi/init \
 		scripts/image/initrd-memexp/init scripts/image/root/sbin/cluster-agent \
 		scripts/image/root/sbin/ssiuml-power scripts/image/root/bin/cluster \

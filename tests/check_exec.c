@@ -493,6 +493,150 @@ START_TEST(test_exec_other_user)
 }
 END_TEST
 
+/* --- onnode and onall, on the nodes ------------------------------------ */
+
+/* Whether every console of nodes 1..N is free of "left, crashed": the
+ * cluster stayed calm through what the test did. */
+static void assert_no_crash_said(guint n)
+{
+	for (guint i = 1; i <= n; i++) {
+		g_autofree char *name = g_strdup_printf("node%u", i);
+		g_autofree char *said = t_log_lines(name, "left, crashed");
+
+		ck_assert_msg(t_log_count(name, "left, crashed") == 0, "%s: %s", name, said);
+	}
+}
+
+/* Whether any process on node N, on a terminal or not, shows WHAT, as
+ * WANT, within 10 s. */
+static gboolean wait_node_runs_any(const char *n, const char *what, gboolean want)
+{
+	return t_wait_for(({
+		g_autofree char *out = NULL;
+
+		ck_assert_int_eq(EXEC(NULL, &out, NULL, n, "ps", "-eo", "args"), 0);
+		(strstr(out, what) != NULL) == want;
+	}), 10000);
+}
+
+/* Whether STATE/NAME.log holds TEXT past its first FROM bytes within
+ * TIMEOUT_MS: byte for byte, since a full-screen program writes NULs
+ * (vt100 padding) that would end a string search. */
+static gboolean log_has_from(const char *name, const char *text, gsize from, int timeout_ms)
+{
+	g_autofree char *file = t_log_path(name);
+
+	return t_wait_for(({
+		g_autofree char *data = NULL;
+		gsize len = 0;
+
+		g_file_get_contents(file, &data, &len, NULL) && len > from &&
+			memmem(data + from, len - from, text, strlen(text)) != NULL;
+	}), timeout_ms);
+}
+
+START_TEST(test_onnode_commands)
+{
+	g_autofree char *out = NULL, *err = NULL;
+
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "3", NULL), 0);
+	/* Through ssi-exec, on node 1: no terminal there, dbclient -T. */
+	ck_assert_int_eq(EXEC(NULL, &out, &err, "1", "onnode", "2", "hostname"), 0);
+	ck_assert_str_eq(out, "node2\n");
+	ck_assert_str_eq(err, "");
+	ck_assert_int_eq(EXEC(NULL, &out, &err, "1", "onnode", "2", "false"), 1);
+	ck_assert_str_eq(err, "");
+	ck_assert_int_eq(EXEC(NULL, &out, &err, "1", "onnode", "2", "sh", "-c", "exit 7"), 7);
+	/* The words arrive as they left: no shell on either side. */
+	ck_assert_int_eq(EXEC(NULL, &out, &err, "1", "onnode", "2", "printf", "%s|", "a b",
+			      "$HOME", "it's", "", "*", "-n"), 0);
+	ck_assert_str_eq(out, "a b|$HOME|it's||*|-n|");
+	ck_assert_int_eq(EXEC("x\ny", &out, &err, "1", "onnode", "3", "cat"), 0);
+	ck_assert_str_eq(out, "x\ny");
+	ck_assert_int_eq(EXEC(NULL, &out, &err, "1", "onnode", "2", "sh", "-c", "kill -INT $$"),
+			 128 + SIGINT);
+	ck_assert_int_eq(EXEC(NULL, &out, &err, "1", "onnode", "2", "no-such-command"), 127);
+	ck_assert_msg(strstr(err, "node2: no-such-command: command not found"), "%s", err);
+	/* The caller's directory when the far node has it, else /; its TERM. */
+	ck_assert_int_eq(EXEC(NULL, &out, &err, "1", "sh", "-c", "cd /usr/share && onnode 2 pwd"),
+			 0);
+	ck_assert_str_eq(out, "/usr/share\n");
+	ck_assert_int_eq(EXEC(NULL, &out, &err, "1", "sh", "-c",
+			      "mkdir /tmp/only-on-1 && cd /tmp/only-on-1 && onnode 2 pwd"), 0);
+	ck_assert_str_eq(out, "/\n");
+	ck_assert_int_eq(EXEC(NULL, &out, &err, "1", "env", "TERM=xterm-mono", "onnode", "2",
+			      "sh", "-c", "echo $TERM"), 0);
+	ck_assert_str_eq(out, "xterm-mono\n");
+
+	/* A node that is not up, one that cannot be: onnode's own words. */
+	ck_assert_int_eq(EXEC(NULL, &out, &err, "1", "onnode", "5", "true"), 255);
+	ck_assert_str_eq(err, "onnode: node 5 is not up (members: 1 2 3)\n");
+	ck_assert_int_eq(EXEC(NULL, &out, &err, "1", "onnode", "0", "true"), 2);
+	ck_assert_msg(g_str_has_prefix(err, "onnode: node 0: out of range (1-254)\n"), "%s", err);
+	ck_assert_int_eq(EXEC(NULL, &out, &err, "1", "onnode", "300", "true"), 2);
+	ck_assert_msg(g_str_has_prefix(err, "onnode: node 300: out of range (1-254)\n"), "%s",
+		      err);
+	ck_assert_int_eq(EXEC(NULL, &out, &err, "1", "onnode", "x", "true"), 2);
+	ck_assert_msg(g_str_has_prefix(err, "onnode: 'x': not a node number\n"), "%s", err);
+	ck_assert_int_eq(EXEC(NULL, &out, &err, "1", "onnode", "2"), 2);
+
+	/* Every member, in node order; the first failure's status. */
+	ck_assert_int_eq(EXEC(NULL, &out, &err, "2", "onall", "hostname"), 0);
+	ck_assert_str_eq(out, "node1\nnode2\nnode3\n");
+	ck_assert_str_eq(err, "");
+	ck_assert_int_eq(EXEC(NULL, &out, &err, "1", "onall", "sh", "-c",
+			      "n=$(hostname); echo $n; [ $n = node1 ] || exit ${n#node}"), 2);
+	ck_assert_str_eq(out, "node1\nnode2\nnode3\n");
+	assert_no_crash_said(3);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
+/* On node 1's console: ^C reaches the far command, and vi works. */
+START_TEST(test_onnode_terminal)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	gsize from;
+
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "2", NULL), 0);
+	t_login("node1");
+	from = t_log_size("node1");
+	t_keys("node1", "onnode 2 sleep 103\n");
+	ck_assert(wait_node_runs_any("2", "sleep 103", TRUE));
+	from = t_log_size("node1");
+	t_keys("node1", "C-c");
+	/* Typed before the prompt, the line would go to the far side. */
+	ck_assert_msg(log_has_from("node1", "root@node1:~# ", from, 10000), "no prompt:\n%s",
+		      t_log_tail("node1", 10));
+	t_keys("node1", "echo st=$?\n");
+	ck_assert_msg(log_has_from("node1", "st=130", from, 10000), "no st=130:\n%s",
+		      t_log_tail("node1", 10));
+	ck_assert_msg(wait_node_runs_any("2", "sleep 103", FALSE), "the sleep runs on after ^C");
+
+	from = t_log_size("node1");
+	t_keys("node1", "cd /tmp && onnode 2 vi f\n");
+	ck_assert_msg(log_has_from("node1", "\"f\" [New", from, 20000), "no vi:\n%s",
+		      t_log_tail("node1", 10));
+	from = t_log_size("node1");
+	t_keys("node1", "iHello from node 1");
+	t_keys("node1", "Escape");
+	t_keys("node1", ":wq\n");
+	ck_assert(t_wait_for(EXEC(NULL, &out, &err, "2", "cat", "/tmp/f") == 0 &&
+			     strcmp(out, "Hello from node 1\n") == 0, 20000));
+	ck_assert_msg(log_has_from("node1", "root@node1:/tmp# ", from, 10000), "no prompt:\n%s",
+		      t_log_tail("node1", 10));
+	t_keys("node1", "echo vi=$?\n");
+	ck_assert_msg(log_has_from("node1", "vi=0", from, 10000), "no vi=0:\n%s",
+		      t_log_tail("node1", 10));
+	/* What it wrote is on node 2 only. */
+	ck_assert_int_ne(EXEC(NULL, &out, &err, "1", "cat", "/tmp/f"), 0);
+	assert_no_crash_said(2);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
 Suite *exec_suite(void)
 {
 	Suite *s = suite_create("exec");
@@ -508,6 +652,11 @@ Suite *exec_suite(void)
 	tcase_add_test(tc, test_exec_unreachable);
 	tcase_add_test(tc, test_exec_with_xterms);
 	tcase_add_test(tc, test_exec_other_user);
+	suite_add_tcase(s, tc);
+
+	tc = t_uml_tcase("onnode", 240);
+	tcase_add_test(tc, test_onnode_commands);
+	tcase_add_test(tc, test_onnode_terminal);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -49,6 +49,32 @@ START_TEST(test_base64)
 }
 END_TEST
 
+/* onnode's request: every word back as it was, empty ones and all; no
+ * line that is not one becomes a command. */
+START_TEST(test_onnode_request)
+{
+	static const char *const words[] = { "printf", "%s|", "a b", "$HOME", "it's", "",
+					     "\"*\"\n", NULL };
+	static const char *const bad[] = { "", "onnode1", "onnode1 - -", "onnode1 - - ",
+					   "onnode1 - - Zg=", "onnode1  - Zg==", "onnode2 - - Zg==",
+					   "onnode1 - - AA==", "ls -l", "onnode1 - - Zg==  Zg==" };
+	g_autofree char *line = mb_onnode_encode("/tmp", NULL, (char *const *)words);
+	MbOnnodeReq req;
+	guint n = 0;
+
+	ck_assert_msg(strchr(line, '\'') == NULL && strchr(line, '$') == NULL, "%s", line);
+	ck_assert(mb_onnode_decode(line, &req));
+	ck_assert_str_eq(req.cwd, "/tmp");
+	ck_assert_str_eq(req.term, "");
+	for (; req.argv[n] != NULL; n++)
+		ck_assert_str_eq(req.argv[n], words[n]);
+	ck_assert_uint_eq(n, G_N_ELEMENTS(words) - 1);
+	mb_onnode_free(&req);
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++)
+		ck_assert_msg(!mb_onnode_decode(bad[i], &req), "'%s' decoded", bad[i]);
+}
+END_TEST
+
 START_TEST(test_http_head)
 {
 	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -1091,6 +1117,7 @@ Suite *member_suite(void)
 	TCase *bad = tcase_create("badserver");
 
 	tcase_add_test(tc, test_base64);
+	tcase_add_test(tc, test_onnode_request);
 	tcase_add_test(tc, test_http_head);
 	tcase_add_test(tc, test_http_chunks);
 	tcase_add_test(tc, test_gateway_json);

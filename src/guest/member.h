@@ -42,6 +42,26 @@ char *mb_b64_encode(const void *data, size_t len);
  * false (nothing allocated) when TEXT is not base64. */
 bool mb_b64_decode(const char *text, char **out, size_t *outlen);
 
+/* --- onnode's request (request.c) --- */
+
+/* What onnode sends as SSH's one command string: "onnode1 CWD TERM ARG...",
+ * each field the base64 of its string, or "-" for an empty one; the far
+ * side's forced command reads it from SSH_ORIGINAL_COMMAND. */
+#define MB_ONNODE_MAGIC "onnode1"
+
+typedef struct {
+	char *cwd, *term;	/* "" when the caller had none */
+	char **argv;		/* NULL-terminated, at least one word */
+} MbOnnodeReq;
+
+/* A malloc'd request of ARGV (at least one word), run in CWD with TERM
+ * (either NULL: none). */
+char *mb_onnode_encode(const char *cwd, const char *term, char *const *argv);
+/* Read LINE into *REQ (mb_onnode_free() it); false, nothing allocated,
+ * when LINE is not a request. */
+bool mb_onnode_decode(const char *line, MbOnnodeReq *req);
+void mb_onnode_free(MbOnnodeReq *req);
+
 /* --- HTTP/1.1 framing (http.c) --- */
 
 typedef struct {

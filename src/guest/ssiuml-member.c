@@ -26,6 +26,7 @@
 #include "ssi_clusterconf.h"
 #include "member.h"
 #include "net.h"
+#include "onnode.h"
 
 #define PREFIX "/ssiuml/"
 
@@ -932,6 +933,7 @@ static void usage(FILE *to)
 	      "       ssiuml-member event KIND NODE [WORD...]\n"
 	      "       ssiuml-member [-t TAG] conf FILE\n"
 	      "       ssiuml-member exec-agent TTY\n"
+	      "       ssiuml-member onnode NODE COMMAND [ARG...] | onall COMMAND [ARG...]\n"
 	      "  agent NODE    join as NODE, keep the lease, report every change, leave\n"
 	      "                on SIGTERM (-d: return once joined, running on)\n"
 	      "  monitor       report every member and change (the lock server's)\n"
@@ -943,6 +945,10 @@ static void usage(FILE *to)
 	      "  conf FILE     check the cluster.conf FILE (no -s): its problems on\n"
 	      "                stderr (-t TAG, ssiuml), its values as KEY=value lines\n"
 	      "  exec-agent TTY  run the host's ssi-exec commands, on the line TTY (no -s)\n"
+	      "  onnode NODE COMMAND [ARG...]  run COMMAND on node NODE (no -s; also as\n"
+	      "                /usr/bin/onnode), onall COMMAND [ARG...] on every member\n"
+	      "  onnode-serve  run the request in SSH_ORIGINAL_COMMAND (the cluster key's\n"
+	      "                forced command)\n"
 	      "options: -l LEASE seconds (2) of a calm node,\n"
 	      "  -L LONG lease seconds while booting (until SIGUSR1: the node is up) and\n"
 	      "     while keep-alives come late (by LEASE/4), until on time for 5 LEASEs,\n"
@@ -1081,6 +1087,18 @@ int main(int argc, char **argv)
 	long n;
 	int c, rc;
 
+	/* onnode and onall are links to this program: their words are the
+	 * command's, no option of ours. */
+	{
+		const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+
+		if (strcmp(base, "onnode") == 0 || strcmp(base, "onall") == 0)
+			return onnode_main(argc - 1, argv + 1, strcmp(base, "onall") == 0);
+		if (argc > 1 && (strcmp(argv[1], "onnode") == 0 || strcmp(argv[1], "onall") == 0))
+			return onnode_main(argc - 2, argv + 2, strcmp(argv[1], "onall") == 0);
+		if (argc == 2 && strcmp(argv[1], "onnode-serve") == 0)
+			return onnode_serve();
+	}
 	while ((c = getopt(argc, argv, "s:l:L:t:T:r:ep:dvwn:h")) != -1) {
 		switch (c) {
 		case 's':
