@@ -192,7 +192,7 @@ $(TEST_BIN): $(TEST_SRCS) tests/testlib.h $(B)/libssiuml.a $(MEMBER_LIB_SRCS) $(
 # Every shell script: the host's (bash, or sh where they say so) and the
 # guests' (busybox ash, checked as dash, which has the same "local").
 HOST_SCRIPTS = scripts/mkimages scripts/quickstart bench/bench bench/roots bench/bigcluster \
-	bench/lslogs bench/exec bench/network bench/faults bench/onnode
+	bench/lslogs bench/exec bench/network bench/faults bench/sharedroot bench/onnode
 GUEST_SCRIPTS = scripts/image/lib/ssiuml.sh scripts/image/initrd-ssi/init \
 		scripts/image/initrd-memexp/init scripts/image/root/sbin/cluster-agent \
 		scripts/image/root/sbin/ssiuml-power scripts/image/root/bin/cluster \
