@@ -194,6 +194,7 @@ $(TEST_BIN): $(TEST_SRCS) tests/testlib.h $(B)/libssiuml.a $(MEMBER_LIB_SRCS) $(
 HOST_SCRIPTS = scripts/mkimages scripts/quickstart bench/bench bench/roots bench/bigcluster \
 	bench/lslogs bench/exec bench/network bench/faults bench/sharedroot bench/onnode
 GUEST_SCRIPTS = scripts/image/lib/ssiuml.sh scripts/image/initrd-ssi/init \
+		scripts/image/initrd-ssi/unmount scripts/image/initrd-ssi/hb-stop \
 		scripts/image/initrd-memexp/init scripts/image/root/sbin/cluster-agent \
 		scripts/image/root/sbin/ssiuml-power scripts/image/root/bin/cluster \
 		scripts/image/root/etc/init.d/rcS scripts/image/root/etc/init.d/rcK
