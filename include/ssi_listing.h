@@ -42,6 +42,7 @@ typedef struct {
 	gboolean running;
 	const char *console;		/* "tmux", "xterm", or NULL */
 	const char *network;		/* "uml_switch", "vde", or NULL */
+	const char *root;		/* "cow", "shared", or NULL */
 	const char *cluster;		/* the first host's URL, or NULL */
 	guint running_count, nodes, joined, procs;
 	guint64 memory;

@@ -35,6 +35,7 @@ typedef struct {
 	char *dir;		/* the state directory */
 	SsiConsoleKind console;	/* XTERM or TMUX */
 	SsiNetworkKind network;
+	SsiRootMode root_mode;
 	GPtrArray *machines;	/* SsiMachineStatus *, in start order */
 	SsiNodeSet members;	/* the nodes the lock server last counted */
 	gboolean has_lockserver; /* one is recorded here, dead or alive */

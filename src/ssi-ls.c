@@ -253,8 +253,9 @@ static void print_table(const SsiStatus *status, const GArray *remotes)
 		printf("%-11s %-8s %8s %7s %5s %10s  %s\n", r->name, r->state, "-", "-",
 		       "-", "-", where);
 	}
-	printf("%u running (%u node%s, %u joined), %u processes, %s\n", t.running,
-	       t.nodes, t.nodes == 1 ? "" : "s", t.joined, t.procs, mem);
+	printf("%u running (%u node%s, %u joined), %u processes, %s%s\n", t.running,
+	       t.nodes, t.nodes == 1 ? "" : "s", t.joined, t.procs, mem,
+	       status->root_mode == SSI_ROOT_SHARED ? "; one shared root" : "");
 	if (remotes->len > 0) {
 		guint nodes = 0, joined = 0;
 
@@ -326,6 +327,7 @@ static void print_json(const SsiStatus *status, const SsiConfig *cfg, const GArr
 		.running = running,
 		.console = running ? ssi_console_word(status->console) : NULL,
 		.network = running ? ssi_network_word(status->network) : NULL,
+		.root = running ? ssi_root_mode_word(status->root_mode) : NULL,
 		.cluster = url,
 		.running_count = t.running, .nodes = t.nodes, .joined = t.joined,
 		.procs = t.procs, .memory = t.memory,

@@ -64,6 +64,7 @@ char *ssi_listing_write(const SsiListing *l)
 	json_builder_add_boolean_value(b, l->running);
 	add_string(b, "console", l->console);
 	add_string(b, "network", l->network);
+	add_string(b, "root", l->root);
 	add_string(b, "cluster", l->cluster);
 	json_builder_set_member_name(b, "machines");
 	json_builder_begin_array(b);

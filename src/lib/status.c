@@ -128,6 +128,7 @@ SsiStatus *ssi_status_read(const char *dir, GError **error)
 	status->dir = g_strdup(state->dir);
 	status->console = state->console;
 	status->network = state->network;
+	status->root_mode = state->root_mode;
 	status->machines = g_ptr_array_new_with_free_func(machine_status_free);
 	/* Its last word counts even once it died: the members it had. */
 	if ((ls = ssi_state_find(state, "lockserver")) != NULL) {
