@@ -43,6 +43,30 @@ START_TEST(test_node_nice)
 }
 END_TEST
 
+/* The root: copy-on-write unless asked; the shared root's image in the
+ * user's ~/.ssiuml unless named (and then never made). */
+START_TEST(test_root_mode)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SsiConfig) dflt = ssi_config_new();
+	g_autoptr(SsiConfig) shared = parse("ROOT_MODE=shared\n", &error);
+	g_autoptr(SsiConfig) named = parse("ROOT_MODE=cow\nSHARED_ROOT=img/s.img\n", &error);
+	g_autofree char *home = g_build_filename(g_get_home_dir(), ".ssiuml", "shared-root.img",
+						 NULL);
+
+	ck_assert_int_eq(dflt->root_mode, SSI_ROOT_COW);
+	ck_assert_str_eq(dflt->shared_root, home);
+	ck_assert(!dflt->shared_root_named);
+	ck_assert_msg(shared != NULL && named != NULL, "%s", error ? error->message : "");
+	ck_assert_int_eq(shared->root_mode, SSI_ROOT_SHARED);
+	ck_assert(!shared->shared_root_named);
+	ck_assert_int_eq(named->root_mode, SSI_ROOT_COW);
+	ck_assert_str_eq(named->shared_root, "/base/img/s.img");
+	ck_assert(named->shared_root_named);
+	ck_assert_str_eq(ssi_root_mode_word(SSI_ROOT_SHARED), "shared");
+}
+END_TEST
+
 START_TEST(test_maxnodes)
 {
 	g_autoptr(GError) error = NULL;
@@ -168,6 +192,9 @@ static const struct {
 	{ "MAXNODES=016\n", "f.conf:1: MAXNODES: not a node limit" },
 	{ "MAXNODES=+16\n", "f.conf:1: MAXNODES: not a node limit" },
 	{ "MAXNODES=16x\n", "f.conf:1: MAXNODES: not a node limit" },
+	{ "ROOT_MODE=gfs\n", "f.conf:1: ROOT_MODE: not one of cow, shared" },
+	{ "ROOT_MODE=\n", "f.conf:1: ROOT_MODE: not one of cow, shared" },
+	{ "SHARED_ROOT=\n", "f.conf:1: SHARED_ROOT: empty value" },
 	{ "# ok\nROOT=/x\0y\n", "f.conf:2: NUL byte" },
 };
 
@@ -251,6 +278,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_defaults_from_prefix);
 	tcase_add_test(tc, test_forms);
 	tcase_add_test(tc, test_maxnodes);
+	tcase_add_test(tc, test_root_mode);
 	tcase_add_test(tc, test_node_nice);
 	tcase_add_test(tc, test_relative_paths_from_file_dir);
 	tcase_add_test(tc, test_never_executed);

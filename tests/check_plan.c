@@ -116,6 +116,47 @@ START_TEST(test_cable_argv)
 }
 END_TEST
 
+/* A node of the shared root boots from the one image (not locked on the
+ * host), with ROOT beside it and the heartbeat's place; the lock server
+ * as ever. */
+START_TEST(test_shared_root_argv)
+{
+	g_autoptr(SsiConfig) cfg = plain_config();
+	SsiState *state = fake_state("/run/st", SSI_NETWORK_VDE);
+	SsiSharedRoot shared = { .block_bytes = 512, .start_block = 2200, .blocks = 255,
+				 .slots = 15, .whole = TRUE };
+	g_autoptr(GPtrArray) argv = NULL;
+	g_autofree char *line = NULL;
+	g_autofree char *ls = NULL;
+
+	g_strlcpy(shared.uuid, "B27D04C6D87C4F85B0EBAE6CE0A4D2B9", sizeof(shared.uuid));
+	g_free(cfg->shared_root);
+	cfg->shared_root = g_strdup("/home/u/.ssiuml/shared-root.img");
+	argv = ssi_plan_kernel_argv(cfg, state, &default_net, NULL, &shared, 2);
+	line = joined(argv);
+	ck_assert_msg(strstr(line, " ubd0c=/home/u/.ssiuml/shared-root.img root=/dev/ubda "
+			     "ubd2r=/img/root.img ") != NULL, "%s", line);
+	ck_assert_msg(strstr(line, ".cow") == NULL, "%s", line);
+	ck_assert_msg(g_str_has_suffix(line, " ssiuml.node=2 ssiuml.root=shared "
+				       "ssiuml.hb=B27D04C6D87C4F85B0EBAE6CE0A4D2B9:512:2200:255"),
+		      "%s", line);
+	g_ptr_array_unref(argv);
+	/* A new image: its first node fills it. */
+	shared.whole = FALSE;
+	shared.fill = 1;
+	argv = ssi_plan_kernel_argv(cfg, state, &default_net, NULL, &shared, 2);
+	g_free(line);
+	line = joined(argv);
+	ck_assert_msg(g_str_has_suffix(line, ":255 ssiuml.fill=1"), "%s", line);
+	g_ptr_array_unref(argv);
+	argv = ssi_plan_kernel_argv(cfg, state, &default_net, NULL, &shared, 0);
+	ls = joined(argv);
+	ck_assert_msg(strstr(ls, " ubd0r=/img/root.img ") && !strstr(ls, "ubd0c=") &&
+		      !strstr(ls, "ssiuml.root"), "%s", ls);
+	fake_state_free(state);
+}
+END_TEST
+
 /* Paths with a blank or a comma reach the kernel as links and names
  * relative to the state directory, its working directory. */
 START_TEST(test_unsafe_paths_become_relative)
@@ -279,6 +320,7 @@ Suite *plan_suite(void)
 	tcase_add_loop_test(tc, test_kernel_argv, 0, G_N_ELEMENTS(argvs));
 	tcase_add_test(tc, test_unsafe_paths_become_relative);
 	tcase_add_test(tc, test_cable_argv);
+	tcase_add_test(tc, test_shared_root_argv);
 	tcase_add_test(tc, test_switch_argv);
 	tcase_add_test(tc, test_boot_order);
 	tcase_add_test(tc, test_net_parse);
