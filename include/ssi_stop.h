@@ -18,7 +18,8 @@ gboolean ssi_stop_nodes(SsiCluster *cluster, const SsiNodeSet *nodes,
 
 typedef struct {
 	gboolean was_running;	/* a kernel ran when the stop began */
-	guint powered_off;	/* shared-root nodes that powered off when asked */
+	guint shared_nodes;	/* nodes on a shared root, asked to power off */
+	guint powered_off;	/* those that did in time */
 	guint halted;		/* kernels that halted when asked */
 	guint killed;		/* processes that had to be SIGKILLed */
 } SsiStopReport;

@@ -20,7 +20,8 @@ static void usage(void)
 	       "console and clear the state.  Machines that do not halt within\n"
 	       "STOP_TIMEOUT seconds (default %d) are killed; it never hangs.  Of a\n"
 	       "cluster across hosts it stops this host's machines alone, and says\n"
-	       "what it left to the others.\n"
+	       "what it left to the others.  Nodes on a shared root (ROOT_MODE=shared)\n"
+	       "first power off, each unmounting it (10 s at most).\n"
 	       "\n"
 	       "Options:\n"
 	       "  -c, --config FILE  read FILE instead of ~/.ssiuml/ssiuml.conf\n"
@@ -207,6 +208,10 @@ int main(int argc, char **argv)
 	if (cables != NULL)
 		ssi_proc_wait_gone((const SsiProc *)(void *)cables->data, cables->len, HANGUP_MS);
 	tool_record(cluster, when, "stop", (const char *const *)names, TRUE);
+	if (report.shared_nodes > report.powered_off)
+		tool_warn("%u of %u nodes did not power off in time, and were halted with the shared "
+			  "root mounted: the next start replays their journals",
+			  report.shared_nodes - report.powered_off, report.shared_nodes);
 	if (report.killed > 0 && report.was_running)
 		tool_warn("%u process%s did not halt in time and %s killed",
 			  report.killed, report.killed == 1 ? "" : "es",

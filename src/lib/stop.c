@@ -135,6 +135,7 @@ void ssi_stop_cluster(SsiCluster *cluster, SsiStopReport *report)
 
 		tell_kernels(state, "cad", TRUE, nodes);
 		ssi_proc_wait_gone((SsiProc *)nodes->data, nodes->len, SHARED_STOP_MS);
+		report->shared_nodes = nodes->len;
 		for (guint i = 0; i < nodes->len; i++)
 			report->powered_off += !ssi_proc_alive(&g_array_index(nodes, SsiProc, i));
 	}
