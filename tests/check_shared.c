@@ -119,7 +119,7 @@ START_TEST(test_shared_files)
 		/* vi runs on node 2 (what it draws on node 1's console may
 		 * be interleaved with the console's other messages). */
 		ck_assert_msg(t_wait_for(t_run(NULL, NULL, "ssi-exec", "2", "sh", "-c",
-					       "ps -o args | grep -q '^vi /tmp/fromvi'",
+					       "ps -eo args | grep -q '^vi /tmp/fromvi'",
 					       NULL) == 0, 20000),
 			      "no vi on node 2; node 1's console:\n%s", t_log_tail("node1", 10));
 		t_keys("node1", "iwritten on node 2 from node 1");
@@ -233,6 +233,49 @@ START_TEST(test_shared_killall)
 }
 END_TEST
 
+/* What a console says when OCFS2 took a node for dead, or a node gave
+ * itself up: none of it may happen on a host that is merely busy. */
+static const char *const ocfs2_alarms[] = {
+	"has evicted node", "fencing", "Heartbeat write timeout", "o2quo", "Kernel panic",
+	"replay journal (node", "left, crashed", "lost its membership",
+};
+
+/* The same rule as the membership's: N nodes of the shared root, held to
+ * one core, boot (the first start making and filling the image) and stay
+ * up for 30 s with no death that did not happen, in OCFS2's eyes or the
+ * lock server's. */
+START_TEST(test_shared_calm_one_core)
+{
+	const guint n = 5;
+	const char *held = t_confine(100000);
+	g_autofree char *count = g_strdup_printf("%u", n);
+
+	t_write_conf("ROOT_MODE=shared\n");
+	ck_assert_int_eq(t_run(NULL, NULL, "ssi-start", "--wait", "--timeout", "300", count,
+			       NULL), 0);
+	for (guint i = 1; i <= n; i++) {
+		g_autofree char *name = g_strdup_printf("node%u", i);
+		g_autofree char *up = g_strdup_printf("ssiuml: node %u up", i);
+
+		t_assert_log(name, up, 3 * SHARED_BOOT_MS);
+	}
+	g_usleep(30 * G_USEC_PER_SEC);
+	for (guint i = 0; i <= n; i++) {
+		g_autofree char *name = i ? g_strdup_printf("node%u", i) : g_strdup("lockserver");
+
+		for (guint k = 0; k < G_N_ELEMENTS(ocfs2_alarms); k++)
+			ck_assert_msg(t_log_count(name, ocfs2_alarms[k]) == 0,
+				      "%u nodes of a shared root on %s: %s says \"%s\":\n%s", n, held,
+				      name, ocfs2_alarms[k], t_log_lines(name, ocfs2_alarms[k]));
+	}
+	printf("shared: %u nodes on %s: every node up, then 30 s with no eviction or fence\n", n,
+	       held);
+	fflush(stdout);
+	t_stop();
+	t_assert_nothing_left();
+}
+END_TEST
+
 /* ssi-start N with CONF refused: exit status RC, the message holding
  * WHAT, and nothing started or written. */
 static void assert_refused(const char *conf, int rc, const char *what)
@@ -333,6 +376,7 @@ Suite *shared_suite(void)
 	tcase_add_test(tc, test_shared_files);
 	tcase_add_test(tc, test_shared_crash);
 	tcase_add_test(tc, test_shared_killall);
+	tcase_add_test(tc, test_shared_calm_one_core);
 	suite_add_tcase(s, tc);
 	return s;
 }
