@@ -21,7 +21,7 @@ static void usage(void)
 	       "STOP_TIMEOUT seconds (default %d) are killed; it never hangs.  Of a\n"
 	       "cluster across hosts it stops this host's machines alone, and says\n"
 	       "what it left to the others.  Nodes on a shared root (ROOT_MODE=shared)\n"
-	       "first power off, each unmounting it (10 s at most).\n"
+	       "first power off, each unmounting it (20 s at most).\n"
 	       "\n"
 	       "Options:\n"
 	       "  -c, --config FILE  read FILE instead of ~/.ssiuml/ssiuml.conf\n"

@@ -11,7 +11,7 @@
 #define MCONSOLE_TIMEOUT_MS 1000
 /* How long the nodes of a shared root have to power off, unmounting it,
  * before they are halted as the rest. */
-#define SHARED_STOP_MS 10000
+#define SHARED_STOP_MS 20000
 
 gboolean ssi_stop_nodes(SsiCluster *cluster, const SsiNodeSet *nodes,
 			SsiNodeSet *not_up, GError **error)
