@@ -62,6 +62,9 @@ char *ssi_host_preload_path(void);
 gboolean ssi_host_check_memory_room(const SsiConfig *cfg, char **env, guint n,
 				    gboolean lockserver, GError **error);
 
+/* BYTES as "8.0 MiB", the same whatever the locale. */
+char *ssi_host_format_mib(guint64 bytes);
+
 /* The text of FILE in the ext2/ext4 image IMAGE, read with debugfs (no
  * root, no mount); "" when it is not there or IMAGE is no such image,
  * with what debugfs said of it in *WHY (when not NULL).  NULL, with an

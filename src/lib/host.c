@@ -264,8 +264,7 @@ static const char *memory_dir(char **env, const char **why)
 	return "/tmp";
 }
 
-/* "8.0 MiB", the same whatever the locale. */
-static char *format_mib(guint64 bytes)
+char *ssi_host_format_mib(guint64 bytes)
 {
 	char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
@@ -294,9 +293,9 @@ gboolean ssi_host_check_memory_room(const SsiConfig *cfg, char **env, guint n,
 	}
 	free_bytes = (guint64)st.f_bavail * st.f_frsize;
 	if (free_bytes < need + margin) {
-		g_autofree char *has = format_mib(free_bytes);
-		g_autofree char *wants = format_mib(need + margin);
-		g_autofree char *mem = format_mib(need);
+		g_autofree char *has = ssi_host_format_mib(free_bytes);
+		g_autofree char *wants = ssi_host_format_mib(need + margin);
+		g_autofree char *mem = ssi_host_format_mib(need);
 
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
 			    "memory backing directory %s (%s): %s free, %s needed "

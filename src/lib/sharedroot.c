@@ -248,15 +248,6 @@ static gboolean check_idle(const SsiSharedRoot *root, GError **error)
 	return FALSE;
 }
 
-/* "123.4 MiB" */
-static char *mib(guint64 bytes)
-{
-	char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-	g_ascii_formatd(buf, sizeof(buf), "%.1f", (double)bytes / (1 << 20));
-	return g_strconcat(buf, " MiB", NULL);
-}
-
 /* Room for NEED more bytes on the file system holding DIR. */
 static gboolean check_room(const char *dir, const char *path, guint64 need, const char *what,
 			   GError **error)
@@ -271,8 +262,8 @@ static gboolean check_room(const char *dir, const char *path, guint64 need, cons
 	}
 	avail = (guint64)st.f_bavail * st.f_frsize;
 	if (avail < need) {
-		g_autofree char *has = mib(avail);
-		g_autofree char *wants = mib(need);
+		g_autofree char *has = ssi_host_format_mib(avail);
+		g_autofree char *wants = ssi_host_format_mib(need);
 
 		g_set_error(error, SSI_ERROR, SSI_ERROR_FAILED,
 			    "SHARED_ROOT: %s: its disk (%s) is full: %s free, %s needed %s",
