@@ -38,6 +38,50 @@ typedef struct {
 } Host;
 
 static Host host_a, host_b;
+
+/*
+ * The processes of host A: those that mention its state directory, but
+ * not host B's (whose HOME is in their environment), one "PID: command
+ * line" a line; how many in *COUNT.  A cable of B's node into A's switch
+ * is B's: its ssh names A's paths on its command line, on B.
+ */
+static char *procs_of_host_a(guint *count)
+{
+	g_autoptr(GArray) a = t_procs_mentioning(host_a.state);
+	g_autoptr(GArray) b = t_procs_mentioning(host_b.home);
+	GString *list = g_string_new(NULL);
+
+	*count = 0;
+	for (guint i = 0; i < a->len; i++) {
+		int pid = g_array_index(a, int, i);
+		g_autofree char *cmd = NULL;
+		gboolean of_b = FALSE;
+
+		for (guint j = 0; j < b->len && !of_b; j++)
+			of_b = g_array_index(b, int, j) == pid;
+		if (of_b)
+			continue;
+		cmd = t_cmdline(pid);
+		g_string_append_printf(list, "%d: %s\n", pid, cmd != NULL ? cmd : "(gone)");
+		(*count)++;
+	}
+	return g_string_free(list, FALSE);
+}
+
+/* Fail unless nothing of host A runs, listing what does. */
+#define assert_host_a_done()                                                       \
+	do {                                                                       \
+		guint n_;                                                          \
+		g_autofree char *list_ = procs_of_host_a(&n_);                     \
+		ck_assert_msg(n_ == 0, "%u processes of host A left:\n%s", n_, list_); \
+	} while (0)
+
+/* Fail unless no process mentions PATH, listing those that do. */
+#define assert_no_procs(path)                                                      \
+	do {                                                                       \
+		g_autofree char *list_ = t_procs_list(path);                       \
+		ck_assert_msg(*list_ == '\0', "processes mention %s:\n%s", (path), list_); \
+	} while (0)
 static GPid sshd;
 static int sshd_port;
 /* Host B's user when it is another than the test's (root's). */
@@ -906,7 +950,7 @@ START_TEST(test_stop_all)
 	bound = 3000 + t_stop_timeout_ms() + 3000 + t_ms(3000);
 	ck_assert_msg(took <= bound, "ssi-stop --all took %" G_GINT64_FORMAT " ms (bound %d)",
 		      took, bound);
-	ck_assert_int_eq(t_count_procs(host_a.state), 0);
+	assert_host_a_done();
 	/* Host B stops on its own: node 3 too, whose cable was cut. */
 	on(&host_b);
 	ck_assert_msg(t_wait_for(t_count_procs(host_b.home) == 0 &&
@@ -938,7 +982,7 @@ START_TEST(test_stop_all_from_other_host)
 				 !g_file_test(record_b, G_FILE_TEST_EXISTS),
 				 t_stop_timeout_ms() + 3000 + t_ms(5000)),
 		      "host B still runs %u processes", t_count_procs(host_b.home));
-	ck_assert_int_eq(t_count_procs(host_a.state), 0);
+	assert_host_a_done();
 	stop_sshd();
 	on(&host_a);
 	t_assert_nothing_left();
@@ -987,7 +1031,7 @@ START_TEST(test_stop_all_after_rm)
 		ck_assert_msg(strstr(out, "to stop (node 10)."), "%s", out);
 	else
 		ck_assert_msg(!strstr(out, "Asked "), "%s", out);
-	ck_assert_int_eq(t_count_procs(host_a.state), 0);
+	assert_host_a_done();
 	on(&host_b);
 	ck_assert_msg(t_wait_for(t_count_procs(host_b.home) == 0 &&
 				 !g_file_test(record_b, G_FILE_TEST_EXISTS),
@@ -1012,10 +1056,23 @@ START_TEST(test_first_host_stops_first)
 	ck_assert_int_eq(t_run(&out, &err, "ssi-stop", NULL), 0);
 	ck_assert_msg(strstr(out, "Left to the other hosts of the cluster, cut off now: node 2; "
 				  "stop it there with ssi-stop.\n"), "%s", out);
-	ck_assert_int_eq(t_count_procs(host_a.state), 0);
+	assert_host_a_done();
+	/* Host B's end of the cable, its ssh, is B's to end: A's stop
+	 * ended the flock under A's sshd, which closes the session, and
+	 * the ssh exits when it reads that, on B's own time (a loaded
+	 * host once found it still there as A's ssi-stop returned).  Had
+	 * the close been lost, its keep-alives would end it within
+	 * ServerAliveInterval x ServerAliveCountMax, 2 s x 3. */
+	{
+		g_autofree char *left = NULL;
+
+		ck_assert_msg(t_wait_for(t_count_procs(host_a.state) == 0, 2000 * 3),
+			      "host B's cable into A's switch still runs:\n%s",
+			      left = t_procs_list(host_a.state));
+	}
 	on(&host_b);
 	ck_assert_msg(t_run(&out, &err, "ssi-stop", NULL) == 0, "%s%s", out, err);
-	ck_assert_int_eq(t_count_procs(host_b.home), 0);
+	assert_no_procs(host_b.home);
 	on(&host_a);
 	stop_sshd();
 	t_assert_nothing_left();

@@ -713,6 +713,20 @@ char *t_cmdline(int pid)
 	return cmd;
 }
 
+char *t_procs_list(const char *path)
+{
+	g_autoptr(GArray) pids = t_procs_mentioning(path);
+	GString *list = g_string_new(NULL);
+
+	for (guint i = 0; i < pids->len; i++) {
+		int pid = g_array_index(pids, int, i);
+		g_autofree char *cmd = t_cmdline(pid);
+
+		g_string_append_printf(list, "%d: %s\n", pid, cmd != NULL ? cmd : "(gone)");
+	}
+	return g_string_free(list, FALSE);
+}
+
 void t_sweep(const char *path)
 {
 	for (int round = 0; round < 200; round++) {

@@ -130,6 +130,10 @@ char *t_cmdline(int pid);
 /* How many such processes there are. */
 guint t_count_procs(const char *path);
 
+/* Those processes, one "PID: command line" a line, for a failure
+ * message ("" when there are none). */
+char *t_procs_list(const char *path);
+
 /* Processes of this test's machine NAME (their command line says
  * umid=NAME). */
 GArray *t_procs_of(const char *name);
