@@ -449,6 +449,11 @@ int tool_dry_run(SsiCluster *cluster, const SsiNodeSet *nodes, gboolean start)
 		tool_warn("node %u is already up", n);
 	if (plan == NULL)
 		return tool_fail(error);
+	if (cluster->shared != NULL && cluster->shared->made)
+		/* Its heartbeat's place is read from it once it is made. */
+		tool_warn("%s would be made (mkfs.ocfs2, %u node slots) and filled from ROOT by "
+			  "node %u; ssiuml.hb= then names its heartbeat region", cluster->shared->path,
+			  cluster->shared->slots, cluster->shared->fill);
 	for (guint i = 0; i < plan->len; i++) {
 		GPtrArray *argv = g_ptr_array_index(plan, i);
 
