@@ -216,8 +216,9 @@ static gboolean read_heartbeats(const SsiSharedRoot *root, guint64 *seq, GError 
 	return TRUE;
 }
 
-/* Refuse an image that nodes heartbeat on now: a block written of late
- * that is written again while we watch. */
+/* Refuse an image that nodes heartbeat on now: a block written of late,
+ * by a node that did not stop, that is written again while we watch
+ * (costing a start right after a crash HB_WATCH_MS). */
 static gboolean check_idle(const SsiSharedRoot *root, GError **error)
 {
 	g_autofree guint64 *before = g_new0(guint64, 2 * root->blocks);
@@ -228,8 +229,10 @@ static gboolean check_idle(const SsiSharedRoot *root, GError **error)
 
 	if (!read_heartbeats(root, before, error))
 		return FALSE;
+	/* A node that stopped its heartbeat cleanly (an unmount) wrote its
+	 * block last with generation 0: only the others may be alive. */
 	for (guint i = 0; i < root->blocks; i++)
-		recent |= before[2 * i] != 0 && before[2 * i] + HB_RECENT_S >= now;
+		recent |= before[2 * i + 1] != 0 && before[2 * i] + HB_RECENT_S >= now;
 	if (!recent)
 		return TRUE;
 	g_usleep(HB_WATCH_MS * 1000);
