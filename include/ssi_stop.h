@@ -29,10 +29,11 @@ typedef struct {
  * for at most a second), wait up to STOP_TIMEOUT seconds, SIGKILL what
  * is left, stop the switch and the consoles, and clear the state.  The
  * nodes of a shared root (ROOT_MODE=shared) are first asked to power
- * off (ctrl-alt-del), so that each unmounts it, and given 20 s.  It
+ * off (ctrl-alt-del), so that each unmounts it, and given 10 s and 3 s
+ * for each node a core of the host runs, a minute at most.  It
  * returns once every process of the cluster is gone: kernels, their
  * relays, switch, tmux server and its clients.  The worst case is
- * STOP_TIMEOUT + 3 seconds, 20 more with a shared root.  It cannot fail: what does not halt is
+ * STOP_TIMEOUT + 3 seconds, up to 60 more with a shared root.  It cannot fail: what does not halt is
  * killed, and REPORT says how it went.
  */
 void ssi_stop_cluster(SsiCluster *cluster, SsiStopReport *report);

@@ -1,5 +1,6 @@
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ssi_fault.h"
 #include "ssi_mconsole.h"
@@ -10,8 +11,23 @@
 
 #define MCONSOLE_TIMEOUT_MS 1000
 /* How long the nodes of a shared root have to power off, unmounting it,
- * before they are halted as the rest. */
-#define SHARED_STOP_MS 20000
+ * before they are halted as the rest: the unmount is some 4 to 5 s of
+ * CPU a node, so 10 s and 3 s for each node a core has to run, at most
+ * a minute (measured: 3 nodes on 2 cores 9 to 10 s; 15 on 2, more than
+ * 20 s). */
+#define SHARED_STOP_BASE_MS 10000
+#define SHARED_STOP_NODE_MS 3000
+#define SHARED_STOP_MAX_MS 60000
+
+static gint shared_stop_ms(guint nodes)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	guint per_core = (guint)((nodes + (cores > 0 ? (guint)cores : 1) - 1) /
+				 (cores > 0 ? (guint)cores : 1));
+
+	return (gint)MIN(SHARED_STOP_BASE_MS + SHARED_STOP_NODE_MS * per_core,
+			 SHARED_STOP_MAX_MS);
+}
 
 gboolean ssi_stop_nodes(SsiCluster *cluster, const SsiNodeSet *nodes,
 			SsiNodeSet *not_up, GError **error)
@@ -134,7 +150,7 @@ void ssi_stop_cluster(SsiCluster *cluster, SsiStopReport *report)
 		g_autoptr(GArray) nodes = g_array_new(FALSE, FALSE, sizeof(SsiProc));
 
 		tell_kernels(state, "cad", TRUE, nodes);
-		ssi_proc_wait_gone((SsiProc *)nodes->data, nodes->len, SHARED_STOP_MS);
+		ssi_proc_wait_gone((SsiProc *)nodes->data, nodes->len, shared_stop_ms(nodes->len));
 		report->shared_nodes = nodes->len;
 		for (guint i = 0; i < nodes->len; i++)
 			report->powered_off += !ssi_proc_alive(&g_array_index(nodes, SsiProc, i));
