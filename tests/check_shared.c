@@ -336,6 +336,9 @@ START_TEST(test_shared_bad_input)
 	conf = g_strdup_printf("ROOT_MODE=shared\nSHARED_ROOT=%s\n", two);
 	assert_refused(conf, 2, "made for 2 nodes at once, but 3");
 
+	/* The ramdisk mounts it: without one, no shared root. */
+	assert_refused("ROOT_MODE=shared\nINITRD=\n", 1, "ROOT_MODE=shared needs INITRD");
+
 	/* A mode that is not one. */
 	assert_refused("ROOT_MODE=gfs\n", 2, "ROOT_MODE: not one of cow, shared");
 

@@ -190,6 +190,15 @@ static gboolean check_shared_root(SsiCluster *cluster, const SsiNodeSet *todo, g
 	guint limit = ssi_plan_node_limit(cluster->cfg, &cluster->net, NULL);
 
 	g_clear_pointer(&cluster->shared, ssi_shared_root_free);
+	if (cluster->cfg->initrd == NULL) {
+		/* The kernel alone cannot mount it: OCFS2 is modules, and its
+		 * cluster is set up by the node ramdisk. */
+		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
+			    "ROOT_MODE=shared needs INITRD, the node ramdisk, which mounts the "
+			    "shared root; INITRD is empty in %s",
+			    cluster->cfg->path ? cluster->cfg->path : "the configuration");
+		return FALSE;
+	}
 	ssi_cluster_nodes_up(cluster, &up);
 	cluster->shared = ssi_shared_root_prepare(cluster->cfg,
 						  ssi_nodeset_count(&up) + ssi_nodeset_count(todo),
