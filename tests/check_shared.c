@@ -104,6 +104,7 @@ START_TEST(test_shared_files)
 	t_assert_log("node2", "waiting for node 1 to fill", 0);
 
 	g_free(on("2", "echo hello from node2 >/tmp/newfile"));
+	g_free(got);
 	got = on("3", "cat /tmp/newfile");
 	ck_assert_str_eq(got, "hello from node2\n");
 	g_free(got);
