@@ -42,6 +42,11 @@ gboolean ssi_host_check_root(const char *path, GError **error);
  * there is no such executable. */
 char *ssi_host_find_program(const char *name);
 
+/* An administrator's program NAME (e2fsprogs', ocfs2-tools'): through
+ * PATH, else in /usr/sbin or /sbin, where Debian puts them and a user's
+ * PATH may not look; NULL if there is none. */
+char *ssi_host_find_admin_program(const char *name);
+
 /* Directory holding the helpers (ssiuml-run, the xstate shim):
  * $SSIUML_LIBEXECDIR or the install's. */
 const char *ssi_host_libexec_dir(void);

@@ -56,6 +56,19 @@ char *ssi_host_find_program(const char *name)
 	return g_find_program_in_path(name);
 }
 
+char *ssi_host_find_admin_program(const char *name)
+{
+	g_autofree char *usr = g_build_filename("/usr/sbin", name, NULL);
+	g_autofree char *sbin = g_build_filename("/sbin", name, NULL);
+	char *found = ssi_host_find_program(name);
+
+	if (found == NULL)
+		found = ssi_host_find_program(usr);
+	if (found == NULL)
+		found = ssi_host_find_program(sbin);
+	return found;
+}
+
 const char *ssi_host_libexec_dir(void)
 {
 	const char *env = g_getenv("SSIUML_LIBEXECDIR");
@@ -125,16 +138,13 @@ char *ssi_host_image_read(const char *key, const char *image, const char *file, 
 			  GError **error)
 {
 	/* e2fsprogs puts it where a user's PATH may not look. */
-	static const char *const places[] = { "debugfs", "/usr/sbin/debugfs", "/sbin/debugfs" };
-	g_autofree char *debugfs = NULL;
+	g_autofree char *debugfs = ssi_host_find_admin_program("debugfs");
 	g_autofree char *cmd = g_strconcat("cat ", file, NULL);
 	g_autofree char *out = NULL;
 	g_autofree char *err = NULL;
 	g_autoptr(GError) local = NULL;
 	int status;
 
-	for (guint i = 0; i < G_N_ELEMENTS(places) && debugfs == NULL; i++)
-		debugfs = ssi_host_find_program(places[i]);
 	if (debugfs == NULL) {
 		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
 			    "%s: %s: no debugfs (e2fsprogs) to read its %s", key, image, file);

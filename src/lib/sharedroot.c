@@ -39,18 +39,11 @@ char *ssi_shared_root_heartbeat(const SsiSharedRoot *root)
 			       root->start_block, root->blocks);
 }
 
-/* An ocfs2-tools program: Debian puts them in /sbin, where a user's PATH
- * may not look. */
+/* An ocfs2-tools program. */
 static char *find_tool(const char *name, GError **error)
 {
-	g_autofree char *usr = g_build_filename("/usr/sbin", name, NULL);
-	g_autofree char *sbin = g_build_filename("/sbin", name, NULL);
-	char *found = ssi_host_find_program(name);
+	char *found = ssi_host_find_admin_program(name);
 
-	if (found == NULL)
-		found = ssi_host_find_program(usr);
-	if (found == NULL)
-		found = ssi_host_find_program(sbin);
 	if (found == NULL)
 		g_set_error(error, SSI_ERROR, SSI_ERROR_MISSING,
 			    "ROOT_MODE=shared: no %s (apt-get install ocfs2-tools)", name);
